@@ -1,0 +1,161 @@
+"""Guarded mutations: the one way opslib changes infrastructure.
+
+An action says what it would change (plan), changes nothing unless confirmed (dry-run by
+default), refuses production without a change or incident reference and plans larger than its
+cap, captures state before and after, and journals every step.
+"""
+
+import html
+import json
+from dataclasses import dataclass, field
+
+from ..errors import ActionRefused
+
+REGISTRY: dict[str, type] = {}
+
+
+@dataclass
+class Change:
+    resource: str
+    attribute: str
+    before: object
+    after: object
+
+
+class Action:
+    """Subclass with `verb`, `permissions`, and `capture` / `plan` / `apply`."""
+
+    verb = ""
+    permissions: tuple[str, ...] = ()
+    max_resources = 20
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.verb:
+            REGISTRY[cls.verb] = cls
+
+    def capture(self, aws) -> dict:
+        raise NotImplementedError
+
+    def plan(self, before: dict) -> list[Change]:
+        raise NotImplementedError
+
+    def apply(self, aws, changes: list[Change]) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return self.verb
+
+
+@dataclass
+class Outcome:
+    action: str
+    status: str  # planned (dry-run), applied, nothing-to-do, refused, failed
+    changes: list[Change]
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "action": self.action,
+            "status": self.status,
+            "changes": [vars(c) for c in self.changes],
+            "before": self.before,
+            "after": self.after,
+            "message": self.message,
+        }
+
+    def _repr_html_(self) -> str:
+        colour = {"applied": "#1a7f37", "planned": "#0969da", "nothing-to-do": "#57606a"}.get(self.status, "#cf222e")
+        rows = "".join(
+            f"<tr><td>{html.escape(c.resource)}</td><td>{html.escape(c.attribute)}</td>"
+            f"<td>{html.escape(str(c.before))}</td><td>{html.escape(str(c.after))}</td></tr>"
+            for c in self.changes
+        )
+        return (
+            f'<p style="color:{colour};font-weight:bold">{html.escape(self.action)}: {self.status.upper()}. {html.escape(self.message)}</p>'
+            f"<table><thead><tr><th>resource</th><th>attribute</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"{self.action}: {self.status.upper()}. {self.message}"]
+        lines += [f"  {c.resource} {c.attribute}: {c.before} -> {c.after}" for c in self.changes]
+        return "\n".join(lines)
+
+
+@dataclass
+class Guard:
+    """The context an action runs in: who is asking, where, and under which reference."""
+
+    aws: object
+    journal: object  # callable(kind, **fields)
+    production: bool = False
+    reference: str = ""  # change or incident id
+
+
+def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: str = "parameter") -> Outcome:
+    before = action.capture(guard.aws)
+    changes = action.plan(before)
+    name = action.describe()
+    if not changes:
+        out = Outcome(name, "nothing-to-do", [], before, before, "Nothing to change.")
+        guard.journal("action", **out.to_dict(), dry_run=not confirm)
+        return out
+    if len(changes) > action.max_resources:
+        out = Outcome(name, "refused", changes, before, {}, f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.")
+        guard.journal("action", **out.to_dict(), dry_run=True)
+        raise ActionRefused(out.message, "narrow the targets or raise the action's cap deliberately")
+    if not confirm:
+        out = Outcome(name, "planned", changes, before, before, f"Dry run: {len(changes)} change(s) planned, nothing changed. Set confirm=True to apply.")
+        guard.journal("action", **out.to_dict(), dry_run=True)
+        return out
+    if guard.production and not guard.reference:
+        out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.")
+        guard.journal("action", **out.to_dict(), dry_run=True)
+        raise ActionRefused(out.message, "pass --incident INC-... (or -p change_ref=CHG-...) and run again")
+    guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference)
+    try:
+        action.apply(guard.aws, changes)
+    except Exception as exc:
+        after = _safe_capture(action, guard.aws)
+        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}")
+        guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
+        raise
+    after = action.capture(guard.aws)
+    out = Outcome(name, "applied", changes, before, after, f"{len(changes)} change(s) applied.")
+    guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
+    return out
+
+
+def _safe_capture(action, aws) -> dict:
+    try:
+        return action.capture(aws)
+    except Exception as exc:  # the failure is what matters; say why state is unknown
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def confirm_button(action: Action, guard: Guard, planned: Outcome):
+    """In JupyterLab: the plan, and a button that applies exactly that plan when clicked."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    button = widgets.Button(description=f"Apply {len(planned.changes)} change(s)", button_style="danger", icon="check")
+    output = widgets.Output()
+
+    def on_click(_):
+        button.disabled = True
+        with output:
+            try:
+                display(execute(action, guard, confirm=True, confirmed_by="button"))
+            except Exception as exc:  # shown beside the button, journaled by execute
+                print(f"Not applied: {exc}")
+
+    button.on_click(on_click)
+    box = widgets.VBox([button, output])
+    box.outcome_output = output
+    return box
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, default=str, sort_keys=True)

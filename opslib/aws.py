@@ -1,0 +1,85 @@
+"""The one place boto3 sessions and clients are made: profile, assumed role, region,
+endpoint (the sandbox), adaptive retries, timeouts and a user agent that names the notebook.
+"""
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class AwsSettings:
+    region: str = "us-west-2"
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = None  # None: AWS itself (or AWS_ENDPOINT_URL from the environment)
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    user_agent: str = "opslib"
+
+    @classmethod
+    def from_env_file(cls, env_data: dict, user_agent: str = "opslib") -> "AwsSettings":
+        aws = dict(env_data.get("aws") or {})
+        known = {k: aws.pop(k) for k in list(aws) if k in cls.__dataclass_fields__}
+        if aws:
+            from .errors import BadInput
+
+            raise BadInput(f"unknown aws setting(s) {', '.join(aws)}", f"use {', '.join(cls.__dataclass_fields__)}")
+        return cls(user_agent=user_agent, **known)
+
+
+@dataclass
+class Aws:
+    """Clients on demand, one per service and region, shared by the threads of a run."""
+
+    settings: AwsSettings = field(default_factory=AwsSettings)
+    _clients: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _session: object = field(default=None, repr=False)
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    def session(self):
+        if self._session is None:
+            import boto3
+
+            s = self.settings
+            base = boto3.Session(profile_name=s.profile, region_name=s.region)
+            if s.role_arn:
+                base = _assume(base, s)
+            self._session = base
+        return self._session
+
+    def client(self, service: str, region: str | None = None):
+        key = (service, region or self.region)
+        with self._lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                s = self.settings
+                config = Config(
+                    retries={"mode": "adaptive", "max_attempts": s.max_attempts},
+                    connect_timeout=s.connect_timeout,
+                    read_timeout=s.read_timeout,
+                    user_agent_extra=s.user_agent,
+                )
+                endpoint = s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+                self._clients[key] = self.session().client(service, region_name=key[1], endpoint_url=endpoint, config=config)
+            return self._clients[key]
+
+
+def _assume(base, s: AwsSettings):
+    """A session whose credentials come from assuming `role_arn`."""
+    import boto3
+
+    sts = base.client("sts", endpoint_url=s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None)
+    creds = sts.assume_role(RoleArn=s.role_arn, RoleSessionName=f"opslib-{os.getpid()}")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=s.region,
+    )

@@ -1,0 +1,63 @@
+"""The runbook notebooks on disk: find one by name, read what its first cell says about it."""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BadInput, did_you_mean
+from .paths import notebooks_dir
+from .params import parse_spec, parameters_cell, read_notebook
+
+_FIELD = re.compile(r"^\*\*(?P<key>[\w ]+):\*\*\s*(?P<value>.+)$")
+
+
+@dataclass(frozen=True)
+class Notebook:
+    name: str  # e.g. daily-health-check
+    area: str  # e.g. health
+    path: Path
+    fields: dict  # Purpose, When to use, Expected time, Impact, Replaces, Catches
+
+    @property
+    def purpose(self) -> str:
+        return self.fields.get("purpose", "")
+
+    @property
+    def mutating(self) -> bool:
+        """The first cell's Impact line starts with 'Changes' for a notebook that can alter infrastructure."""
+        return self.fields.get("impact", "").lower().startswith("changes")
+
+    def spec(self):
+        return parse_spec(parameters_cell(read_notebook(self.path)))
+
+
+def _describe(path: Path, area: str) -> Notebook:
+    nb = read_notebook(path)
+    fields = {}
+    first = next((c for c in nb["cells"] if c["cell_type"] == "markdown"), None)
+    if first:
+        for line in "".join(first["source"]).splitlines():
+            m = _FIELD.match(line.strip().lstrip("- "))
+            if m:
+                fields[m["key"].strip().lower()] = m["value"].strip()
+    return Notebook(path.stem, area, path, fields)
+
+
+def all_notebooks() -> list[Notebook]:
+    root = notebooks_dir()
+    return [_describe(p, p.parent.name) for p in sorted(root.glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+
+
+def find(name: str) -> Notebook:
+    """`daily-health-check`, `health/daily-health-check`, or a path to an .ipynb file."""
+    as_path = Path(name)
+    if name.endswith(".ipynb"):
+        if not as_path.is_file():
+            raise BadInput(f"no notebook file {name}", "check the path")
+        return _describe(as_path.resolve(), as_path.resolve().parent.name)
+    known = all_notebooks()
+    for nb in known:
+        if name in (nb.name, f"{nb.area}/{nb.name}"):
+            return nb
+    hint = did_you_mean(name, [nb.name for nb in known])
+    raise BadInput(f"unknown notebook '{name}'", hint or "run `opslib list` to see them")

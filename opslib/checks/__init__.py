@@ -1,0 +1,173 @@
+"""A check result: one row a responder reads, a scheduler counts and a reviewer reads back.
+
+Check functions live beside this module, one module per service; they take an `Aws` and call
+only `opslib.services`, never boto3. A failed call becomes an ERROR row naming the AWS error.
+"""
+
+import functools
+import html
+import inspect
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+OK, WARN, CRITICAL, ERROR = "OK", "WARN", "CRITICAL", "ERROR"
+SEVERITY = {OK: 0, WARN: 1, CRITICAL: 2, ERROR: 3}
+COLOURS = {OK: "#1a7f37", WARN: "#bf8700", CRITICAL: "#cf222e", ERROR: "#8250df"}
+MIME = "application/vnd.opslib.checks+json"
+
+
+@dataclass
+class Check:
+    id: str  # <service>_<resource>_<state>
+    status: str
+    resource: str
+    observed: object
+    threshold: str
+    sentence: str
+    at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if not isinstance(d["observed"], (str, int, float, bool, type(None))):
+            d["observed"] = str(d["observed"])
+        return d
+
+    def _repr_html_(self) -> str:
+        return Report([self])._repr_html_()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return Report([self])._repr_mimebundle_()
+
+
+def evaluate(value: float, warn: float | None, critical: float | None, higher_is_worse: bool = True) -> str:
+    """Status of a value against warning/critical thresholds (either may be None)."""
+    beyond = (lambda v, t: v >= t) if higher_is_worse else (lambda v, t: v <= t)
+    if critical is not None and beyond(value, critical):
+        return CRITICAL
+    if warn is not None and beyond(value, warn):
+        return WARN
+    return OK
+
+
+def describe_threshold(warn, critical, unit: str = "", higher_is_worse: bool = True) -> str:
+    op = ">=" if higher_is_worse else "<="
+    parts = []
+    if warn is not None:
+        parts.append(f"warn {op} {warn}{unit}")
+    if critical is not None:
+        parts.append(f"critical {op} {critical}{unit}")
+    return ", ".join(parts)
+
+
+def error_check(check_id: str, resource: str, exc: BaseException) -> Check:
+    """An exception as a failed check with its reason, so the other checks still run."""
+    code, message = fault_reason(exc)
+    return Check(check_id, ERROR, resource, code, "call succeeds", f"Could not check {resource}: {code}: {message}")
+
+
+def fault_reason(exc: BaseException) -> tuple[str, str]:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return err.get("Code") or "ClientError", err.get("Message") or str(exc)
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "Timeout", str(exc)
+    if "EndpointConnection" in name or "ConnectionClosed" in name:
+        return "ConnectionError", str(exc)
+    return name, str(exc)
+
+
+def check(check_id: str):
+    """Mark a check function; any exception it raises becomes an ERROR row for its resource.
+
+    The resource named in that row is the function's second argument (after `aws`).
+    """
+
+    def wrap(fn):
+        signature = inspect.signature(fn)
+        resource_arg = list(signature.parameters)[1]
+
+        @functools.wraps(fn)
+        def run(aws, *args, **kwargs):
+            try:
+                return fn(aws, *args, **kwargs)
+            except Exception as exc:  # a fault is a finding, not a traceback that hides the rest
+                bound = signature.bind_partial(aws, *args, **kwargs)
+                bound.apply_defaults()
+                return error_check(check_id, str(bound.arguments.get(resource_arg)), exc)
+
+        run.check_id = check_id
+        return run
+
+    return wrap
+
+
+class Report(list):
+    """Checks shown as one colour-coded table with a verdict, and recorded as data in the output."""
+
+    @property
+    def worst(self) -> str:
+        return max((c.status for c in self), key=SEVERITY.__getitem__, default=OK)
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in SEVERITY}
+        for c in self:
+            out[c.status] += 1
+        return out
+
+    def verdict(self) -> str:
+        n = self.counts()
+        if self.worst == OK:
+            return f"All {len(self)} checks OK."
+        bad = ", ".join(f"{n[s]} {s}" for s in (ERROR, CRITICAL, WARN) if n[s])
+        return f"{bad} of {len(self)} checks: {self.worst}."
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([c.to_dict() for c in self])
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for c in self:
+            colour = COLOURS[c.status]
+            rows.append(
+                "<tr>"
+                f'<td style="background:{colour};color:white;font-weight:bold;text-align:center">{c.status}</td>'
+                + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>" for v in (c.id, c.resource, c.observed, c.threshold, c.sentence))
+                + "</tr>"
+            )
+        head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("status", "check", "resource", "observed", "threshold", "finding"))
+        colour = COLOURS[self.worst]
+        verdict = f'<p style="color:{colour};font-weight:bold">{html.escape(self.verdict())}</p>' if len(self) > 1 else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{verdict}"
+
+    def __repr__(self) -> str:
+        lines = [f"{c.status:<8} {c.id:<32} {c.resource:<28} {c.sentence}" for c in self]
+        if len(self) > 1:
+            lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {
+            "text/plain": repr(self),
+            "text/html": self._repr_html_(),
+            MIME: {"checks": [c.to_dict() for c in self]},
+        }
+
+
+def from_notebook(nb: dict) -> Report:
+    """Read back every check recorded in an executed notebook (last record of each id wins)."""
+    latest: dict[str, Check] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(MIME)
+            if data is None:
+                continue
+            if isinstance(data, str):
+                data = json.loads(data)
+            for row in data.get("checks", []):
+                latest[(row["id"], row["resource"])] = Check(**row)
+    return Report(latest.values())

@@ -1,0 +1,14 @@
+"""CloudWatch Logs."""
+
+from ..services import logs
+from . import Check, check, describe_threshold, evaluate
+
+
+@check("logs_errors_recent")
+def error_count(aws, log_group: str, minutes: int = 60, pattern: str = "ERROR", warn: int | None = 5, critical: int | None = 10) -> Check:
+    """The seed's `filter-log-events --filter-pattern ERROR ... length(events)` against thresholds."""
+    n = len(logs.filter_events(aws, log_group, pattern, minutes))
+    return Check(
+        "logs_errors_recent", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
+        f"{n} {pattern} lines in {log_group} over the last {minutes} minutes.",
+    )

@@ -1,0 +1,28 @@
+"""The journal: what was checked and changed, also when a responder runs cells by hand."""
+
+import getpass
+import os
+import socket
+from datetime import datetime, timezone
+
+from .ledger import Evidence
+from .paths import project_root, runs_dir
+
+
+def evidence() -> Evidence:
+    """The runner passes OPSLIB_RUNS_DIR to the kernel; by hand, runs/ at the project root."""
+    explicit = os.environ.get("OPSLIB_RUNS_DIR")
+    return Evidence(runs_dir(explicit) if explicit else project_root() / "runs")
+
+
+def who() -> dict:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = str(os.getuid())
+    return {"user": user, "host": socket.gethostname()}
+
+
+def write(kind: str, session: dict, **fields) -> dict:
+    record = {"kind": kind, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **who(), **session, **fields}
+    return evidence().journal.append(record)

@@ -1,0 +1,143 @@
+"""What a notebook calls: `rb = runbook.start("area/name", globals())` after its parameters cell.
+
+Under `opslib run` the parameters arrive resolved; by hand in JupyterLab, the environment file
+of the `env` the responder picked fills whatever they left at its default. Either way the values
+are checked against the parameters cell, secrets become `Secret`, and every check and action is
+journaled.
+"""
+
+import os
+import uuid
+
+from . import checks as _checks
+from .secrets import Secret
+
+
+class Runbook:
+    def __init__(self, notebook, env: str, env_data: dict, values: dict, sources: dict):
+        from .aws import Aws, AwsSettings
+
+        self.notebook = notebook
+        self.env = env
+        self.env_data = env_data
+        self.values = values
+        self.sources = sources
+        self.production = bool(env_data.get("production"))
+        self.run_id = os.environ.get("OPSLIB_RUN_ID") or f"interactive-{uuid.uuid4().hex[:8]}"
+        self.headless = bool(os.environ.get("OPSLIB_RUN_ID"))
+        self.incident = os.environ.get("OPSLIB_INCIDENT") or values.get("incident_id") or ""
+        settings = AwsSettings.from_env_file(env_data, user_agent=f"opslib/{notebook.name}")
+        if settings.endpoint_url == "sandbox":
+            from . import sandbox
+
+            settings.endpoint_url = sandbox.endpoint(start=not self.headless)
+            os.environ["OPSLIB_SANDBOX_URL"] = settings.endpoint_url
+        self.aws = Aws(settings)
+        self.results = _checks.Report()
+
+    # -- journal -----------------------------------------------------------------------
+    @property
+    def session(self) -> dict:
+        return {"run_id": self.run_id, "notebook": f"{self.notebook.area}/{self.notebook.name}", "env": self.env, "incident": self.incident}
+
+    def journal(self, kind: str, **fields) -> dict:
+        from . import journal
+
+        return journal.write(kind, self.session, **fields)
+
+    # -- checks --------------------------------------------------------------------------
+    def check(self, fn, *args, **kwargs):
+        """Run one check function (it gets this run's AWS clients), show it, journal it."""
+        from IPython.display import display
+
+        result = fn(self.aws, *args, **kwargs)
+        self._record([result])
+        display(result)
+
+    def check_all(self, *calls):
+        """Several independent checks at once: `rb.check_all((fn, arg, ...), ...)`."""
+        from concurrent.futures import ThreadPoolExecutor
+        from IPython.display import display
+
+        with ThreadPoolExecutor(max_workers=min(8, len(calls)) or 1) as pool:
+            futures = [pool.submit(fn, self.aws, *args) for fn, *args in calls]
+            report = _checks.Report(f.result() for f in futures)
+        self._record(report)
+        display(report)
+
+    def _record(self, results):
+        for r in results:
+            self.results[:] = [c for c in self.results if (c.id, c.resource) != (r.id, r.resource)] + [r]
+            self.journal("check", check=r.to_dict())
+
+    def summary(self):
+        """The status table and verdict of everything checked so far, recorded as the run's result."""
+        from IPython.display import display
+
+        self.journal("summary", verdict=self.results.verdict(), counts=self.results.counts())
+        display(self.results)
+
+    # -- actions -------------------------------------------------------------------------
+    def act(self, action, confirm: bool = False, change_ref: str = ""):
+        """Plan, then apply only if confirmed (parameter headless, or the button by hand)."""
+        from IPython.display import display
+
+        from . import actions
+
+        guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident)
+        outcome = actions.execute(action, guard, confirm=confirm)
+        display(outcome)
+        if outcome.status == "planned" and not self.headless and _in_kernel():
+            display(actions.confirm_button(action, guard, outcome))
+        return outcome
+
+    # -- display -------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td><td>{self.sources.get(k, '')}</td></tr>"
+            for k, v in self.values.items()
+        )
+        endpoint = self.aws.settings.endpoint_url or "AWS"
+        return (
+            f"<p><b>{html.escape(self.notebook.name)}</b> on <b>{html.escape(self.env)}</b> "
+            f"({'production' if self.production else 'non-production'}, {html.escape(self.aws.region)}, {html.escape(endpoint)}), "
+            f"run {html.escape(self.run_id)}{', incident ' + html.escape(self.incident) if self.incident else ''}</p>"
+            f"<table><thead><tr><th>parameter</th><th>value</th><th>from</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def __repr__(self) -> str:
+        return f"Runbook({self.notebook.name!r}, env={self.env!r}, run={self.run_id!r})"
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return get_ipython() is not None and hasattr(get_ipython(), "kernel")
+    except ImportError:
+        return False
+
+
+def start(name: str, namespace: dict) -> Runbook:
+    """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
+    from . import catalog, params
+
+    nb = catalog.find(name)
+    specs = nb.spec()
+    env = namespace.get("env", "sandbox")
+    env_data = params.load_environment(env)
+    current = {n: namespace.get(n, p.default) for n, p in specs.items()}
+    if os.environ.get("OPSLIB_RUN_ID"):
+        values = {n: params.coerce(specs[n], v, "the injected parameters") if v is not None else v for n, v in current.items()}
+        sources = {n: "run" for n in specs}
+    else:
+        edited = {n: v for n, v in current.items() if v != specs[n].default and n != "env"}
+        resolved = params.resolve(specs, nb.name, env, env_data, edited, origin="the parameters cell")
+        values, sources = resolved.values, resolved.sources
+    rb = Runbook(nb, env, env_data, values, sources)
+    for n, p in specs.items():
+        values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])
+    namespace.update(values)
+    return rb

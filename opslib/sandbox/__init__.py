@@ -1,0 +1,139 @@
+"""The sandbox, from the outside: start it once, find it, drive it.
+
+`up()` starts one moto-backed server per state folder (`OPSLIB_SANDBOX_DIR`, default
+~/.cache/opslib/sandbox) or reuses the one running; `down()` stops it and leaves nothing behind.
+"""
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ..errors import OpsError
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-west-2"}
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("OPSLIB_SANDBOX_DIR") or Path.home() / ".cache" / "opslib" / "sandbox")
+
+
+def _state_file() -> Path:
+    return state_dir() / "server.json"
+
+
+def _read_state() -> dict | None:
+    try:
+        data = json.loads(_state_file().read_text())
+        os.kill(data["pid"], 0)
+        return data
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _get(url: str, timeout: float = 5.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def control(route: str, payload=None, timeout: float = 120.0) -> dict:
+    """POST to the running sandbox's control route (reset, scenario/NAME, faults)."""
+    data = json.dumps(payload).encode() if payload is not None else b""
+    req = urllib.request.Request(f"{url()}/_sandbox/{route}", data=data, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("error", str(exc))
+        raise OpsError(f"sandbox refused {route}: {detail}", "see `opslib sandbox scenarios` for the names") from exc
+
+
+def url() -> str:
+    data = _read_state()
+    if not data:
+        raise OpsError("the sandbox is not running", "start it with `opslib sandbox up`")
+    return data["url"]
+
+
+def status() -> dict | None:
+    data = _read_state()
+    if not data:
+        return None
+    try:
+        return _get(f"{data['url']}/_sandbox/status")
+    except OSError:
+        return None
+
+
+def up(timeout: float = 90.0) -> str:
+    """The URL of the running sandbox, starting it first if needed (safe to call concurrently)."""
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        running = status()
+        if running:
+            return running["url"]
+        _state_file().unlink(missing_ok=True)
+        log = open(folder / "server.log", "ab")
+        env = dict(os.environ, **FAKE_CREDENTIALS)
+        env.pop("AWS_ENDPOINT_URL", None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "opslib.sandbox.server", "--state-file", str(_state_file())],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise OpsError(f"the sandbox exited with code {proc.returncode}", f"see {folder / 'server.log'}")
+            if _read_state():
+                return url()
+            time.sleep(0.1)
+        proc.kill()
+        raise OpsError(f"the sandbox did not start within {timeout:.0f} s", f"see {folder / 'server.log'}")
+
+
+def down(timeout: float = 10.0) -> bool:
+    """Stop the sandbox; True if one was running."""
+    data = _read_state()
+    if not data:
+        _state_file().unlink(missing_ok=True)
+        return False
+    os.kill(data["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(data["pid"], 0)
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(data["pid"], signal.SIGKILL)
+    _state_file().unlink(missing_ok=True)
+    return True
+
+
+def endpoint(start: bool = True) -> str:
+    """The endpoint a notebook's clients use: the runner's `OPSLIB_SANDBOX_URL`, else the running sandbox."""
+    if os.environ.get("OPSLIB_SANDBOX_URL"):
+        return os.environ["OPSLIB_SANDBOX_URL"]
+    return up() if start else url()
+
+
+def env_lines() -> str:
+    """Shell lines that point the aws CLI or any boto3 script at the sandbox."""
+    lines = [f"export AWS_ENDPOINT_URL={url()}"] + [f"export {k}={v}" for k, v in FAKE_CREDENTIALS.items()]
+    return "\n".join(lines)
+
+
+def kernel_env() -> dict:
+    """What a notebook kernel needs in its environment to reach the sandbox and nothing else (None: unset)."""
+    endpoint_url = up()
+    return {"OPSLIB_SANDBOX_URL": endpoint_url, "AWS_ENDPOINT_URL": endpoint_url, **FAKE_CREDENTIALS,
+            "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}

@@ -1,0 +1,163 @@
+"""The sandbox process: moto's server app behind a thin layer that adds what moto lacks.
+
+The layer answers fault rules and Cost Explorer itself, serves the seeded web endpoints
+(`/_sandbox/sites/<name>/health`), and takes control calls on `/_sandbox/...`. Everything else
+goes to moto untouched. Run by `opslib sandbox up`; bound to 127.0.0.1 on a free port.
+"""
+
+import argparse
+import io
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from . import costs, faults, scenarios, world
+
+
+class State:
+    def __init__(self, url: str):
+        self.url = url
+        self.scenario = "healthy"
+        self.faults = faults.Faults()
+        self.sites: dict[str, tuple[int, dict]] = {}
+        self.costs: dict = {}
+        self.aws_calls = 0
+        self.lock = threading.Lock()
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def status(self) -> dict:
+        return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
+                "aws_calls": self.aws_calls, "started": self.started}
+
+
+class SandboxApp:
+    def __init__(self, moto_app, state: State):
+        self.moto = moto_app
+        self.state = state
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self.control(environ, start_response, path[len("/_sandbox/"):])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = faults.identify(environ, body)
+        if call is not None:
+            with self.state.lock:
+                self.state.aws_calls += 1
+            rule = self.state.faults.pick(call)
+            if rule is not None:
+                if rule.kind == "delay":
+                    faults.apply_delay(rule)
+                else:
+                    status, headers, out = faults.error_response(call, rule.kind, rule.message)
+                    start_response(status, headers)
+                    return [out]
+            if call.service == "ce" and call.action == "GetCostAndUsage":
+                status, headers, out = costs.respond(self.state.costs, body)
+                start_response(status, headers)
+                return [out]
+        return self.moto(environ, start_response)
+
+    def control(self, environ, start_response, route: str):
+        method = environ["REQUEST_METHOD"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        payload = json.loads(environ["wsgi.input"].read(length) or b"null") if length else None
+        parts = route.strip("/").split("/")
+        try:
+            if parts[0] == "sites" and len(parts) >= 2:
+                code, body = self.state.sites.get(parts[1], (404, {"error": f"no site {parts[1]}"}))
+                return _json(start_response, body, code)
+            if parts[0] == "status":
+                return _json(start_response, self.state.status())
+            if method != "POST":
+                return _json(start_response, {"error": "use POST"}, 405)
+            if parts[0] == "reset":
+                reset(self.state)
+                return _json(start_response, self.state.status())
+            if parts[0] == "scenario" and len(parts) == 2:
+                apply_scenario(self.state, parts[1])
+                return _json(start_response, self.state.status())
+            if parts[0] == "faults":
+                self.state.faults.set(payload or [])
+                return _json(start_response, self.state.status())
+        except KeyError as exc:
+            return _json(start_response, {"error": f"unknown: {exc}"}, 404)
+        except Exception as exc:  # the control client shows this message
+            return _json(start_response, {"error": f"{type(exc).__name__}: {exc}"}, 500)
+        return _json(start_response, {"error": f"no route {route}"}, 404)
+
+
+def _json(start_response, body, code: int = 200):
+    out = json.dumps(body, default=str).encode()
+    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+    start_response(f"{code} {reasons.get(code, 'Status')}", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+    return [out]
+
+
+def _post(url: str) -> None:
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30).read()
+
+
+def reset(state: State) -> None:
+    """Back to a freshly seeded, healthy world with no faults."""
+    state.faults.set([])
+    _post(f"{state.url}/moto-api/reset")
+    _post(f"{state.url}/moto-api/seed?a=42")
+    state.sites = {name: (200, dict(body)) for name, body in world.SITES.items()}
+    state.costs = costs.generate(date.today())
+    world.seed(state.url)
+    state.scenario = "healthy"
+
+
+def apply_scenario(state: State, name: str) -> None:
+    sc = scenarios.REGISTRY[name]
+    if name == "healthy" or state.scenario != "healthy":
+        reset(state)
+    sc.apply(state, world.clients(state.url))
+    state.scenario = name
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-file", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    state = State("")
+    app = SandboxApp(DomainDispatcherApplication(create_backend_app), state)
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    state.url = f"http://127.0.0.1:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    state_file = Path(args.state_file)
+
+    def stop(*_):
+        server.shutdown()
+        state_file.unlink(missing_ok=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    reset(state)
+    tmp = state_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started}))
+    tmp.replace(state_file)
+    print(f"sandbox ready at {state.url}", flush=True)
+    signal.pause()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
