@@ -136,7 +136,7 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
         pm.execute_notebook(
             str(plan.notebook.path), str(inflight), parameters=injected, kernel_name="python3",
             cwd=str(plan.notebook.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
-            execution_timeout=cell_timeout, report_mode=False,
+            execution_timeout=cell_timeout, report_mode=False, kernel_manager_class=_ipc_kernel_manager(),
         )
     except (KeyboardInterrupt, Interrupted) as exc:
         status, reason = "interrupted", "interrupted by " + ("SIGTERM" if isinstance(exc, Interrupted) else "Ctrl-C")
@@ -194,6 +194,19 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
     return Outcome(run_id, status, exit_code, report, output, html, record, reason)
 
 
+def _ipc_kernel_manager():
+    """Kernels on Unix sockets: TCP port picking races when runs start together, and is unencrypted."""
+    from jupyter_client import AsyncKernelManager
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self):
+            return "ipc"
+
+    return IpcKernelManager
+
+
 def _raise_interrupted(signum, frame):
     raise Interrupted()
 
@@ -234,7 +247,11 @@ def _banner(status: str, reason: str) -> dict:
 
 
 def _render_html(nb) -> str:
-    from nbconvert import HTMLExporter
+    """The HTML rendering; a rendering failure must not cost the run its ledger record."""
+    try:
+        from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nb)
-    return body
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        return body
+    except Exception as exc:
+        return f"<html><body><h1>HTML rendering failed: {type(exc).__name__}: {exc}</h1><p>Open the .ipynb beside this file.</p></body></html>"

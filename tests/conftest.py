@@ -1,0 +1,71 @@
+"""Tests run against a real sandbox (moto server over HTTP) started once per session."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_dir(tmp_path_factory):
+    """An isolated sandbox for the session; stopped at the end with nothing left running."""
+    folder = tmp_path_factory.mktemp("sandbox")
+    os.environ["OPSLIB_SANDBOX_DIR"] = str(folder)
+    os.environ["OPSLIB_HOME"] = str(ROOT)
+    os.environ.pop("AWS_PROFILE", None)
+    yield folder
+    from opslib import sandbox
+
+    sandbox.down()
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(sandbox_dir):
+    from opslib import sandbox
+
+    return sandbox.up()
+
+
+@pytest.fixture
+def healthy(sandbox_url):
+    """A freshly reset, healthy sandbox (and reset again after the test)."""
+    from opslib import sandbox
+
+    sandbox.control("reset")
+    yield sandbox_url
+    sandbox.control("reset")
+
+
+@pytest.fixture
+def aws(sandbox_url, monkeypatch):
+    from opslib import sandbox
+    from opslib.aws import Aws, AwsSettings
+
+    for k, v in sandbox.FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    return Aws(AwsSettings(endpoint_url=sandbox_url, max_attempts=3))
+
+
+def opslib(*args, runs=None, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it: a separate process."""
+    full_env = dict(os.environ, **(env or {}))
+    if runs is not None:
+        full_env["OPSLIB_RUNS_DIR"] = str(runs)
+    return subprocess.run([sys.executable, "-m", "opslib.cli", *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw)
+
+
+def ledger(runs: Path) -> list[dict]:
+    path = runs / "ledger.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def aws_calls() -> int:
+    from opslib import sandbox
+
+    return sandbox.status()["aws_calls"]

@@ -1,0 +1,188 @@
+"""`opslib run` end to end: a real kernel, a real sandbox, evidence on disk."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import FIXTURES, ROOT, aws_calls, ledger, opslib
+from opslib import sandbox
+
+
+def fixture(name):
+    return str(FIXTURES / f"{name}.ipynb")
+
+
+def test_daily_health_check_healthy_exits_0_and_files_evidence(healthy, tmp_path):
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = res.stdout.splitlines()
+    assert sum(1 for l in lines if l.startswith("OK ")) == 7
+    assert "PASSED: All 7 checks OK." in res.stdout
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "passed" and record["exit_code"] == 0
+    assert record["checks"] == {"OK": 7, "WARN": 0, "CRITICAL": 0, "ERROR": 0}
+    assert record["notebook"] == "health/daily-health-check" and record["env"] == "sandbox"
+    for key in ("user", "host", "started", "duration_s", "parameters", "output_sha256", "html_sha256", "prev", "hash"):
+        assert record[key] not in (None, "")
+    out = tmp_path / record["output"]
+    assert out.parent.relative_to(tmp_path).as_posix().count("/") == 2  # YYYY/MM/DD
+    assert out.name.startswith("daily-health-check__sandbox__T") and out.suffix == ".ipynb"
+    assert (tmp_path / record["html"]).read_text().count("rds_instance_available") >= 1
+    assert f"evidence: {out}" in res.stdout
+    nb = json.loads(out.read_text())
+    assert nb["metadata"]["opslib"]["status"] == "passed"
+    assert len(nb["metadata"]["opslib"]["checks"]) == 7
+
+
+def test_short_and_area_names_are_the_same_notebook(healthy, tmp_path):
+    res = opslib("run", "health/daily-health-check", "--env", "sandbox", "--no-progress", runs=tmp_path)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("scenario, check_id, status", [
+    ("service-down", "ecs_service_tasks_running", "CRITICAL"),
+    ("error-spike", "logs_errors_recent", "CRITICAL"),
+    ("ecs-degraded", "ecs_service_tasks_running", "WARN"),
+    ("access-denied", "rds_instance_available", "ERROR"),
+])
+def test_daily_health_check_goes_red_on_scenario(healthy, tmp_path, scenario, check_id, status):
+    sandbox.control(f"scenario/{scenario}")
+    res = opslib("run", "daily-health-check", "--env", "sandbox", "--fail-on", "warn", runs=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    row = next(l for l in res.stdout.splitlines() if check_id in l and not l.startswith("OK"))
+    assert row.startswith(status)
+    (record,) = ledger(tmp_path)
+    assert record["checks"][status] >= 1
+    assert (tmp_path / record["output"]).exists()
+
+
+def test_access_denied_is_an_error_row_and_the_other_checks_still_run(healthy, tmp_path):
+    sandbox.control("scenario/access-denied")
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 1
+    assert "ERROR    rds_instance_available         rms-db-prod                  Could not check rms-db-prod: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/OnCall/opslib is not authorized to perform this action" in res.stdout
+    assert sum(1 for l in res.stdout.splitlines() if l.startswith("OK ")) == 6
+
+
+def test_warn_passes_unless_fail_on_warn(healthy, tmp_path):
+    sandbox.control("scenario/ecs-degraded")
+    assert opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path).returncode == 0
+    assert opslib("run", "daily-health-check", "--env", "sandbox", "--fail-on", "warn", runs=tmp_path).returncode == 1
+    assert [r["status"] for r in ledger(tmp_path)] == ["warn", "warn"]
+
+
+def test_throttled_calls_are_retried(healthy, tmp_path):
+    sandbox.control("faults", [{"kind": "throttle", "service": "rds", "count": 2}, {"kind": "throttle", "service": "logs", "count": 2}])
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 0, res.stdout
+    hits = {f["service"]: f["hits"] for f in sandbox.status()["faults"]}
+    assert hits == {"rds": 2, "logs": 2}
+
+
+def test_throttling_storm_still_completes(healthy, tmp_path):
+    sandbox.control("scenario/throttling-storm")
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode in (0, 1), res.stderr
+    assert len(ledger(tmp_path)) == 1
+    assert sandbox.status()["faults"][0]["hits"] > 0
+
+
+def test_notebook_failure_exits_3_and_still_files(sandbox_url, tmp_path):
+    res = opslib("run", fixture("fails"), "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 3
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "failed"
+    assert "RuntimeError: disk 97% full on i-0abc" in record["reason"]
+    assert record["checks"]["OK"] == 1  # the check before the failure was recorded
+    nb = json.loads((tmp_path / record["output"]).read_text())
+    assert "papermill-error-cell-tag" in nb["cells"][0]["metadata"].get("tags", [])
+    assert (tmp_path / record["html"]).exists()
+
+
+def test_cell_timeout_exits_3_and_says_so(sandbox_url, tmp_path):
+    res = opslib("run", fixture("slow"), "--env", "sandbox", "--cell-timeout", "2", runs=tmp_path)
+    assert res.returncode == 3
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "failed" and "CellTimeoutError" in record["reason"]
+    nb = json.loads((tmp_path / record["output"]).read_text())
+    assert nb["cells"][0]["metadata"]["tags"] == ["opslib-status-banner"]
+    assert nb["metadata"]["opslib"]["status"] == "failed"
+
+
+def test_kernel_death_exits_3_and_still_files(sandbox_url, tmp_path):
+    res = opslib("run", fixture("dies"), "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 3
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "failed"
+    assert (tmp_path / record["output"]).exists()
+
+
+@pytest.mark.parametrize("sig, said", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_interrupted_run_still_files_evidence(sandbox_url, tmp_path, sig, said):
+    env = dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "opslib.cli", "run", fixture("slow"), "--env", "sandbox", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    journal = tmp_path / "journal.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (journal.exists() and "fixture_started" in journal.read_text()):
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "interrupted" and said in record["reason"]
+    assert record["checks"]["OK"] == 1
+    assert (tmp_path / record["output"]).exists() and (tmp_path / record["html"]).exists()
+    assert opslib("verify", runs=tmp_path).returncode == 0
+
+
+def test_twenty_concurrent_runs_give_twenty_valid_entries(sandbox_url, tmp_path):
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda _: opslib("run", fixture("ok"), "--env", "sandbox", "--no-progress", runs=tmp_path), range(20)))
+    assert [r.returncode for r in results] == [0] * 20, [r.stderr[-500:] for r in results if r.returncode]
+    records = ledger(tmp_path)
+    assert len(records) == 20 and len({r["run_id"] for r in records}) == 20
+    assert [r["seq"] for r in records] == list(range(1, 21))
+    res = opslib("verify", runs=tmp_path)
+    assert res.returncode == 0, res.stdout
+    assert "verified: 20 run record(s)" in res.stdout
+
+
+def test_results_are_read_back_without_rerunning(sandbox_url, tmp_path):
+    opslib("run", fixture("ok"), "--env", "sandbox", "-p", "level=WARN", runs=tmp_path)
+    (record,) = ledger(tmp_path)
+    from opslib.checks import from_notebook
+
+    report = from_notebook(json.loads((tmp_path / record["output"]).read_text()))
+    assert [(c.id, c.status, c.sentence) for c in report] == [("fixture_value_level", "WARN", "thing is WARN.")]
+    assert record["status"] == "warn"
+
+
+def test_history_filters_runs(sandbox_url, tmp_path):
+    opslib("run", fixture("ok"), "--env", "sandbox", "--incident", "INC-2026-1122-001", runs=tmp_path)
+    opslib("run", fixture("ok"), "--env", "sandbox", "-p", "level=CRITICAL", runs=tmp_path)
+    res = opslib("history", "--incident", "INC-2026-1122-001", runs=tmp_path)
+    assert res.returncode == 0
+    body = res.stdout.splitlines()[1:]
+    assert len(body) == 1 and "INC-2026-1122-001" in body[0] and "passed" in body[0]
+    crit = opslib("history", "--status", "critical", runs=tmp_path).stdout.splitlines()[1:]
+    assert len(crit) == 1 and "0/0/1/0" in crit[0]
+    assert len(opslib("history", "--since", "2999-01-01", runs=tmp_path).stdout.splitlines()) == 1
+    assert len(opslib("history", "--notebook", "ok", "--env", "sandbox", runs=tmp_path).stdout.splitlines()) == 3
+
+
+def test_runs_dir_from_flag_then_env_then_cwd(sandbox_url, tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    c.mkdir()
+    opslib("run", fixture("ok"), "--runs-dir", str(a), env={"OPSLIB_RUNS_DIR": str(b)})
+    opslib("run", fixture("ok"), env={"OPSLIB_RUNS_DIR": str(b)})
+    env = {k: v for k, v in os.environ.items() if k != "OPSLIB_RUNS_DIR"}
+    subprocess.run([sys.executable, "-m", "opslib.cli", "run", fixture("ok")], cwd=c, env=env, capture_output=True, check=True)
+    assert len(ledger(a)) == 1 and len(ledger(b)) == 1 and len(ledger(c / "runs")) == 1
