@@ -6,8 +6,10 @@ notebook and HTML under runs/YYYY/MM/DD/ and one ledger record.
 
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -131,18 +133,20 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
 
     status, reason = "passed", ""
     t0 = time.perf_counter()
+    sockets = tempfile.mkdtemp(prefix="opslib-kernel-")
     try:
         pm = _papermill()
         pm.execute_notebook(
             str(plan.notebook.path), str(inflight), parameters=injected, kernel_name="python3",
             cwd=str(plan.notebook.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
-            execution_timeout=cell_timeout, report_mode=False, kernel_manager_class=_ipc_kernel_manager(),
+            execution_timeout=cell_timeout, report_mode=False, kernel_manager_class=_ipc_kernel_manager(sockets),
         )
     except (KeyboardInterrupt, Interrupted) as exc:
         status, reason = "interrupted", "interrupted by " + ("SIGTERM" if isinstance(exc, Interrupted) else "Ctrl-C")
     except Exception as exc:  # PapermillExecutionError, CellTimeoutError, DeadKernelError, ...
         status, reason = "failed", _reason(exc)
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous_term)
         for k, v in saved_env.items():
             if v is None:
@@ -194,8 +198,12 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
     return Outcome(run_id, status, exit_code, report, output, html, record, reason)
 
 
-def _ipc_kernel_manager():
-    """Kernels on Unix sockets: TCP port picking races when runs start together, and is unencrypted."""
+def _ipc_kernel_manager(folder: str):
+    """Kernels on Unix sockets in a private folder.
+
+    TCP port picking races when many runs start at once; jupyter_client's default ipc path
+    ("kernel-ipc" in the working directory) is shared by every run started there.
+    """
     from jupyter_client import AsyncKernelManager
     from traitlets import default
 
@@ -203,6 +211,10 @@ def _ipc_kernel_manager():
         @default("transport")
         def _default_transport(self):
             return "ipc"
+
+        @default("ip")
+        def _default_ip(self):
+            return os.path.join(folder, "kernel")
 
     return IpcKernelManager
 
