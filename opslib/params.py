@@ -105,8 +105,8 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise BadInput(
-            f"{param.name} from {origin} is {type(value).__name__} {value!r}, expected {param.type}",
-            f"give {param.name} a {param.type} value, e.g. -p {param.name}={_example(param)}",
+            f"{param.name} from {origin} is {type(value).__name__} {value!r}, expected {_a(param.type)}",
+            f"give {param.name} {_a(param.type)} value, e.g. -p {param.name}={_example(param)}",
         )
     return value
 
@@ -130,9 +130,13 @@ def _parse_text(param: Param, text: str, origin: str) -> Any:
         return yaml.safe_load(text)
     except (ValueError, Exception) as exc:  # yaml.YAMLError and ValueError alike
         raise BadInput(
-            f"{param.name} from {origin} is {text!r}, not a {param.type}",
-            f"give {param.name} a {param.type} value, e.g. -p {param.name}={_example(param)}",
+            f"{param.name} from {origin} is {text!r}, not {_a(param.type)}",
+            f"give {param.name} {_a(param.type)} value, e.g. -p {param.name}={_example(param)}",
         ) from exc
+
+
+def _a(type_name: str) -> str:
+    return ("an " if type_name[0] in "aeiou" else "a ") + type_name
 
 
 def _example(param: Param) -> str:

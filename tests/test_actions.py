@@ -1,0 +1,118 @@
+"""The guarded action, exercised with a real action (log retention) against the sandbox."""
+
+import uuid
+
+import pytest
+
+from conftest import FIXTURES, ledger, opslib
+from opslib import actions, sandbox
+from opslib.actions.logs import SetLogRetention
+from opslib.errors import ActionRefused, BadInput
+from opslib.ledger import Evidence
+
+
+@pytest.fixture
+def groups(aws):
+    """Three fresh log groups with 30-day retention, removed afterwards."""
+    logs = aws.client("logs")
+    prefix = f"/test/actions/{uuid.uuid4().hex[:8]}"
+    names = [f"{prefix}/{i}" for i in range(3)]
+    for n in names:
+        logs.create_log_group(logGroupName=n)
+        logs.put_retention_policy(logGroupName=n, retentionInDays=30)
+    yield names
+    for n in names:
+        logs.delete_log_group(logGroupName=n)
+
+
+def retention(aws, names):
+    found = {g["logGroupName"]: g.get("retentionInDays") for g in aws.client("logs").describe_log_groups(logGroupNamePrefix=names[0].rsplit("/", 1)[0])["logGroups"]}
+    return [found[n] for n in names]
+
+
+class Sink(list):
+    """Where the guard journals: the records, in order."""
+
+    def __call__(self, kind, **fields):
+        self.append({"kind": kind, **fields})
+
+
+def test_dry_run_is_the_default_and_changes_nothing(aws, groups):
+    journal = Sink()
+    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal))
+    assert out.status == "planned" and len(out.changes) == 3
+    assert out.changes[0].before == 30 and out.changes[0].after == 14
+    assert retention(aws, groups) == [30, 30, 30]
+    assert journal[-1]["kind"] == "action" and journal[-1]["dry_run"] is True and journal[-1]["status"] == "planned"
+
+
+def test_confirmed_action_applies_and_captures_before_and_after(aws, groups):
+    journal = Sink()
+    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=True)
+    assert out.status == "applied"
+    assert retention(aws, groups) == [14, 14, 14]
+    assert out.before == {n: 30 for n in groups} and out.after == {n: 14 for n in groups}
+    assert [r["kind"] for r in journal] == ["action-start", "action"]
+    assert journal[-1]["confirmed_by"] == "parameter" and journal[-1]["dry_run"] is False
+    again = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=True)
+    assert again.status == "nothing-to-do"
+
+
+def test_production_needs_a_reference(aws, groups):
+    journal = Sink()
+    with pytest.raises(ActionRefused, match="need a change or incident reference"):
+        actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True), confirm=True)
+    assert retention(aws, groups) == [30, 30, 30]
+    assert journal[-1]["status"] == "refused"
+    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True, reference="CHG-1042"), confirm=True)
+    assert out.status == "applied" and journal[-1]["reference"] == "CHG-1042"
+
+
+def test_plans_larger_than_the_cap_are_refused(aws, groups):
+    action = SetLogRetention(groups, 7)
+    action.max_resources = 2
+    with pytest.raises(ActionRefused, match="3 changes exceed the cap of 2"):
+        actions.execute(action, actions.Guard(aws, Sink()), confirm=True)
+    assert retention(aws, groups) == [30, 30, 30]
+
+
+def test_invalid_retention_is_refused_before_aws(aws, groups):
+    with pytest.raises(BadInput, match="15 days is not a retention CloudWatch Logs accepts: use one of 1, 3, .* \\(nearest: 14\\)"):
+        SetLogRetention(groups, 15)
+
+
+def test_failed_apply_is_journaled_with_state_after(healthy, aws, groups):
+    sandbox.control("faults", [{"kind": "deny", "service": "logs", "action": "PutRetentionPolicy"}])
+    journal = Sink()
+    with pytest.raises(Exception, match="AccessDenied"):
+        actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=True)
+    assert journal[-1]["status"] == "failed" and "AccessDenied" in journal[-1]["message"]
+    assert journal[-1]["after"] == {n: 30 for n in groups}
+
+
+def test_button_applies_exactly_the_plan(aws, groups):
+    journal = Sink()
+    action = SetLogRetention(groups, 60)
+    planned = actions.execute(action, actions.Guard(aws, journal))
+    box = actions.confirm_button(action, actions.Guard(aws, journal), planned)
+    button = box.children[0]
+    assert button.description == "Apply 3 change(s)"
+    assert retention(aws, groups) == [30, 30, 30]
+    button.click()
+    assert retention(aws, groups) == [60, 60, 60]
+    assert button.disabled
+    assert journal[-1]["status"] == "applied" and journal[-1]["confirmed_by"] == "button"
+
+
+def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, groups, tmp_path):
+    nb = str(FIXTURES / "act.ipynb")
+    res = opslib("run", nb, "-p", f"log_group={groups[0]}", "--no-progress", runs=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert retention(aws, groups) == [30, 30, 30]
+    res = opslib("run", nb, "-p", f"log_group={groups[0]}", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert retention(aws, groups) == [14, 30, 30]
+    records = [r for r in Evidence(tmp_path).journal.records() if r["kind"] == "action"]
+    assert [r["status"] for r in records] == ["planned", "applied"]
+    assert [r["run_id"] for r in records] == [r["run_id"] for r in ledger(tmp_path)]
+    assert records[1]["before"] == {groups[0]: 30} and records[1]["after"] == {groups[0]: 14}
