@@ -6,14 +6,16 @@ import os
 import threading
 from dataclasses import dataclass, field
 
+DEFAULT_REGION = "us-west-2"
+
 
 @dataclass
 class AwsSettings:
-    region: str = "us-west-2"
+    region: str | None = None  # None: the profile's or AWS_REGION, else us-west-2
     profile: str | None = None
     role_arn: str | None = None
     endpoint_url: str | None = None  # None: AWS itself (or AWS_ENDPOINT_URL from the environment)
-    max_attempts: int = 5
+    max_attempts: int = 5  # in all, the first try included
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     user_agent: str = "opslib"
@@ -35,33 +37,34 @@ class Aws:
 
     settings: AwsSettings = field(default_factory=AwsSettings)
     _clients: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _session: object = field(default=None, repr=False)
 
     @property
     def region(self) -> str:
-        return self.settings.region
+        return self.settings.region or self.session().region_name or DEFAULT_REGION
 
     def session(self):
-        if self._session is None:
-            import boto3
+        with self._lock:
+            if self._session is None:
+                import boto3
 
-            s = self.settings
-            base = boto3.Session(profile_name=s.profile, region_name=s.region)
-            if s.role_arn:
-                base = _assume(base, s)
-            self._session = base
-        return self._session
+                s = self.settings
+                base = boto3.Session(profile_name=s.profile, region_name=s.region)
+                if s.role_arn:
+                    base = _assume(base, s)
+                self._session = base
+            return self._session
 
     def client(self, service: str, region: str | None = None):
-        key = (service, region or self.region)
         with self._lock:
+            key = (service, region or self.region)
             if key not in self._clients:
                 from botocore.config import Config
 
                 s = self.settings
                 config = Config(
-                    retries={"mode": "adaptive", "max_attempts": s.max_attempts},
+                    retries={"mode": "adaptive", "total_max_attempts": s.max_attempts},  # first try included
                     connect_timeout=s.connect_timeout,
                     read_timeout=s.read_timeout,
                     user_agent_extra=s.user_agent,
@@ -81,5 +84,5 @@ def _assume(base, s: AwsSettings):
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name=s.region,
+        region_name=s.region or base.region_name,
     )

@@ -106,7 +106,7 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise BadInput(
             f"{param.name} from {origin} is {type(value).__name__} {value!r}, expected {_a(param.type)}",
-            f"give {param.name} {_a(param.type)} value, e.g. -p {param.name}={_example(param)}",
+            _fix(param, origin),
         )
     return value
 
@@ -131,12 +131,23 @@ def _parse_text(param: Param, text: str, origin: str) -> Any:
     except (ValueError, Exception) as exc:  # yaml.YAMLError and ValueError alike
         raise BadInput(
             f"{param.name} from {origin} is {text!r}, not {_a(param.type)}",
-            f"give {param.name} {_a(param.type)} value, e.g. -p {param.name}={_example(param)}",
+            _fix(param, origin),
         ) from exc
 
 
 def _a(type_name: str) -> str:
     return ("an " if type_name[0] in "aeiou" else "a ") + type_name
+
+
+def _fix(param: Param, origin: str, missing: bool = False) -> str:
+    """How to put it right, in the syntax of where the value came from."""
+    example = _example(param)
+    if origin == "-p":
+        return f"-p {param.name}={example}" if missing else f"give {param.name} {_a(param.type)} value, e.g. -p {param.name}={example}"
+    if origin.endswith(".yaml") or ".yaml " in origin:
+        return f"set {param.name}: {example} ({_a(param.type)}) in {origin.split(' ')[0]}"
+    literal = {"str": '"text"', "Secret": '"env:NAME"', "bool": "True"}.get(param.type, example)
+    return f"set {param.name} = {literal} ({_a(param.type)}) in {origin}"
 
 
 def _example(param: Param) -> str:
@@ -203,7 +214,7 @@ def resolve(specs: dict[str, Param], notebook: str, env: str, env_data: dict, ov
     if missing:
         raise BadInput(
             f"{notebook} needs a value for {', '.join(missing)}",
-            " ".join(f"-p {n}={_example(specs[n])}" for n in missing),
+            " ".join(_fix(specs[n], origin, missing=True) for n in missing),
         )
     return Resolved(values, sources)
 

@@ -31,7 +31,9 @@ class Runbook:
             from . import sandbox
 
             settings.endpoint_url = sandbox.endpoint(start=not self.headless)
-            os.environ["OPSLIB_SANDBOX_URL"] = settings.endpoint_url
+            if not self.headless:  # by hand: this kernel (and any `!aws` in it) talks to the sandbox only
+                for k, v in sandbox.kernel_env().items():
+                    os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         self.aws = Aws(settings)
         self.results = _checks.Report()
 
@@ -120,10 +122,30 @@ def _in_kernel() -> bool:
         return False
 
 
+def _brief_ops_errors() -> None:
+    """In a kernel, an OpsError shows as its one line (what is wrong: the fix), not a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from .errors import OpsError
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        lines = [f"\x1b[31m{etype.__name__}\x1b[39m: {value}"]
+        shell._showtraceback(etype, value, lines)
+        return lines
+
+    shell.set_custom_exc((OpsError,), show)
+
+
 def start(name: str, namespace: dict) -> Runbook:
     """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
     from . import catalog, params
 
+    _brief_ops_errors()
     nb = catalog.find(name)
     specs = nb.spec()
     env = namespace.get("env", "sandbox")
