@@ -1,0 +1,52 @@
+"""The check result: threshold evaluation, the verdict, and results read back as data."""
+
+import pytest
+
+from opslib import checks
+from opslib.checks import CRITICAL, ERROR, OK, WARN, Check, Report
+
+
+@pytest.mark.parametrize("value, warn, critical, higher_is_worse, status", [
+    (4, 5, 10, True, OK), (5, 5, 10, True, WARN), (9.9, 5, 10, True, WARN), (10, 5, 10, True, CRITICAL),
+    (50, None, 10, True, CRITICAL), (7, 5, None, True, WARN), (7, None, None, True, OK),
+    (30, 20, 10, False, OK), (20, 20, 10, False, WARN), (3, 20, 10, False, CRITICAL),  # e.g. days to certificate expiry
+])
+def test_evaluate_against_warning_and_critical(value, warn, critical, higher_is_worse, status):
+    assert checks.evaluate(value, warn, critical, higher_is_worse) == status
+
+
+def test_threshold_is_described_for_the_reader():
+    assert checks.describe_threshold(5, 10) == "warn >= 5, critical >= 10"
+    assert checks.describe_threshold(30, 7, " days", higher_is_worse=False) == "warn <= 30 days, critical <= 7 days"
+
+
+def test_verdict_names_the_worst_first():
+    report = Report([Check("a", OK, "r", 1, "-", "."), Check("b", WARN, "r", 1, "-", "."), Check("c", ERROR, "r", 1, "-", ".")])
+    assert report.worst == ERROR
+    assert report.verdict() == "1 ERROR, 1 WARN of 3 checks: ERROR."
+    assert report.counts() == {OK: 1, WARN: 1, CRITICAL: 0, ERROR: 1}
+    assert Report([Check("a", OK, "r", 1, "-", ".")] * 2).verdict() == "All 2 checks OK."
+
+
+def test_html_table_carries_status_colours():
+    html = Report([Check("a", CRITICAL, "db<1>", 1, "-", "down.")])._repr_html_()
+    assert checks.COLOURS[CRITICAL] in html and "db&lt;1&gt;" in html
+
+
+def test_check_decorator_turns_an_exception_into_an_error_row_for_its_resource():
+    @checks.check("svc_thing_ok")
+    def thing_ok(aws, name, limit=3):
+        raise TimeoutError("read timed out")
+
+    row = thing_ok(None, "thing-1")
+    assert (row.id, row.status, row.resource, row.observed) == ("svc_thing_ok", ERROR, "thing-1", "Timeout")
+    assert row.sentence == "Could not check thing-1: Timeout: read timed out"
+
+
+def test_results_read_back_from_outputs_latest_wins():
+    first = Report([Check("a", WARN, "r", 1, "-", "first.")])._repr_mimebundle_()
+    second = Report([Check("a", OK, "r", 0, "-", "again."), Check("b", OK, "s", 0, "-", ".")])._repr_mimebundle_()
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data", "data": first}]},
+                    {"cell_type": "code", "outputs": [{"output_type": "execute_result", "data": second}]}]}
+    back = checks.from_notebook(nb)
+    assert [(c.id, c.status, c.sentence) for c in back] == [("a", OK, "again."), ("b", OK, ".")]
