@@ -1,6 +1,7 @@
 """The `opslib` command. Imports stay inside each subcommand: start-up time is paid per run."""
 
 import argparse
+import os
 import sys
 
 
@@ -95,6 +96,8 @@ def cmd_run(args) -> int:
     print(f"{outcome.status.upper()}: {verdict}")
     print(f"evidence: {outcome.output}")
     print(f"html:     {outcome.html}")
+    if os.environ.get("OPSLIB_TIMINGS"):
+        print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.phases.items()), file=sys.stderr)
     return outcome.exit_code
 
 

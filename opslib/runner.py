@@ -6,10 +6,8 @@ notebook and HTML under runs/YYYY/MM/DD/ and one ledger record.
 
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -20,6 +18,7 @@ from pathlib import Path
 from . import catalog, checks, params
 from .errors import BadInput
 from .journal import who
+from .kernel import EarlyKernel
 from .ledger import Evidence, sha256_file
 from .secrets import Secret, redact
 
@@ -55,6 +54,7 @@ class Outcome:
     html: Path | None
     record: dict
     reason: str = ""
+    phases: dict = field(default_factory=dict)  # seconds spent where, for benchmarks/
 
 
 def prepare(name: str, env: str, overrides: list[str], incident: str = "") -> Plan:
@@ -86,29 +86,59 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "") -> Pl
     return plan
 
 
-def _prewarm():
-    """Import what filing needs while the kernel works (the main thread mostly waits on it)."""
+def _keep_out_iri_grammar():
+    # jsonschema builds an IRI grammar (~2 s of CPU) when rfc3987_syntax is importable; notebooks
+    # never use IRI formats. Must happen before anything imports nbformat.
+    sys.modules.setdefault("rfc3987_syntax", None)
 
-    def load():
-        import nbconvert  # noqa: F401
-        from nbconvert import HTMLExporter  # noqa: F401
 
-    thread = threading.Thread(target=load, daemon=True)
-    thread.start()
-    return thread
+class _HtmlRenderer:
+    """The HTML exporter, made ready (imports, compiled templates) while the kernel works.
+
+    The first rendering in a process costs twice what later ones do; doing a one-cell rendering
+    on a thread while the main thread only waits on the kernel takes that off the end of the run.
+    """
+
+    def __init__(self):
+        self.exporter = None
+        self._thread = threading.Thread(target=self._load, daemon=True)
+        self._thread.start()
+
+    def _load(self):
+        try:
+            import nbformat
+            from nbconvert import HTMLExporter
+
+            exporter = HTMLExporter()
+            exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm")]))
+            self.exporter = exporter
+        except Exception:  # render() tries again and reports
+            pass
+
+    def render(self, nb) -> str:
+        """A rendering failure must not cost the run its ledger record."""
+        if self._thread.is_alive():
+            self._thread.join()
+        try:
+            if self.exporter is None:
+                from nbconvert import HTMLExporter
+
+                self.exporter = HTMLExporter()
+            body, _ = self.exporter.from_notebook_node(nb)
+            return body
+        except Exception as exc:
+            return f"<html><body><h1>HTML rendering failed: {type(exc).__name__}: {exc}</h1><p>Open the .ipynb beside this file.</p></body></html>"
 
 
 def _papermill():
-    # jsonschema builds an IRI grammar (~1 s) when rfc3987_syntax is importable; notebooks
-    # never use IRI formats, so keep it out of this process.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    _keep_out_iri_grammar()
     import papermill
 
     return papermill
 
 
 def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True) -> Outcome:
-    warm = _prewarm()
+    _keep_out_iri_grammar()
     evidence = Evidence(runs_dir)
     run_id = uuid.uuid4().hex[:10]
     started = datetime.now(timezone.utc)
@@ -133,20 +163,28 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
 
     status, reason = "passed", ""
     t0 = time.perf_counter()
-    sockets = tempfile.mkdtemp(prefix="opslib-kernel-")
+    wall0 = time.time()
+    phases = {}
+    kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=dict(os.environ))
+    renderer = None
     try:
         pm = _papermill()
+        phases["import papermill"] = time.perf_counter() - t0
+        renderer = _HtmlRenderer()  # now, not earlier: until here the kernel start and papermill import need the GIL
         pm.execute_notebook(
             str(plan.notebook.path), str(inflight), parameters=injected, kernel_name="python3",
             cwd=str(plan.notebook.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
-            execution_timeout=cell_timeout, report_mode=False, kernel_manager_class=_ipc_kernel_manager(sockets),
+            execution_timeout=cell_timeout, report_mode=False, km=_started(kernel),
         )
     except (KeyboardInterrupt, Interrupted) as exc:
         status, reason = "interrupted", "interrupted by " + ("SIGTERM" if isinstance(exc, Interrupted) else "Ctrl-C")
     except Exception as exc:  # PapermillExecutionError, CellTimeoutError, DeadKernelError, ...
         status, reason = "failed", _reason(exc)
     finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+        stopping = time.perf_counter()
+        kernel.stop()
+        phases["kernel answered"] = kernel.ready_after or 0.0
+        phases["kernel stop"] = time.perf_counter() - stopping
         signal.signal(signal.SIGTERM, previous_term)
         for k, v in saved_env.items():
             if v is None:
@@ -154,8 +192,10 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
             else:
                 os.environ[k] = v
     duration = time.perf_counter() - t0
+    phases["papermill"] = duration - phases.get("import papermill", 0)
 
     nb = _load_output(inflight, plan.notebook.path)
+    phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
     report = checks.from_notebook(nb)
     if status == "passed":
         status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst]
@@ -178,8 +218,8 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
     text, found_nb = redact(nbformat.writes(nbformat.from_dict(nb)), plan.secret_values)
     output = base.with_suffix(".ipynb")
     output.write_text(text)
-    warm.join()
-    html_text, found_html = redact(_render_html(nbformat.reads(text, as_version=4)), plan.secret_values)
+    renderer = renderer or _HtmlRenderer()
+    html_text, found_html = redact(renderer.render(nbformat.reads(text, as_version=4)), plan.secret_values)
     html = base.with_suffix(".html")
     html.write_text(html_text)
     inflight.unlink(missing_ok=True)
@@ -195,28 +235,26 @@ def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout:
         "secrets_redacted": found_nb + found_html,
     }
     record = evidence.ledger.append(record)
-    return Outcome(run_id, status, exit_code, report, output, html, record, reason)
+    phases["file evidence"] = time.perf_counter() - t0 - duration
+    return Outcome(run_id, status, exit_code, report, output, html, record, reason, phases)
 
 
-def _ipc_kernel_manager(folder: str):
-    """Kernels on Unix sockets in a private folder.
+def _cell_phases(nb: dict, started: float, returned: float) -> dict:
+    """Split papermill's time into kernel start, cells and kernel shutdown, from its cell stamps."""
+    stamps = [c.get("metadata", {}).get("papermill", {}) for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    stamps = [s for s in stamps if s.get("start_time") and s.get("end_time")]
+    if not stamps:
+        return {}
+    first = datetime.fromisoformat(stamps[0]["start_time"]).timestamp()
+    last = datetime.fromisoformat(stamps[-1]["end_time"]).timestamp()
+    return {"kernel ready": first - started, "cells": last - first}
 
-    TCP port picking races when many runs start at once; jupyter_client's default ipc path
-    ("kernel-ipc" in the working directory) is shared by every run started there.
-    """
-    from jupyter_client import AsyncKernelManager
-    from traitlets import default
 
-    class IpcKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self):
-            return "ipc"
-
-        @default("ip")
-        def _default_ip(self):
-            return os.path.join(folder, "kernel")
-
-    return IpcKernelManager
+def _started(kernel: EarlyKernel):
+    manager = kernel.ready_manager()
+    if manager is None:
+        raise RuntimeError(f"kernel did not start: {type(kernel.error).__name__}: {kernel.error}")
+    return manager
 
 
 def _raise_interrupted(signum, frame):
@@ -256,14 +294,3 @@ def _has_banner(nb: dict) -> bool:
 def _banner(status: str, reason: str) -> dict:
     text = f'<span style="color:red;font-size:1.3em">Run {status}: {reason}. Cells after the last one with output did not run.</span>'
     return {"cell_type": "markdown", "id": f"opslib-{status}", "metadata": {"tags": ["opslib-status-banner"]}, "source": [text]}
-
-
-def _render_html(nb) -> str:
-    """The HTML rendering; a rendering failure must not cost the run its ledger record."""
-    try:
-        from nbconvert import HTMLExporter
-
-        body, _ = HTMLExporter().from_notebook_node(nb)
-        return body
-    except Exception as exc:
-        return f"<html><body><h1>HTML rendering failed: {type(exc).__name__}: {exc}</h1><p>Open the .ipynb beside this file.</p></body></html>"

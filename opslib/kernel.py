@@ -1,0 +1,69 @@
+"""The run's kernel, started before papermill is even imported.
+
+Importing papermill (~1 s) and starting a kernel (~1 s) do not depend on each other, so the
+kernel boots in its own process while this one imports. papermill then executes the notebook
+on that kernel (nbclient accepts a ready kernel manager), and the runner stops it at once when
+the notebook is done: every output is already in hand by then.
+
+Kernels talk over Unix sockets in a private folder: TCP port picking races when many runs start
+together, and jupyter_client's default ipc path ("kernel-ipc" in the working directory) is
+shared by every run started in the same place.
+"""
+
+import asyncio
+import shutil
+import tempfile
+import threading
+import time
+
+# Modules most notebooks import first; loading them while papermill is still importing takes
+# them off the first cell's time. Silent, outside history: the notebook's numbering is unchanged.
+WARM_UP = "import opslib.runbook, opslib.aws, opslib.checks, boto3, botocore.session, IPython.display"
+
+
+class EarlyKernel:
+    def __init__(self, cwd: str, env: dict, kernel_name: str = "python3"):
+        self.folder = tempfile.mkdtemp(prefix="opslib-kernel-")
+        self.error: BaseException | None = None
+        self.manager = None
+        self.ready_after = None  # seconds from start to a kernel answering, for benchmarks/
+        self._thread = threading.Thread(target=self._start, args=(cwd, env, kernel_name), daemon=True)
+        self._thread.start()
+
+    def _start(self, cwd: str, env: dict, kernel_name: str) -> None:
+        began = time.perf_counter()
+        try:
+            from jupyter_client import AsyncKernelManager  # async: papermill's client must not block its loop
+
+            km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel")
+            asyncio.run(km.start_kernel(cwd=cwd, env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]))
+            self.manager = km
+            client = km.blocking_client()  # its parent is the manager: "alive" means the process, not a heartbeat under load
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=120)
+                self.ready_after = time.perf_counter() - began
+                client.execute(WARM_UP, silent=True, store_history=False)
+            finally:
+                client.stop_channels()
+        except BaseException as exc:  # reported by ready_manager()'s caller
+            self.error = exc
+
+    def ready_manager(self):
+        """The started kernel manager, or None to let papermill start one itself."""
+        self._thread.join()
+        return self.manager if self.error is None else None
+
+    def stop(self) -> None:
+        self._thread.join()
+        if self.manager is not None:
+            asyncio.run(self._shutdown(self.manager))
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @staticmethod
+    async def _shutdown(km) -> None:
+        try:
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+        finally:
+            await km.cleanup_resources()
