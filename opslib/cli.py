@@ -36,8 +36,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
-    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario"))
-    p.add_argument("name", nargs="?", help="scenario name (for `scenario`)")
+    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot"))
+    p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout)")
 
     args = parser.parse_args(argv)
     from .errors import OpsError
@@ -146,6 +146,7 @@ def cmd_sandbox(args) -> int:
             print("sandbox not running")
             return 1
         print(f"sandbox running at {st['url']} (pid {st['pid']}), scenario {st['scenario']}, {st['aws_calls']} AWS calls served")
+        print(f"TLS endpoint {st['tls_url']} (certificate expires in {st['tls_days']} days)")
     elif args.action == "reset":
         sandbox.up()
         sandbox.control("reset")
@@ -153,6 +154,17 @@ def cmd_sandbox(args) -> int:
     elif args.action == "env":
         sandbox.up()
         print(sandbox.env_lines())
+    elif args.action == "snapshot":
+        from .sandbox import snapshot
+
+        text = snapshot.dumps(snapshot.take(sandbox.up()))
+        if args.name:
+            from pathlib import Path
+
+            Path(args.name).write_text(text)
+            print(f"sandbox snapshot written to {args.name}")
+        else:
+            sys.stdout.write(text)
     elif args.action == "scenarios":
         from .sandbox.scenarios import REGISTRY
 

@@ -109,6 +109,11 @@ def down(timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
+            if os.waitpid(data["pid"], os.WNOHANG)[0]:  # our own child: reap it
+                break
+        except ChildProcessError:  # started by another process
+            pass
+        try:
             os.kill(data["pid"], 0)
         except OSError:
             break

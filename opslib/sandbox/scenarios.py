@@ -5,11 +5,15 @@ the state (ECS running count, fault answers), the scenario sets it in the server
 or at its HTTP boundary, so boto3 sees what AWS would send.
 """
 
+import json
+import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from . import world
+from .seeds import autostack, ec2manager, metrics
+from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,20 @@ def scenario(name: str, changes: str, caught_by: tuple[str, ...]):
     return register
 
 
+def _backend(service: str):
+    from moto.backends import get_backend
+
+    return get_backend(service)[world.ACCOUNT][world.REGION]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _alarm(c, name: str, reason: str) -> None:
+    c("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
+
+
 def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"]) -> None:
     """moto makes running follow desired on any update; set what a failing service reports."""
     from moto.backends import get_backend
@@ -45,12 +63,18 @@ def healthy(state, c):
     pass
 
 
-@scenario("service-down", "RMS backend runs 0 of 3 tasks; the API /health answers 503; rms-api-5xx-high in ALARM.",
-          ("daily-health-check", "service-down", "app-health"))
+@scenario("service-down", "RMS backend runs 0 of 3 tasks and the API /health answers 503; the web app's instance fails its "
+          "status checks and its /health answers 503; rms-api-5xx-high in ALARM.",
+          ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)
     state.sites["rms-api"] = (503, {"status": "unhealthy", "version": "2.14.0", "error": "no healthy upstream"})
-    c("cloudwatch").set_alarm_state(AlarmName="rms-api-5xx-high", StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint [412.0] > 50.0")
+    state.sites["webapp"] = (503, {"status": "unhealthy", "version": "1.8.2", "error": "container webapp exited (137)"})
+    for reservation in _backend("ec2").reservations.values():
+        for instance in reservation.instances:
+            if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
+                instance.opslib_status = {"instance": "impaired", "system": "ok"}
+    _alarm(c, "rms-api-5xx-high", "Threshold Crossed: 1 datapoint [412.0] > 50.0")
 
 
 @scenario("ecs-degraded", "RMS backend runs 1 of 3 tasks (2 pending).", ("daily-health-check",))
@@ -58,15 +82,126 @@ def ecs_degraded(state, c):
     ecs_running(1)
 
 
-@scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; rms-api-5xx-high in ALARM.",
-          ("daily-health-check", "high-error-rate", "log-search"))
+@scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; ALB 5xx up; rms-api-5xx-high in ALARM.",
+          ("daily-health-check", "high-error-rate", "log-search", "alarm-review"))
 def error_spike(state, c):
-    import random
-
-    now = datetime.now(timezone.utc)
+    now = _now()
     events = [e for e in world.app_log_lines(now, 1, random.Random(7), errors_last_hour=40) if " ERROR " in e["message"]]
-    world.put_events(c("logs"), world.RMS["log_group"], "ecs/rms-backend/spike", events)
-    c("cloudwatch").set_alarm_state(AlarmName="rms-api-5xx-high", StateValue="ALARM", StateReason="Threshold Crossed: 1 datapoint [187.0] > 50.0")
+    world.put_events(c("logs"), RMS["log_group"], "ecs/rms-backend/spike", events)
+    metrics.recent(c("cloudwatch"), "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": metrics.ALB}, 90, unit="Count")
+    _alarm(c, "rms-api-5xx-high", "Threshold Crossed: 1 datapoint [187.0] > 50.0")
+
+
+@scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "
+          "rms-api-latency-high in ALARM.", ("high-latency", "performance-review", "alarm-review"))
+def high_latency(state, c):
+    cw = c("cloudwatch")
+    metrics.recent(cw, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
+    metrics.recent(cw, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
+    metrics.recent(cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
+    _alarm(c, "rms-api-latency-high", "Threshold Crossed: 3 datapoints [2.71, 2.58, 2.64] > 2.0")
+
+
+@scenario("dynamodb-throttling", "The audit table's writes hit its 25 WCU: ThrottledRequests every minute for 30 minutes and "
+          "ProvisionedThroughputExceededException in the EC2 Manager log.", ("dynamodb-throttling", "performance-review"))
+def dynamodb_throttling(state, c):
+    cw = c("cloudwatch")
+    metrics.recent(cw, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 14, unit="Count", spread=0.4)
+    metrics.recent(cw, "AWS/DynamoDB", "ConsumedWriteCapacityUnits", {"TableName": EC2M["table"]}, 1500, unit="Count", spread=0.02)
+    metrics.recent(cw, "AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "PutItem"}, 38, unit="Milliseconds")
+    now = _now()
+    lines = [{"timestamp": int((now - timedelta(minutes=m)).timestamp() * 1000),
+              "message": f"{(now - timedelta(minutes=m)).isoformat(timespec='milliseconds')} req-{m:08x} ERROR DynamoDB write failed: ProvisionedThroughputExceededException"}
+             for m in range(30, 0, -1)]
+    world.put_events(c("logs"), EC2M["app_log_group"], "app/throttling", lines)
+
+
+@scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
+          "and 12 s for the last 30 minutes.", ("lambda-errors", "performance-review", "high-error-rate"))
+def lambda_errors(state, c):
+    cw = c("cloudwatch")
+    metrics.recent(cw, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
+    metrics.recent(cw, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
+    metrics.recent(cw, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
+    lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512)
+    for line in lines:
+        line["message"] = line["message"].replace("Duration: ", "Duration: 1").replace("Max Memory Used: 1", "Max Memory Used: 50")
+    world.put_events(c("logs"), EC2M["lambda_log_group"], "2026/errors/[4]lambda", lines)
+
+
+@scenario("cert-expiring", "The ACM certificate for api.rms.example.com and the local TLS endpoint expire in 5 days.",
+          ("certificate-expiry",))
+def cert_expiring(state, c):
+    from .tls import self_signed
+
+    acm = c("acm")
+    for summary in acm.list_certificates()["CertificateSummaryList"]:
+        if summary["DomainName"] == "api.rms.example.com":
+            cert, key = self_signed(["api.rms.example.com"], 5)
+            acm.import_certificate(CertificateArn=summary["CertificateArn"], Certificate=cert, PrivateKey=key)
+    state.set_tls_days(5)
+
+
+@scenario("stale-terraform-lock", "autostack-tf-locks holds a lock on autostack/terraform.tfstate taken 26 hours ago by a CI "
+          "runner that is gone.", ("terraform-state-lock",))
+def stale_terraform_lock(state, c):
+    created = _now() - timedelta(hours=26)
+    info = {"ID": "0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10", "Operation": "OperationTypeApply", "Info": "",
+            "Who": "jenkins@ci-runner-7", "Version": "1.6.6", "Created": created.isoformat().replace("+00:00", "Z"), "Path": f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"}
+    c("dynamodb").put_item(TableName=AUTOSTACK["lock_table"], Item={"LockID": {"S": f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"}, "Info": {"S": json.dumps(info)}})
+
+
+@scenario("bad-deploy", "A release 20 minutes ago: Lambda alias LIVE moved to version 5 (errors), RMS service moved to task "
+          "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, and a stack update.",
+          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs"))
+def bad_deploy(state, c):
+    lam = c("lambda")
+    lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
+    version = lam.publish_version(FunctionName=EC2M["function"], Description="release 1.4.0")["Version"]
+    lam.update_alias(FunctionName=EC2M["function"], Name="LIVE", FunctionVersion=version, Description="release 1.4.0")
+    metrics.recent(c("cloudwatch"), "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 6, minutes=20, unit="Count", spread=0.3)
+    metrics.recent(c("cloudwatch"), "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
+    ecs = c("ecs")
+    td = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
+    container = dict(td["containerDefinitions"][0], image=td["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))
+    ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024", containerDefinitions=[container])
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition="rms-backend-prod:3")
+    ecs_running(1)
+    state.sites["rms-api"] = (200, {"status": "degraded", "version": "2.15.0"})
+    c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
+                                     Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
+    now = _now()
+    events = [e for e in world.app_log_lines(now, 1, random.Random(11), errors_last_hour=25) if " ERROR " in e["message"]]
+    world.put_events(c("logs"), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
+
+
+@scenario("auth-failure-burst", "25 failed Cognito sign-ins from one address in the last 5 minutes.", ("auth-failures", "security-incident"))
+def auth_failure_burst(state, c):
+    pool = c("cognito-idp").list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    lines = [e for e in ec2manager.auth_lines(_now(), 0, random.Random(5), failures_last_5min=25)]
+    world.put_events(c("logs"), f"/aws/cognito/{pool}", "auth/burst", lines)
+
+
+@scenario("rate-limit-attack", "203.0.113.77 sent 600 requests to the AutoStack backend in 10 minutes; most answered 429.",
+          ("rate-limiting",))
+def rate_limit_attack(state, c):
+    lines = ec2manager.access_lines(_now(), 0, random.Random(3), attacker="203.0.113.77", attack_requests=600)
+    world.put_events(c("logs"), AUTOSTACK["backend_log_group"], "autostack-backend/attack", lines)
+
+
+@scenario("backups-missing", "rms-db-prod's newest automated snapshot is 3 days old, the audit table lost point-in-time "
+          "recovery, and the last two nightly dumps are missing from backups-incident-response.", ("backup-verification",))
+def backups_missing(state, c):
+    old = _now() - timedelta(days=3)
+    for snap in _backend("rds").database_snapshots.values():  # AWS has no call that ages a snapshot
+        if snap.database.db_instance_identifier == RMS["db"] and snap.snapshot_type == "automated":
+            snap.created = old
+            snap.original_snapshot_create_time = old
+    c("dynamodb").update_continuous_backups(TableName=EC2M["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    s3 = c("s3")
+    for days_ago in (1, 2):
+        day = (_now() - timedelta(days=days_ago)).strftime("%Y-%m-%d")
+        s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
 
 
 @scenario("access-denied", "Every RDS call answers AccessDenied (a role missing rds:Describe*).", ("daily-health-check",))

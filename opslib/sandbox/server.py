@@ -18,9 +18,16 @@ from pathlib import Path
 from . import costs, faults, scenarios, world
 
 
+HEALTHY_TLS_DAYS = 74
+
+
 class State:
     def __init__(self, url: str):
         self.url = url
+        self.tls_url = ""
+        self.tls_days = HEALTHY_TLS_DAYS
+        self.tls_context = None
+        self.tls_dir: Path | None = None
         self.scenario = "healthy"
         self.faults = faults.Faults()
         self.sites: dict[str, tuple[int, dict]] = {}
@@ -31,7 +38,19 @@ class State:
 
     def status(self) -> dict:
         return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
-                "aws_calls": self.aws_calls, "started": self.started}
+                "aws_calls": self.aws_calls, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days}
+
+    def set_tls_days(self, days: int) -> None:
+        """The local TLS endpoint's certificate: valid for `days` more days from now."""
+        from .tls import self_signed
+
+        self.tls_days = days
+        if self.tls_context is None:
+            return
+        cert, key = self_signed(["localhost", "rms.example.com"], days)
+        (self.tls_dir / "cert.pem").write_bytes(cert)
+        (self.tls_dir / "key.pem").write_bytes(key)
+        self.tls_context.load_cert_chain(self.tls_dir / "cert.pem", self.tls_dir / "key.pem")  # new handshakes get it
 
 
 class SandboxApp:
@@ -72,6 +91,8 @@ class SandboxApp:
         try:
             if parts[0] == "sites" and len(parts) >= 2:
                 code, body = self.state.sites.get(parts[1], (404, {"error": f"no site {parts[1]}"}))
+                if code != 404:  # seed 000's /health shape: status, version, timestamp
+                    body = {**body, "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")}
                 return _json(start_response, body, code)
             if parts[0] == "status":
                 return _json(start_response, self.state.status())
@@ -113,6 +134,7 @@ def reset(state: State) -> None:
     _post(f"{state.url}/moto-api/seed?a=42")
     state.sites = {name: (200, dict(body)) for name, body in world.SITES.items()}
     state.costs = costs.generate(date.today())
+    state.set_tls_days(HEALTHY_TLS_DAYS)
     world.seed(state.url)
     state.scenario = "healthy"
 
@@ -125,6 +147,25 @@ def apply_scenario(state: State, name: str) -> None:
     state.scenario = name
 
 
+def _serve_tls(state: State, folder: Path) -> None:
+    """A local HTTPS endpoint (GET /health) whose certificate expiry scenarios control."""
+    import ssl
+
+    from werkzeug.serving import make_server
+
+    state.tls_dir = folder / "tls"
+    state.tls_dir.mkdir(parents=True, exist_ok=True)
+    state.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    state.set_tls_days(state.tls_days)
+
+    def app(environ, start_response):
+        return _json(start_response, {"status": "healthy", "version": "2.14.0", "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=state.tls_context)
+    state.tls_url = f"https://127.0.0.1:{server.port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-file", required=True)
@@ -132,8 +173,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from . import backend_fixes
+
+    backend_fixes.apply()
+    import logging
+
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the errors
     state = State("")
     app = SandboxApp(DomainDispatcherApplication(create_backend_app), state)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
@@ -142,6 +190,7 @@ def main(argv=None) -> int:
     thread.start()
 
     state_file = Path(args.state_file)
+    _serve_tls(state, state_file.parent)
 
     def stop(*_):
         server.shutdown()
@@ -151,6 +200,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     reset(state)
+    reset(state)  # moto's backends draw ids on first use; only a second seeding matches every later reset
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started}))
     tmp.replace(state_file)

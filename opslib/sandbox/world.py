@@ -5,6 +5,7 @@ relative to now, ids are fixed by moto's seed.
 """
 
 import random
+import threading
 from datetime import datetime, timedelta, timezone
 
 ACCOUNT = "123456789012"
@@ -16,10 +17,32 @@ RMS = {
     "db": "rms-db-prod",
     "log_group": "/aws/ecs/rms-backend-prod",
 }
+WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key"}
+EC2M = {
+    "stack": "EC2Manager-production",
+    "function": "ec2-manager-function-prod",
+    "table": "ec2-manager-audit-production",
+    "api": "ec2-manager-api-production",
+    "web_bucket": f"ec2-manager-web-prod-{ACCOUNT}",
+    "user_pool": "ec2-manager-users-production",
+    "app_log_group": "/aws/ec2-manager/prod",
+    "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",
+    "access_log_group": "/aws/apigateway/ec2-manager-api-production/access",
+}
+AUTOSTACK = {
+    "role": "AutoStackTerraformRole",
+    "policy": "AutoStackMinimalPolicy",
+    "state_bucket": "autostack-tfstate",
+    "state_key": "autostack/terraform.tfstate",
+    "lock_table": "autostack-tf-locks",
+    "backend_log_group": "/autostack/backend",
+}
+IR = {"db": "incident-response-prod", "backups_bucket": "backups-incident-response", "queue": "incident-response-jobs"}
 SITES = {
     # name: (path served, healthy body); the seed 000 /health JSON shape
     "rms-frontend": {"status": "healthy", "version": "2.14.0"},
     "rms-api": {"status": "healthy", "version": "2.14.0"},
+    "webapp": {"status": "healthy", "version": "1.8.2"},
 }
 
 APP_MESSAGES = {
@@ -36,8 +59,16 @@ def clients(url: str):
     from botocore.config import Config
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-    config = Config(retries={"total_max_attempts": 1})
-    return lambda service: session.client(service, endpoint_url=url, config=config)
+    config = Config(retries={"total_max_attempts": 1}, max_pool_connections=20)
+    made, lock = {}, threading.Lock()
+
+    def client(service: str):
+        with lock:  # creating clients is not thread-safe; using them is
+            if service not in made:
+                made[service] = session.client(service, endpoint_url=url, config=config)
+            return made[service]
+
+    return client
 
 
 def app_log_lines(now: datetime, hours: int, rng: random.Random, errors_last_hour: int) -> list[dict]:
@@ -72,62 +103,13 @@ def put_events(client, group: str, stream: str, events: list[dict]) -> None:
 
 
 def seed(url: str, now: datetime | None = None) -> None:
+    """Every seed's systems and the metric history; same ids and data on every call.
+
+    One after the other: moto draws ids from one seeded generator, so the order must not vary.
+    """
+    from .seeds import SEEDS, metrics
+
     now = now or datetime.now(timezone.utc)
-    rng = random.Random(42)
     c = clients(url)
-    seed_rms(c, now, rng)
-
-
-def seed_rms(c, now: datetime, rng: random.Random) -> None:
-    """Seed 003: ECS service behind the API, RDS, the application log group, alarms."""
-    ec2 = c("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
-    sg = ec2.create_security_group(GroupName="rms-backend-sg", Description="RMS backend tasks", VpcId=vpc)["GroupId"]
-    db_sg = ec2.create_security_group(GroupName="rms-db-sg", Description="RMS database", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": sg}]}])
-
-    ecs = c("ecs")
-    ecs.create_cluster(clusterName=RMS["cluster"])
-    for image in ("rms-backend:2.13.1", "rms-backend:2.14.0"):
-        ecs.register_task_definition(
-            family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
-            containerDefinitions=[{"name": "rms-backend", "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{image}",
-                                   "portMappings": [{"containerPort": 8000}], "essential": True,
-                                   "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": RMS["log_group"], "awslogs-region": REGION}}}],
-        )
-    ecs.create_service(
-        cluster=RMS["cluster"], serviceName=RMS["service"], taskDefinition="rms-backend-prod:2", desiredCount=3, launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}},
-    )
-    # moto starts services with no running tasks; a steady service runs what it wants
-    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
-
-    rds = c("rds")
-    for db, engine_class in ((RMS["db"], "db.t3.medium"), ("incident-response-prod", "db.t3.medium")):
-        rds.create_db_instance(
-            DBInstanceIdentifier=db, Engine="postgres", EngineVersion="15.4", DBInstanceClass=engine_class, AllocatedStorage=100,
-            MasterUsername="dbadmin", MasterUserPassword="sandbox-only-password", MultiAZ=True, BackupRetentionPeriod=7,
-            VpcSecurityGroupIds=[db_sg], StorageEncrypted=True,
-        )
-    rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-pre-release-2-14")
-
-    logs = c("logs")
-    logs.create_log_group(logGroupName=RMS["log_group"])
-    logs.put_retention_policy(logGroupName=RMS["log_group"], retentionInDays=30)
-    put_events(logs, RMS["log_group"], "ecs/rms-backend/seed", app_log_lines(now, 24, rng, errors_last_hour=2))
-
-    cw = c("cloudwatch")
-    for name, namespace, metric, dims, threshold, op, stat in (
-        ("rms-ecs-cpu-high", "AWS/ECS", "CPUUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 80, "GreaterThanThreshold", "Average"),
-        ("rms-ecs-memory-high", "AWS/ECS", "MemoryUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 85, "GreaterThanThreshold", "Average"),
-        ("rms-db-connections-high", "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 80, "GreaterThanThreshold", "Average"),
-        ("rms-db-free-storage-low", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": RMS["db"]}, 20 * 1024**3, "LessThanThreshold", "Average"),
-        ("rms-api-latency-high", "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 2, "GreaterThanThreshold", "Average"),
-        ("rms-api-5xx-high", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 50, "GreaterThanThreshold", "Sum"),
-    ):
-        cw.put_metric_alarm(
-            AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
-            Statistic=stat, Period=300, EvaluationPeriods=1, Threshold=threshold, ComparisonOperator=op,
-            AlarmDescription=f"RMS: {metric} {op} {threshold} for 5 minutes",
-        )
+    for module in (*SEEDS, metrics):
+        module.seed(c, now, random.Random(42))

@@ -1,0 +1,7 @@
+"""One module per source runbook: the resources it names, seeded over boto3 as a script would."""
+
+from . import autostack, ec2manager, incident_response, metrics, rms, webapp
+
+SEEDS = (webapp, ec2manager, autostack, rms, incident_response)
+
+__all__ = ["SEEDS", "metrics"]

@@ -1,0 +1,49 @@
+"""Seed 002 "AutoStack": the Terraform role and policy, state bucket with versions, lock table,
+and the backend's access log (for the 429 scenario)."""
+
+import json
+import random
+from datetime import datetime
+
+from ..world import ACCOUNT, AUTOSTACK, REGION, put_events
+from .ec2manager import access_lines
+
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "State", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+         "Resource": [f"arn:aws:s3:::{AUTOSTACK['state_bucket']}", f"arn:aws:s3:::{AUTOSTACK['state_bucket']}/*"]},
+        {"Sid": "Locks", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{AUTOSTACK['lock_table']}"},
+        {"Sid": "Infra", "Effect": "Allow", "Action": ["eks:*", "rds:*", "ec2:Describe*"], "Resource": "*"},
+    ],
+}
+
+
+def state_document(serial: int, resources: int) -> bytes:
+    return json.dumps({"version": 4, "terraform_version": "1.6.6", "serial": serial, "lineage": "5f1c9a4e-7b2d-4c1e-9a55-autostack0001",
+                       "outputs": {}, "resources": [{"mode": "managed", "type": "aws_instance", "name": f"node_{i}"} for i in range(resources)]}, indent=2).encode()
+
+
+def seed(c, now: datetime, rng: random.Random) -> None:
+    iam = c("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=AUTOSTACK["role"], AssumeRolePolicyDocument=json.dumps(trust), Description="Terraform runs for AutoStack")
+    arn = iam.create_policy(PolicyName=AUTOSTACK["policy"], PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=AUTOSTACK["role"], PolicyArn=arn)
+
+    s3 = c("s3")
+    bucket = AUTOSTACK["state_bucket"]
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    for serial, resources in ((41, 12), (42, 13), (43, 13), (44, 14)):
+        s3.put_object(Bucket=bucket, Key=AUTOSTACK["state_key"], Body=state_document(serial, resources), ContentType="application/json")
+
+    c("dynamodb").create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
+                               AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+
+    logs = c("logs")
+    logs.create_log_group(logGroupName=AUTOSTACK["backend_log_group"])
+    logs.put_retention_policy(logGroupName=AUTOSTACK["backend_log_group"], retentionInDays=14)
+    put_events(logs, AUTOSTACK["backend_log_group"], "autostack-backend/seed", access_lines(now, 6, rng))

@@ -1,0 +1,75 @@
+"""Seven days of CloudWatch history for every metric the catalog plots, with a daily shape.
+
+Hourly points, each a handful of samples (so averages and p95/p99 both mean something): busy
+in the working day, quiet at night, a little noise. Scenarios append their own recent points.
+"""
+
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+from ..world import EC2M, IR, RMS
+
+ALB = "app/rms-alb-prod/50dc6c495c0c9188"
+DAYS = 7
+SAMPLES = 4
+
+# (namespace, metric, dimensions, night level, day peak, noise share, unit)
+SERIES = [
+    ("AWS/ECS", "CPUUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 18, 55, 0.08, "Percent"),
+    ("AWS/ECS", "MemoryUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 42, 61, 0.04, "Percent"),
+    ("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 12, 48, 0.10, "Count"),
+    ("AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": RMS["db"]}, 9, 35, 0.10, "Percent"),
+    ("AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": RMS["db"]}, 61e9, 60e9, 0.002, "Bytes"),
+    ("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": IR["db"]}, 4, 22, 0.10, "Count"),
+    ("AWS/RDS", "ReadLatency", {"DBInstanceIdentifier": IR["db"]}, 0.002, 0.004, 0.15, "Seconds"),
+    ("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": ALB}, 0.09, 0.22, 0.25, "Seconds"),
+    ("AWS/ApplicationELB", "RequestCount", {"LoadBalancer": ALB}, 800, 9000, 0.08, "Count"),
+    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": ALB}, 0, 6, 0.5, "Count"),
+    ("AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 95, 180, 0.30, "Milliseconds"),
+    ("AWS/ApiGateway", "Count", {"ApiName": EC2M["api"]}, 60, 900, 0.10, "Count"),
+    ("AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 0, 2, 0.5, "Count"),
+    ("AWS/ApiGateway", "4XXError", {"ApiName": EC2M["api"]}, 1, 12, 0.4, "Count"),
+    ("AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 300, 520, 0.25, "Milliseconds"),
+    ("AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 30, 450, 0.10, "Count"),
+    ("AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 0, 1, 0.5, "Count"),
+    ("AWS/Lambda", "Throttles", {"FunctionName": EC2M["function"]}, 0, 0, 0, "Count"),
+    ("AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "PutItem"}, 4, 7, 0.2, "Milliseconds"),
+    ("AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "Query"}, 3, 5, 0.2, "Milliseconds"),
+    ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", {"TableName": EC2M["table"]}, 40, 600, 0.15, "Count"),
+    ("AWS/DynamoDB", "ConsumedReadCapacityUnits", {"TableName": EC2M["table"]}, 60, 900, 0.15, "Count"),
+    ("AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 0, 0, 0, "Count"),
+]
+
+
+def level(hour: float, night: float, peak: float) -> float:
+    """Quiet around 03:00 UTC, busiest around 15:00."""
+    return night + (peak - night) * (0.5 - 0.5 * math.cos(2 * math.pi * (hour - 3) / 24))
+
+
+def samples(t: datetime, night: float, peak: float, noise: float, rng: random.Random, n: int = SAMPLES) -> list[float]:
+    base = level(t.hour + t.minute / 60, night, peak)
+    return [max(0.0, rng.gauss(base, abs(base) * noise)) for _ in range(n)]
+
+
+def put(cw, namespace: str, metric: str, dims: dict, points: list[tuple[datetime, list[float]]], unit: str) -> None:
+    data = [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()], "Timestamp": t, "Values": values, "Unit": unit}
+            for t, values in points]
+    for i in range(0, len(data), 500):
+        cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 500])
+
+
+def seed(c, now: datetime, rng: random.Random) -> None:
+    cw = c("cloudwatch")
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
+    for namespace, metric, dims, night, peak, noise, unit in SERIES:
+        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours], unit)
+
+
+def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7) -> None:
+    """A scenario's anomaly: a point a minute over the last `minutes`, around `value`."""
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    points = [(now - timedelta(minutes=m), [max(0.0, rng.gauss(value, value * spread)) for _ in range(SAMPLES)]) for m in range(minutes, 0, -1)]
+    put(cw, namespace, metric, dims, points, unit)

@@ -1,0 +1,67 @@
+"""Seed 003 "RMS": ECS service behind the API, RDS, the application log group, ACM, alarms."""
+
+import random
+from datetime import datetime
+
+from ..tls import self_signed
+from ..world import ACCOUNT, REGION, RMS, app_log_lines, put_events
+
+
+def seed(c, now: datetime, rng: random.Random) -> None:
+    ec2 = c("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
+    sg = ec2.create_security_group(GroupName="rms-backend-sg", Description="RMS backend tasks", VpcId=vpc)["GroupId"]
+    db_sg = ec2.create_security_group(GroupName="rms-db-sg", Description="RMS database", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": sg}]}])
+
+    ecs = c("ecs")
+    ecs.create_cluster(clusterName=RMS["cluster"])
+    for image in ("rms-backend:2.13.1", "rms-backend:2.14.0"):
+        ecs.register_task_definition(
+            family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
+            containerDefinitions=[{"name": "rms-backend", "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{image}",
+                                   "portMappings": [{"containerPort": 8000}], "essential": True,
+                                   "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": RMS["log_group"], "awslogs-region": REGION}}}],
+        )
+    ecs.create_service(
+        cluster=RMS["cluster"], serviceName=RMS["service"], taskDefinition="rms-backend-prod:2", desiredCount=3, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}},
+    )
+    # moto starts services with no running tasks; a steady service runs what it wants
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
+
+    rds = c("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier=RMS["db"], Engine="postgres", EngineVersion="15.4", DBInstanceClass="db.t3.medium", AllocatedStorage=100,
+        MasterUsername="dbadmin", MasterUserPassword="sandbox-only-password", MultiAZ=True, BackupRetentionPeriod=7,
+        VpcSecurityGroupIds=[db_sg], StorageEncrypted=True,
+    )  # moto files its automated snapshot on creation
+    rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-pre-release-2-14")
+
+    logs = c("logs")
+    logs.create_log_group(logGroupName=RMS["log_group"])
+    logs.put_retention_policy(logGroupName=RMS["log_group"], retentionInDays=30)
+    put_events(logs, RMS["log_group"], "ecs/rms-backend/seed", app_log_lines(now, 24, rng, errors_last_hour=2))
+
+    acm = c("acm")
+    for domains, days in ((["rms.example.com", "www.rms.example.com"], 74), (["api.rms.example.com"], 74),
+                          (["rms-staging.example.com", "api-staging.rms.example.com"], 160)):
+        cert, key = self_signed(domains, days, now)
+        arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+        acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": "system", "Value": "rms"}, {"Key": "Name", "Value": domains[0]}])
+
+    cw = c("cloudwatch")
+    for name, namespace, metric, dims, threshold, op, stat in (
+        ("rms-ecs-cpu-high", "AWS/ECS", "CPUUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 80, "GreaterThanThreshold", "Average"),
+        ("rms-ecs-memory-high", "AWS/ECS", "MemoryUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 85, "GreaterThanThreshold", "Average"),
+        ("rms-db-connections-high", "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 80, "GreaterThanThreshold", "Average"),
+        ("rms-db-free-storage-low", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": RMS["db"]}, 20 * 1024**3, "LessThanThreshold", "Average"),
+        ("rms-api-latency-high", "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 2, "GreaterThanThreshold", "Average"),
+        ("rms-api-5xx-high", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 50, "GreaterThanThreshold", "Sum"),
+    ):
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+            Statistic=stat, Period=300, EvaluationPeriods=1, Threshold=threshold, ComparisonOperator=op,
+            AlarmDescription=f"RMS: {metric} {op} {threshold} for 5 minutes",
+        )

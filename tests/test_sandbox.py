@@ -1,0 +1,265 @@
+"""The sandbox: the five seeds' world, the scenarios as boto3 sees them, snapshot, lifecycle."""
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import ROOT, opslib
+from opslib import sandbox
+from opslib.sandbox import scenarios, snapshot
+from opslib.sandbox.world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
+
+
+def test_world_holds_what_the_catalog_reads(healthy, aws):
+    ec2 = aws.client("ec2")
+    (web,) = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [WEBAPP["instance_name"]]}])["Reservations"] for i in r["Instances"]]
+    (sg,) = ec2.describe_security_groups(GroupNames=[WEBAPP["security_group"]])["SecurityGroups"]
+    assert any(p["FromPort"] == 5000 for p in sg["IpPermissions"]) and web["SecurityGroups"][0]["GroupId"] == sg["GroupId"]
+
+    assert aws.client("cloudformation").describe_stacks(StackName=EC2M["stack"])["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    lam = aws.client("lambda")
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=EC2M["function"])["Versions"]]
+    assert versions == ["$LATEST", "1", "2", "3", "4"]
+    assert lam.get_alias(FunctionName=EC2M["function"], Name="LIVE")["FunctionVersion"] == "4"
+    ddb = aws.client("dynamodb")
+    pitr = ddb.describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert len(ddb.list_backups(TableName=EC2M["table"])["BackupSummaries"]) == 2
+    assert [a["name"] for a in aws.client("apigateway").get_rest_apis()["items"]] == [EC2M["api"]]
+    assert aws.client("cloudfront").list_distributions()["DistributionList"]["Quantity"] == 1
+    assert [p["Name"] for p in aws.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]] == [EC2M["user_pool"]]
+    s3 = aws.client("s3")
+    assert len([v for v in s3.list_object_versions(Bucket=EC2M["web_bucket"], Prefix="index.html")["Versions"]]) == 3
+
+    iam = aws.client("iam")
+    attached = iam.list_attached_role_policies(RoleName=AUTOSTACK["role"])["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == [AUTOSTACK["policy"]]
+    assert len(s3.list_object_versions(Bucket=AUTOSTACK["state_bucket"], Prefix=AUTOSTACK["state_key"])["Versions"]) == 4
+    assert ddb.describe_table(TableName=AUTOSTACK["lock_table"])["Table"]["KeySchema"][0]["AttributeName"] == "LockID"
+
+    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert (svc["desiredCount"], svc["runningCount"]) == (3, 3)
+    rds = aws.client("rds")
+    types = sorted(s["SnapshotType"] for s in rds.describe_db_snapshots(DBInstanceIdentifier=RMS["db"])["DBSnapshots"])
+    assert types == ["automated", "manual"]
+    domains = {c["DomainName"] for c in aws.client("acm").list_certificates()["CertificateSummaryList"]}
+    assert {"rms.example.com", "api.rms.example.com"} <= domains
+
+    assert rds.describe_db_instances(DBInstanceIdentifier=IR["db"])["DBInstances"][0]["DBInstanceStatus"] == "available"
+    assert len(s3.list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 7
+
+    groups = {g["logGroupName"] for g in aws.client("logs").describe_log_groups()["logGroups"]}
+    assert {RMS["log_group"], EC2M["app_log_group"], EC2M["lambda_log_group"], AUTOSTACK["backend_log_group"]} <= groups
+    alarms = aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert len(alarms) >= 6 and all(a["StateValue"] != "ALARM" for a in alarms)
+
+
+def test_seven_days_of_metrics_with_a_daily_shape_and_percentiles(healthy, aws):
+    end = datetime.now(timezone.utc)
+    query = lambda stat: {"Id": "q" + stat.replace(".", ""), "MetricStat": {"Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Dimensions": [
+        {"Name": "ClusterName", "Value": RMS["cluster"]}, {"Name": "ServiceName", "Value": RMS["service"]}]}, "Period": 3600, "Stat": stat}}
+    res = aws.client("cloudwatch").get_metric_data(MetricDataQueries=[query("Average"), query("p95")], StartTime=end - timedelta(days=7), EndTime=end)
+    avg, p95 = res["MetricDataResults"]
+    assert len(avg["Values"]) >= 160
+    by_hour = {}
+    for t, v in zip(avg["Timestamps"], avg["Values"]):
+        by_hour.setdefault(t.hour, []).append(v)
+    assert sum(by_hour[15]) / len(by_hour[15]) > 2 * sum(by_hour[3]) / len(by_hour[3])  # busy afternoons, quiet nights
+    assert all(p >= a * 0.9 for p, a in zip(p95["Values"], avg["Values"]))
+
+
+def _alarm(aws, name):
+    return aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+
+
+def _recent_max(aws, namespace, metric, dims, minutes=30):
+    end = datetime.now(timezone.utc)
+    res = aws.client("cloudwatch").get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+                                                         StartTime=end - timedelta(minutes=minutes), EndTime=end, Period=60, Statistics=["Maximum"])
+    return max((p["Maximum"] for p in res["Datapoints"]), default=0)
+
+
+def _count(aws, group, pattern, minutes=60):
+    end = datetime.now(timezone.utc)
+    pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern=pattern,
+                                                                            startTime=int((end - timedelta(minutes=minutes)).timestamp() * 1000))
+    return sum(len(p["events"]) for p in pages)
+
+
+def _site(name):
+    try:
+        with urllib.request.urlopen(f"{sandbox.url()}/_sandbox/sites/{name}/health") as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _expect_service_down(aws):
+    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert (svc["runningCount"], svc["desiredCount"]) == (0, 3)
+    assert _site("rms-api")[0] == 503 and _site("webapp")[0] == 503
+    status = aws.client("ec2").describe_instance_status()["InstanceStatuses"][0]
+    assert status["InstanceStatus"]["Status"] == "impaired" and status["SystemStatus"]["Status"] == "ok"
+    assert _alarm(aws, "rms-api-5xx-high") == "ALARM"
+
+
+def _expect_ecs_degraded(aws):
+    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert (svc["runningCount"], svc["pendingCount"], svc["desiredCount"]) == (1, 2, 3)
+
+
+def _expect_error_spike(aws):
+    assert _count(aws, RMS["log_group"], "ERROR") >= 40 and _alarm(aws, "rms-api-5xx-high") == "ALARM"
+
+
+def _expect_high_latency(aws):
+    assert _recent_max(aws, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}) > 2
+    assert _recent_max(aws, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}) > 2000
+    assert _alarm(aws, "rms-api-latency-high") == "ALARM"
+
+
+def _expect_dynamodb_throttling(aws):
+    assert _recent_max(aws, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}) > 5
+    assert _count(aws, EC2M["app_log_group"], "ProvisionedThroughputExceededException") >= 30
+
+
+def _expect_lambda_errors(aws):
+    assert _recent_max(aws, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}) >= 2
+    assert _count(aws, EC2M["lambda_log_group"], "ERROR") >= 3
+    assert _recent_max(aws, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}) > 10000
+
+
+def _expect_cert_expiring(aws):
+    acm = aws.client("acm")
+    arn = next(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"] if c["DomainName"] == "api.rms.example.com")
+    left = acm.describe_certificate(CertificateArn=arn)["Certificate"]["NotAfter"] - datetime.now(timezone.utc)
+    assert 4 <= left.days <= 5
+    host, port = sandbox.status()["tls_url"].removeprefix("https://").split(":")
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((host, int(port))) as raw, ctx.wrap_socket(raw) as tls:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+    assert 4 <= (cert.not_valid_after_utc - datetime.now(timezone.utc)).days <= 5
+
+
+def _expect_stale_terraform_lock(aws):
+    (item,) = aws.client("dynamodb").scan(TableName=AUTOSTACK["lock_table"])["Items"]
+    info = json.loads(item["Info"]["S"])
+    age = datetime.now(timezone.utc) - datetime.fromisoformat(info["Created"].replace("Z", "+00:00"))
+    assert info["Who"] == "jenkins@ci-runner-7" and age > timedelta(hours=24)
+
+
+def _expect_bad_deploy(aws):
+    assert aws.client("lambda").get_alias(FunctionName=EC2M["function"], Name="LIVE")["FunctionVersion"] == "5"
+    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert svc["taskDefinition"].endswith("rms-backend-prod:3") and svc["runningCount"] == 1
+    assert aws.client("cloudformation").describe_stacks(StackName=EC2M["stack"])["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def _expect_auth_failure_burst(aws):
+    pool = aws.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    assert _count(aws, f"/aws/cognito/{pool}", "FAILED", minutes=5) >= 25
+
+
+def _expect_rate_limit_attack(aws):
+    assert _count(aws, AUTOSTACK["backend_log_group"], '"203.0.113.77"', minutes=11) >= 600
+    assert _count(aws, AUTOSTACK["backend_log_group"], '" 429 "', minutes=11) >= 500
+
+
+def _expect_backups_missing(aws):
+    snaps = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"]
+    assert max(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=2)
+    pitr = aws.client("dynamodb").describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
+    assert len(aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 5
+
+
+def _expect_access_denied(aws):
+    with pytest.raises(Exception, match="AccessDenied"):
+        aws.client("rds").describe_db_instances()
+    assert aws.client("ecs").list_clusters()["clusterArns"]
+
+
+def _expect_throttling_storm(aws):
+    from opslib.aws import Aws, AwsSettings
+
+    once = Aws(AwsSettings(endpoint_url=aws.settings.endpoint_url, max_attempts=1))
+    failures = 0
+    for _ in range(30):
+        try:
+            once.client("ecs").list_clusters()
+        except Exception as exc:
+            assert "Throttl" in str(exc)
+            failures += 1
+    assert 3 <= failures <= 20
+
+
+def _expect_healthy(aws):
+    _expect_ecs_healthy = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert _expect_ecs_healthy["runningCount"] == 3 and _site("rms-api")[0] == 200
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.REGISTRY))
+def test_each_scenario_produces_the_state_it_claims(healthy, aws, name):
+    opslib("sandbox", "scenario", name).check_returncode()
+    assert sandbox.status()["scenario"] == name
+    globals()[f"_expect_{name.replace('-', '_')}"](aws)
+
+
+def test_scenarios_list_what_they_change_and_who_catches_them():
+    out = opslib("sandbox", "scenarios").stdout
+    assert len(scenarios.REGISTRY) >= 15
+    for name in ("healthy", "service-down", "error-spike", "high-latency", "ecs-degraded", "dynamodb-throttling", "lambda-errors", "cert-expiring",
+                 "stale-terraform-lock", "bad-deploy", "auth-failure-burst", "rate-limit-attack", "backups-missing", "access-denied", "throttling-storm"):
+        assert name in scenarios.REGISTRY and name in out
+    res = opslib("sandbox", "scenario", "eror-spike")
+    assert res.returncode == 2 and "did you mean 'error-spike'" in res.stderr
+
+
+def test_snapshot_shows_exactly_what_changed_and_reset_restores_it(healthy, tmp_path):
+    before = tmp_path / "before.json"
+    assert opslib("sandbox", "snapshot", str(before)).returncode == 0
+    opslib("sandbox", "scenario", "stale-terraform-lock").check_returncode()
+    during = snapshot.take(sandbox.url())
+    baseline = json.loads(before.read_text())
+    changed = {k for k in baseline if baseline[k] != during[k]}
+    assert changed == {"dynamodb", "sandbox"}
+    opslib("sandbox", "reset").check_returncode()
+    assert snapshot.take(sandbox.url()) == baseline
+
+
+def test_reset_equals_a_fresh_sandbox_and_down_leaves_nothing(healthy, tmp_path):
+    sandbox.control("scenario/bad-deploy")
+    sandbox.control("reset")
+    mine = snapshot.take(sandbox.url())
+    env = dict(os.environ, OPSLIB_SANDBOX_DIR=str(tmp_path / "fresh"))
+    code = ("import json, sys; from opslib import sandbox; from opslib.sandbox import snapshot; "
+            "url = sandbox.up(); st = sandbox.status(); print(json.dumps({'pid': st['pid'], 'url': url, 'tls': st['tls_url'], 'snap': snapshot.take(url)}))")
+    fresh = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=180).stdout)
+    assert fresh["snap"] == mine
+    assert subprocess.run([sys.executable, "-m", "opslib.cli", "sandbox", "down"], env=env, capture_output=True, text=True).stdout.strip() == "sandbox stopped"
+    with pytest.raises(OSError):
+        os.kill(fresh["pid"], 0)
+    for address in (fresh["url"], fresh["tls"]):
+        host, port = address.split("//")[1].split(":")
+        with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=2):
+            pass
+
+
+def test_aws_cli_pointed_by_sandbox_env_sees_the_same_world(healthy):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    script = f'eval "$({sys.executable} -m opslib.cli sandbox env)" && {ROOT}/.venv/bin/aws rds describe-db-instances --query "DBInstances[].DBInstanceIdentifier" --output text'
+    aws_cli = os.path.join(os.path.dirname(sys.executable), "aws")
+    script = script.replace(f"{ROOT}/.venv/bin/aws", aws_cli)
+    res = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert sorted(res.stdout.split()) == sorted([RMS["db"], IR["db"]])
