@@ -58,7 +58,7 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     groups = {g["logGroupName"] for g in aws.client("logs").describe_log_groups()["logGroups"]}
     assert {RMS["log_group"], EC2M["app_log_group"], EC2M["lambda_log_group"], AUTOSTACK["backend_log_group"]} <= groups
     alarms = aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert len(alarms) >= 6 and all(a["StateValue"] != "ALARM" for a in alarms)
+    assert len(alarms) == 11 and all(a["StateValue"] != "ALARM" for a in alarms)
 
 
 def test_seven_days_of_metrics_with_a_daily_shape_and_percentiles(healthy, aws):
@@ -122,18 +122,20 @@ def _expect_error_spike(aws):
 def _expect_high_latency(aws):
     assert _recent_max(aws, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}) > 2
     assert _recent_max(aws, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}) > 2000
-    assert _alarm(aws, "rms-api-latency-high") == "ALARM"
+    assert _alarm(aws, "rms-api-latency-high") == "ALARM" and _alarm(aws, "ec2-manager-api-latency-high") == "ALARM"
 
 
 def _expect_dynamodb_throttling(aws):
     assert _recent_max(aws, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}) > 5
     assert _count(aws, EC2M["app_log_group"], "ProvisionedThroughputExceededException") >= 30
+    assert _alarm(aws, "ec2-manager-dynamodb-throttling") == "ALARM"
 
 
 def _expect_lambda_errors(aws):
     assert _recent_max(aws, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}) >= 2
     assert _count(aws, EC2M["lambda_log_group"], "ERROR") >= 3
     assert _recent_max(aws, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}) > 10000
+    assert _alarm(aws, "ec2-manager-lambda-errors") == "ALARM"
 
 
 def _expect_cert_expiring(aws):
@@ -190,13 +192,13 @@ def _expect_access_denied(aws):
 
 
 def _expect_throttling_storm(aws):
-    from opslib.aws import Aws, AwsSettings
+    from opslib.sandbox import world
 
-    once = Aws(AwsSettings(endpoint_url=aws.settings.endpoint_url, max_attempts=1))
+    once = world.clients(aws.settings.endpoint_url)("ecs")  # one attempt, no client-side rate limiting
     failures = 0
     for _ in range(30):
         try:
-            once.client("ecs").list_clusters()
+            once.list_clusters()
         except Exception as exc:
             assert "Throttl" in str(exc)
             failures += 1

@@ -100,6 +100,7 @@ def high_latency(state, c):
     metrics.recent(cw, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
     metrics.recent(cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
     _alarm(c, "rms-api-latency-high", "Threshold Crossed: 3 datapoints [2.71, 2.58, 2.64] > 2.0")
+    _alarm(c, "ec2-manager-api-latency-high", "Threshold Crossed: 3 datapoints [2412.0, 2388.5, 2630.1] > 2000.0")
 
 
 @scenario("dynamodb-throttling", "The audit table's writes hit its 25 WCU: ThrottledRequests every minute for 30 minutes and "
@@ -114,6 +115,7 @@ def dynamodb_throttling(state, c):
               "message": f"{(now - timedelta(minutes=m)).isoformat(timespec='milliseconds')} req-{m:08x} ERROR DynamoDB write failed: ProvisionedThroughputExceededException"}
              for m in range(30, 0, -1)]
     world.put_events(c("logs"), EC2M["app_log_group"], "app/throttling", lines)
+    _alarm(c, "ec2-manager-dynamodb-throttling", "Threshold Crossed: 1 datapoint [14.0] > 0.0")
 
 
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
@@ -127,6 +129,8 @@ def lambda_errors(state, c):
     for line in lines:
         line["message"] = line["message"].replace("Duration: ", "Duration: 1").replace("Max Memory Used: 1", "Max Memory Used: 50")
     world.put_events(c("logs"), EC2M["lambda_log_group"], "2026/errors/[4]lambda", lines)
+    _alarm(c, "ec2-manager-lambda-errors", "Threshold Crossed: 1 datapoint [9.0] > 5.0")
+    _alarm(c, "ec2-manager-lambda-duration-high", "Threshold Crossed: 1 datapoint [12044.2] > 10000.0")
 
 
 @scenario("cert-expiring", "The ACM certificate for api.rms.example.com and the local TLS endpoint expire in 5 days.",
@@ -161,6 +165,7 @@ def bad_deploy(state, c):
     lam.update_alias(FunctionName=EC2M["function"], Name="LIVE", FunctionVersion=version, Description="release 1.4.0")
     metrics.recent(c("cloudwatch"), "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 6, minutes=20, unit="Count", spread=0.3)
     metrics.recent(c("cloudwatch"), "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
+    _alarm(c, "ec2-manager-api-5xx-high", "Threshold Crossed: 2 datapoints [131.0, 118.0] > 10.0")
     ecs = c("ecs")
     td = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
     container = dict(td["containerDefinitions"][0], image=td["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))

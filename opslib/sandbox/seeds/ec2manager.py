@@ -88,6 +88,18 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     for user in ("alice", "bob", "carol", "ops-bot"):
         idp.admin_create_user(UserPoolId=pool, Username=user, UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"}], MessageAction="SUPPRESS")
 
+    cw = c("cloudwatch")  # seed 001's alerting table
+    for name, namespace, metric, dims, threshold, stat, periods, description in (
+        ("ec2-manager-api-latency-high", "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2000, "Average", 3, "High Latency: >2s average for 15 min"),
+        ("ec2-manager-api-5xx-high", "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 10, "Sum", 2, "Error rate >10% for >10 minutes"),
+        ("ec2-manager-lambda-errors", "AWS/Lambda", "Errors", {"FunctionName": fn}, 5, "Sum", 1, "Lambda Function Errors: >5% error rate"),
+        ("ec2-manager-lambda-duration-high", "AWS/Lambda", "Duration", {"FunctionName": fn}, 10000, "Average", 1, "Lambda Duration: warning > 10s"),
+        ("ec2-manager-dynamodb-throttling", "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 0, "Sum", 1, "DynamoDB Throttling: > 0"),
+    ):
+        cw.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+                            Statistic=stat, Period=300, EvaluationPeriods=periods, Threshold=threshold, ComparisonOperator="GreaterThanThreshold",
+                            AlarmDescription=f"EC2 Manager: {description}")
+
     logs = c("logs")
     for group, retention in ((EC2M["app_log_group"], 30), (EC2M["lambda_log_group"], None), (f"/aws/cognito/{pool}", 90), (EC2M["access_log_group"], 14)):
         logs.create_log_group(logGroupName=group)
