@@ -56,6 +56,22 @@ class Runbook:
         self._record([result])
         display(result)
 
+    def record(self, *results):
+        """Checks computed from data already fetched (a check or a list of them): show and journal them."""
+        from IPython.display import display
+
+        flat = _checks.Report(r for item in results for r in (item if isinstance(item, list) else [item]))
+        self._record(flat)
+        display(flat)
+
+    def fetch(self, check_id: str, resource: str, fn, *args, default=None):
+        """Data a later step needs; a fault becomes an ERROR row (and `default`) instead of a failed run."""
+        try:
+            return fn(self.aws, *args)
+        except Exception as exc:  # AccessDenied, throttled past retries, timeout: a finding, the run goes on
+            self.record(_checks.error_check(check_id, resource, exc))
+            return default
+
     def check_all(self, *calls):
         """Several independent checks at once: `rb.check_all((fn, arg, ...), ...)`."""
         from concurrent.futures import ThreadPoolExecutor

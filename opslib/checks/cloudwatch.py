@@ -1,7 +1,9 @@
 """CloudWatch alarms."""
 
+from collections import Counter
+
 from ..services import cloudwatch
-from . import Check, check, describe_threshold, evaluate
+from . import CRITICAL, OK, WARN, Check, check, describe_threshold, evaluate
 
 
 @check("cloudwatch_alarms_in_alarm")
@@ -13,3 +15,26 @@ def alarms_in_alarm(aws, scope: str = "all alarms", warn: int | None = 1, critic
         "cloudwatch_alarms_in_alarm", evaluate(len(names), warn, critical), scope, len(names), describe_threshold(warn, critical),
         f"{len(names)} alarm(s) in ALARM{listed}.",
     )
+
+
+def alarms_firing(alarms: list[dict], scope: str = "all alarms") -> list[Check]:
+    """One CRITICAL row per alarm in ALARM (a responder acts on each); one OK row when none fire."""
+    firing = sorted((a for a in alarms if a["StateValue"] == "ALARM"), key=lambda a: a["AlarmName"])
+    if not firing:
+        return [Check("cloudwatch_alarm_firing", OK, scope, 0, "no alarm in ALARM", f"None of {len(alarms)} alarms is in ALARM.")]
+    return [
+        Check("cloudwatch_alarm_firing", CRITICAL, a["AlarmName"], a["StateValue"], "state OK",
+              f"{a['AlarmName']} ({cloudwatch.service_of(a)}) in ALARM since {a['StateUpdatedTimestamp']:%H:%M} UTC: {a.get('StateReason', '')}")
+        for a in firing
+    ]
+
+
+def alarms_flapping(changes: list[dict], hours: int, warn: int = 4, scope: str = "all alarms") -> Check:
+    """Alarms that changed state `warn` or more times in the window: noise that hides real pages."""
+    counts = Counter(c["AlarmName"] for c in changes)
+    flapping = sorted(name for name, n in counts.items() if n >= warn)
+    status = WARN if flapping else OK
+    detail = ": " + ", ".join(f"{n} ({counts[n]}x)" for n in flapping) if flapping else ""
+    return Check("cloudwatch_alarms_flapping", status, scope, len(flapping), f"warn at >= {warn} changes in {hours} h",
+                 f"{len(changes)} state change(s) in the last {hours} h; {len(flapping)} alarm(s) flapping{detail}.")
+

@@ -2,12 +2,66 @@
 
 - CloudWatch percentiles (p50, p95, p99.9 ...): moto answers None for extended statistics.
 - EC2 status checks that can fail (moto reports every running instance as ok).
+- CloudWatch DescribeAlarmHistory (moto keeps each alarm's past states but has no such call).
 """
 
 
 def apply() -> None:
     _percentiles_fix()
     _instance_status_fix()
+    _alarm_history_fix()
+
+
+def alarm_history(backend, name: str | None = None, start=None, end=None) -> list[dict]:
+    """Every state change of the alarms, newest first, as DescribeAlarmHistory lists them."""
+    import json
+
+    items = []
+    for alarm in backend.alarms.values():
+        if name and alarm.name != name:
+            continue
+        states = [(h[3], h[4]) for h in alarm.history if h[0] == "StateUpdate"] + [(alarm.state_value, alarm.state_updated_timestamp)]
+        reasons = [h[1] for h in alarm.history if h[0] == "StateUpdate"][1:] + [alarm.state_reason]
+        for (old, _), (new, when), reason in zip(states, states[1:], reasons):
+            if (start and when < start) or (end and when > end):
+                continue
+            items.append({"AlarmName": alarm.name, "AlarmType": "MetricAlarm", "Timestamp": when, "HistoryItemType": "StateUpdate",
+                          "HistorySummary": f"Alarm updated from {old} to {new}",
+                          "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old}, "newState": {"stateValue": new, "stateReason": reason}})})
+    return sorted(items, key=lambda i: i["Timestamp"], reverse=True)
+
+
+def _alarm_history_fix() -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    if hasattr(CloudWatchResponse, "describe_alarm_history"):
+        return
+
+    def describe_alarm_history(self):
+        kind = self._get_param("HistoryItemType")
+        items = [] if kind not in (None, "StateUpdate") else alarm_history(
+            self.cloudwatch_backend, self._get_param("AlarmName"), _when(self._get_param("StartDate")), _when(self._get_param("EndDate")))
+        start = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxRecords") or 100)
+        result = {"AlarmHistoryItems": items[start : start + size]}
+        if start + size < len(items):
+            result["NextToken"] = str(start + size)
+        return ActionResult(result)
+
+    CloudWatchResponse.describe_alarm_history = describe_alarm_history
+
+
+def _when(value):
+    from datetime import datetime, timezone
+
+    if value in (None, ""):  # moto keeps naive UTC times
+        return None
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, timezone.utc)
+    elif not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _percentiles_fix() -> None:

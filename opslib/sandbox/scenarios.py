@@ -49,6 +49,17 @@ def _alarm(c, name: str, reason: str) -> None:
     c("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
 
 
+def overnight_flaps() -> None:
+    """A quiet night still has history: RMS CPU alarmed for 20 minutes around 6 hours ago, back OK since."""
+    alarm = _backend("cloudwatch").alarms["rms-ecs-cpu-high"]
+    alarm.update_state("Threshold Crossed: 1 datapoint [86.4] > 80.0", None, "ALARM")
+    alarm.update_state("Threshold Crossed: 1 datapoint [41.2] was not greater than 80.0", None, "OK")
+    now = _now().replace(tzinfo=None)  # moto keeps naive UTC
+    kind, reason, data, value, _ = alarm.history[-1]
+    alarm.history[-1] = (kind, reason, data, value, now - timedelta(hours=6, minutes=5))
+    alarm.state_updated_timestamp = now - timedelta(hours=5, minutes=45)
+
+
 def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"]) -> None:
     """moto makes running follow desired on any update; set what a failing service reports."""
     from moto.backends import get_backend
@@ -104,7 +115,7 @@ def high_latency(state, c):
 
 
 @scenario("dynamodb-throttling", "The audit table's writes hit its 25 WCU: ThrottledRequests every minute for 30 minutes and "
-          "ProvisionedThroughputExceededException in the EC2 Manager log.", ("dynamodb-throttling", "performance-review"))
+          "ProvisionedThroughputExceededException in the EC2 Manager log.", ("dynamodb-throttling", "performance-review", "alarm-review"))
 def dynamodb_throttling(state, c):
     cw = c("cloudwatch")
     metrics.recent(cw, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 14, unit="Count", spread=0.4)
@@ -119,7 +130,7 @@ def dynamodb_throttling(state, c):
 
 
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
-          "and 12 s for the last 30 minutes.", ("lambda-errors", "performance-review", "high-error-rate"))
+          "and 12 s for the last 30 minutes.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
 def lambda_errors(state, c):
     cw = c("cloudwatch")
     metrics.recent(cw, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
@@ -157,7 +168,7 @@ def stale_terraform_lock(state, c):
 
 @scenario("bad-deploy", "A release 20 minutes ago: Lambda alias LIVE moved to version 5 (errors), RMS service moved to task "
           "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, and a stack update.",
-          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs"))
+          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "alarm-review"))
 def bad_deploy(state, c):
     lam = c("lambda")
     lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
@@ -214,6 +225,7 @@ def access_denied(state, c):
     state.faults.set([{"kind": "deny", "service": "rds"}])
 
 
-@scenario("throttling-storm", "A third of all AWS calls answer with a throttling error.", ("daily-health-check",))
+@scenario("throttling-storm", "A third of all AWS calls answer with a throttling error; every notebook must still complete "
+          "(retries), so none is listed as catching it.", ())
 def throttling_storm(state, c):
     state.faults.set([{"kind": "throttle", "rate": 0.33}])

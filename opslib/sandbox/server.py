@@ -136,6 +136,7 @@ def reset(state: State) -> None:
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)
     world.seed(state.url)
+    scenarios.overnight_flaps()
     state.scenario = "healthy"
 
 
