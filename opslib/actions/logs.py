@@ -34,3 +34,32 @@ class SetLogRetention(Action):
     def apply(self, aws, changes: list[Change]) -> None:
         for c in changes:
             logs.set_retention(aws, c.resource, self.days)
+
+
+class ExportLogs(Action):
+    """Copy a log group's events for a time range to S3 (seed 001 'Export logs for analysis')."""
+
+    verb = "export-logs"
+    permissions = ("logs:CreateExportTask", "logs:DescribeExportTasks", "s3:PutObject")
+    max_resources = 5
+
+    def __init__(self, log_group: str, bucket: str, prefix: str, start_ms: int, end_ms: int):
+        if not bucket:
+            raise BadInput("no export bucket given", "pass -p export_bucket=NAME (a bucket the logs service may write to)")
+        if end_ms <= start_ms:
+            raise BadInput("the export window is empty", "give a window_minutes above 0")
+        self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms = log_group, bucket, prefix.strip("/"), start_ms, end_ms
+
+    def describe(self) -> str:
+        return f"export-logs {self.log_group} to s3://{self.bucket}/{self.prefix}"
+
+    def capture(self, aws) -> dict:
+        tasks = logs.export_tasks(aws, self.log_group)
+        return {"export_tasks": sorted(f"{t.get('taskName') or t['taskId']}:{t.get('destination')}/{t.get('destinationPrefix')}" for t in tasks)}
+
+    def plan(self, before: dict) -> list[Change]:
+        target = f"s3://{self.bucket}/{self.prefix} ({self.start_ms}..{self.end_ms})"
+        return [Change(self.log_group, "export task", None, target)]
+
+    def apply(self, aws, changes: list[Change]) -> None:
+        logs.start_export(aws, self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms)

@@ -12,3 +12,10 @@ def error_count(aws, log_group: str, minutes: int = 60, pattern: str = "ERROR", 
         "logs_errors_recent", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
         f"{n} {pattern} lines in {log_group} over the last {minutes} minutes.",
     )
+
+
+def pattern_matches(log_group: str, events: list[dict], pattern: str, minutes: int, warn: int | None, critical: int | None) -> Check:
+    """Matches found by a search already made (see `services.logs.search`) against thresholds."""
+    n = len(events)
+    return Check("logs_pattern_matches", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
+                 f"{n} lines matching {pattern!r} in {log_group} over the last {minutes} minutes.")

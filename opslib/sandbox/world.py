@@ -28,6 +28,7 @@ EC2M = {
     "app_log_group": "/aws/ec2-manager/prod",
     "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",
     "access_log_group": "/aws/apigateway/ec2-manager-api-production/access",
+    "log_export_bucket": f"ec2-manager-log-exports-{ACCOUNT}",
 }
 AUTOSTACK = {
     "role": "AutoStackTerraformRole",

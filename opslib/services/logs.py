@@ -1,5 +1,6 @@
 """CloudWatch Logs."""
 
+import re
 from datetime import datetime, timedelta, timezone
 
 
@@ -36,3 +37,42 @@ def describe_groups(aws, names: list[str]) -> list[dict]:
 
 def set_retention(aws, log_group: str, days: int) -> None:
     aws.client("logs").put_retention_policy(logGroupName=log_group, retentionInDays=days)
+
+
+def search(aws, log_groups: list[str], pattern: str, minutes: int) -> dict[str, list[dict]]:
+    """`filter_events` over several groups at once: {group: events}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(log_groups)) or 1) as pool:
+        found = list(pool.map(lambda g: filter_events(aws, g, pattern, minutes), log_groups))
+    return dict(zip(log_groups, found))
+
+
+def per_interval(events: list[dict], minutes: int, interval: int, end: datetime | None = None):
+    """Matches per `interval` minutes over the window, empty intervals included (a pandas Series)."""
+    import pandas as pd
+
+    end = pd.Timestamp(end or datetime.now(timezone.utc)).floor(f"{interval}min") + pd.Timedelta(minutes=interval)
+    index = pd.date_range(end=end, periods=max(1, minutes // interval) + 1, freq=f"{interval}min", tz="UTC")
+    times = pd.to_datetime([e["timestamp"] for e in events], unit="ms", utc=True)
+    counts = pd.Series(1, index=times).resample(f"{interval}min").sum() if len(times) else pd.Series(dtype=int)
+    return counts.reindex(index, fill_value=0).astype(int)
+
+
+_VARIABLE = re.compile(r"\b\d{4}-\d{2}-\d{2}T[\d:.]+\S*|\b[0-9a-f]{8,}\b|\b\d+(\.\d+)?\b|req-[0-9a-f]+")
+
+
+def top_messages(events: list[dict], n: int = 10) -> list[tuple[str, int]]:
+    """The most frequent messages, with times, ids and numbers folded so alike lines count together."""
+    from collections import Counter
+
+    return Counter(_VARIABLE.sub("…", e["message"]).strip() for e in events).most_common(n)
+
+
+def export_tasks(aws, log_group: str) -> list[dict]:
+    tasks = aws.client("logs").describe_export_tasks().get("exportTasks", [])
+    return [t for t in tasks if t.get("logGroupName") == log_group]
+
+
+def start_export(aws, log_group: str, bucket: str, prefix: str, start_ms: int, end_ms: int) -> str:
+    return aws.client("logs").create_export_task(logGroupName=log_group, fromTime=start_ms, to=end_ms, destination=bucket, destinationPrefix=prefix)["taskId"]

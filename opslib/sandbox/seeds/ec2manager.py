@@ -74,6 +74,8 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         s3.put_object(Bucket=bucket, Key="index.html", Body=f"<html><body>EC2 Manager {release}</body></html>".encode(), ContentType="text/html")
         s3.put_object(Bucket=bucket, Key="static/app.js", Body=f"console.log('ec2-manager {release}');".encode(), ContentType="application/javascript")
 
+    s3.create_bucket(Bucket=EC2M["log_export_bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
+
     c("cloudfront").create_distribution(DistributionConfig={
         "CallerReference": "ec2-manager-web-production", "Comment": "EC2 Manager web (production)", "Enabled": True,
         "Aliases": {"Quantity": 1, "Items": ["app.example.com"]}, "DefaultRootObject": "index.html",

@@ -1,0 +1,37 @@
+"""Trend plots with the warning and critical bands drawn, the way every catalog plot shows them."""
+
+from .checks import COLOURS
+
+
+def with_bands(series, warn=None, critical=None, title: str = "", ylabel: str = "", kind: str = "line", higher_is_worse: bool = True):
+    """Plot a time series (pandas Series or {label: Series}) over shaded WARN/CRITICAL bands; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    lines = series if isinstance(series, dict) else {ylabel or "value": series}
+    top = max([float(s.max()) for s in lines.values() if len(s)] + [v for v in (warn, critical) if v is not None] + [1.0]) * 1.15
+    if higher_is_worse:
+        if warn is not None:
+            ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {warn}")
+        if critical is not None:
+            ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {critical}")
+    else:
+        if warn is not None:
+            ax.axhspan(critical if critical is not None else 0, warn, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≤ {warn}")
+        if critical is not None:
+            ax.axhspan(0, critical, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≤ {critical}")
+    for label, s in lines.items():
+        if kind == "bar":
+            width = (s.index[1] - s.index[0]) * 0.8 if len(s) > 1 else 0.01
+            ax.bar(s.index, s.values, width=width, label=label, color="#0969da")
+        else:
+            ax.plot(s.index, s.values, label=label, linewidth=1.4)
+    ax.set_ylim(0, top)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    plt.close(fig)  # shown once, by the cell's display, not again by the inline backend
+    return fig
