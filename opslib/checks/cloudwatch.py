@@ -38,3 +38,13 @@ def alarms_flapping(changes: list[dict], hours: int, warn: int = 4, scope: str =
     return Check("cloudwatch_alarms_flapping", status, scope, len(flapping), f"warn at >= {warn} changes in {hours} h",
                  f"{len(changes)} state change(s) in the last {hours} h; {len(flapping)} alarm(s) flapping{detail}.")
 
+
+
+def metric_recent(check_id: str, resource: str, series, warn, critical, unit: str = "", what: str = "", minutes: int = 30) -> Check:
+    """The worst value of a series over its last minutes against thresholds (an empty series is no data, WARN)."""
+    if series is None or len(series) == 0:
+        return Check(check_id, WARN, resource, None, describe_threshold(warn, critical, unit), f"No {what or check_id} data for {resource} in the last {minutes} minutes.")
+    worst = float(series.max())
+    shown = f"{worst:,.2f}".rstrip("0").rstrip(".")
+    return Check(check_id, evaluate(worst, warn, critical), resource, round(worst, 3), describe_threshold(warn, critical, unit),
+                 f"{what} for {resource} peaked at {shown}{unit} in the last {minutes} minutes.")

@@ -1,5 +1,6 @@
 """CloudWatch metrics and alarms."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 
@@ -28,3 +29,38 @@ SERVICE_OF_NAMESPACE = {"AWS/ApplicationELB": "ALB", "AWS/ApiGateway": "API Gate
 def service_of(alarm: dict) -> str:
     namespace = alarm.get("Namespace", "")
     return SERVICE_OF_NAMESPACE.get(namespace, namespace.removeprefix("AWS/") or "custom")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One series to fetch: `id` names it in the result (lowercase letters, digits, underscores)."""
+
+    id: str
+    namespace: str
+    name: str
+    dimensions: tuple  # ((name, value), ...)
+    stat: str = "Average"
+    label: str = ""
+
+    def query(self, period: int) -> dict:
+        return {"Id": self.id, "Label": self.label or f"{self.name} {self.stat}", "ReturnData": True, "MetricStat": {
+            "Metric": {"Namespace": self.namespace, "MetricName": self.name, "Dimensions": [{"Name": k, "Value": v} for k, v in self.dimensions]},
+            "Period": period, "Stat": self.stat}}
+
+
+def metric_data(aws, metrics: list[Metric], minutes: int, period_seconds: int, end: datetime | None = None) -> dict:
+    """Every series in as few GetMetricData calls as the API allows (500 queries each, all pages):
+    {id: pandas Series indexed by time}."""
+    import pandas as pd
+
+    end = end or datetime.now(timezone.utc)
+    client = aws.client("cloudwatch")
+    values: dict = {m.id: {} for m in metrics}
+    for i in range(0, len(metrics), 500):
+        queries = [m.query(period_seconds) for m in metrics[i : i + 500]]
+        pages = client.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=queries, StartTime=end - timedelta(minutes=minutes), EndTime=end, ScanBy="TimestampAscending")
+        for page in pages:
+            for result in page["MetricDataResults"]:
+                values[result["Id"]].update(zip(result["Timestamps"], result["Values"]))
+    return {k: pd.Series(v, dtype=float).sort_index() for k, v in values.items()}

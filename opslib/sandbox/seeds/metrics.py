@@ -63,8 +63,9 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     cw = c("cloudwatch")
     end = now.replace(minute=0, second=0, microsecond=0)
     hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
+    recent = [now - timedelta(minutes=m) for m in range(60, 0, -5)]  # the last hour at 5-minute resolution, as alarms see it
     for namespace, metric, dims, night, peak, noise, unit in SERIES:
-        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours], unit)
+        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours + recent], unit)
 
 
 def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7) -> None:
