@@ -35,3 +35,26 @@ def with_bands(series, warn=None, critical=None, title: str = "", ylabel: str = 
     fig.tight_layout()
     plt.close(fig)  # shown once, by the cell's display, not again by the inline backend
     return fig
+
+
+def stacked_with_bands(frame, warn=None, critical=None, title: str = "", ylabel: str = ""):
+    """Daily amounts stacked by column (e.g. cost by service) with bands on the total; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    top = max([float(frame.sum(axis=1).max())] + [v for v in (warn, critical) if v is not None] + [1.0]) * 1.15
+    if warn is not None:
+        ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {warn:,.0f}")
+    if critical is not None:
+        ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {critical:,.0f}")
+    order = frame.sum().sort_values(ascending=False).index
+    ax.stackplot(frame.index, [frame[c].values for c in order], labels=list(order), alpha=0.85, colors=plt.cm.tab20.colors[: len(order)])
+    ax.set_ylim(0, top)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=7, ncol=3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -185,6 +185,19 @@ def _expect_backups_missing(aws):
     assert len(aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 5
 
 
+def _expect_cost_spike(aws):
+    from datetime import date
+
+    day = (date.today() - timedelta(days=1)).isoformat()
+    res = aws.client("ce").get_cost_and_usage(TimePeriod={"Start": day, "End": date.today().isoformat()}, Granularity="DAILY", Metrics=["UnblendedCost"],
+                                              GroupBy=[{"Type": "DIMENSION", "Key": "SERVICE"}])
+    ec2 = next(g for g in res["ResultsByTime"][0]["Groups"] if g["Keys"] == ["Amazon Elastic Compute Cloud - Compute"])
+    assert float(ec2["Metrics"]["UnblendedCost"]["Amount"]) > 100
+    assert len(aws.client("ec2").describe_volumes(Filters=[{"Name": "status", "Values": ["available"]}])["Volumes"]) == 3
+    snaps = aws.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert min(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=180)
+
+
 def _expect_access_denied(aws):
     with pytest.raises(Exception, match="AccessDenied"):
         aws.client("rds").describe_db_instances()

@@ -17,3 +17,15 @@ def instance_available(aws, db_instance: str) -> Check:
         "rds_instance_available", level, db_instance, status, "available",
         f"RDS instance {db_instance} ({inst.get('Engine')} {inst.get('DBInstanceClass')}) is {status}.",
     )
+
+
+def snapshots_old(snapshots: list[dict], days: int, scope: str = "manual RDS snapshots") -> Check:
+    """Manual snapshots older than `days`: kept by hand, billed until someone deletes them."""
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    old = sorted((s for s in snapshots if s["SnapshotCreateTime"] < cutoff), key=lambda s: s["SnapshotCreateTime"])
+    gib = sum(s.get("AllocatedStorage", 0) for s in old)
+    names = ", ".join(f"{s['DBSnapshotIdentifier']} ({s['SnapshotCreateTime']:%Y-%m-%d})" for s in old[:8])
+    return Check("rds_snapshots_old", WARN if old else OK, scope, len(old), f"none older than {days} days",
+                 f"{len(old)} of {len(snapshots)} manual snapshot(s) older than {days} days ({gib} GiB)" + (f": {names}." if old else "."))

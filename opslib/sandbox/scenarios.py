@@ -229,3 +229,23 @@ def access_denied(state, c):
           "(retries), so none is listed as catching it.", ())
 def throttling_storm(state, c):
     state.faults.set([{"kind": "throttle", "rate": 0.33}])
+
+
+@scenario("cost-spike", "Yesterday's EC2 compute cost was five times its usual (a forgotten large instance); three unattached "
+          "EBS volumes; a manual RDS snapshot from 200 days ago.", ("cost-review", "daily-health-check"))
+def cost_spike(state, c):
+    from datetime import date
+
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    ec2_cost = state.costs[yesterday]["Amazon Elastic Compute Cloud - Compute"]
+    for usage in ec2_cost:
+        ec2_cost[usage] = round(ec2_cost[usage] * 5, 4)
+    ec2 = c("ec2")
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    for size in (100, 250, 500):
+        ec2.create_volume(AvailabilityZone=zone, Size=size, VolumeType="gp3",
+                          TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": f"scratch-{size}"}]}])
+    c("rds").create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-migration-test")
+    snap = _backend("rds").database_snapshots["rms-db-prod-manual-migration-test"]
+    snap.created = _now() - timedelta(days=200)
+    snap.original_snapshot_create_time = snap.created
