@@ -1,6 +1,7 @@
 """EC2."""
 
-from . import OK, WARN, Check
+from ..services import ec2
+from . import CRITICAL, OK, WARN, Check, check
 
 GB_MONTH_USD = {"gp3": 0.08, "gp2": 0.10, "io1": 0.125, "io2": 0.125, "st1": 0.045, "sc1": 0.015, "standard": 0.05}
 
@@ -11,3 +12,22 @@ def volumes_unattached(volumes: list[dict], scope: str = "EBS volumes") -> Check
     ids = ", ".join(f"{v['VolumeId']} ({v['Size']} GiB)" for v in volumes[:8])
     return Check("ec2_volumes_unattached", WARN if volumes else OK, scope, len(volumes), "none unattached",
                  f"{len(volumes)} unattached EBS volume(s), about ${monthly:,.2f} a month" + (f": {ids}." if volumes else "."))
+
+
+@check("ec2_instance_status")
+def instance_healthy(aws, instance: str, instance_id: str) -> Check:
+    """Seed 000 P0 step 1 (`aws ec2 describe-instance-status`): running, instance and system checks passed."""
+    st = ec2.instance_status(aws, instance_id)
+    state = st["InstanceState"]["Name"]
+    inst, system = st.get("InstanceStatus", {}).get("Status", "not-applicable"), st.get("SystemStatus", {}).get("Status", "not-applicable")
+    observed = f"{state}, instance {inst}, system {system}"
+    if state != "running" or "impaired" in (inst, system):
+        level = CRITICAL
+    elif inst == "ok" and system == "ok":
+        level = OK
+    else:  # initializing, insufficient-data: wait and look again
+        level = WARN
+    failed = [d["Name"] for part in ("InstanceStatus", "SystemStatus") for d in st.get(part, {}).get("Details", []) if d.get("Status") == "failed"]
+    return Check("ec2_instance_status", level, instance, observed, "running, instance ok, system ok",
+                 f"Instance {instance_id} ({instance}) is {state}; instance status {inst}, system status {system}"
+                 + (f"; failed: {', '.join(failed)}." if failed else "."))

@@ -5,6 +5,8 @@
 - CloudWatch DescribeAlarmHistory (moto keeps each alarm's past states but has no such call).
 - CloudWatch GetMetricData in one pass over the data (moto rescans all of it for every period of
   every query: seven days of history made one call take seconds).
+- SSM Run Command that runs: moto answers Success with empty output for any command on any id;
+  here the command runs on the host model (`hosts`) and unknown or stopped instances are refused.
 """
 
 
@@ -13,6 +15,7 @@ def apply() -> None:
     _fast_metric_data_fix()
     _instance_status_fix()
     _alarm_history_fix()
+    _run_command_fix()
 
 
 def alarm_history(backend, name: str | None = None, start=None, end=None) -> list[dict]:
@@ -155,3 +158,53 @@ def _fast_metric_data_fix() -> None:
 
     get_metric_data.opslib_fixed = True
     models.CloudWatchBackend.get_metric_data = get_metric_data
+
+
+def _run_command_fix() -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.ssm import models
+    from moto.ssm.exceptions import SSMException
+
+    from . import hosts
+
+    if getattr(models.Command, "opslib_fixed", False):
+        return
+    plain_send = models.SimpleSystemManagerBackend.send_command
+
+    def instance(account: str, region: str, instance_id: str):
+        for reservation in ec2_backends[account][region].reservations.values():
+            for i in reservation.instances:
+                if i.id == instance_id:
+                    return i
+        return None
+
+    def send_command(self, *args, **kwargs):
+        ids = kwargs.get("instance_ids") or (args[3] if len(args) > 3 else [])
+        bad = [i for i in ids or [] if getattr(instance(self.account_id, self.region_name, i), "state_code", None) != 16]
+        if bad:  # AWS refuses ids that are not running, SSM-managed instances
+            raise SSMException("InvalidInstanceId", f"Instances [[{', '.join(bad)}]] not in a valid state for account {self.account_id}")
+        command = plain_send(self, *args, **kwargs)
+        failed = sum(inv["Status"] != "Success" for inv in command.invocations)
+        command.error_count = failed
+        command.status = "Failed" if failed else "Success"
+        command.status_details = command.status
+        return command
+
+    def invocation_response(self, instance_id: str, plugin_name: str) -> dict:
+        from datetime import datetime, timezone
+
+        response = plain_invocation(self, instance_id, plugin_name)
+        host = instance(self.account_id, self.backend_region, instance_id)
+        if host is None or self.document_name != "AWS-RunShellScript":
+            return response
+        started = datetime.now(timezone.utc)
+        code, out, err = hosts.run(host, "\n".join(self.parameters.get("commands", [])))
+        elapsed = max((datetime.now(timezone.utc) - started).total_seconds(), 0.05)
+        status = "Success" if code == 0 else "Failed"
+        return {**response, "ResponseCode": code, "Status": status, "StatusDetails": status, "ExecutionElapsedTime": f"PT{elapsed:.3f}S",
+                "ExecutionEndDateTime": started.isoformat(), "StandardOutputContent": out[-24000:], "StandardErrorContent": err[-8000:]}
+
+    plain_invocation = models.Command.invocation_response
+    models.Command.invocation_response = invocation_response
+    models.SimpleSystemManagerBackend.send_command = send_command
+    models.Command.opslib_fixed = True

@@ -75,7 +75,7 @@ def healthy(state, c):
 
 
 @scenario("service-down", "RMS backend runs 0 of 3 tasks and the API /health answers 503; the web app's instance fails its "
-          "status checks and its /health answers 503; rms-api-5xx-high in ALARM.",
+          "status checks, its container `webapp` exited (137, out of memory) and its /health answers 503; rms-api-5xx-high in ALARM.",
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)
@@ -85,6 +85,10 @@ def service_down(state, c):
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
                 instance.opslib_status = {"instance": "impaired", "system": "ok"}
+                stopped = _now() - timedelta(minutes=12)
+                instance.opslib_host = {"webapp": {"image": "secure-webapp:latest", "state": "exited", "exit_code": 137, "oom": True,
+                                                   "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9),
+                                                   "finished": stopped}}
     _alarm(c, "rms-api-5xx-high", "Threshold Crossed: 1 datapoint [412.0] > 50.0")
 
 

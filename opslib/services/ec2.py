@@ -5,3 +5,29 @@ def unattached_volumes(aws) -> list[dict]:
     """EBS volumes in state `available`: attached to nothing, still billed."""
     paginator = aws.client("ec2").get_paginator("describe_volumes")
     return [v for page in paginator.paginate(Filters=[{"Name": "status", "Values": ["available"]}]) for v in page.get("Volumes", [])]
+
+
+class InstanceNotFound(Exception):
+    def __init__(self, name: str):
+        super().__init__(f"no instance with id or Name tag '{name}'")
+        self.response = {"Error": {"Code": "InvalidInstanceID.NotFound", "Message": str(self)}}
+
+
+def find_instance(aws, name_or_id: str) -> dict:
+    """One instance by id (`i-...`) or by its Name tag; the newest when several share a name."""
+    ec2 = aws.client("ec2")
+    if name_or_id.startswith("i-"):
+        pages = ec2.get_paginator("describe_instances").paginate(InstanceIds=[name_or_id])
+    else:
+        pages = ec2.get_paginator("describe_instances").paginate(Filters=[{"Name": "tag:Name", "Values": [name_or_id]}])
+    found = [i for page in pages for r in page.get("Reservations", []) for i in r.get("Instances", [])
+             if i["State"]["Name"] not in ("terminated", "shutting-down")]
+    if not found:
+        raise InstanceNotFound(name_or_id)
+    return max(found, key=lambda i: i["LaunchTime"])
+
+
+def instance_status(aws, instance_id: str) -> dict:
+    """`aws ec2 describe-instance-status`, including instances that are not running."""
+    statuses = aws.client("ec2").describe_instance_status(InstanceIds=[instance_id], IncludeAllInstances=True)["InstanceStatuses"]
+    return statuses[0] if statuses else {"InstanceId": instance_id, "InstanceState": {"Name": "unknown"}}
