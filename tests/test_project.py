@@ -99,3 +99,11 @@ def test_secrets_are_masked_unless_they_name_a_variable():
     assert r.masked(SPEC)["token"] == "********"
     r = params.resolve(SPEC, "nb", "sandbox", {}, {"ticket": "T", "token": "env:WEBHOOK"})
     assert r.masked(SPEC)["token"] == "env:WEBHOOK"
+
+
+@pytest.mark.parametrize("env", sorted(p.stem for p in (ROOT / "parameters").glob("*.yaml")))
+def test_every_threshold_lives_in_each_environment_file(env):
+    sections = yaml.safe_load((ROOT / "parameters" / f"{env}.yaml").read_text()).get("notebooks", {})
+    missing = [f"{nb.name}.{name}" for nb in catalog.all_notebooks() for name in nb.spec()
+               if re.search(r"(^|_)(warn|critical)(_|$)", name) and name not in sections.get(nb.name, {})]
+    assert not missing, f"parameters/{env}.yaml lacks thresholds: {missing}"
