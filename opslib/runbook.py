@@ -66,11 +66,28 @@ class Runbook:
 
     def fetch(self, check_id: str, resource: str, fn, *args, default=None):
         """Data a later step needs; a fault becomes an ERROR row (and `default`) instead of a failed run."""
-        try:
-            return fn(self.aws, *args)
-        except Exception as exc:  # AccessDenied, throttled past retries, timeout: a finding, the run goes on
-            self.record(_checks.error_check(check_id, resource, exc))
-            return default
+        return self.fetch_all((check_id, resource, fn, *args), default=default)[0]
+
+    def fetch_all(self, *calls, default=None) -> list:
+        """Several independent fetches at once, `(check_id, resource, fn, arg, ...)` each: their data in
+        order, each fault its own ERROR row. Waits as long as the slowest, not the sum (an SSM command takes seconds)."""
+        def call(fn, args):
+            try:
+                return fn(self.aws, *args), None
+            except Exception as exc:  # AccessDenied, throttled past retries, timeout: a finding, the run goes on
+                return default, exc
+
+        if len(calls) == 1:
+            outcomes = [call(calls[0][2], calls[0][3:])]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+                outcomes = [f.result() for f in [pool.submit(call, c[2], c[3:]) for c in calls]]
+        errors = [_checks.error_check(c[0], c[1], exc) for c, (_, exc) in zip(calls, outcomes) if exc is not None]
+        if errors:
+            self.record(errors)
+        return [value for value, _ in outcomes]
 
     def check_all(self, *calls):
         """Several independent checks at once: `rb.check_all((fn, arg, ...), ...)`."""

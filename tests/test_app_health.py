@@ -4,7 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import aws_calls
+import nbformat
+
+from conftest import aws_calls, ledger, opslib
+from opslib import checks
 from opslib import sandbox
 from opslib.checks import CRITICAL, ERROR, OK, WARN
 from opslib.checks import docker as docker_checks
@@ -92,6 +95,18 @@ def test_denied_run_command_becomes_an_error_row(healthy, aws):
     fetch = check("docker_container_running")(lambda aws, name: docker.containers(aws, _webapp(aws), name))
     row = fetch(aws, "webapp")
     assert (row.status, row.observed, row.resource) == (ERROR, "AccessDeniedException", "webapp")
+
+
+def test_denied_run_command_fails_both_host_rows_and_the_rest_still_runs(healthy, tmp_path):
+    """The two SSM reads go out together; each fault is its own ERROR row, the evidence is filed."""
+    sandbox.control("faults", [{"kind": "deny", "service": "ssm", "action": "SendCommand"}])
+    res = opslib("run", "app-health", "--env", "sandbox", "--no-progress", runs=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    (record,) = ledger(tmp_path)
+    rows = {c.id: c for c in checks.from_notebook(nbformat.read(tmp_path / record["output"], as_version=4))}
+    assert {i: (c.status, c.observed) for i, c in rows.items() if i.startswith("docker_")} == {
+        "docker_container_running": (ERROR, "AccessDeniedException"), "docker_log_errors": (ERROR, "AccessDeniedException")}
+    assert rows["ec2_instance_status"].status == OK and rows["http_endpoint_healthy"].status == OK
 
 
 def _probe(status=200, body=None, ms=12.0):

@@ -47,16 +47,18 @@ host = rb.fetch("ec2_instance_status", instance, ec2.find_instance, instance)
 if host:
     rb.check(ec2_checks.instance_healthy, instance, host["InstanceId"])
 """),
-("md", "## 3. Container state\n`docker ps -a | grep webapp`, sent through SSM Run Command (`AWS-RunShellScript`) instead of SSH."),
+("md", "## 3. Container state\n`docker ps -a | grep webapp` and `docker logs webapp --tail 100 --timestamps`, sent together through SSM Run Command (`AWS-RunShellScript`) instead of SSH."),
 ("code", """
-rows = rb.fetch("docker_container_running", container, docker.containers, host["InstanceId"], container, ssm_timeout_s) if host else None
+rows, lines = rb.fetch_all(
+    ("docker_container_running", container, docker.containers, host["InstanceId"], container, ssm_timeout_s),
+    ("docker_log_errors", container, docker.logs, host["InstanceId"], container, log_lines, ssm_timeout_s),
+) if host else (None, None)
 if rows is not None:
     rb.record(docker_checks.container_running(rows, container, instance))
     display(pd.DataFrame(rows, columns=["Names", "Image", "State", "Status", "RunningFor", "Ports"]))
 """),
-("md", "## 4. Container logs\n`docker logs webapp --tail 100 --timestamps`: error lines counted, the last lines shown."),
+("md", "## 4. Container logs\nError lines among the last lines counted, the last lines shown."),
 ("code", """
-lines = rb.fetch("docker_log_errors", container, docker.logs, host["InstanceId"], container, log_lines, ssm_timeout_s) if host else None
 if lines is not None:
     rb.record(docker_checks.log_errors(lines, container, log_errors_warn, log_errors_critical))
     print("\\n".join(lines[-15:]))

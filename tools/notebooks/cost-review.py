@@ -53,8 +53,8 @@ if by_usage is not None and len(by_usage):
 """),
 ("md", "## 4. Resources billed for nothing\nUnattached EBS volumes; manual RDS snapshots older than the limit."),
 ("code", """
-volumes = rb.fetch("ec2_volumes_unattached", "EBS volumes", ec2.unattached_volumes, default=None)
-snapshots = rb.fetch("rds_snapshots_old", "manual RDS snapshots", rds.manual_snapshots, default=None)
+volumes, snapshots = rb.fetch_all(("ec2_volumes_unattached", "EBS volumes", ec2.unattached_volumes),
+                                  ("rds_snapshots_old", "manual RDS snapshots", rds.manual_snapshots))
 rb.record(*([ec2_checks.volumes_unattached(volumes)] if volumes is not None else []),
           *([rds_checks.snapshots_old(snapshots, snapshot_max_age_days)] if snapshots is not None else []))
 """),
