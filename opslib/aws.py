@@ -86,3 +86,15 @@ def _assume(base, s: AwsSettings):
         aws_session_token=creds["SessionToken"],
         region_name=s.region or base.region_name,
     )
+
+
+def at_once(calls) -> list:
+    """Independent AWS calls (no-argument callables) together, results in order; an exception is raised
+    as it would be in sequence. At most 8 at a time: botocore keeps 10 connections per client."""
+    calls = list(calls)
+    if len(calls) < 2:
+        return [call() for call in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]

@@ -8,8 +8,10 @@ journaled.
 
 import os
 import uuid
+from functools import partial
 
 from . import checks as _checks
+from .aws import at_once
 from .secrets import Secret
 
 
@@ -71,19 +73,15 @@ class Runbook:
     def fetch_all(self, *calls, default=None) -> list:
         """Several independent fetches at once, `(check_id, resource, fn, arg, ...)` each: their data in
         order, each fault its own ERROR row. Waits as long as the slowest, not the sum (an SSM command takes seconds)."""
-        def call(fn, args):
-            try:
-                return fn(self.aws, *args), None
-            except Exception as exc:  # AccessDenied, throttled past retries, timeout: a finding, the run goes on
-                return default, exc
+        def caught(fn, args):
+            def call():
+                try:
+                    return fn(self.aws, *args), None
+                except Exception as exc:  # AccessDenied, throttled past retries, timeout: a finding, the run goes on
+                    return default, exc
+            return call
 
-        if len(calls) == 1:
-            outcomes = [call(calls[0][2], calls[0][3:])]
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
-                outcomes = [f.result() for f in [pool.submit(call, c[2], c[3:]) for c in calls]]
+        outcomes = at_once(caught(c[2], c[3:]) for c in calls)
         errors = [_checks.error_check(c[0], c[1], exc) for c, (_, exc) in zip(calls, outcomes) if exc is not None]
         if errors:
             self.record(errors)
@@ -91,12 +89,9 @@ class Runbook:
 
     def check_all(self, *calls):
         """Several independent checks at once: `rb.check_all((fn, arg, ...), ...)`."""
-        from concurrent.futures import ThreadPoolExecutor
         from IPython.display import display
 
-        with ThreadPoolExecutor(max_workers=min(8, len(calls)) or 1) as pool:
-            futures = [pool.submit(fn, self.aws, *args) for fn, *args in calls]
-            report = _checks.Report(f.result() for f in futures)
+        report = _checks.Report(at_once(partial(fn, self.aws, *args) for fn, *args in calls))
         self._record(report)
         display(report)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from opslib import checks, sandbox
-from opslib.aws import Aws, AwsSettings
+from opslib.aws import Aws, AwsSettings, at_once
 
 
 def test_endpoint_and_region_reach_the_sandbox(aws):
@@ -94,3 +94,13 @@ def test_unknown_aws_setting_in_an_environment_file_is_bad_input():
 
     with pytest.raises(BadInput, match="unknown aws setting\\(s\\) regoin"):
         AwsSettings.from_env_file({"aws": {"regoin": "us-west-2"}})
+
+
+def test_at_once_runs_calls_together_keeps_order_and_raises():
+    import threading
+
+    meet = threading.Barrier(3, timeout=5)  # passes only if all three calls are in flight together
+    assert at_once(lambda i=i: (meet.wait(), i)[1] for i in range(3)) == [0, 1, 2]
+    with pytest.raises(KeyError):
+        at_once([lambda: 1, lambda: {}["missing"]])
+    assert at_once([]) == [] and at_once([lambda: "one"]) == ["one"]

@@ -15,11 +15,8 @@ class InstanceNotFound(Exception):
 
 def find_instance(aws, name_or_id: str) -> dict:
     """One instance by id (`i-...`) or by its Name tag; the newest when several share a name."""
-    ec2 = aws.client("ec2")
-    if name_or_id.startswith("i-"):
-        pages = ec2.get_paginator("describe_instances").paginate(InstanceIds=[name_or_id])
-    else:
-        pages = ec2.get_paginator("describe_instances").paginate(Filters=[{"Name": "tag:Name", "Values": [name_or_id]}])
+    by = {"InstanceIds": [name_or_id]} if name_or_id.startswith("i-") else {"Filters": [{"Name": "tag:Name", "Values": [name_or_id]}]}
+    pages = aws.client("ec2").get_paginator("describe_instances").paginate(**by)
     found = [i for page in pages for r in page.get("Reservations", []) for i in r.get("Instances", [])
              if i["State"]["Name"] not in ("terminated", "shutting-down")]
     if not found:

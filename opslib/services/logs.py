@@ -2,6 +2,9 @@
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import partial
+
+from ..aws import at_once
 
 
 def _ms(t: datetime) -> int:
@@ -41,10 +44,7 @@ def set_retention(aws, log_group: str, days: int) -> None:
 
 def search(aws, log_groups: list[str], pattern: str, minutes: int) -> dict[str, list[dict]]:
     """`filter_events` over several groups at once: {group: events}."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(8, len(log_groups)) or 1) as pool:
-        found = list(pool.map(lambda g: filter_events(aws, g, pattern, minutes), log_groups))
+    found = at_once(partial(filter_events, aws, g, pattern, minutes) for g in log_groups)
     return dict(zip(log_groups, found))
 
 
