@@ -28,15 +28,16 @@ class Notebook:
         return self.fields.get("impact", "").lower().startswith("changes")
 
     def spec(self):
-        return parse_spec(parameters_cell(read_notebook(self.path)))
+        return parse_spec(parameters_cell(read_notebook(self.path)), f"the parameters cell of {self.path.name}")
 
 
 def _describe(path: Path, area: str) -> Notebook:
     nb = read_notebook(path)
     fields = {}
-    first = next((c for c in nb["cells"] if c["cell_type"] == "markdown"), None)
+    first = next((c for c in nb["cells"] if c.get("cell_type") == "markdown"), None)
     if first:
-        for line in "".join(first["source"]).splitlines():
+        source = first.get("source", "")
+        for line in (source if isinstance(source, str) else "".join(map(str, source))).splitlines():
             m = _FIELD.match(line.strip().lstrip("- "))
             if m:
                 fields[m["key"].strip().lower()] = m["value"].strip()

@@ -32,8 +32,9 @@ def main(argv=None) -> int:
     p.add_argument("--since", help="YYYY-MM-DD")
     p.add_argument("--runs-dir", default=None)
 
-    p = sub.add_parser("verify", help="check the ledger's hash chain and every filed output")
+    p = sub.add_parser("verify", help="check the chains, every filed output, and the witnesses' heads")
     p.add_argument("--runs-dir", default=None)
+    p.add_argument("--env", action="append", default=[], help="consult this environment's witness (default: every environment that names one)")
 
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
     p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot"))
@@ -41,12 +42,35 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     from .errors import OpsError
+    from .secrets import scrub
 
     try:
         return COMMANDS[args.command](args)
     except OpsError as exc:
-        print(f"opslib: {exc}", file=sys.stderr)
+        print(f"opslib: {scrub(str(exc))[0]}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # before a run started (input checks); a started run files itself
+        print("opslib: interrupted before anything was started; nothing was filed", file=sys.stderr)
+        return 130
+
+
+def _runs(args):
+    """The runs directory the user chose, refused when it names nothing usable."""
+    from .errors import BadInput
+    from .paths import runs_dir
+
+    if args.runs_dir is not None and not args.runs_dir.strip():
+        raise BadInput("--runs-dir is empty", "pass a folder, e.g. --runs-dir runs (or leave it out for $OPSLIB_RUNS_DIR or ./runs)")
+    return runs_dir(args.runs_dir)
+
+
+def _recover(root, command: str) -> None:
+    """File runs whose runner was killed before it could; say so on stderr."""
+    from . import inflight
+
+    if (root / ".inflight").is_dir():
+        for line in inflight.recover(root, command):
+            print(f"opslib: {line}", file=sys.stderr)
 
 
 def cmd_list(args) -> int:
@@ -66,15 +90,17 @@ def cmd_show(args) -> int:
         if key in nb.fields:
             print(f"  {key}: {nb.fields[key]}")
     specs = nb.spec()
-    rows = [(p.name, p.type, "(required)" if p.required else repr(p.default), p.help) for p in specs.values()]
+    rows = [(p.name, p.type, "(required)" if p.required else repr(p.default), params._range(p) if p.low is not None or p.high is not None else "", p.help)
+            for p in specs.values()]
     print()
-    _table(("parameter", "type", "default", "help"), rows)
+    _table(("parameter", "type", "default", "range", "help"), rows)
+    from . import environment
     from .errors import OpsError
 
     usable = []
-    for env in params.environments():
+    for env in environment.names():
         try:
-            params.resolve(specs, nb.name, env, params.load_environment(env), {})
+            params.resolve(specs, nb.name, env, environment.load(env), {})
             usable.append(env)
         except OpsError:
             pass
@@ -84,18 +110,20 @@ def cmd_show(args) -> int:
 
 def cmd_run(args) -> int:
     from . import runner
-    from .paths import runs_dir
+    from .secrets import scrub
 
-    plan = runner.prepare(args.notebook, args.env, args.param, args.incident)
-    outcome = runner.execute(plan, runs_dir(args.runs_dir), args.fail_on, args.cell_timeout, progress=not args.no_progress)
-    for c in outcome.report:
-        print(f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}")
+    root = _runs(args)
+    plan = runner.prepare(args.notebook, args.env, args.param, args.incident, root)
+    _recover(root, "run")
+    outcome = runner.execute(plan, root, args.fail_on, args.cell_timeout, progress=not args.no_progress)
+    lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" for c in outcome.report]
     verdict = outcome.report.verdict() if outcome.report else "no checks recorded"
     if outcome.reason:
         verdict = f"{outcome.status}: {outcome.reason}"
-    print(f"{outcome.status.upper()}: {verdict}")
-    print(f"evidence: {outcome.output}")
-    print(f"html:     {outcome.html}")
+    lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
+    print(scrub("\n".join(lines))[0])
+    for note in outcome.notes + [f"signal {s} arrived while evidence was being filed; noted in the record" for s in outcome.record.get("signals_during_filing", [])]:
+        print(f"opslib: {note}", file=sys.stderr)
     if os.environ.get("OPSLIB_TIMINGS"):
         print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.phases.items()), file=sys.stderr)
     return outcome.exit_code
@@ -103,33 +131,74 @@ def cmd_run(args) -> int:
 
 def cmd_history(args) -> int:
     from .ledger import Evidence
-    from .paths import runs_dir
 
+    root = _runs(args)
+    _recover(root, "history")
+    ledger = Evidence(root).ledger
     rows = []
-    for r in Evidence(runs_dir(args.runs_dir)).ledger.records():
-        if args.notebook and args.notebook not in (r["notebook"], r["notebook"].split("/")[-1]):
+    for r in ledger.records():
+        if r.get("kind", "run") != "run":
             continue
-        if (args.env and r["env"] != args.env) or (args.incident and r.get("incident") != args.incident):
+        g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user")}
+        if args.notebook and args.notebook not in (g["notebook"], g["notebook"].split("/")[-1]):
             continue
-        if (args.status and r["status"] != args.status) or (args.since and r["started"][:10] < args.since):
+        if (args.env and g["env"] != args.env) or (args.incident and g["incident"] != args.incident):
             continue
-        n = r.get("checks", {})
+        if (args.status and g["status"] != args.status) or (args.since and g["started"][:10] < args.since):
+            continue
+        n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        rows.append((r["started"].replace("+00:00", "Z"), r["run_id"], r["notebook"], r["env"], r["status"], counts, r.get("incident") or "-", f"{r['duration_s']:.1f}s", r["user"]))
+        took = f"{r['duration_s']:.1f}s" if isinstance(r.get("duration_s"), (int, float)) else "-"
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, g["incident"] if g["incident"] not in ("", "-") else "-", took, g["user"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "incident", "took", "who"), rows)
+    unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
+    for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
+        print(f"opslib: {note}", file=sys.stderr)
     return 0
 
 
 def cmd_verify(args) -> int:
+    from . import environment, inflight, witness
+    from .errors import BadInput
     from .ledger import Evidence
-    from .paths import runs_dir
 
-    evidence = Evidence(runs_dir(args.runs_dir))
-    problems = evidence.verify()
-    n = len(evidence.ledger.records())
+    root = _runs(args)
+    if not root.is_dir():
+        raise BadInput(f"no runs directory at {root}", "pass --runs-dir (or set OPSLIB_RUNS_DIR) to the folder your runs were filed in")
+    _recover(root, "verify")
+    evidence = Evidence(root, keys=environment.all_keys())
+    if not evidence.ledger.path.is_file():
+        print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
+        return 1
+    problems = evidence.verify(in_flight=inflight.running(root))
+    records = evidence.ledger.records()
+    envs = args.env or environment.names()
+    chains = {"ledger": {r["seq"]: r for r in records}, "journal": {r["seq"]: r for r in evidence.journal.records()}}
+    consulted = []
+    for env in envs:
+        data = environment.load(env)
+        from .runner import witness_maker
+
+        make = witness_maker(env, data, root)
+        if make is None:
+            continue
+        try:
+            found = make()
+            points = found.points(root)
+        except Exception as exc:  # unreachable: a problem only if that environment has runs here
+            if any(r.get("env") == env for r in records) or args.env:
+                problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
+            continue
+        consulted.append(f"{found.name} ({len(points)} head(s))")
+        problems += witness.compare(chains, points, found.name)
     for p in problems:
         print(f"FAIL {p}")
-    print(f"{'verified' if not problems else 'NOT verified'}: {n} run record(s), {len(evidence.journal.records())} journal record(s), {len(problems)} problem(s)")
+    for note in evidence.ledger.repairs() + evidence.journal.repairs():
+        print(f"NOTE {note}")
+    if consulted:
+        print("witness: " + "; ".join(consulted))
+    runs = sum(1 for r in records if r.get("kind", "run") == "run")
+    print(f"{'verified' if not problems else 'NOT verified'}: {runs} run record(s), {len(chains['journal'])} journal record(s), {len(problems)} problem(s)")
     return 1 if problems else 0
 
 

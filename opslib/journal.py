@@ -23,6 +23,9 @@ def who() -> dict:
     return {"user": user, "host": socket.gethostname()}
 
 
-def write(kind: str, session: dict, **fields) -> dict:
+def write(kind: str, session: dict, key: bytes | None = None, **fields) -> dict:
+    """Append to the journal (scrubbed of secrets by the chain; signed when the env has a key)."""
     record = {"kind": kind, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **who(), **session, **fields}
-    return evidence().journal.append(record)
+    found = evidence()
+    found.key = key
+    return found.journal.append(record)

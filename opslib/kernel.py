@@ -11,7 +11,9 @@ shared by every run started in the same place.
 """
 
 import asyncio
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -27,6 +29,7 @@ class EarlyKernel:
         self.error: BaseException | None = None
         self.manager = None
         self.ready_after = None  # seconds from start to a kernel answering, for benchmarks/
+        self.killed = False
         self._thread = threading.Thread(target=self._start, args=(cwd, env, kernel_name), daemon=True)
         self._thread.start()
 
@@ -38,6 +41,9 @@ class EarlyKernel:
             km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel")
             asyncio.run(km.start_kernel(cwd=cwd, env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]))
             self.manager = km
+            if self.killed:  # a stop arrived while it was starting
+                self._kill_process()
+                raise RuntimeError("the run was stopped before its kernel was ready")
             client = km.blocking_client()  # its parent is the manager: "alive" means the process, not a heartbeat under load
             client.start_channels()
             try:
@@ -54,10 +60,30 @@ class EarlyKernel:
         self._thread.join()
         return self.manager if self.error is None else None
 
-    def stop(self) -> None:
-        self._thread.join()
+    def kill(self) -> None:
+        """Stop at once (a signal handler calls this): whatever papermill waits on ends."""
+        self.killed = True
+        self._kill_process()
+
+    def _kill_process(self) -> None:
+        try:
+            pid = self.manager.provisioner.pid if self.manager is not None and self.manager.provisioner else None
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the kernel down; bounded, so a stuck start can never hold the run's filing."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.kill()
+            self._thread.join(timeout)
         if self.manager is not None:
-            asyncio.run(self._shutdown(self.manager))
+            try:
+                asyncio.run(asyncio.wait_for(self._shutdown(self.manager), timeout))
+            except Exception:  # already dead, or not answering: make sure of it
+                self._kill_process()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @staticmethod

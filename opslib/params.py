@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput, did_you_mean
-from .paths import parameters_dir
 
-TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "Secret": "Secret"}
+TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "Secret": "Secret",
+         "list[str]": list, "list[int]": list, "list[float]": list}
 REQUIRED = object()  # a parameter whose default is `...`
 _ENV_REF = re.compile(r"\$\{(\w+)\}")
+_RANGE = re.compile(r"\[(-?\d+(?:\.\d+)?)?\.\.(-?\d+(?:\.\d+)?)?\]\s*$")  # `# help [1..1440]` at the end of the comment
+ABSURD = 1e12  # no threshold, window or count of ours is this large; a number past it is a typo
+MAX_TEXT = 16 * 1024  # characters in one value
+MAX_ITEMS = 1000  # elements in one list or dict
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Param:
     type: str
     default: Any
     help: str
+    low: float | None = None  # declared range, `[low..high]` at the end of the help comment
+    high: float | None = None
 
     @property
     def required(self) -> bool:
@@ -60,33 +66,57 @@ def _secret_label(value) -> str:
 
 
 def read_notebook(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+    """A notebook's JSON; anything that is not a notebook is bad input, not a traceback."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{Path(path).name} is not a readable notebook ({type(exc).__name__})", "restore the file from git or pass another notebook") from None
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+        raise BadInput(f"{Path(path).name} has no list of cells", "restore the file from git or pass another notebook")
+    return nb
 
 
 def parameters_cell(nb: dict) -> str:
     for cell in nb["cells"]:
-        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            return "".join(cell["source"])
+        if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata") or {}).get("tags", []):
+            source = cell.get("source", "")
+            return source if isinstance(source, str) else "".join(map(str, source))
     return ""
 
 
-def parse_spec(source: str) -> dict[str, Param]:
-    """Read `name: type = value  # help` lines; each must be a literal of the annotated type."""
+def parse_spec(source: str, where: str = "the parameters cell") -> dict[str, Param]:
+    """Read `name: type = value  # help [low..high]` lines; each must be a literal of the annotated type."""
     specs: dict[str, Param] = {}
     lines = source.splitlines()
-    for node in ast.parse(source).body:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as exc:
+        raise BadInput(f"{where} is not valid Python (line {exc.lineno}: {exc.msg})", "fix the parameters cell") from None
+    for node in body:
         if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
             continue
         name = node.target.id
         type_name = ast.unparse(node.annotation)
         if type_name not in TYPES:
             raise BadInput(f"parameter {name} has type {type_name}", f"use one of {', '.join(TYPES)}")
+        if node.value is None:
+            raise BadInput(f"parameter {name} in {where} has no value", f"write {name}: {type_name} = <default> (or ... when required)")
         if isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
             default = REQUIRED
         else:
-            default = ast.literal_eval(node.value)
+            try:
+                default = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                raise BadInput(f"parameter {name} in {where} is not a literal ({ast.unparse(node.value)[:40]})",
+                               "write a plain value (number, text, list...); compute things after runbook.start") from None
         comment = lines[node.lineno - 1].partition("#")[2].strip() if "#" in lines[node.lineno - 1] else ""
-        specs[name] = Param(name, type_name, default, comment)
+        low = high = None
+        m = _RANGE.search(comment)
+        if m:
+            low, high = (float(g) if g is not None else None for g in m.groups())
+            comment = comment[: m.start()].rstrip()
+        specs[name] = Param(name, type_name, default, comment, low, high)
     return specs
 
 
@@ -105,10 +135,56 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise BadInput(
-            f"{param.name} from {origin} is {type(value).__name__} {value!r}, expected {_a(param.type)}",
+            f"{param.name} from {origin} is {type(value).__name__} {_short(value)}, expected {_a(param.type)}",
             _fix(param, origin),
         )
+    _check_size(param, value, origin)
+    if kind in (int, float):
+        _check_number(param, value, origin)
+    if param.type.startswith("list["):
+        element = TYPES[param.type[5:-1]]
+        for i, item in enumerate(value):
+            if element is float and isinstance(item, int) and not isinstance(item, bool):
+                item = value[i] = float(item)
+            if not isinstance(item, element) or isinstance(item, bool):
+                raise BadInput(f"{param.name} from {origin} has {type(item).__name__} {_short(item)} at position {i + 1}, expected {param.type[5:-1]} elements",
+                               _fix(param, origin))
+            if element is float:
+                _check_number(param, item, origin)
     return value
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_size(param: Param, value, origin: str) -> None:
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise BadInput(f"{param.name} from {origin} is {len(value)} characters long", f"give at most {MAX_TEXT} characters")
+    if isinstance(value, (list, dict)) and len(value) > MAX_ITEMS:
+        raise BadInput(f"{param.name} from {origin} has {len(value)} elements", f"give at most {MAX_ITEMS}")
+
+
+def _check_number(param: Param, value, origin: str) -> None:
+    """NaN compares false with every threshold (a spike would pass), inf and 1e300 are typos."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadInput(f"{param.name} from {origin} is {value}", f"give a finite number, e.g. {_fix(param, origin).split('e.g. ')[-1]}")
+    low = param.low if param.low is not None else -ABSURD
+    high = param.high if param.high is not None else ABSURD
+    if not low <= value <= high:
+        raise BadInput(f"{param.name} from {origin} is {value}, outside {_range(param)}", f"give {param.name} a value in {_range(param)}")
+
+
+def _range(param: Param) -> str:
+    def fmt(x):
+        return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+    if param.low is None and param.high is None:
+        return f"±{ABSURD:.0e}"
+    return f"[{fmt(param.low)}..{fmt(param.high)}]"
 
 
 def _parse_text(param: Param, text: str, origin: str) -> Any:
@@ -151,40 +227,36 @@ def _fix(param: Param, origin: str, missing: bool = False) -> str:
 
 
 def _example(param: Param) -> str:
-    return {"str": "text", "int": "10", "float": "2.5", "bool": "true", "list": "[a,b]", "dict": "{k: v}", "Secret": "env:NAME"}[param.type]
+    if param.type in ("int", "float"):
+        usual = 10 if param.type == "int" else 2.5
+        low = param.low if param.low is not None else -ABSURD
+        high = param.high if param.high is not None else ABSURD
+        if not low <= usual <= high:
+            usual = param.default if isinstance(param.default, (int, float)) and low <= param.default <= high else low
+        return str(int(usual)) if param.type == "int" else str(float(usual))
+    return {"str": "text", "int": "10", "float": "2.5", "bool": "true", "list": "[a,b]", "dict": "{k: v}", "Secret": "env:NAME",
+            "list[str]": "[a,b]", "list[int]": "[1,2]", "list[float]": "[1.5,2]"}[param.type]
 
 
-def environments() -> list[str]:
-    return sorted(p.stem for p in parameters_dir().glob("*.yaml"))
-
-
-def load_environment(env: str) -> dict:
-    """parameters/<env>.yaml with ${VAR} references expanded from the process environment."""
-    import yaml
-
-    path = parameters_dir() / f"{env}.yaml"
-    if not path.is_file():
-        known = environments()
-        hint = did_you_mean(env, known)
-        raise BadInput(
-            f"unknown environment '{env}'",
-            (hint + " " if hint else "") + f"known: {', '.join(known) or 'none'} (parameters/<env>.yaml)",
-        )
-    data = yaml.safe_load(path.read_text()) or {}
-    for key in data:
-        if key not in ("aws", "production", "parameters", "notebooks", "description"):
-            raise BadInput(f"{path.name}: unknown section '{key}'", "use aws, production, parameters or notebooks")
-    return data
-
-
-def expand(value: Any) -> Any:
-    """${VAR} references in environment-file values, filled in just before use."""
+def expand(value: Any, strict: bool = False, environ: dict | None = None) -> Any:
+    """${VAR} references in environment-file values, filled in just before use; once, never
+    recursively. `strict`: a reference to an unset variable, or a value that expands to another
+    reference, is bad input."""
+    environ = os.environ if environ is None else environ
     if isinstance(value, str):
-        return _ENV_REF.sub(lambda m: os.environ.get(m.group(1), ""), value)
+        def fill(m):
+            found = environ.get(m.group(1))
+            if strict and found is None:
+                raise BadInput(f"${{{m.group(1)}}} in an environment file is not set", f"export {m.group(1)}=... or remove the reference")
+            if strict and found and "${" in found:
+                raise BadInput(f"${{{m.group(1)}}} expands to another ${{...}} reference", f"set {m.group(1)} to a plain value; references are expanded once")
+            return found or ""
+
+        return _ENV_REF.sub(fill, value)
     if isinstance(value, list):
-        return [expand(v) for v in value]
+        return [expand(v, strict, environ) for v in value]
     if isinstance(value, dict):
-        return {k: expand(v) for k, v in value.items()}
+        return {k: expand(v, strict, environ) for k, v in value.items()}
     return value
 
 

@@ -38,6 +38,11 @@ class Runbook:
                     os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         self.aws = Aws(settings)
         self.results = _checks.Report()
+        from .environment import evidence_settings
+
+        self.evidence_key = evidence_settings(env_data, env).hmac_key
+        if not self.headless and (env_data.get("http") or {}).get("allow_link_local"):
+            os.environ["OPSLIB_ALLOW_LINK_LOCAL"] = "1"
 
     # -- journal -----------------------------------------------------------------------
     @property
@@ -47,7 +52,7 @@ class Runbook:
     def journal(self, kind: str, **fields) -> dict:
         from . import journal
 
-        return journal.write(kind, self.session, **fields)
+        return journal.write(kind, self.session, key=self.evidence_key, **fields)
 
     # -- checks --------------------------------------------------------------------------
     def check(self, fn, *args, **kwargs):
@@ -171,13 +176,15 @@ def _brief_ops_errors() -> None:
 
 def start(name: str, namespace: dict) -> Runbook:
     """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
-    from . import catalog, params
+    from . import catalog, environment, params
+    from .errors import BadInput
+    from .secrets import too_short
 
     _brief_ops_errors()
     nb = catalog.find(name)
     specs = nb.spec()
     env = namespace.get("env", "sandbox")
-    env_data = params.load_environment(env)
+    env_data = environment.load(env)
     current = {n: namespace.get(n, p.default) for n, p in specs.items()}
     if os.environ.get("OPSLIB_RUN_ID"):
         values = {n: params.coerce(specs[n], v, "the injected parameters") if v is not None else v for n, v in current.items()}
@@ -189,5 +196,8 @@ def start(name: str, namespace: dict) -> Runbook:
     rb = Runbook(nb, env, env_data, values, sources)
     for n, p in specs.items():
         values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])
+        if p.secret and too_short(values[n].reveal()):
+            raise BadInput(f"secret {n} is {len(values[n].reveal())} characters long: under 8 it cannot be told from ordinary text, so it could not be masked",
+                           "use the full credential (8 characters or more)")
     namespace.update(values)
     return rb

@@ -1,12 +1,20 @@
 """`opslib run`: check the input, execute the notebook with papermill, file the evidence.
 
-Every run that gets past input checks, passed, failed or interrupted, leaves its executed
-notebook and HTML under runs/YYYY/MM/DD/ and one ledger record.
+Every run that gets past input checks, passed, failed, interrupted or killed, leaves its
+executed notebook and HTML under runs/YYYY/MM/DD/ and one ledger record:
+
+- From the moment `execute` starts, a signal (SIGINT, SIGTERM, SIGHUP) never raises: it stops the
+  kernel, and the main thread, which only waits on papermill's thread, files the run as
+  interrupted within seconds. A signal that arrives while evidence is being filed is noted in the
+  record and the filing completes.
+- A run killed outright (kill -9) leaves its in-flight notebook and a locked note beside it; the
+  next opslib command finds the lock free and files the run as `killed` (`inflight.recover`).
+- Secrets are scrubbed from every save of the notebook (papermill writes through `_Scrubbed`),
+  from the filed notebook and HTML, the ledger, the journal and the console.
 """
 
-import json
 import os
-import signal
+import re
 import sys
 import threading
 import time
@@ -15,18 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import catalog, checks, params
+from . import catalog, checks, environment, filing, inflight, params
 from .errors import BadInput
 from .journal import who
 from .kernel import EarlyKernel
-from .ledger import Evidence, sha256_file
-from .secrets import Secret, redact
+from .ledger import Evidence
+from .secrets import register, scrub, too_short
+from .signals import Signals
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
-
-
-class Interrupted(BaseException):
-    """SIGTERM (a scheduler's timeout) handled like Ctrl-C: stop, then file what ran."""
+_INCIDENT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+STOP_GRACE_S = 20  # after a stop signal, how long papermill's thread may take to give up
 
 
 @dataclass
@@ -38,10 +45,12 @@ class Plan:
     env_data: dict
     specs: dict
     resolved: params.Resolved
+    runs_dir: Path
+    settings: environment.EvidenceSettings
     incident: str = ""
     kernel_env: dict = field(default_factory=dict)
-    secret_values: list = field(default_factory=list)
     injected: dict = field(default_factory=dict)
+    witness: object = None  # witness_maker(): None or a callable
 
 
 @dataclass
@@ -55,35 +64,125 @@ class Outcome:
     record: dict
     reason: str = ""
     phases: dict = field(default_factory=dict)  # seconds spent where, for benchmarks/
+    notes: list = field(default_factory=list)  # what the console should say besides the checks
 
 
-def prepare(name: str, env: str, overrides: list[str], incident: str = "") -> Plan:
-    """All input checks; raises BadInput before anything starts or touches AWS."""
+def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> Plan:
+    """All input checks; raises BadInput before anything starts, is written or touches AWS."""
+    if incident and not _INCIDENT.match(incident):
+        raise BadInput(f"--incident {incident!r} holds characters other than letters, digits, '.', '_' and '-'", "e.g. --incident INC-2026-1123-001")
+    runs_dir = Path(runs_dir) if runs_dir is not None else Path("runs").resolve()
     nb = catalog.find(name)
-    env_data = params.load_environment(env)
+    env_data = environment.load(env)
+    settings = environment.evidence_settings(env_data, env)
+    filing.check_runs_dir(runs_dir)
     specs = nb.spec()
     resolved = params.resolve(specs, nb.name, env, env_data, params.parse_overrides(overrides))
     if incident and "incident_id" in specs:
         resolved.values["incident_id"] = incident
-    if env_data.get("production") and resolved.values.get("confirm") and not (incident or resolved.values.get("change_ref")):
-        raise BadInput(f"{nb.name} would change production with no reference", "pass --incident INC-... or -p change_ref=CHG-...")
-    plan = Plan(nb, env, env_data, specs, resolved, incident)
+    _check_authorization(nb.name, env, env_data, resolved.values, incident)
+    _check_profile(env, env_data)
+    plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
+    plan.witness = witness_maker(env, env_data, runs_dir)
+    if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
+        from . import sandbox
+
+        plan.kernel_env.update(sandbox.kernel_env())
+    environ = {**os.environ, **{k: v for k, v in plan.kernel_env.items() if v is not None}}
     for pname, value in resolved.values.items():
-        if pname in specs and specs[pname].secret:
-            text = "" if value is None else str(value)
-            if text and not text.startswith("env:"):
-                var = f"OPSLIB_SECRET_{pname.upper()}"
-                plan.kernel_env[var] = text
-                text = f"env:{var}"
-            if text.startswith("env:"):
-                value = plan.kernel_env.get(text[4:], os.environ.get(text[4:]))
-                if value is None:
-                    raise BadInput(f"secret {pname} reads ${text[4:]}, which is not set", f"export {text[4:]}=... or pass -p {pname}=env:OTHER_VARIABLE")
-                plan.secret_values.append(value)
-            plan.injected[pname] = text
+        spec = specs.get(pname)
+        if spec and spec.secret:
+            plan.injected[pname] = _secret(pname, value, resolved.sources.get(pname), plan, environ)
         else:
+            value = params.expand(value, strict=True, environ=environ) if resolved.sources.get(pname) == "env" else value
             plan.injected[pname] = value
+    resolved.values.update({k: v for k, v in plan.injected.items() if not specs[k].secret})
+    allow = bool((env_data.get("http") or {}).get("allow_link_local"))
+    _check_urls(plan.injected, specs, allow)
+    plan.kernel_env["OPSLIB_ALLOW_LINK_LOCAL"] = "1" if allow else None
+    plan.kernel_env[filing.MODE_VARIABLE] = settings.mode
     return plan
+
+
+def _check_authorization(name: str, env: str, env_data: dict, values: dict, incident: str) -> None:
+    if not (env_data.get("production") and values.get("confirm")):
+        return
+    reference = (incident or values.get("change_ref") or "").strip()
+    pattern = env_data.get("change_ref_pattern", environment.DEFAULT_CHANGE_REF)
+    if not reference:
+        raise BadInput(f"{name} would change production with no reference", "pass --incident INC-... or -p change_ref=CHG-...")
+    if not re.search(pattern, reference):
+        raise BadInput(f"reference {reference!r} does not match {pattern} (parameters/{env}.yaml change_ref_pattern)", "pass a real change or incident id, e.g. --incident INC-2026-1123-001")
+
+
+def _check_profile(env: str, env_data: dict) -> None:
+    profile = (env_data.get("aws") or {}).get("profile")
+    if not profile:
+        return
+    import botocore.session
+
+    if profile not in botocore.session.Session().available_profiles:
+        raise BadInput(f"AWS profile '{profile}' (parameters/{env}.yaml) is not configured on this machine", f"create it with `aws configure --profile {profile}` (or `aws configure sso --profile {profile}`)")
+
+
+def witness_maker(env: str, env_data: dict, runs_dir: Path):
+    """None, or a callable making the environment's witness (checked now, connected when called)."""
+    from . import witness
+
+    parsed = witness.parse((env_data.get("evidence") or {}).get("witness"), runs_dir, f"parameters/{env}.yaml evidence.witness")
+    if parsed is None:
+        return None
+
+    def make():
+        from .aws import Aws, AwsSettings
+
+        settings = AwsSettings.from_env_file(env_data, user_agent="opslib/witness")
+        if settings.endpoint_url == "sandbox":
+            from . import sandbox
+
+            settings.endpoint_url = sandbox.endpoint(start=True)
+        return parsed(Aws(settings))
+
+    return make
+
+
+def _secret(pname: str, value, source: str | None, plan: Plan, environ: dict) -> str:
+    """A secret reaches the kernel only through its environment, and only by reference."""
+    text = "" if value is None else str(value)
+    if not text:
+        return text
+    if not text.startswith("env:"):
+        if source == "cli":
+            variable = pname.upper()
+            raise BadInput(f"secret {pname} was given in clear with -p, where every user of this machine can read it in the process list",
+                           f"export {variable}=... and pass -p {pname}=env:{variable}")
+        text = params.expand(text, strict=True, environ=environ)
+        variable = f"OPSLIB_SECRET_{pname.upper()}"
+        plan.kernel_env[variable] = text
+        secret, text = text, f"env:{variable}"
+    else:
+        secret = environ.get(text[4:])
+        if secret is None:
+            raise BadInput(f"secret {pname} reads ${text[4:]}, which is not set", f"export {text[4:]}=... or pass -p {pname}=env:OTHER_VARIABLE")
+    if too_short(secret):
+        raise BadInput(f"secret {pname} is {len(secret)} characters long: a value under 8 characters cannot be told from ordinary text, so it could not be masked",
+                       "use the full credential (8 characters or more)")
+    register(secret)
+    return text
+
+
+def _check_urls(values: dict, specs: dict, allow_link_local: bool) -> None:
+    from .services.http import refusal
+
+    for pname, value in values.items():
+        if not pname.endswith(("url", "urls")) or specs[pname].secret:
+            continue
+        for url in value if isinstance(value, list) else [value]:
+            if not url:
+                continue
+            problem = refusal(str(url), allow_link_local, resolve=False)
+            if problem:
+                raise BadInput(f"{pname} {str(url)[:80]!r}: {problem}", "give an http:// or https:// URL" + ("" if "metadata" not in problem else ", or set http.allow_link_local: true in the environment file"))
 
 
 def _keep_out_iri_grammar():
@@ -97,6 +196,7 @@ class _HtmlRenderer:
 
     The first rendering in a process costs twice what later ones do; doing a one-cell rendering
     on a thread while the main thread only waits on the kernel takes that off the end of the run.
+    Filed pages stand alone: no script or stylesheet is fetched from the network.
     """
 
     def __init__(self):
@@ -104,12 +204,17 @@ class _HtmlRenderer:
         self._thread = threading.Thread(target=self._load, daemon=True)
         self._thread.start()
 
+    @staticmethod
+    def _make():
+        from nbconvert import HTMLExporter
+
+        return HTMLExporter(extra_template_basedirs=[str(Path(__file__).parent / "templates")], template_name="evidence")
+
     def _load(self):
         try:
             import nbformat
-            from nbconvert import HTMLExporter
 
-            exporter = HTMLExporter()
+            exporter = self._make()
             exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm")]))
             self.exporter = exporter
         except Exception:  # render() tries again and reports
@@ -121,122 +226,207 @@ class _HtmlRenderer:
             self._thread.join()
         try:
             if self.exporter is None:
-                from nbconvert import HTMLExporter
-
-                self.exporter = HTMLExporter()
+                self.exporter = self._make()
             body, _ = self.exporter.from_notebook_node(nb)
             return body
         except Exception as exc:
-            return f"<html><body><h1>HTML rendering failed: {type(exc).__name__}: {exc}</h1><p>Open the .ipynb beside this file.</p></body></html>"
+            import html
+
+            return f"<html><body><h1>HTML rendering failed: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</h1><p>Open the .ipynb beside this file.</p></body></html>"
 
 
 def _papermill():
     _keep_out_iri_grammar()
     import papermill
+    from papermill.iorw import papermill_io
 
+    if not any(scheme == _Scrubbed.SCHEME for scheme, _ in papermill_io._handlers):
+        papermill_io.register(_Scrubbed.SCHEME, _SCRUBBED)
     return papermill
 
 
-def execute(plan: Plan, runs_dir: Path, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True) -> Outcome:
+class _Scrubbed:
+    """papermill's output handler: every save of the in-flight notebook is scrubbed of secrets and
+    written whole, at the evidence mode. A notebook left by a killed run holds no secret."""
+
+    SCHEME = "opslib-scrubbed://"
+
+    def __init__(self):
+        self.found: dict[str, int] = {}  # path -> secrets masked in its latest save
+
+    def write(self, buf, path):
+        import json
+
+        from .secrets import scrub_tree
+
+        nb, self.found[path[len(self.SCHEME):]] = scrub_tree(json.loads(buf))
+        filing.write_text(Path(path[len(self.SCHEME):]), json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+    def read(self, path):
+        return Path(path[len(self.SCHEME):]).read_text()
+
+    def listdir(self, path):
+        return os.listdir(path[len(self.SCHEME):])
+
+    def pretty_path(self, path):
+        return path[len(self.SCHEME):]
+
+
+_SCRUBBED = _Scrubbed()
+
+
+def execute(plan: Plan, runs_dir: Path | None = None, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True) -> Outcome:
+    runs_dir = Path(runs_dir) if runs_dir is not None else plan.runs_dir
+    with Signals() as signals:
+        return _execute(plan, runs_dir, fail_on, cell_timeout, progress, signals)
+
+
+def _execute(plan: Plan, runs_dir: Path, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
     _keep_out_iri_grammar()
-    evidence = Evidence(runs_dir)
     run_id = uuid.uuid4().hex[:10]
-    started = datetime.now(timezone.utc)
-    inflight = runs_dir / ".inflight" / f"{run_id}.ipynb"
-    inflight.parent.mkdir(parents=True, exist_ok=True)
-
     env = {"OPSLIB_RUN_ID": run_id, "OPSLIB_RUNS_DIR": str(runs_dir), "OPSLIB_INCIDENT": plan.incident, **plan.kernel_env}
-    aws = plan.env_data.get("aws") or {}
-    if aws.get("endpoint_url") == "sandbox":
-        from . import sandbox
-
-        env.update(sandbox.kernel_env())
     saved_env = {k: os.environ.get(k) for k in env}
+    _set_env(env)  # the evidence mode included: files of this process and of the kernel come out at it
+    old_umask = os.umask(filing.umask())
+    evidence = Evidence(runs_dir, plan.settings.hmac_key)
+    started = datetime.now(timezone.utc)
+    notebook = f"{plan.notebook.area}/{plan.notebook.name}"
+    meta = {"run_id": run_id, "notebook": notebook, "source": str(plan.notebook.path), "env": plan.env, "incident": plan.incident,
+            "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs), **who()}
+    flight = inflight.begin(runs_dir, meta)
+    evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
+    status, reason = "passed", ""
+    t0 = time.perf_counter()
+    wall0 = time.time()
+    phases: dict = {}
+    renderer = None
+    kernel = None
+    try:
+        if not signals.stopped:
+            kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=dict(os.environ))
+            signals.on_stop = kernel.kill
+            if signals.stopped:  # arrived while the kernel was being made
+                kernel.kill()
+            outcome: dict = {}
+            worker = threading.Thread(target=_papermill_thread, args=(plan, flight.notebook, kernel, cell_timeout, progress, outcome, phases, t0), daemon=True)
+            worker.start()
+            renderer = _HtmlRenderer()
+            deadline = None
+            while worker.is_alive():
+                worker.join(0.2)
+                if signals.stopped and deadline is None:
+                    deadline = time.monotonic() + STOP_GRACE_S
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+            if "error" in outcome:
+                status, reason = "failed", _reason(outcome["error"])
+    finally:
+        stopping = time.perf_counter()
+        if kernel is not None:
+            kernel.stop(timeout=10)
+            phases["kernel answered"] = kernel.ready_after or 0.0
+        phases["kernel stop"] = time.perf_counter() - stopping
+        signals.filing = True  # from here on a signal is noted, not obeyed
+    if signals.stopped:
+        status, reason = "interrupted", "interrupted by " + ", then ".join(signals.received)
+    duration = time.perf_counter() - t0
+    phases["papermill"] = duration - phases.get("import papermill", 0)
+    try:
+        nb = _load_output(flight.notebook, plan.notebook.path)
+        phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
+        out = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
+                       noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
+        phases["file evidence"] = time.perf_counter() - t0 - duration
+        flight.done()
+        return Outcome(run_id, out["status"], out["exit_code"], out["report"], out["output"], out["html"], out["record"], out["reason"], phases, out["notes"])
+    finally:
+        os.umask(old_umask)
+        _set_env(saved_env)
+
+
+def _papermill_thread(plan: Plan, output: Path, kernel: EarlyKernel, cell_timeout, progress: bool, outcome: dict, phases: dict, t0: float) -> None:
+    try:
+        pm = _papermill()
+        phases["import papermill"] = time.perf_counter() - t0
+        pm.execute_notebook(
+            str(plan.notebook.path), _Scrubbed.SCHEME + str(output), parameters=plan.injected, kernel_name="python3",
+            cwd=str(plan.notebook.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
+            execution_timeout=cell_timeout, report_mode=False, km=_started(kernel),
+        )
+    except BaseException as exc:  # PapermillExecutionError, CellTimeoutError, DeadKernelError, ...
+        outcome["error"] = exc
+
+
+def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str, fail_on: str, duration: float,
+             witness, renderer=None, noted=(), filed_by: str = "", masked: int = 0) -> dict:
+    """File one run: the scrubbed notebook and its HTML under the dated path, the ledger record, the
+    journal's run-end record, and both heads to the witness. Shared by runs and killed-run recovery."""
+    import nbformat
+
+    from .secrets import scrub_tree
+
+    _keep_out_iri_grammar()
+    runs_dir = evidence.root
+    nb, found_nb = scrub_tree(nb)
+    report = checks.from_notebook(nb)
+    if status == "passed":
+        status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst] if report else "passed"
+    exit_code = _exit_code(status, fail_on)
+    reason, _ = scrub(reason)
+    nb.setdefault("metadata", {})["opslib"] = {
+        "run_id": meta["run_id"], "notebook": meta["notebook"], "env": meta["env"], "incident": meta["incident"],
+        "status": status, "reason": reason, "exit_code": exit_code, "checks": [c.to_dict() for c in report],
+    }
+    if status in ("failed", "interrupted", "killed") and not _has_banner(nb):
+        nb["cells"].insert(0, _banner(status, reason))
+    started = datetime.fromisoformat(meta["started"])
+    name = meta["notebook"].split("/")[-1]
+    base = runs_dir / started.strftime("%Y/%m/%d") / f"{name}__{meta['env']}__{started.strftime('T%H%M%SZ')}__{meta['run_id']}"
+    node = nbformat.from_dict(nb)
+    text = nbformat.writes(node)
+    output = base.with_suffix(".ipynb")
+    filing.write_text(output, text)
+    renderer = renderer or _HtmlRenderer()
+    html_text, found_html = scrub(renderer.render(node))
+    html = base.with_suffix(".html")
+    filing.write_text(html, html_text)
+    from .ledger import sha256_file
+
+    record = {
+        "run_id": meta["run_id"], "user": meta["user"], "host": meta["host"], "started": meta["started"],
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "duration_s": round(duration, 2),
+        "notebook": meta["notebook"], "env": meta["env"], "parameters": meta["parameters"], "incident": meta["incident"],
+        "status": status, "exit_code": exit_code, "reason": reason, "checks": report.counts(),
+        "output": output.relative_to(runs_dir).as_posix(), "output_sha256": sha256_file(output),
+        "html": html.relative_to(runs_dir).as_posix(), "html_sha256": sha256_file(html),
+        "secrets_redacted": masked + found_nb + found_html,
+    }
+    if noted:
+        record["signals_during_filing"] = list(noted)
+    if filed_by:
+        record["filed_by"] = filed_by
+    record = evidence.ledger.append(record)
+    journal_head = evidence.journal.append({"kind": "run-end", "at": record["finished"], "run_id": meta["run_id"], "notebook": meta["notebook"],
+                                            "env": meta["env"], "incident": meta["incident"], "status": status, "counts": report.counts(),
+                                            "ledger_seq": record["seq"], "user": meta["user"], "host": meta["host"]})
+    notes = []
+    if witness is not None:
+        from .witness import Point
+
+        try:
+            witness().record(runs_dir, [Point("ledger", record["seq"], record["hash"], meta["run_id"]),
+                                      Point("journal", journal_head["seq"], journal_head["hash"], meta["run_id"])])
+        except Exception as exc:  # the run is filed; say loudly that its head is not witnessed
+            notes.append(f"witness: the head (ledger seq {record['seq']}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}")
+    return {"status": status, "exit_code": exit_code, "report": report, "output": output, "html": html, "record": record, "reason": reason, "notes": notes}
+
+
+def _set_env(env: dict) -> None:
     for k, v in env.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupted)
-    injected = {k: params.expand(v) for k, v in plan.injected.items()}
-    plan.resolved.values.update({k: v for k, v in injected.items() if not plan.specs[k].secret})
-
-    status, reason = "passed", ""
-    t0 = time.perf_counter()
-    wall0 = time.time()
-    phases = {}
-    kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=dict(os.environ))
-    renderer = None
-    try:
-        pm = _papermill()
-        phases["import papermill"] = time.perf_counter() - t0
-        renderer = _HtmlRenderer()  # now, not earlier: until here the kernel start and papermill import need the GIL
-        pm.execute_notebook(
-            str(plan.notebook.path), str(inflight), parameters=injected, kernel_name="python3",
-            cwd=str(plan.notebook.path.parent), progress_bar=progress, request_save_on_cell_execute=True,
-            execution_timeout=cell_timeout, report_mode=False, km=_started(kernel),
-        )
-    except (KeyboardInterrupt, Interrupted) as exc:
-        status, reason = "interrupted", "interrupted by " + ("SIGTERM" if isinstance(exc, Interrupted) else "Ctrl-C")
-    except Exception as exc:  # PapermillExecutionError, CellTimeoutError, DeadKernelError, ...
-        status, reason = "failed", _reason(exc)
-    finally:
-        stopping = time.perf_counter()
-        kernel.stop()
-        phases["kernel answered"] = kernel.ready_after or 0.0
-        phases["kernel stop"] = time.perf_counter() - stopping
-        signal.signal(signal.SIGTERM, previous_term)
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    duration = time.perf_counter() - t0
-    phases["papermill"] = duration - phases.get("import papermill", 0)
-
-    nb = _load_output(inflight, plan.notebook.path)
-    phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
-    report = checks.from_notebook(nb)
-    if status == "passed":
-        status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst]
-        if not report:
-            status = "passed"
-    exit_code = _exit_code(status, fail_on)
-    nb.setdefault("metadata", {})["opslib"] = {
-        "run_id": run_id, "notebook": f"{plan.notebook.area}/{plan.notebook.name}", "env": plan.env,
-        "incident": plan.incident, "status": status, "reason": reason, "exit_code": exit_code,
-        "checks": [c.to_dict() for c in report],
-    }
-    if status in ("failed", "interrupted") and not _has_banner(nb):
-        nb["cells"].insert(0, _banner(status, reason))
-
-    stamp = started.strftime("%Y/%m/%d")
-    base = runs_dir / stamp / f"{plan.notebook.name}__{plan.env}__{started.strftime('T%H%M%SZ')}__{run_id}"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    import nbformat
-
-    text, found_nb = redact(nbformat.writes(nbformat.from_dict(nb)), plan.secret_values)
-    output = base.with_suffix(".ipynb")
-    output.write_text(text)
-    renderer = renderer or _HtmlRenderer()
-    html_text, found_html = redact(renderer.render(nbformat.reads(text, as_version=4)), plan.secret_values)
-    html = base.with_suffix(".html")
-    html.write_text(html_text)
-    inflight.unlink(missing_ok=True)
-
-    record = {
-        "run_id": run_id, **who(), "started": started.isoformat(timespec="seconds"),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "duration_s": round(duration, 2),
-        "notebook": f"{plan.notebook.area}/{plan.notebook.name}", "env": plan.env,
-        "parameters": plan.resolved.masked(plan.specs), "incident": plan.incident, "status": status, "exit_code": exit_code,
-        "reason": reason, "checks": report.counts(),
-        "output": output.relative_to(runs_dir).as_posix(), "output_sha256": sha256_file(output),
-        "html": html.relative_to(runs_dir).as_posix(), "html_sha256": sha256_file(html),
-        "secrets_redacted": found_nb + found_html,
-    }
-    record = evidence.ledger.append(record)
-    phases["file evidence"] = time.perf_counter() - t0 - duration
-    return Outcome(run_id, status, exit_code, report, output, html, record, reason, phases)
 
 
 def _cell_phases(nb: dict, started: float, returned: float) -> dict:
@@ -257,10 +447,6 @@ def _started(kernel: EarlyKernel):
     return manager
 
 
-def _raise_interrupted(signum, frame):
-    raise Interrupted()
-
-
 def _reason(exc: BaseException) -> str:
     name = type(exc).__name__
     if name == "PapermillExecutionError":
@@ -269,22 +455,22 @@ def _reason(exc: BaseException) -> str:
 
 
 def _exit_code(status: str, fail_on: str) -> int:
-    if status in ("failed", "interrupted"):
+    if status in ("failed", "interrupted", "killed"):
         return EXIT_NOTEBOOK
     if status in ("critical", "error") or (status == "warn" and fail_on == "warn"):
         return EXIT_CHECK
     return EXIT_OK
 
 
-def _load_output(inflight: Path, source: Path) -> dict:
+def _load_output(output: Path, source: Path) -> dict:
     import nbformat
 
-    for path in (inflight, source):
+    for path in (output, source):
         try:
             return nbformat.read(path, as_version=4)
         except (OSError, ValueError):
             continue
-    raise BadInput(f"cannot read {source}", "check the notebook file")
+    return nbformat.v4.new_notebook()
 
 
 def _has_banner(nb: dict) -> bool:
@@ -292,5 +478,7 @@ def _has_banner(nb: dict) -> bool:
 
 
 def _banner(status: str, reason: str) -> dict:
-    text = f'<span style="color:red;font-size:1.3em">Run {status}: {reason}. Cells after the last one with output did not run.</span>'
+    import html
+
+    text = f'<span style="color:red;font-size:1.3em">Run {status}: {html.escape(reason)}. Cells after the last one with output did not run.</span>'
     return {"cell_type": "markdown", "id": f"opslib-{status}", "metadata": {"tags": ["opslib-status-banner"]}, "source": [text]}

@@ -1,8 +1,24 @@
-"""Secrets: values that display masked, and a scan that catches any that leak anyway."""
+"""Secrets: values that display masked, and a scrubber every sink passes its text through.
 
+Every secret value this process has seen (a `Secret`, or a value the runner hands a kernel) is
+registered here, so the journal, the ledger, the console and the filed notebook and HTML can
+scrub it without being told which values to look for. A value is scrubbed in every form a sink
+may write it in: raw, JSON-escaped, HTML-escaped, percent-encoded, and line by line when it spans
+lines.
+"""
+
+import html
+import json
 import os
+import threading
+from urllib.parse import quote
 
 MASK = "********"
+MIN_LENGTH = 8  # shorter values would mask ordinary words; refused as bad input instead
+
+_known: set[str] = set()
+_forms: list[str] = []  # every form of every known value, longest first
+_lock = threading.Lock()
 
 
 class Secret:
@@ -13,6 +29,7 @@ class Secret:
     def __init__(self, value: str, source: str = ""):
         self._value = value
         self.source = source
+        register(value)
 
     @classmethod
     def parse(cls, spec) -> "Secret":
@@ -47,12 +64,77 @@ class Secret:
         return hash(self._value)
 
 
-def redact(text: str, values) -> tuple[str, int]:
-    """Replace every occurrence of each secret value; returns the text and how many were found."""
+def too_short(value: str) -> bool:
+    return 0 < len(value) < MIN_LENGTH
+
+
+def register(value) -> None:
+    """Remember a secret value so every sink of this process scrubs it."""
+    if not value or not isinstance(value, str):
+        return
+    with _lock:
+        if value in _known:
+            return
+        _known.add(value)
+        forms = set(_forms)
+        forms.update(forms_of(value))
+        _forms[:] = sorted(forms, key=len, reverse=True)
+
+
+def forms_of(value: str) -> set[str]:
+    """The ways a sink may write `value`: raw, JSON-escaped (ASCII or not), HTML-escaped, both,
+    percent-encoded, and each line of a multi-line value. Forms shorter than MIN_LENGTH are
+    left out: they would mask ordinary text."""
+    bases = {value} | {line.strip() for line in value.splitlines()}
+    out = set()
+    for base in bases:
+        for form in (base, html.escape(base), html.escape(base, quote=False), quote(base, safe=""), quote(base)):
+            out.add(form)
+            out.add(json.dumps(form)[1:-1])
+            out.add(json.dumps(form, ensure_ascii=False)[1:-1])
+            out.add(html.escape(json.dumps(form)[1:-1]))
+    return {f for f in out if len(f) >= MIN_LENGTH}
+
+
+def scrub(text: str) -> tuple[str, int]:
+    """`text` with every registered secret value masked, and how many were found."""
     found = 0
-    for value in sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True):
-        n = text.count(value)
+    for form in list(_forms):
+        n = text.count(form)
         if n:
             found += n
-            text = text.replace(value, MASK)
+            text = text.replace(form, MASK)
     return text, found
+
+
+# Keys a notebook, a ledger or a journal record must keep to stay what it is; masking a secret
+# that happens to be one of these words would corrupt the file, and no credential is one.
+_STRUCTURE = frozenset("""cells metadata nbformat nbformat_minor cell_type source outputs execution_count id attachments
+output_type name text data ename evalue traceback tags kernelspec language_info display_name language papermill
+opslib seq prev hash mac kind run_id status checks""".split())
+
+
+def scrub_tree(obj):
+    """A JSON-shaped value with every string (keys included, structural keys excepted) scrubbed:
+    masking inside strings can never make the document unparsable or change its shape.
+    Returns the new value and how many were found."""
+    found = 0
+
+    def walk(node):
+        nonlocal found
+        if isinstance(node, str):
+            text, n = scrub(node)
+            found += n
+            return text
+        if isinstance(node, dict):
+            return {(k if k in _STRUCTURE else walk(k)): walk(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walk(v) for v in node]
+        if isinstance(node, (int, float)) and not isinstance(node, bool):
+            text, n = scrub(str(node))
+            if n:
+                found += n
+                return text
+        return node
+
+    return walk(obj), found

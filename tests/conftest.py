@@ -18,6 +18,7 @@ def sandbox_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sandbox")
     os.environ["OPSLIB_SANDBOX_DIR"] = str(folder)
     os.environ["OPSLIB_HOME"] = str(ROOT)
+    os.environ["OPSLIB_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))  # the sandbox env's file witness
     os.environ.pop("AWS_PROFILE", None)
     yield folder
     from opslib import sandbox
@@ -70,3 +71,17 @@ def aws_calls() -> int:
     from opslib import sandbox
 
     return sandbox.status()["aws_calls"]
+
+
+def project(tmp_path: Path, envs: dict, base: str | None = "sandbox", notebooks: Path | None = None) -> Path:
+    """A project folder (OPSLIB_HOME) with the real notebooks and environments plus `envs`:
+    name -> YAML appended to parameters/<base>.yaml (or the whole file when base is None)."""
+    home = tmp_path / "project"
+    (home / "parameters").mkdir(parents=True)
+    (home / "notebooks").symlink_to(notebooks or ROOT / "notebooks")
+    for path in (ROOT / "parameters").glob("*.yaml"):
+        (home / "parameters" / path.name).write_text(path.read_text())
+    start = (ROOT / "parameters" / f"{base}.yaml").read_text() if base else ""
+    for name, text in envs.items():
+        (home / "parameters" / f"{name}.yaml").write_text(start + text)
+    return home

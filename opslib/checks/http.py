@@ -9,9 +9,9 @@ _HEALTHY = ("healthy", "ok", "OK", "pass")
 
 
 @check("http_endpoint_healthy")
-def endpoint_healthy(aws, name: str, url: str, expect: int = 200, token=None, timeout: float = 5.0) -> Check:
+def endpoint_healthy(aws, name: str, url: str, expect: int = 200, token=None, deadline_s: float = http.DEFAULT_DEADLINE_S) -> Check:
     """The seed's `[ "$STATUS" = "200" ]`, plus the /health JSON status when there is one."""
-    return answered(name, http.get(url, timeout=timeout, token=token), expect)
+    return answered(name, http.get(url, timeout=deadline_s, token=token), expect)
 
 
 def answered(name: str, probe: http.Probe, expect: int = 200) -> Check:
@@ -22,6 +22,8 @@ def answered(name: str, probe: http.Probe, expect: int = 200) -> Check:
         detail = f", reports status '{probe.body['status']}'" + (f" version {probe.body['version']}" if probe.body.get("version") else "")
         if probe.body.get("error"):
             detail += f" ({probe.body['error']})"
+    if probe.redirect:
+        detail += f"; it redirects to {probe.redirect}, another origin, which was not followed (credentials are not sent there)"
     ok = probe.status == expect and (not probe.body or probe.body.get("status", "healthy") in _HEALTHY)
     return Check("http_endpoint_healthy", OK if ok else CRITICAL, name, probe.status, f"HTTP {expect}",
                  f"{name} answered HTTP {probe.status} in {probe.elapsed_ms:.0f} ms{detail}.")

@@ -1,11 +1,27 @@
-"""HTTP endpoints: /health probes (the seed's `curl -w "%{http_code}"`)."""
+"""HTTP endpoints: /health probes (the seed's `curl -w "%{http_code}"`), fetched safely.
 
+URLs come from parameters, so they are treated as hostile: http and https only; cloud metadata
+addresses refused unless the environment file allows them (checked on the address actually
+connected to, so a name that resolves there is refused too); credentials never follow a redirect
+to another origin (such a redirect is reported, not followed); one total deadline covers connect,
+headers and body, so a server that trickles bytes cannot hold a check.
+"""
+
+import http.client
+import ipaddress
 import json
+import os
+import socket
 import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+MAX_BODY = 65536
+MAX_REDIRECTS = 5
+DEFAULT_DEADLINE_S = 10.0
+_METADATA = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"), ipaddress.ip_network("fd00:ec2::254/128"))
 
 
 @dataclass
@@ -15,26 +31,149 @@ class Probe:
     elapsed_ms: float
     body: dict | None
     error: str = ""
+    redirect: str = ""  # a redirect to another origin, reported instead of followed
 
 
-def get(url: str, timeout: float = 5.0, token=None, verify_tls: bool = True) -> Probe:
-    """GET a URL; a refused connection or timeout is a probe with no status, not an exception."""
-    headers = {"User-Agent": "opslib"}
-    if token:
-        headers["Authorization"] = f"Bearer {token.reveal() if hasattr(token, 'reveal') else token}"
-    context = None if verify_tls else ssl._create_unverified_context()
-    start = time.perf_counter()
+def link_local_allowed() -> bool:
+    """The runner passes the environment file's `http.allow_link_local` to the kernel."""
+    return os.environ.get("OPSLIB_ALLOW_LINK_LOCAL") == "1"
+
+
+def refusal(url: str, allow_link_local: bool = False, resolve: bool = True) -> str:
+    """Why `url` may not be fetched, or "" when it may."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout, context=context) as resp:
-            status, raw = resp.status, resp.read(65536)
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read(65536)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Probe(url, None, (time.perf_counter() - start) * 1000, None, str(reason))
-    elapsed = (time.perf_counter() - start) * 1000
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme or '(none)'}:// is not allowed, only http and https"
+    if not parts.hostname:
+        return "no host"
+    if allow_link_local:
+        return ""
+    addresses = [parts.hostname]
+    if resolve:
+        try:
+            addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)]
+        except OSError:
+            return ""  # unresolvable: the fetch reports it
+    for address in addresses:
+        if _metadata(address):
+            return f"{address} is a link-local (cloud metadata) address, refused"
+    return ""
+
+
+def _metadata(address: str) -> bool:
     try:
-        body = json.loads(raw)
+        ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
-        body = None
-    return Probe(url, status, elapsed, body if isinstance(body, dict) else None)
+        return False
+    return any(ip in net for net in _METADATA)
+
+
+def get(url: str, timeout: float = DEFAULT_DEADLINE_S, token=None, verify_tls: bool = True) -> Probe:
+    """GET a URL within `timeout` seconds in all; no answer is a probe with no status, not an exception."""
+    start = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    secret = token.reveal() if hasattr(token, "reveal") else token
+    origin = _origin(url)
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        problem = refusal(current, link_local_allowed())
+        if problem:
+            return Probe(url, None, _ms(start), None, f"refused: {problem}")
+        headers = {"User-Agent": "opslib", "Accept": "application/json, */*"}
+        if secret and _origin(current) == origin:
+            headers["Authorization"] = f"Bearer {secret}"
+        try:
+            status, location, raw = _fetch(current, headers, deadline, verify_tls)
+        except _Deadline:
+            return Probe(url, None, _ms(start), None, f"no complete answer within {timeout:g} s")
+        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            return Probe(url, None, _ms(start), None, _describe(exc))
+        if status in (301, 302, 303, 307, 308) and location:
+            target = urljoin(current, location)
+            if _origin(target) != origin:
+                return Probe(url, status, _ms(start), None, f"redirected to another origin ({_origin(target)}); not followed", redirect=target)
+            current = target
+            continue
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        return Probe(url, status, _ms(start), body if isinstance(body, dict) else None)
+    return Probe(url, None, _ms(start), None, f"more than {MAX_REDIRECTS} redirects")
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool) -> tuple[int, str, bytes]:
+    """One request; a timer closes the socket at the deadline, whatever the server is doing."""
+    parts = urlsplit(url)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _Deadline()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme == "https":
+        context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=remaining, context=context)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, port, timeout=remaining)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(remaining, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        chunks, size = [], 0
+        while size < MAX_BODY:
+            if time.monotonic() > deadline:
+                raise _Deadline()
+            chunk = resp.read1(MAX_BODY - size) if hasattr(resp, "read1") else resp.read(MAX_BODY - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if expired.is_set():
+            raise _Deadline()
+        return resp.status, resp.getheader("Location") or "", b"".join(chunks)
+    except (OSError, http.client.HTTPException):
+        if expired.is_set() or time.monotonic() > deadline:
+            raise _Deadline() from None
+        raise
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def _describe(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return str(reason)

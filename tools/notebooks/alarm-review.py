@@ -20,9 +20,9 @@ from opslib.services import cloudwatch
 """),
 ("params", """
 env: str = "sandbox"  # environment: parameters/<env>.yaml
-window_hours: int = 12  # how far back "overnight" reaches, hours
+window_hours: int = 12  # how far back "overnight" reaches, hours [1..336]
 alarm_prefix: str = ""  # only alarms whose name starts with this (empty: all)
-flap_warn: int = 4  # state changes of one alarm in the window that count as flapping
+flap_warn: int = 4  # state changes of one alarm in the window that count as flapping [1..1000]
 """),
 ("code", """
 rb = runbook.start("health/alarm-review", globals())

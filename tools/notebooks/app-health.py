@@ -23,13 +23,14 @@ app_url: str = "http://secure-webapp.example.com:5000/health"  # the app's /heal
 instance: str = "secure-webapp-prod"  # EC2 instance running the app: its Name tag or its id
 container: str = "webapp"  # container name on the host
 expected_version: str = ""  # version /health must report after a deploy; empty accepts any
-health_max_age_s: int = 300  # a /health timestamp older than this warns, seconds
-latency_warn_ms: float = 1000.0  # /health response time that warns, ms (seed 001: > 1 s)
-latency_critical_ms: float = 2000.0  # /health response time that is critical, ms (seed 001: > 2 s)
-log_lines: int = 100  # container log lines to read (seed 000: --tail 100)
-log_errors_warn: int = 1  # error lines among them that warn
-log_errors_critical: int = 10  # error lines among them that are critical
-ssm_timeout_s: int = 60  # how long to wait for an SSM command's output, seconds
+health_max_age_s: int = 300  # a /health timestamp older than this warns, seconds [1..86400]
+latency_warn_ms: float = 1000.0  # /health response time that warns, ms (seed 001: > 1 s) [0..600000]
+latency_critical_ms: float = 2000.0  # /health response time that is critical, ms (seed 001: > 2 s) [0..600000]
+log_lines: int = 100  # container log lines to read (seed 000: --tail 100) [1..10000]
+log_errors_warn: int = 1  # error lines among them that warn [1..100000]
+log_errors_critical: int = 10  # error lines among them that are critical [1..100000]
+http_deadline_s: float = 10.0  # the whole /health request (connect, headers, body), seconds [0.1..300]
+ssm_timeout_s: int = 60  # how long to wait for an SSM command's output, seconds [1..3600]
 """),
 ("code", """
 rb = runbook.start("health/app-health", globals())
@@ -37,7 +38,7 @@ rb
 """),
 ("md", "## 1. Health endpoint\n`curl http://<EC2_IP>:5000/health`: HTTP 200 and `\"status\": \"healthy\"`, the version, a timestamp from now."),
 ("code", """
-probe = http.get(app_url)
+probe = http.get(app_url, http_deadline_s)
 rb.record(http_checks.health_payload("web app", probe, expected_version, health_max_age_s, latency_warn_ms, latency_critical_ms))
 probe.body
 """),

@@ -17,13 +17,13 @@ from opslib.services import ce, ec2, rds
 """),
 ("params", """
 env: str = "sandbox"  # environment: parameters/<env>.yaml
-window_days: int = 30  # days of history to show
-baseline_days: int = 7  # days before the last one that make its baseline
-jump_warn_pct: float = 50.0  # last day's cost above the baseline that warns, %
-jump_critical_pct: float = 100.0  # last day's cost above the baseline that is critical, %
-min_service_usd: float = 1.0  # services cheaper than this a day are not judged (noise)
-top_usage_types: int = 10  # usage types listed
-snapshot_max_age_days: int = 90  # manual RDS snapshots older than this are flagged
+window_days: int = 30  # days of history to show [1..365]
+baseline_days: int = 7  # days before the last one that make its baseline [1..90]
+jump_warn_pct: float = 50.0  # last day's cost above the baseline that warns, % [0..100000]
+jump_critical_pct: float = 100.0  # last day's cost above the baseline that is critical, % [0..100000]
+min_service_usd: float = 1.0  # services cheaper than this a day are not judged (noise) [0..1000000]
+top_usage_types: int = 10  # usage types listed [1..100]
+snapshot_max_age_days: int = 90  # manual RDS snapshots older than this are flagged [1..3650]
 """),
 ("code", """
 rb = runbook.start("health/cost-review", globals())

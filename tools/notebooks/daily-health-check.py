@@ -21,17 +21,18 @@ env: str = "sandbox"  # environment: parameters/<env>.yaml
 frontend_url: str = "https://rms.example.com/health"  # frontend /health URL
 api_url: str = "https://api.rms.example.com/health"  # API /health URL
 api_token: Secret = ""  # bearer token for the API /health endpoint, as env:VARIABLE (optional)
+http_deadline_s: float = 10.0  # the whole of each /health request (connect, headers, body), seconds [0.1..300]
 db_instance: str = "rms-db-prod"  # RDS instance identifier
 ecs_cluster: str = "rms-cluster-prod"  # ECS cluster
 ecs_service: str = "rms-backend-service-prod"  # ECS service behind the API
 app_log_group: str = "/aws/ecs/rms-backend-prod"  # application log group
-error_window_minutes: int = 60  # look-back for ERROR lines, minutes
-error_warn: int = 5  # ERROR lines in the window that warn
-error_critical: int = 10  # ERROR lines in the window that are critical (seed 003: < 10 is normal)
-alarms_warn: int = 1  # alarms in ALARM that warn
-alarms_critical: int = 3  # alarms in ALARM that are critical
-cost_warn_pct: float = 50.0  # yesterday's cost above the 7-day average that warns, %
-cost_critical_pct: float = 100.0  # yesterday's cost above the 7-day average that is critical, %
+error_window_minutes: int = 60  # look-back for ERROR lines, minutes [1..1440]
+error_warn: int = 5  # ERROR lines in the window that warn [1..1000000]
+error_critical: int = 10  # ERROR lines in the window that are critical (seed 003: < 10 is normal) [1..1000000]
+alarms_warn: int = 1  # alarms in ALARM that warn [1..10000]
+alarms_critical: int = 3  # alarms in ALARM that are critical [1..10000]
+cost_warn_pct: float = 50.0  # yesterday's cost above the 7-day average that warns, % [0..100000]
+cost_critical_pct: float = 100.0  # yesterday's cost above the 7-day average that is critical, % [0..100000]
 """),
 ("code", """
 rb = runbook.start("health/daily-health-check", globals())
@@ -40,8 +41,8 @@ rb
 ("md", "## 1. Frontend and API health\n`curl -s -o /dev/null -w \"%{http_code}\" .../health`: anything but 200 fails."),
 ("code", """
 rb.check_all(
-    (http.endpoint_healthy, "frontend", frontend_url),
-    (http.endpoint_healthy, "api", api_url, 200, api_token),
+    (http.endpoint_healthy, "frontend", frontend_url, 200, None, http_deadline_s),
+    (http.endpoint_healthy, "api", api_url, 200, api_token, http_deadline_s),
 )
 """),
 ("md", "## 2. Database status\n`aws rds describe-db-instances --db-instance-identifier rms-db-prod`: must be `available`."),

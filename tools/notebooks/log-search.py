@@ -21,13 +21,13 @@ from opslib.services import logs
 """),
 ("params", """
 env: str = "sandbox"  # environment: parameters/<env>.yaml
-log_groups: list = ["/aws/ecs/rms-backend-prod"]  # log groups to search
+log_groups: list[str] = ["/aws/ecs/rms-backend-prod"]  # log groups to search
 pattern: str = "ERROR"  # CloudWatch Logs filter pattern
-window_minutes: int = 60  # how far back to search, minutes
-interval_minutes: int = 5  # bucket size of the per-interval plot, minutes
-top_n: int = 10  # how many distinct messages to list
-matches_warn: int = 5  # matches in the window (per group) that warn
-matches_critical: int = 10  # matches in the window (per group) that are critical (seed 003: < 10 an hour is normal)
+window_minutes: int = 60  # how far back to search, minutes [1..20160]
+interval_minutes: int = 5  # bucket size of the per-interval plot, minutes [1..1440]
+top_n: int = 10  # how many distinct messages to list [1..1000]
+matches_warn: int = 5  # matches in the window (per group) that warn [1..1000000]
+matches_critical: int = 10  # matches in the window (per group) that are critical (seed 003: < 10 an hour is normal) [1..1000000]
 export: bool = False  # plan an export of the window to S3
 export_bucket: str = ""  # bucket the export goes to
 confirm: bool = False  # apply the export (otherwise a dry run)

@@ -19,9 +19,9 @@ from opslib.services.cloudwatch import Metric, metric_data
 """),
 ("params", """
 env: str = "sandbox"  # environment: parameters/<env>.yaml
-window_days: int = 7  # how much history to plot, days
-period_minutes: int = 60  # one point per this many minutes in the plots
-recent_minutes: int = 30  # the stretch judged against thresholds, minutes
+window_days: int = 7  # how much history to plot, days [1..365]
+period_minutes: int = 60  # one point per this many minutes in the plots [1..1440]
+recent_minutes: int = 30  # the stretch judged against thresholds, minutes [5..1440]
 ecs_cluster: str = "rms-cluster-prod"  # ECS cluster
 ecs_service: str = "rms-backend-service-prod"  # ECS service
 db_instance: str = "rms-db-prod"  # RDS instance
@@ -29,18 +29,18 @@ load_balancer: str = "app/rms-alb-prod/50dc6c495c0c9188"  # ALB in front of the 
 api_name: str = "ec2-manager-api-production"  # API Gateway REST API
 function_name: str = "ec2-manager-function-prod"  # Lambda function
 table_name: str = "ec2-manager-audit-production"  # DynamoDB table
-cpu_warn: float = 70.0  # ECS CPU %, warning
-cpu_critical: float = 80.0  # ECS CPU %, critical (seed 003: > 80 % for 5 minutes)
-connections_warn: float = 80.0  # RDS connections, warning
-connections_critical: float = 100.0  # RDS connections, critical
-latency_warn_s: float = 1.0  # API latency p95 in seconds, warning (seed 001)
-latency_critical_s: float = 2.0  # API latency p95 in seconds, critical (seed 001)
-lambda_warn_ms: float = 10000.0  # Lambda average duration, warning (seed 001)
-lambda_critical_ms: float = 15000.0  # Lambda average duration, critical (seed 001)
-ddb_latency_warn_ms: float = 25.0  # DynamoDB PutItem latency, warning
-ddb_latency_critical_ms: float = 50.0  # DynamoDB PutItem latency, critical
-throttle_warn: float = 1.0  # DynamoDB throttled requests per 5 minutes, warning (seed 001: > 0)
-throttle_critical: float = 6.0  # DynamoDB throttled requests per 5 minutes, critical (seed 001: > 5)
+cpu_warn: float = 70.0  # ECS CPU %, warning [0..100]
+cpu_critical: float = 80.0  # ECS CPU %, critical (seed 003: > 80 % for 5 minutes) [0..100]
+connections_warn: float = 80.0  # RDS connections, warning [0..100000]
+connections_critical: float = 100.0  # RDS connections, critical [0..100000]
+latency_warn_s: float = 1.0  # API latency p95 in seconds, warning (seed 001) [0..600]
+latency_critical_s: float = 2.0  # API latency p95 in seconds, critical (seed 001) [0..600]
+lambda_warn_ms: float = 10000.0  # Lambda average duration, warning (seed 001) [0..900000]
+lambda_critical_ms: float = 15000.0  # Lambda average duration, critical (seed 001) [0..900000]
+ddb_latency_warn_ms: float = 25.0  # DynamoDB PutItem latency, warning [0..60000]
+ddb_latency_critical_ms: float = 50.0  # DynamoDB PutItem latency, critical [0..60000]
+throttle_warn: float = 1.0  # DynamoDB throttled requests per 5 minutes, warning (seed 001: > 0) [0..1000000]
+throttle_critical: float = 6.0  # DynamoDB throttled requests per 5 minutes, critical (seed 001: > 5) [0..1000000]
 """),
 ("code", """
 rb = runbook.start("health/performance-review", globals())

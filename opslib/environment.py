@@ -1,0 +1,146 @@
+"""Environment files (`parameters/<env>.yaml`): found by a safe name, read safely, checked whole.
+
+A malformed file is bad input like a mistyped parameter: one line that names the fix, before
+any kernel starts. Sections: description, production, aws, parameters, notebooks, evidence
+(mode, witness, hmac_key), http (allow_link_local), change_ref_pattern.
+"""
+
+import os
+import re
+from dataclasses import dataclass
+
+from .errors import BadInput, did_you_mean
+from .paths import parameters_dir
+
+SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern")
+DEFAULT_CHANGE_REF = r"^(INC|CHG)-[A-Za-z0-9-]+$"
+AUTHORIZING = ("confirm",)  # only -p on the command line or the Apply button may set these
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+MAX_BYTES = 256 * 1024
+MAX_NODES = 20000  # values after YAML aliases are followed: an alias bomb is refused, not expanded
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in parameters_dir().glob("*.yaml") if _NAME.match(p.stem))
+
+
+def load(env: str) -> dict:
+    """parameters/<env>.yaml, parsed and checked (${VAR} references are expanded later, at use)."""
+    import yaml
+
+    if not isinstance(env, str) or not _NAME.match(env):
+        raise BadInput(f"environment name {env!r} is not a plain name", "use letters, digits, - and _ only, e.g. --env staging (see parameters/)")
+    path = parameters_dir() / f"{env}.yaml"
+    if not path.is_file():
+        known = names()
+        hint = did_you_mean(env, known)
+        raise BadInput(f"unknown environment '{env}'", (hint + " " if hint else "") + f"known: {', '.join(known) or 'none'} (parameters/<env>.yaml)")
+    where = f"parameters/{path.name}"
+    if path.stat().st_size > MAX_BYTES:
+        raise BadInput(f"{where} is larger than {MAX_BYTES // 1024} KiB", "an environment file holds settings, not data; trim it")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise BadInput(f"{where} is not valid YAML{at} ({problem})", "fix the file; plain YAML only, no tags") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{where} is not UTF-8 text", "save it as UTF-8") from None
+    data = {} if data is None else data
+    _count_nodes(data, where)
+    _check_shape(data, where)
+    return data
+
+
+def _count_nodes(data, where: str) -> None:
+    budget = [MAX_NODES]
+
+    def walk(node):
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise BadInput(f"{where} expands to more than {MAX_NODES} values (YAML aliases?)", "write the values out; aliases are not needed here")
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(k)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data)
+
+
+def _check_shape(data, where: str) -> None:
+    if not isinstance(data, dict):
+        raise BadInput(f"{where} is a {type(data).__name__}, not a mapping", "start it with keys such as `aws:` and `parameters:`")
+    for key in data:
+        if key not in SECTIONS:
+            hint = did_you_mean(str(key), SECTIONS)
+            raise BadInput(f"{where}: unknown section '{key}'", hint or f"use {', '.join(SECTIONS)}")
+    for key in ("aws", "parameters", "notebooks", "evidence", "http"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise BadInput(f"{where}: {key} is a {type(data[key]).__name__}", f"make {key} a mapping of name: value")
+    if "production" in data and not isinstance(data["production"], bool):
+        raise BadInput(f"{where}: production is {data['production']!r}", "set production: true or production: false")
+    for name, own in (data.get("notebooks") or {}).items():
+        if own is not None and not isinstance(own, dict):
+            raise BadInput(f"{where}: notebooks.{name} is a {type(own).__name__}", f"make notebooks.{name} a mapping of parameter: value")
+    layers = [("parameters", data.get("parameters") or {})] + [(f"notebooks.{n}", o or {}) for n, o in (data.get("notebooks") or {}).items()]
+    for section, layer in layers:
+        for name in layer:
+            if name in AUTHORIZING:
+                raise BadInput(f"{where}: {section} sets {name}", f"remove it: {name} authorizes a change and comes only from -p {name}=... or the Apply button")
+    pattern = data.get("change_ref_pattern", DEFAULT_CHANGE_REF)
+    try:
+        re.compile(pattern if isinstance(pattern, str) else "(")
+    except re.error:
+        raise BadInput(f"{where}: change_ref_pattern {pattern!r} is not a regular expression", f"e.g. change_ref_pattern: '{DEFAULT_CHANGE_REF}'") from None
+    evidence = data.get("evidence") or {}
+    for key in evidence:
+        if key not in ("mode", "witness", "hmac_key"):
+            raise BadInput(f"{where}: unknown evidence setting '{key}'", "use mode, witness or hmac_key")
+    if "mode" in evidence:
+        from .filing import parse_mode
+
+        parse_mode(evidence["mode"], f"{where} evidence.mode")
+    key = evidence.get("hmac_key")
+    if key is not None and not (isinstance(key, str) and key.startswith("env:") and len(key) > 4):
+        raise BadInput(f"{where}: evidence.hmac_key must name a variable", "write hmac_key: env:OPSLIB_LEDGER_KEY (never the key itself)")
+    for key in data.get("http") or {}:
+        if key != "allow_link_local" or not isinstance(data["http"][key], bool):
+            raise BadInput(f"{where}: http.{key} is not a setting", "the only one is http.allow_link_local: true or false")
+
+
+@dataclass
+class EvidenceSettings:
+    mode: str = "0600"
+    witness: str = ""
+    hmac_key: bytes | None = None
+    hmac_variable: str = ""
+
+
+def evidence_settings(data: dict, env: str = "") -> EvidenceSettings:
+    """The environment file's evidence settings; a key variable that is named but unset is bad input."""
+    evidence = data.get("evidence") or {}
+    out = EvidenceSettings(mode=str(evidence.get("mode") or "0600"), witness=evidence.get("witness") or "")
+    if evidence.get("hmac_key"):
+        variable = evidence["hmac_key"][4:]
+        value = os.environ.get(variable)
+        if not value:
+            raise BadInput(f"parameters/{env}.yaml signs evidence with ${variable}, which is not set", f"export {variable}=... (the ledger key)")
+        out.hmac_key, out.hmac_variable = value.encode(), variable
+    return out
+
+
+def all_keys() -> dict:
+    """env -> HMAC key, for every environment whose key is set here (verify)."""
+    keys = {}
+    for env in names():
+        try:
+            settings = evidence_settings(load(env), env)
+        except BadInput:
+            continue
+        if settings.hmac_key:
+            keys[env] = settings.hmac_key
+    return keys

@@ -1,0 +1,108 @@
+"""Writing under the runs directory: owner-only by default, and refused early when impossible.
+
+Evidence holds parameters, hosts and findings; other users of the machine have no business
+reading it. Files are 0600 and folders 0700 unless the environment file's `evidence.mode`
+says otherwise (e.g. "0640" for a group of reviewers; folders get x where they get r).
+"""
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import BadInput
+
+DEFAULT_MODE = "0600"
+MODE_VARIABLE = "OPSLIB_EVIDENCE_MODE"  # the runner hands the environment file's mode to its kernel
+
+
+def parse_mode(text, origin: str = "evidence.mode") -> int:
+    try:
+        mode = int(str(text), 8)
+    except ValueError:
+        mode = -1
+    if not 0o400 <= mode <= 0o666 or not mode & 0o600 == 0o600:
+        raise BadInput(f"{origin} is {text!r}", 'give an octal file mode the owner can read and write, e.g. "0600" or "0640"')
+    return mode
+
+
+def file_mode() -> int:
+    try:
+        return parse_mode(os.environ.get(MODE_VARIABLE) or DEFAULT_MODE)
+    except BadInput:
+        return 0o600
+
+
+def dir_mode() -> int:
+    mode = file_mode()
+    return mode | 0o100 | ((mode & 0o044) >> 2)
+
+
+def umask() -> int:
+    """The umask that makes files papermill and the kernel create come out at `file_mode()`."""
+    return 0o777 & ~dir_mode()
+
+
+def make_dirs(path: Path) -> None:
+    """Create `path` and any missing parents with the evidence folder mode."""
+    path = Path(path)
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=dir_mode())
+        except FileExistsError:
+            continue
+        os.chmod(folder, dir_mode())
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a whole file at the evidence mode (atomically: a reader never sees half of it)."""
+    path = Path(path)
+    make_dirs(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, file_mode())
+    os.replace(tmp, path)
+
+
+def open_append(path: Path):
+    """A binary handle to append to (created at the evidence mode)."""
+    path = Path(path)
+    make_dirs(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, file_mode())
+    return os.fdopen(fd, "a+b")
+
+
+def check_runs_dir(root: Path) -> None:
+    """Refuse, before anything starts, a runs directory that could not take this run's evidence."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"runs directory {root} is a file", "pass --runs-dir a folder (or remove the file)")
+    for name in ("ledger.jsonl", "journal.jsonl"):
+        if (root / name).exists() and not (root / name).is_file():
+            raise BadInput(f"{root / name} is not a file", f"move it aside; opslib keeps its {name.split('.')[0]} there")
+    today = datetime.now(timezone.utc)
+    for folder in (root / ".inflight", root / f"{today:%Y}", root / f"{today:%Y/%m}", root / f"{today:%Y/%m/%d}"):
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(f"{folder} is a file where opslib files runs", "move it aside or pass another --runs-dir")
+    existing = root
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"{existing} is a file, so runs directory {root} cannot be created", "pass --runs-dir a folder")
+    probe = existing / f".opslib-probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise BadInput(f"runs directory {root} cannot be written ({exc.strerror})", "pass --runs-dir a folder you can write, or fix its permissions") from None
+    for name in ("ledger.jsonl", "journal.jsonl"):
+        path = root / name
+        if path.exists() and not os.access(path, os.W_OK):
+            raise BadInput(f"{path} cannot be written", "fix its permissions or pass another --runs-dir")

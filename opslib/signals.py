@@ -1,0 +1,42 @@
+"""Signals during a run: noted and obeyed at a safe point, never raised into whatever code runs.
+
+Raising from a signal handler lands the exception wherever the main thread happens to be (inside
+an import, an event loop, a `finally`), where it can be swallowed or leave a half-done state. So
+the runner's main thread only waits; a signal is recorded here and `on_stop` (which kills the
+kernel) makes the waiting end. Once filing starts, signals are only noted.
+"""
+
+import signal
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Signals:
+    def __init__(self):
+        self.received: list[str] = []
+        self.during_filing: list[str] = []
+        self.filing = False
+        self.on_stop = None
+        self._previous = {}
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.received)
+
+    def _handle(self, signum, frame) -> None:
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        if self.filing:
+            self.during_filing.append(name)
+            return
+        self.received.append(name)
+        if self.on_stop is not None:
+            self.on_stop()
+
+    def __enter__(self) -> "Signals":
+        for sig in HANDLED:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
