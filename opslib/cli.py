@@ -110,19 +110,29 @@ def cmd_show(args) -> int:
 
 def cmd_run(args) -> int:
     from . import runner
-    from .secrets import scrub
+    from .signals import Signals
 
     root = _runs(args)
     plan = runner.prepare(args.notebook, args.env, args.param, args.incident, root)
-    _recover(root, "run")
-    outcome = runner.execute(plan, root, args.fail_on, args.cell_timeout, progress=not args.no_progress)
+    with Signals() as signals:  # from here every signal is noted; the run stops, files, and says so
+        _recover(root, "run")
+        outcome = runner.execute(plan, root, args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
+        signals.then_ignore = True
+        return _report(outcome)
+
+
+def _report(outcome) -> int:
+    from .secrets import scrub
+    from .signals import describe
+
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" for c in outcome.report]
     verdict = outcome.report.verdict() if outcome.report else "no checks recorded"
     if outcome.reason:
         verdict = f"{outcome.status}: {outcome.reason}"
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
-    for note in outcome.notes + [f"signal {s} arrived while evidence was being filed; noted in the record" for s in outcome.record.get("signals_during_filing", [])]:
+    noted = outcome.record.get("signals_during_filing")
+    for note in outcome.notes + ([f"{describe(noted)} arrived while evidence was being filed; noted in the record"] if noted else []):
         print(f"opslib: {note}", file=sys.stderr)
     if os.environ.get("OPSLIB_TIMINGS"):
         print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.phases.items()), file=sys.stderr)

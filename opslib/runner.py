@@ -29,7 +29,7 @@ from .journal import who
 from .kernel import EarlyKernel
 from .ledger import Evidence
 from .secrets import register, scrub, too_short
-from .signals import Signals
+from .signals import Signals, describe
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
 _INCIDENT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -275,10 +275,14 @@ class _Scrubbed:
 _SCRUBBED = _Scrubbed()
 
 
-def execute(plan: Plan, runs_dir: Path | None = None, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True) -> Outcome:
+def execute(plan: Plan, runs_dir: Path | None = None, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True,
+            signals: Signals | None = None) -> Outcome:
+    """Run and file. Pass `signals` to stay shielded after filing too (the CLI, while it prints)."""
     runs_dir = Path(runs_dir) if runs_dir is not None else plan.runs_dir
-    with Signals() as signals:
+    if signals is not None:
         return _execute(plan, runs_dir, fail_on, cell_timeout, progress, signals)
+    with Signals() as own:
+        return _execute(plan, runs_dir, fail_on, cell_timeout, progress, own)
 
 
 def _execute(plan: Plan, runs_dir: Path, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
@@ -328,7 +332,7 @@ def _execute(plan: Plan, runs_dir: Path, fail_on: str, cell_timeout, progress: b
         phases["kernel stop"] = time.perf_counter() - stopping
         signals.filing = True  # from here on a signal is noted, not obeyed
     if signals.stopped:
-        status, reason = "interrupted", "interrupted by " + ", then ".join(signals.received)
+        status, reason = "interrupted", "interrupted by " + describe(signals.received)
     duration = time.perf_counter() - t0
     phases["papermill"] = duration - phases.get("import papermill", 0)
     try:

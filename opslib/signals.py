@@ -17,6 +17,7 @@ class Signals:
         self.during_filing: list[str] = []
         self.filing = False
         self.on_stop = None
+        self.then_ignore = False  # on leaving: ignore further signals instead of restoring (the run is filed; exit quietly)
         self._previous = {}
 
     @property
@@ -39,4 +40,12 @@ class Signals:
 
     def __exit__(self, *exc) -> None:
         for sig, previous in self._previous.items():
-            signal.signal(sig, previous)
+            signal.signal(sig, signal.SIG_IGN if self.then_ignore else previous)
+
+
+def describe(names: list[str]) -> str:
+    """`SIGTERM, then Ctrl-C (3 times)`: what arrived, in order, without repeating itself."""
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    return ", then ".join(name + (f" ({n} times)" if n > 1 else "") for name, n in seen.items())
