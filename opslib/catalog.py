@@ -44,9 +44,12 @@ def _describe(path: Path, area: str) -> Notebook:
     return Notebook(path.stem, area, path, fields)
 
 
+def _paths() -> list[Path]:
+    return [p for p in sorted(notebooks_dir().glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+
+
 def all_notebooks() -> list[Notebook]:
-    root = notebooks_dir()
-    return [_describe(p, p.parent.name) for p in sorted(root.glob("*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+    return [_describe(p, p.parent.name) for p in _paths()]
 
 
 def find(name: str) -> Notebook:
@@ -56,9 +59,9 @@ def find(name: str) -> Notebook:
         if not as_path.is_file():
             raise BadInput(f"no notebook file {name}", "check the path")
         return _describe(as_path.resolve(), as_path.resolve().parent.name)
-    known = all_notebooks()
-    for nb in known:
-        if name in (nb.name, f"{nb.area}/{nb.name}"):
-            return nb
-    hint = did_you_mean(name, [nb.name for nb in known])
+    known = _paths()
+    for path in known:  # by file name: a broken notebook elsewhere in the catalog does not stop this one
+        if name in (path.stem, f"{path.parent.name}/{path.stem}"):
+            return _describe(path, path.parent.name)
+    hint = did_you_mean(name, [p.stem for p in known])
     raise BadInput(f"unknown notebook '{name}'", hint or "run `opslib list` to see them")

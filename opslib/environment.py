@@ -81,6 +81,12 @@ def _check_shape(data, where: str) -> None:
     for key in ("aws", "parameters", "notebooks", "evidence", "http"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise BadInput(f"{where}: {key} is a {type(data[key]).__name__}", f"make {key} a mapping of name: value")
+    from .aws import AwsSettings
+
+    fields = AwsSettings.__dataclass_fields__
+    unknown = [str(k) for k in (data.get("aws") or {}) if k not in fields]
+    if unknown:
+        raise BadInput(f"{where}: unknown aws setting(s) {', '.join(unknown)}", (did_you_mean(unknown[0], fields) + " " if did_you_mean(unknown[0], fields) else "") + f"use {', '.join(fields)}")
     if "production" in data and not isinstance(data["production"], bool):
         raise BadInput(f"{where}: production is {data['production']!r}", "set production: true or production: false")
     for name, own in (data.get("notebooks") or {}).items():

@@ -1,0 +1,181 @@
+"""`verify` finds what a forger does: truncation, forged appends, rewritten chains, cut journals,
+paths out of the runs directory; HMAC keys; witnesses on file and in S3 with Object Lock."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, ledger, opslib, project
+from opslib.ledger import GENESIS
+
+
+@pytest.fixture(scope="module")
+def filed(sandbox_url, tmp_path_factory):
+    """Three runs, witnessed; each test gets them back as they were, at the same path."""
+    base = tmp_path_factory.mktemp("forgery")
+    runs, pristine = base / "runs", base / "pristine"
+    for level in ("OK", "WARN", "CRITICAL"):
+        assert opslib("run", str(FIXTURES / "ok.ipynb"), "-p", f"level={level}", "--no-progress", runs=runs).returncode in (0, 1)
+    shutil.copytree(runs, pristine)
+    return runs, pristine
+
+
+@pytest.fixture
+def runs(filed):
+    runs, pristine = filed
+    shutil.rmtree(runs)
+    shutil.copytree(pristine, runs)
+    return runs
+
+
+def sandbox_like(tmp_path, name, old, new):
+    """A project whose environment `name` is the sandbox's with `old` replaced by `new`."""
+    home = project(tmp_path, {name: ""})
+    path = home / "parameters" / f"{name}.yaml"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    return home
+
+
+def verify(runs, *args, env=None):
+    res = opslib("verify", *args, runs=runs, env=env)
+    return res.returncode, res.stdout + res.stderr
+
+
+def rechain(lines: list[dict], start: int) -> list[dict]:
+    """What a forger without a key does: recompute every hash from `start` to the end."""
+    for i in range(start, len(lines)):
+        rec = lines[i]
+        rec["prev"] = lines[i - 1]["hash"] if i else GENESIS
+        body = {k: v for k, v in rec.items() if k != "hash"}
+        rec["hash"] = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return lines
+
+
+def write(path, records):
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+
+
+def test_intact_runs_verify_against_the_witness(runs):
+    code, out = verify(runs)
+    assert code == 0, out
+    assert "witness: file:" in out and "verified: 3 run record(s)" in out
+
+
+def test_deleting_the_last_record_and_its_files_is_found(runs):
+    records = ledger(runs)
+    last = records[-1]
+    (runs / last["output"]).unlink()
+    (runs / last["html"]).unlink()
+    write(runs / "ledger.jsonl", records[:-1])
+    code, out = verify(runs)
+    assert code == 1
+    assert "ledger ends at seq 2; the witness file:" in out and f"holds seq 3 (run {last['run_id']}): records were removed from its end" in out
+
+
+def test_forged_append_is_found(runs):
+    records = ledger(runs)
+    forged = dict(records[-1], run_id="f0f0f0f0f0", status="passed", checks={"OK": 1, "WARN": 0, "CRITICAL": 0, "ERROR": 0}, seq=4)
+    records = rechain(records + [forged], 3)
+    write(runs / "ledger.jsonl", records)
+    code, out = verify(runs)
+    assert code == 1
+    assert "ledger seq 4 (run f0f0f0f0f0) is not in the witness" in out
+    assert "run f0f0f0f0f0 (ledger seq 4) has no journal records" in out
+
+
+def test_edited_record_with_the_chain_recomputed_is_found(runs):
+    records = ledger(runs)
+    records[2]["status"] = "passed"
+    write(runs / "ledger.jsonl", rechain(records, 2))
+    code, out = verify(runs)
+    assert code == 1
+    assert "ledger seq 3 differs from the witness" in out and "rewritten" in out
+    assert "record was edited" not in out  # the chain itself is consistent: only the witness can tell
+
+
+def test_edited_counts_disagree_with_the_journal(runs):
+    records = ledger(runs)
+    records[2]["checks"] = {"OK": 1, "WARN": 0, "CRITICAL": 0, "ERROR": 0}
+    write(runs / "ledger.jsonl", rechain(records, 2))
+    code, out = verify(runs)
+    assert code == 1 and f"run {records[2]['run_id']} (ledger seq 3): check counts" in out and "differ from its journal" in out
+
+
+def test_dropping_the_journals_last_records_is_found(runs):
+    path = runs / "journal.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-3]))
+    code, out = verify(runs)
+    assert code == 1
+    assert f"journal ends at seq {len(lines) - 3}; the witness" in out
+
+
+def test_record_paths_outside_the_runs_directory_are_not_followed(runs, tmp_path):
+    outside = tmp_path / "outside.ipynb"
+    outside.write_text("{}")
+    records = ledger(runs)
+    records[0]["output"] = "../../" + outside.name
+    records[0]["html"] = str(outside)
+    write(runs / "ledger.jsonl", rechain(records, 0))
+    code, out = verify(runs)
+    assert code == 1
+    assert f"its output path '../../{outside.name}' leads outside the runs directory; not followed" in out
+    assert f"its html path '{outside}' leads outside the runs directory" in out
+
+
+def test_missing_and_empty_runs_directories_are_not_verified(sandbox_url, tmp_path):
+    code, out = verify(tmp_path / "nothing-here")
+    assert code == 2 and "no runs directory at" in out
+    (tmp_path / "empty").mkdir()
+    code, out = verify(tmp_path / "empty")
+    assert code == 1 and "holds no ledger" in out
+
+
+def test_filed_html_fetches_nothing_from_the_network(runs):
+    import re
+
+    page = (runs / ledger(runs)[0]["html"]).read_text()
+    assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page)
+    assert "MathJax" not in page and "require.js" not in page and "@import url(http" not in page
+
+
+def test_hmac_records_cannot_be_recomputed_without_the_key(sandbox_url, tmp_path):
+    home = sandbox_like(tmp_path, "signed", 'witness: "file:witness.jsonl"', 'witness: "file:witness.jsonl"\n  hmac_key: env:OPSLIB_TEST_LEDGER_KEY')
+    env = {"OPSLIB_HOME": str(home), "OPSLIB_TEST_LEDGER_KEY": "k3y-only-the-team-holds-5521"}
+    runs = tmp_path / "runs"
+    assert opslib("run", str(FIXTURES / "ok.ipynb"), "--env", "signed", "--no-progress", runs=runs, env=env).returncode == 0
+    (record,) = ledger(runs)
+    assert record["mac"] == "hmac-sha256"
+    assert all(r["mac"] == "hmac-sha256" for r in map(json.loads, (runs / "journal.jsonl").read_text().splitlines()))
+    assert verify(runs, env=env)[0] == 0
+    code, out = verify(runs, env={"OPSLIB_HOME": str(home)})
+    assert code == 1 and "carry an HMAC and its key is not set here" in out
+    record["status"] = "passed"
+    write(runs / "ledger.jsonl", rechain([record], 0))
+    code, out = verify(runs, env=env)
+    assert code == 1 and "record was edited" in out
+
+
+def test_s3_witness_with_object_lock(sandbox_url, tmp_path, aws):
+    bucket = "opslib-evidence-witness-123456789012"
+    home = sandbox_like(tmp_path, "locked", 'witness: "file:witness.jsonl"', f'witness: "s3://{bucket}/heads"')
+    env = {"OPSLIB_HOME": str(home)}
+    runs = tmp_path / "runs"
+    for _ in range(2):
+        assert opslib("run", str(FIXTURES / "ok.ipynb"), "--env", "locked", "--no-progress", runs=runs, env=env).returncode == 0
+    s3 = aws.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="heads/")["Contents"]]
+    assert len([k for k in keys if "/ledger/" in k]) == 2
+    head = s3.head_object(Bucket=bucket, Key=keys[0])
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    code, out = verify(runs, "--env", "locked", env=env)
+    assert code == 0 and f"witness: s3://{bucket}/heads (4 head(s))" in out, out
+    records = ledger(runs)
+    write(runs / "ledger.jsonl", records[:1])
+    (runs / records[1]["output"]).unlink()
+    (runs / records[1]["html"]).unlink()
+    code, out = verify(runs, "--env", "locked", env=env)
+    assert code == 1 and f"ledger ends at seq 1; the witness s3://{bucket}/heads holds seq 2" in out
