@@ -64,7 +64,7 @@ def recover(runs_dir: Path, by: str) -> list[str]:
     from .environment import evidence_settings, load
     from .errors import OpsError
     from .ledger import Evidence
-    from .runner import file_run, witness_maker
+    from .runner import _load_output, file_run, witness_maker
 
     lines = []
     for note in _notes(runs_dir):
@@ -80,7 +80,7 @@ def recover(runs_dir: Path, by: str) -> list[str]:
                 lines.append(f"run {note.stem} was killed and cannot be filed yet: {exc}")
                 continue
             notebook = note.with_suffix(".ipynb")
-            nb = _read(notebook, Path(meta.get("source", "")))
+            nb = _load_output(notebook, Path(meta.get("source", "")))
             when = datetime.now(timezone.utc).isoformat(timespec="seconds")
             duration = (datetime.now(timezone.utc) - datetime.fromisoformat(meta["started"])).total_seconds()
             reason = f"its runner (pid {meta.get('pid')}) died without filing it (kill -9, out of memory or power loss); filed at {when} by `opslib {by}`"
@@ -90,14 +90,3 @@ def recover(runs_dir: Path, by: str) -> list[str]:
             note.unlink()
             lines.append(f"run {meta['run_id']} ({meta['notebook']}, {meta['env']}, started {meta['started']}) was killed; filed as {out['output'].relative_to(runs_dir)}")
     return lines
-
-
-def _read(notebook: Path, source: Path) -> dict:
-    import nbformat
-
-    for path in (notebook, source):
-        try:
-            return nbformat.read(path, as_version=4)
-        except (OSError, ValueError):
-            continue
-    return nbformat.v4.new_notebook()

@@ -125,7 +125,7 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
     if param.secret:
         if value is None or isinstance(value, str):
             return value
-        raise BadInput(f"{param.name} from {origin} is not text", f"give a string, or env:VARIABLE")
+        raise BadInput(f"{param.name} from {origin} is not text", "give a string, or env:VARIABLE")
     kind = TYPES[param.type]
     if isinstance(value, str) and kind is not str:
         value = _parse_text(param, value, origin)

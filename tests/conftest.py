@@ -54,6 +54,17 @@ def aws(sandbox_url, monkeypatch):
     return Aws(AwsSettings(endpoint_url=sandbox_url, max_attempts=3))
 
 
+@pytest.fixture
+def kernel_tripwire(tmp_path):
+    """A `python3` kernelspec found first on JUPYTER_PATH that leaves a file when started."""
+    marker = tmp_path / "kernel-started"
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    code = f"open({str(marker)!r}, 'w').close(); import runpy, sys; sys.argv[0] = 'ipykernel_launcher'; runpy.run_module('ipykernel_launcher', run_name='__main__')"
+    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-c", code, "-f", "{connection_file}"], "display_name": "tripwire", "language": "python"}))
+    return {"JUPYTER_PATH": str(tmp_path / "jupyter")}, marker
+
+
 def opslib(*args, runs=None, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
     """The CLI as a user runs it: a separate process."""
     full_env = dict(os.environ, **(env or {}))

@@ -172,18 +172,6 @@ def test_hundreds_of_bad_invocations_exit_2_with_one_line(home, tmp_path, monkey
     assert not Path("/tmp/opslib-pwned").exists()
 
 
-@pytest.fixture
-def kernel_tripwire(tmp_path):
-    import sys
-
-    marker = tmp_path / "kernel-started"
-    spec = tmp_path / "jupyter" / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    code = f"open({str(marker)!r}, 'w').close(); import runpy, sys; sys.argv[0] = 'ipykernel_launcher'; runpy.run_module('ipykernel_launcher', run_name='__main__')"
-    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-c", code, "-f", "{connection_file}"], "display_name": "tripwire", "language": "python"}))
-    return {"JUPYTER_PATH": str(tmp_path / "jupyter")}, marker
-
-
 def test_one_of_each_family_through_the_command_line(home, tmp_path, kernel_tripwire):
     root, runs = home
     (runs.parent / "a-file").write_text("x")

@@ -1,22 +1,8 @@
 """Bad input: exit 2 and one line naming the fix, before any kernel starts or AWS is called."""
 
-import json
-import sys
-
 import pytest
 
 from conftest import FIXTURES, aws_calls, opslib
-
-
-@pytest.fixture
-def kernel_tripwire(tmp_path):
-    """A `python3` kernelspec found first on JUPYTER_PATH that leaves a file when started."""
-    marker = tmp_path / "kernel-started"
-    spec = tmp_path / "jupyter" / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    code = f"open({str(marker)!r}, 'w').close(); import runpy, sys; sys.argv[0] = 'ipykernel_launcher'; runpy.run_module('ipykernel_launcher', run_name='__main__')"
-    (spec / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-c", code, "-f", "{connection_file}"], "display_name": "tripwire", "language": "python"}))
-    return {"JUPYTER_PATH": str(tmp_path / "jupyter")}, marker
 
 
 def test_tripwire_kernel_is_the_one_started(sandbox_url, tmp_path, kernel_tripwire):

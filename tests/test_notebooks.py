@@ -49,7 +49,7 @@ def test_notebook_goes_red_on_the_scenarios_it_catches(healthy, tmp_path, name, 
 def test_nbval_lax_runs_every_notebook(healthy, tmp_path):
     env = dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path))
     env.pop("OPSLIB_RUN_ID", None)
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", str(ROOT / "notebooks"), "--rootdir", str(tmp_path)],
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "--nbval-lax", str(ROOT / "notebooks"), "--rootdir", str(tmp_path)],
                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:]
     assert " passed" in res.stdout and "failed" not in res.stdout

@@ -75,6 +75,9 @@ def test_signals_while_filing_are_noted_and_the_filing_completes(sandbox_url, tm
 def test_killed_run_is_filed_by_the_next_command(sandbox_url, tmp_path):
     proc = start(tmp_path)
     wait_for_check(tmp_path, proc)
+    deadline = time.monotonic() + 30  # and until papermill has saved the notebook with that cell's output
+    while time.monotonic() < deadline and not any("fixture_started" in p.read_text() for p in (tmp_path / ".inflight").glob("*.ipynb")):
+        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, as the OOM killer or a power cut would
     proc.communicate(timeout=30)
     assert ledger(tmp_path) == []

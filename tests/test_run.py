@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import FIXTURES, ROOT, aws_calls, ledger, opslib
+from conftest import FIXTURES, ledger, opslib
 from opslib import sandbox
 
 

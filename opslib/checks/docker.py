@@ -1,6 +1,6 @@
 """Containers on a host (rows of `docker ps -a`, lines of `docker logs`)."""
 
-from . import CRITICAL, OK, WARN, Check, describe_threshold, evaluate
+from . import CRITICAL, OK, Check, describe_threshold, evaluate
 
 
 def container_running(rows: list[dict], name: str, host: str) -> Check:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from . import world
-from .seeds import autostack, ec2manager, metrics
+from .seeds import ec2manager, metrics
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 
