@@ -24,9 +24,9 @@ def start(runs, name="slow", *args):
 
 
 def wait_for_check(runs, proc, timeout=60):
-    journal = runs / "journal.jsonl"
+    """Until the slow fixture's first check is in the notebook papermill has saved so far."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not (journal.exists() and "fixture_started" in journal.read_text()):
+    while time.monotonic() < deadline and not any("vnd.opslib.checks+json" in p.read_text() for p in (runs / ".inflight").glob("*.ipynb")):
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.1)
 
@@ -75,9 +75,6 @@ def test_signals_while_filing_are_noted_and_the_filing_completes(sandbox_url, tm
 def test_killed_run_is_filed_by_the_next_command(sandbox_url, tmp_path):
     proc = start(tmp_path)
     wait_for_check(tmp_path, proc)
-    deadline = time.monotonic() + 30  # and until papermill has saved the notebook with that cell's output
-    while time.monotonic() < deadline and not any("fixture_started" in p.read_text() for p in (tmp_path / ".inflight").glob("*.ipynb")):
-        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel, as the OOM killer or a power cut would
     proc.communicate(timeout=30)
     assert ledger(tmp_path) == []
