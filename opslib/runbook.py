@@ -7,6 +7,7 @@ journaled.
 """
 
 import os
+import sys
 import uuid
 from functools import partial
 
@@ -174,6 +175,41 @@ def _brief_ops_errors() -> None:
     shell.set_custom_exc((OpsError,), show)
 
 
+def _scrub_outputs() -> None:
+    """In a kernel, every output leaves scrubbed of the secrets this kernel knows, including ones it
+    only learns at run time (a password read from Secrets Manager): the runner can scrub only the
+    values it handed over, and a responder's JupyterLab has no runner at all."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_opslib_scrubbed", False) or not hasattr(shell, "display_pub"):
+        return
+    from .secrets import scrub_tree
+
+    kinds = {"stream", "display_data", "update_display_data", "execute_result", "error", "execute_reply"}
+
+    def scrubbing(send):
+        def scrubbed_send(stream, msg_or_type, content=None, *args, **kwargs):
+            if isinstance(msg_or_type, dict):
+                if (msg_or_type.get("msg_type") or (msg_or_type.get("header") or {}).get("msg_type")) in kinds:
+                    msg_or_type["content"] = scrub_tree(msg_or_type.get("content", {}))[0]
+            elif msg_or_type in kinds and content is not None:
+                content = scrub_tree(content)[0]
+            return send(stream, msg_or_type, content, *args, **kwargs)
+        return scrubbed_send
+
+    # Every output leaves the kernel as a message through its Session: one place to scrub them all
+    # (streams flushed whole, displays, results, tracebacks), on whatever thread sends them.
+    sessions = {id(x): x for x in (getattr(sys.stdout, "session", None), getattr(sys.stderr, "session", None),
+                                   getattr(shell.display_pub, "session", None), getattr(shell.displayhook, "session", None),
+                                   getattr(getattr(shell, "kernel", None), "session", None)) if x is not None}
+    for session in sessions.values():
+        session.send = scrubbing(session.send)
+    shell._opslib_scrubbed = True
+
+
 def start(name: str, namespace: dict) -> Runbook:
     """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
     from . import catalog, environment, params
@@ -181,6 +217,7 @@ def start(name: str, namespace: dict) -> Runbook:
     from .secrets import too_short
 
     _brief_ops_errors()
+    _scrub_outputs()
     nb = catalog.find(name)
     specs = nb.spec()
     env = namespace.get("env", "sandbox")
