@@ -115,6 +115,7 @@ def test_fetch_refuses_what_input_checks_refuse(url):
 
 def test_healthy_endpoint_still_passes(servers):
     assert endpoint_healthy(None, "api", servers[0] + "/health", 200, TOKEN).status == OK
+    assert http.get(servers[0].replace("127.0.0.1", "localhost") + "/health").status == 200  # by name: connects to the vetted address
 
 
 @pytest.mark.parametrize("url, says", [

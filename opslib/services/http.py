@@ -41,27 +41,33 @@ def link_local_allowed() -> bool:
 
 def refusal(url: str, allow_link_local: bool = False, resolve: bool = True) -> str:
     """Why `url` may not be fetched, or "" when it may."""
+    return _vet(url, allow_link_local, resolve)[0]
+
+
+def _vet(url: str, allow_link_local: bool, resolve: bool = True) -> tuple[str, list | None]:
+    """(why not, or ""; the addresses to connect to). The fetch connects only to addresses vetted
+    here, so a name that resolves elsewhere a moment later cannot slip past."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        return f"not a valid URL ({exc})"
+        return f"not a valid URL ({exc})", None
     if parts.scheme not in ("http", "https"):
-        return f"scheme {parts.scheme or '(none)'}:// is not allowed, only http and https"
+        return f"scheme {parts.scheme or '(none)'}:// is not allowed, only http and https", None
     if not parts.hostname:
-        return "no host"
-    if allow_link_local:
-        return ""
-    addresses = [parts.hostname]
-    if resolve:
-        try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)]
-        except OSError:
-            return ""  # unresolvable: the fetch reports it
-    for address in addresses:
-        if _metadata(address):
-            return f"{address} is a link-local (cloud metadata) address, refused"
-    return ""
+        return "no host", None
+    if not resolve:
+        return ("" if allow_link_local or not _metadata(parts.hostname) else f"{parts.hostname} is a link-local (cloud metadata) address, refused"), None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except OSError:
+        return "", None  # unresolvable: the fetch reports it
+    addresses = [info[4][0] for info in infos]
+    if not allow_link_local:
+        for address in addresses:
+            if _metadata(address):
+                return f"{address} is a link-local (cloud metadata) address, refused", None
+    return "", addresses or None
 
 
 def _metadata(address: str) -> bool:
@@ -80,14 +86,14 @@ def get(url: str, timeout: float = DEFAULT_DEADLINE_S, token=None, verify_tls: b
     origin = _origin(url)
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        problem = refusal(current, link_local_allowed())
+        problem, addresses = _vet(current, link_local_allowed())
         if problem:
             return Probe(url, None, _ms(start), None, f"refused: {problem}")
         headers = {"User-Agent": "opslib", "Accept": "application/json, */*"}
         if secret and _origin(current) == origin:
             headers["Authorization"] = f"Bearer {secret}"
         try:
-            status, location, raw = _fetch(current, headers, deadline, verify_tls)
+            status, location, raw = _fetch(current, headers, deadline, verify_tls, addresses)
         except _Deadline:
             return Probe(url, None, _ms(start), None, f"no complete answer within {timeout:g} s")
         except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
@@ -110,8 +116,9 @@ class _Deadline(Exception):
     pass
 
 
-def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool) -> tuple[int, str, bytes]:
-    """One request; a timer closes the socket at the deadline, whatever the server is doing."""
+def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool, addresses: list | None = None) -> tuple[int, str, bytes]:
+    """One request, to one of `addresses` when given (TLS still checks the URL's host name); a timer
+    closes the socket at the deadline, whatever the server is doing."""
     parts = urlsplit(url)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -123,6 +130,8 @@ def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool) -> tuple[
         conn = http.client.HTTPSConnection(parts.hostname, port, timeout=remaining, context=context)
     else:
         conn = http.client.HTTPConnection(parts.hostname, port, timeout=remaining)
+    if addresses:
+        conn._create_connection = lambda where, *args, **kwargs: _connect(addresses, where[1], *args, **kwargs)
     expired = threading.Event()
 
     def expire():
@@ -159,6 +168,16 @@ def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool) -> tuple[
     finally:
         timer.cancel()
         conn.close()
+
+
+def _connect(addresses: list, port: int, *args, **kwargs):
+    error = None
+    for address in dict.fromkeys(addresses):
+        try:
+            return socket.create_connection((address, port), *args, **kwargs)
+        except OSError as exc:
+            error = exc
+    raise error
 
 
 def _origin(url: str) -> str:
