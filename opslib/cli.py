@@ -205,6 +205,9 @@ def cmd_verify(args) -> int:
                 problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
             continue
         consulted.append(f"{found.name} ({len(points)} head(s))")
+        if not points and any(r.get("env") == env and r.get("kind", "run") == "run" for r in records):
+            problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
+                            "the directory was moved or copied here, or its heads were never witnessed")
         problems += witness.compare(chains, points, found.name)
     for p in problems:
         print(f"FAIL {p}")

@@ -113,6 +113,13 @@ def test_dropping_the_journals_last_records_is_found(runs):
     assert f"journal ends at seq {len(lines) - 3}; the witness" in out
 
 
+def test_a_copied_runs_directory_is_not_vouched_for_by_the_witness(runs, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(runs, copy)
+    code, out = verify(copy)
+    assert code == 1 and "holds no head of this runs directory, though it holds sandbox runs" in out
+
+
 def test_record_paths_outside_the_runs_directory_are_not_followed(runs, tmp_path):
     outside = tmp_path / "outside.ipynb"
     outside.write_text("{}")
