@@ -1,23 +1,22 @@
-CELLS = [
-("md", """
-# Performance review
+# %% [markdown]
+# # Performance review
+#
+# - **Purpose:** The week's trends against the seeds' thresholds: ECS CPU, RDS connections, API latency (average, p95, p99), Lambda duration, DynamoDB latency and throttling; each plotted with its warning and critical bands, and the last half hour judged.
+# - **When to use:** Weekly (seed 003 Weekly Performance Review), and when something "feels slow".
+# - **Expected time:** under 15 seconds.
+# - **Impact:** Read-only: changes nothing.
+# - **Replaces:** seed 003 "Weekly Performance Review" (`aws cloudwatch get-metric-statistics` per metric) and seed 001 "Performance Monitoring".
+# - **Catches:** sandbox scenarios `high-latency`, `dynamodb-throttling`, `lambda-errors`.
+#
+# Thresholds (parameters/<env>.yaml): API latency warning > 1 s, critical > 2 s and Lambda duration warning > 10 s, critical > 15 s (seed 001); DynamoDB throttling any is a warning, more than 5 critical (seed 001); CPU critical above 80 % (seed 003); connections warning at 80 (seed 003: 80 % of the app's 100-connection pool). DynamoDB latency has no seed threshold: 25 / 50 ms here.
 
-- **Purpose:** The week's trends against the seeds' thresholds: ECS CPU, RDS connections, API latency (average, p95, p99), Lambda duration, DynamoDB latency and throttling; each plotted with its warning and critical bands, and the last half hour judged.
-- **When to use:** Weekly (seed 003 Weekly Performance Review), and when something "feels slow".
-- **Expected time:** under 15 seconds.
-- **Impact:** Read-only: changes nothing.
-- **Replaces:** seed 003 "Weekly Performance Review" (`aws cloudwatch get-metric-statistics` per metric) and seed 001 "Performance Monitoring".
-- **Catches:** sandbox scenarios `high-latency`, `dynamodb-throttling`, `lambda-errors`.
-
-Thresholds (parameters/<env>.yaml): API latency warning > 1 s, critical > 2 s and Lambda duration warning > 10 s, critical > 15 s (seed 001); DynamoDB throttling any is a warning, more than 5 critical (seed 001); CPU critical above 80 % (seed 003); connections warning at 80 (seed 003: 80 % of the app's 100-connection pool). DynamoDB latency has no seed threshold: 25 / 50 ms here.
-"""),
-("code", """
+# %%
 from opslib import runbook
 from opslib.checks.cloudwatch import metric_recent
 from opslib.plots import with_bands
 from opslib.services.cloudwatch import Metric, metric_data
-"""),
-("params", """
+
+# %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
 window_days: int = 7  # how much history to plot, days [1..365]
 period_minutes: int = 60  # one point per this many minutes in the plots [1..1440]
@@ -41,13 +40,16 @@ ddb_latency_warn_ms: float = 25.0  # DynamoDB PutItem latency, warning [0..60000
 ddb_latency_critical_ms: float = 50.0  # DynamoDB PutItem latency, critical [0..60000]
 throttle_warn: float = 1.0  # DynamoDB throttled requests per 5 minutes, warning (seed 001: > 0) [0..1000000]
 throttle_critical: float = 6.0  # DynamoDB throttled requests per 5 minutes, critical (seed 001: > 5) [0..1000000]
-"""),
-("code", """
+
+# %%
 rb = runbook.start("health/performance-review", globals())
 rb
-"""),
-("md", "## 1. Fetch every series at once\nOne `GetMetricData` call for the week, one for the last half hour, instead of a `get-metric-statistics` per metric."),
-("code", """
+
+# %% [markdown]
+# ## 1. Fetch every series at once
+# One `GetMetricData` call for the week, one for the last half hour, instead of a `get-metric-statistics` per metric.
+
+# %%
 ecs, rds = (("ClusterName", ecs_cluster), ("ServiceName", ecs_service)), (("DBInstanceIdentifier", db_instance),)
 alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
 ddb_put, ddb = (("TableName", table_name), ("Operation", "PutItem")), (("TableName", table_name),)
@@ -63,37 +65,48 @@ metrics = [
 ]
 week = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, window_days * 24 * 60, period_minutes * 60, default={})
 recent = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, recent_minutes, 300, default={})
-"""),
-("md", "## 2. ECS CPU and RDS connections (seed 003)"),
-("code", """
+
+# %% [markdown]
+# ## 2. ECS CPU and RDS connections (seed 003)
+
+# %%
 if week:
     display(with_bands(week["ecs_cpu"], cpu_warn, cpu_critical, f"ECS CPU: {ecs_service}", "%"))
     display(with_bands(week["rds_connections"], connections_warn, connections_critical, f"RDS connections: {db_instance}", "connections"))
     rb.record(metric_recent("ecs_cpu_recent", ecs_service, recent.get("ecs_cpu"), cpu_warn, cpu_critical, "%", "ECS CPU", recent_minutes),
               metric_recent("rds_connections_recent", db_instance, recent.get("rds_connections"), connections_warn, connections_critical, "", "RDS connections", recent_minutes))
-"""),
-("md", "## 3. API latency: average, p95, p99 (seed 001: warning > 1 s, critical > 2 s)"),
-("code", """
+
+# %% [markdown]
+# ## 3. API latency: average, p95, p99 (seed 001: warning > 1 s, critical > 2 s)
+
+# %%
 if week:
     display(with_bands({s: week[f"alb_{s}"] for s in ("average", "p95", "p99")}, latency_warn_s, latency_critical_s, f"ALB target response time: {load_balancer}", "seconds"))
     display(with_bands({s: week[f"api_{s}"] for s in ("average", "p95", "p99")}, latency_warn_s * 1000, latency_critical_s * 1000, f"API Gateway latency: {api_name}", "ms"))
     rb.record(metric_recent("alb_latency_p95_recent", load_balancer, recent.get("alb_p95"), latency_warn_s, latency_critical_s, " s", "ALB p95 latency", recent_minutes),
               metric_recent("apigateway_latency_p95_recent", api_name, recent.get("api_p95"), latency_warn_s * 1000, latency_critical_s * 1000, " ms", "API Gateway p95 latency", recent_minutes))
-"""),
-("md", "## 4. Lambda duration (seed 001: warning > 10 s, critical > 15 s)"),
-("code", """
+
+# %% [markdown]
+# ## 4. Lambda duration (seed 001: warning > 10 s, critical > 15 s)
+
+# %%
 if week:
     display(with_bands({"average": week["lambda_average"], "maximum": week["lambda_maximum"]}, lambda_warn_ms, lambda_critical_ms, f"Lambda duration: {function_name}", "ms"))
     rb.record(metric_recent("lambda_duration_recent", function_name, recent.get("lambda_average"), lambda_warn_ms, lambda_critical_ms, " ms", "Lambda average duration", recent_minutes))
-"""),
-("md", "## 5. DynamoDB latency and throttling (seed 001: any throttling is a warning, more than 5 critical)"),
-("code", """
+
+# %% [markdown]
+# ## 5. DynamoDB latency and throttling (seed 001: any throttling is a warning, more than 5 critical)
+
+# %%
 if week:
     display(with_bands(week["ddb_put_latency"], ddb_latency_warn_ms, ddb_latency_critical_ms, f"DynamoDB PutItem latency: {table_name}", "ms"))
     display(with_bands(week["ddb_throttled"], throttle_warn, throttle_critical, f"DynamoDB throttled requests: {table_name}", "requests", kind="bar"))
     rb.record(metric_recent("dynamodb_latency_recent", table_name, recent.get("ddb_put_latency"), ddb_latency_warn_ms, ddb_latency_critical_ms, " ms", "PutItem latency", recent_minutes),
               metric_recent("dynamodb_throttling_recent", table_name, recent.get("ddb_throttled"), throttle_warn, throttle_critical, "", "Throttled requests per 5 minutes", recent_minutes))
-"""),
-("md", "## Verdict\nRed latency: `high-latency`. Red throttling: `dynamodb-throttling`. Red Lambda duration: `lambda-errors`. CPU or connections: `scale-service`."),
-("code", "rb.summary()"),
-]
+
+# %% [markdown]
+# ## Verdict
+# Red latency: `high-latency`. Red throttling: `dynamodb-throttling`. Red Lambda duration: `lambda-errors`. CPU or connections: `scale-service`.
+
+# %%
+rb.summary()

@@ -1,35 +1,38 @@
-CELLS = [
-("md", """
-# Alarm review
+# %% [markdown]
+# # Alarm review
+#
+# - **Purpose:** Alarms in ALARM now and every alarm state change over the night, grouped by service.
+# - **When to use:** Each morning (seed 001 Daily Tasks, seed 003 Daily Checklist), and at the start of an incident to see what has been paging.
+# - **Expected time:** under 10 seconds.
+# - **Impact:** Read-only: changes nothing.
+# - **Replaces:** seed 001 "Daily Tasks" (`aws cloudwatch describe-alarms --state-value ALARM`) and seed 003 "Daily Checklist" (review overnight alerts).
+# - **Catches:** sandbox scenarios `service-down`, `error-spike`, `high-latency`, `dynamodb-throttling`, `lambda-errors`, `bad-deploy`.
+#
+# Each alarm in ALARM is a red row: somebody acts on it. An alarm that changed state many times overnight is flagged as flapping (noise that hides real pages).
 
-- **Purpose:** Alarms in ALARM now and every alarm state change over the night, grouped by service.
-- **When to use:** Each morning (seed 001 Daily Tasks, seed 003 Daily Checklist), and at the start of an incident to see what has been paging.
-- **Expected time:** under 10 seconds.
-- **Impact:** Read-only: changes nothing.
-- **Replaces:** seed 001 "Daily Tasks" (`aws cloudwatch describe-alarms --state-value ALARM`) and seed 003 "Daily Checklist" (review overnight alerts).
-- **Catches:** sandbox scenarios `service-down`, `error-spike`, `high-latency`, `dynamodb-throttling`, `lambda-errors`, `bad-deploy`.
-
-Each alarm in ALARM is a red row: somebody acts on it. An alarm that changed state many times overnight is flagged as flapping (noise that hides real pages).
-"""),
-("code", """
+# %%
 import pandas as pd
+
 from opslib import runbook
 from opslib.checks import cloudwatch as alarm_checks
 from opslib.display import status_table
 from opslib.services import cloudwatch
-"""),
-("params", """
+
+# %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
 window_hours: int = 12  # how far back "overnight" reaches, hours [1..336]
 alarm_prefix: str = ""  # only alarms whose name starts with this (empty: all)
 flap_warn: int = 4  # state changes of one alarm in the window that count as flapping [1..1000]
-"""),
-("code", """
+
+# %%
 rb = runbook.start("health/alarm-review", globals())
 rb
-"""),
-("md", "## 1. Alarms now\n`aws cloudwatch describe-alarms`, every page, grouped by service."),
-("code", """
+
+# %% [markdown]
+# ## 1. Alarms now
+# `aws cloudwatch describe-alarms`, every page, grouped by service.
+
+# %%
 alarms = rb.fetch("cloudwatch_alarm_firing", alarm_prefix or "all alarms", cloudwatch.all_alarms, alarm_prefix, default=None)
 if alarms is not None:
     now = pd.DataFrame([{"service": cloudwatch.service_of(a), "alarm": a["AlarmName"], "state": a["StateValue"],
@@ -37,20 +40,23 @@ if alarms is not None:
                        columns=["service", "alarm", "state", "since (UTC)", "reason"])
     display(status_table(now.sort_values(["state", "service", "alarm"]), "state", f"{len(now)} alarms"))
     rb.record(alarm_checks.alarms_firing(alarms, alarm_prefix or "all alarms"))
-"""),
-("md", "## 2. What changed overnight\n`aws cloudwatch describe-alarm-history --history-item-type StateUpdate` over the window."),
-("code", """
+
+# %% [markdown]
+# ## 2. What changed overnight
+# `aws cloudwatch describe-alarm-history --history-item-type StateUpdate` over the window.
+
+# %%
 changes = rb.fetch("cloudwatch_alarms_flapping", alarm_prefix or "all alarms", cloudwatch.state_changes, window_hours, alarm_prefix, default=None)
 if changes is not None:
     history = pd.DataFrame([{"when (UTC)": f"{c['Timestamp']:%Y-%m-%d %H:%M}", "alarm": c["AlarmName"], "change": c["HistorySummary"].removeprefix("Alarm updated from ")}
                             for c in changes], columns=["when (UTC)", "alarm", "change"])
     display(history if len(history) else f"No state changes in the last {window_hours} h.")
     rb.record(alarm_checks.alarms_flapping(changes, window_hours, flap_warn, alarm_prefix or "all alarms"))
-"""),
-("md", """
-## Verdict
-A red row names the alarm, its service and why it fired. Next: `service-down`, `high-error-rate`, `high-latency`,
-`dynamodb-throttling` or `lambda-errors`, whichever the alarm's service points to.
-"""),
-("code", "rb.summary()"),
-]
+
+# %% [markdown]
+# ## Verdict
+# A red row names the alarm, its service and why it fired. Next: `service-down`, `high-error-rate`, `high-latency`,
+# `dynamodb-throttling` or `lambda-errors`, whichever the alarm's service points to.
+
+# %%
+rb.summary()

@@ -1,25 +1,25 @@
-CELLS = [
-("md", """
-# Log search
+# %% [markdown]
+# # Log search
+#
+# - **Purpose:** Find log lines by pattern (plain words or a JSON pattern such as `{ $.level = "ERROR" }`) across log groups over a time window: how many, when (per interval), and which messages; optionally export the window to S3.
+# - **When to use:** Investigating errors or a symptom a user reported; before a post-mortem, to keep the evidence.
+# - **Expected time:** under 15 seconds for a few groups over an hour.
+# - **Impact:** Read-only unless `export=True` and `confirm=True`: then changes S3 (starts a CloudWatch Logs export task).
+# - **Replaces:** seed 001 "Log Analysis" (`aws logs filter-log-events ... --filter-pattern`, `aws logs create-export-task`) and seed 003 "Log Analysis".
+# - **Catches:** sandbox scenario `error-spike`.
 
-- **Purpose:** Find log lines by pattern (plain words or a JSON pattern such as `{ $.level = "ERROR" }`) across log groups over a time window: how many, when (per interval), and which messages; optionally export the window to S3.
-- **When to use:** Investigating errors or a symptom a user reported; before a post-mortem, to keep the evidence.
-- **Expected time:** under 15 seconds for a few groups over an hour.
-- **Impact:** Read-only unless `export=True` and `confirm=True`: then changes S3 (starts a CloudWatch Logs export task).
-- **Replaces:** seed 001 "Log Analysis" (`aws logs filter-log-events ... --filter-pattern`, `aws logs create-export-task`) and seed 003 "Log Analysis".
-- **Catches:** sandbox scenario `error-spike`.
-"""),
-("code", """
-from datetime import datetime, timedelta, timezone
+# %%
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+
 from opslib import runbook
 from opslib.actions.logs import ExportLogs
 from opslib.checks import logs as log_checks
 from opslib.plots import with_bands
 from opslib.services import logs
-"""),
-("params", """
+
+# %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
 log_groups: list[str] = ["/aws/ecs/rms-backend-prod"]  # log groups to search
 pattern: str = "ERROR"  # CloudWatch Logs filter pattern
@@ -32,38 +32,50 @@ export: bool = False  # plan an export of the window to S3
 export_bucket: str = ""  # bucket the export goes to
 confirm: bool = False  # apply the export (otherwise a dry run)
 change_ref: str = ""  # change or incident reference (required in production)
-"""),
-("code", """
+
+# %%
 rb = runbook.start("health/log-search", globals())
 rb
-"""),
-("md", "## 1. Search\n`aws logs filter-log-events --log-group-name G --start-time ... --filter-pattern P`, every page, all groups at once."),
-("code", """
+
+# %% [markdown]
+# ## 1. Search
+# `aws logs filter-log-events --log-group-name G --start-time ... --filter-pattern P`, every page, all groups at once.
+
+# %%
 found = rb.fetch("logs_pattern_matches", ", ".join(log_groups), logs.search, log_groups, pattern, window_minutes, default={})
 rb.record([log_checks.pattern_matches(g, found[g], pattern, window_minutes, matches_warn, matches_critical) for g in found])
-"""),
-("md", "## 2. Matches per interval\nBands: the window's thresholds spread evenly over its intervals."),
-("code", """
+
+# %% [markdown]
+# ## 2. Matches per interval
+# Bands: the window's thresholds spread evenly over its intervals.
+
+# %%
 share = interval_minutes / window_minutes
 series = {g: logs.per_interval(events, window_minutes, interval_minutes) for g, events in found.items()}
 if series:
     display(with_bands(series, matches_warn * share, matches_critical * share, f"{pattern!r} matches per {interval_minutes} min", "matches"))
-"""),
-("md", "## 3. Top messages\nTimes, ids and numbers folded, so alike lines count together."),
-("code", """
+
+# %% [markdown]
+# ## 3. Top messages
+# Times, ids and numbers folded, so alike lines count together.
+
+# %%
 events = [e for group in found.values() for e in group]
 pd.DataFrame(logs.top_messages(events, top_n), columns=["message", "count"]) if events else "No matches."
-"""),
-("md", "## 4. Export the window to S3 (optional, guarded)\n`aws logs create-export-task`: planned only with `export=True`, applied only with `confirm=True`."),
-("code", """
+
+# %% [markdown]
+# ## 4. Export the window to S3 (optional, guarded)
+# `aws logs create-export-task`: planned only with `export=True`, applied only with `confirm=True`.
+
+# %%
 if export:
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     start = end - timedelta(minutes=window_minutes)
     for group in log_groups:
         prefix = f"log-search/{group.strip('/').replace('/', '-')}/{end:%Y%m%dT%H%MZ}"
         rb.act(ExportLogs(group, export_bucket, prefix, int(start.timestamp() * 1000), int(end.timestamp() * 1000)), confirm=confirm, change_ref=change_ref)
 else:
     print("No export requested (export=False).")
-"""),
-("code", "rb.summary()"),
-]
+
+# %%
+rb.summary()

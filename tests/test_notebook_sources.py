@@ -1,0 +1,90 @@
+"""Notebook sources are Python: each percent script and its .ipynb say the same, ruff reads the
+scripts like any code, and JupyterLab's save (jupytext's contents manager) keeps a pair in step."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import jupytext
+import pytest
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb")) + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.ipynb"))
+SCRIPTS = sorted((ROOT / "notebooks").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.py"))
+
+
+def cells(path):
+    nb = jupytext.read(path)
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_has_its_script_and_they_say_the_same(path):
+    script = path.with_suffix(".py")
+    assert script.is_file(), f"{script.name} is missing: run `jupytext --sync {path.relative_to(ROOT)}`"
+    assert cells(script) == cells(path), f"{path.name} and {script.name} drifted: run `jupytext --sync {script.relative_to(ROOT)}`"
+
+
+def test_every_script_has_its_notebook():
+    assert [p.name for p in SCRIPTS if not p.with_suffix(".ipynb").is_file()] == []
+
+
+def test_parameters_cell_is_tagged_in_the_scripts():
+    for script in SCRIPTS:
+        assert '# %% tags=["parameters"]' in script.read_text(), script.name
+
+
+def test_ruff_reads_the_scripts_like_any_code():
+    res = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-3000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_saving_the_notebook_in_jupyterlab_updates_its_script(tmp_path):
+    """A real Jupyter server (what JupyterLab talks to) with the project's jupytext.toml: a notebook
+    saved through its contents API writes the paired script too."""
+    work = tmp_path / "project"
+    (work / "notebooks" / "health").mkdir(parents=True)
+    (work / "jupytext.toml").write_text((ROOT / "jupytext.toml").read_text())
+    source = ROOT / "notebooks" / "health" / "daily-health-check.ipynb"
+    (work / "notebooks" / "health" / source.name).write_text(source.read_text())
+    (work / "notebooks" / "health" / "daily-health-check.py").write_text(source.with_suffix(".py").read_text())
+    port, token = _free_port(), "opslib-test-token"
+    server = subprocess.Popen([sys.executable, "-m", "jupyter", "server", f"--port={port}", "--ip=127.0.0.1", "--no-browser",
+                               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--allow-root"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt")))
+    base = f"http://127.0.0.1:{port}/api/contents/notebooks/health/daily-health-check.ipynb"
+
+    def call(method, body=None):
+        req = urllib.request.Request(base, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                model = call("GET")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "jupyter server did not start"
+                time.sleep(0.3)
+        nb = model["content"]
+        cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown" and "## 2." in "".join(c["source"]))
+        cell["source"] = "".join(cell["source"]) + "\nEdited in JupyterLab."
+        call("PUT", {"type": "notebook", "format": "json", "content": nb})
+        assert "# Edited in JupyterLab." in (work / "notebooks" / "health" / "daily-health-check.py").read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
