@@ -255,7 +255,11 @@ def cmd_sandbox(args) -> int:
     elif args.action == "scenarios":
         from .sandbox.scenarios import REGISTRY
 
-        _table(("scenario", "what it changes", "caught by"), [(s.name, s.changes, ", ".join(s.caught_by) or "-") for s in REGISTRY.values()])
+        from .catalog import all_notebooks
+
+        known = {nb.name for nb in all_notebooks()}
+        _table(("scenario", "what it changes", "caught by"),
+               [(s.name, s.changes, ", ".join(s.caught_now(known)) or ("no notebook yet" if s.caught_by else "-")) for s in REGISTRY.values()])
     elif args.action == "scenario":
         from .errors import BadInput, did_you_mean
         from .sandbox.scenarios import REGISTRY

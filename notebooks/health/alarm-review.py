@@ -55,8 +55,9 @@ if changes is not None:
 
 # %% [markdown]
 # ## Verdict
-# A red row names the alarm, its service and why it fired. Next: `service-down`, `high-error-rate`, `high-latency`,
-# `dynamodb-throttling` or `lambda-errors`, whichever the alarm's service points to.
+# A red row names the alarm, its service and why it fired. Next, by the alarm's service: its trend in
+# `opslib run performance-review`, its log lines in `opslib run log-search -p pattern=ERROR`, then the seed procedure:
+# 001 "API Gateway Issues", "Lambda Function Issues" or "DynamoDB Issues"; 003/004 "High Error Rate" or "High Latency".
 
 # %%
 rb.summary()

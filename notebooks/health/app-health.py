@@ -4,7 +4,7 @@
 # - **Purpose:** Is the web app up and answering? Its `/health` JSON (status, version, a fresh timestamp, response time), the EC2 instance and system status checks, and the `webapp` container on the host with its last log lines, read through SSM Run Command instead of SSH.
 # - **When to use:** After a deploy, when a user reports the site down or slow, and as the first step of a P0/P1 (seed 000 "P0: Service Completely Down", steps 1, 2 and 4).
 # - **Expected time:** under 15 seconds (SSM commands take a few seconds each on AWS).
-# - **Impact:** Read-only: sends only read-only diagnostics (`docker ps`, `docker logs`) through SSM; changes nothing. Restarting the container or rebooting the instance is the `service-down` notebook's guarded action.
+# - **Impact:** Read-only: sends only read-only diagnostics (`docker ps`, `docker logs`) through SSM; changes nothing. Restarting the container or rebooting the instance is seed 000 "P0: Service Completely Down" (see the end).
 # - **Replaces:** seed 000 "Checking Application Health" (`curl http://<EC2_IP>:5000/health`, `ssh ... docker ps -a | grep webapp`, `docker logs webapp --tail 100`) and `aws ec2 describe-instance-status`.
 # - **Catches:** sandbox scenario `service-down`.
 #
@@ -80,9 +80,11 @@ if lines is not None:
 
 # %% [markdown]
 # ## Verdict
-# Seed 000's escalation path on a red row: container stopped: restart it (5 min; `service-down` notebook, guarded);
-# keeps crashing: its logs above, then roll back to the last good image (10 min); instance impaired: reboot it
-# (`service-down`), then AWS Support; notify stakeholders (`incident-declare`).
+# Seed 000's escalation path on a red row ("P0: Service Completely Down"): container stopped: restart it (5 min):
+# `aws ssm send-command --document-name AWS-RunShellScript --instance-ids <INSTANCE_ID> --parameters 'commands=["docker start webapp"]'`;
+# keeps crashing: its logs above, then roll back to the last good image (10 min, seed 000 "Quick Rollback to Previous Version");
+# instance impaired: `aws ec2 reboot-instances --instance-ids <INSTANCE_ID>`, then AWS Support; notify stakeholders
+# (seed 001 "Communication Templates").
 
 # %%
 rb.summary()

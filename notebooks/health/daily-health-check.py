@@ -86,7 +86,7 @@ rb.check(ce.yesterday_cost, "account", 7, cost_warn_pct, cost_critical_pct)
 # ## Verdict
 # On a red row, follow seed 003's action items: frontend FAIL: CloudFront and S3; API FAIL: ECS service and ALB;
 # database FAIL: RDS status and connectivity; ECS DEGRADED: task health and auto-scaling events; high error rate:
-# recent deployments and application logs (`high-error-rate` notebook).
+# recent deployments and application logs (`opslib run log-search -p pattern=ERROR`, then seed 004 "High Error Rate").
 
 # %%
 rb.summary()

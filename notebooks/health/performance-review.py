@@ -106,7 +106,9 @@ if week:
 
 # %% [markdown]
 # ## Verdict
-# Red latency: `high-latency`. Red throttling: `dynamodb-throttling`. Red Lambda duration: `lambda-errors`. CPU or connections: `scale-service`.
+# Red latency: seed 004 "High Latency" and 001 "API Gateway Issues". Red throttling: seed 001 "DynamoDB Issues".
+# Red Lambda duration: seed 001 "Lambda Function Issues". CPU or connections: seed 003 "Scale ECS Service" / "Scale RDS Instance".
+# Their log lines: `opslib run log-search -p pattern=ERROR`.
 
 # %%
 rb.summary()

@@ -12,7 +12,7 @@ def container_running(rows: list[dict], name: str, host: str) -> Check:
                      f"No container named {name} on {host}: it was removed, or the app was never started.")
     state, status = row.get("State", ""), row.get("Status", "")
     level = OK if state == "running" else CRITICAL
-    hint = "" if level == OK else " Next: `docker logs` below, then the service-down notebook (restart it there, guarded)."
+    hint = "" if level == OK else f" Next: `docker logs` below, then restart it (seed 000 \"P0: Service Completely Down\": `docker start {name}` through `aws ssm send-command`)."
     if status.startswith("Exited (137)"):
         hint = " Exit 137 is SIGKILL, most often the out-of-memory killer." + hint
     return Check("docker_container_running", level, name, status, threshold,

@@ -20,8 +20,12 @@ from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 class Scenario:
     name: str
     changes: str
-    caught_by: tuple[str, ...]
+    caught_by: tuple[str, ...]  # the plan: notebooks that must catch it, built or still to come
     apply: Callable
+
+    def caught_now(self, known) -> tuple[str, ...]:
+        """The notebooks of the plan that exist: the only ones a responder may be sent to."""
+        return tuple(n for n in self.caught_by if n in known)
 
 
 REGISTRY: dict[str, Scenario] = {}

@@ -1,0 +1,59 @@
+"""Every next step is real: text that sends a responder to a notebook names one `opslib list` knows.
+
+Until a notebook of the catalog lands, the text names the command or the seed procedure to follow.
+"""
+
+import ast
+import re
+
+from conftest import ROOT
+from opslib import catalog
+from opslib.sandbox.scenarios import REGISTRY
+
+# Every notebook of ../shared/CATALOG.md, the scope: built or still to come.
+CATALOG = """daily-health-check app-health performance-review alarm-review cost-review log-search incident-declare incident-update
+service-down high-error-rate high-latency dynamodb-throttling lambda-errors auth-failures rate-limiting database-connection
+deployment-failed security-incident data-corruption postmortem deploy-verify rollback-lambda rollback-ecs rollback-static-site
+rollback-container scale-service autoscaling-policy backup-verification restore-drill certificate-expiry log-retention
+lambda-version-cleanup terraform-state-lock terraform-state-restore security-audit iam-role-setup credential-rotation""".split()
+
+
+def _texts() -> dict[str, str]:
+    """What a responder reads: every notebook's cells, every sentence in the check modules."""
+    out = {}
+    for script in sorted((ROOT / "notebooks").rglob("*.py")):
+        # the first cell's Catches line names sandbox scenarios, some of which share a notebook's name
+        out[script.name] = "\n".join(line for line in script.read_text().splitlines() if "**Catches:**" not in line)
+    for module in sorted((ROOT / "opslib" / "checks").glob("*.py")):
+        strings = [n.value for n in ast.walk(ast.parse(module.read_text())) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+        out[f"opslib/checks/{module.name}"] = "\n".join(strings)
+    return out
+
+
+def _mentions(text: str, name: str) -> bool:
+    return bool(re.search(rf"`{re.escape(name)}`|\b{re.escape(name)} notebook|notebook `?{re.escape(name)}\b", text))
+
+
+def test_no_text_sends_a_responder_to_a_notebook_that_does_not_exist():
+    known = {nb.name for nb in catalog.all_notebooks()}
+    missing = [(where, name) for where, text in _texts().items() for name in CATALOG if name not in known and _mentions(text, name)]
+    assert missing == [], "name the command or seed procedure to follow until these notebooks land"
+
+
+def test_the_scenario_table_names_only_notebooks_that_exist(capsys):
+    from opslib import cli
+
+    assert cli.main(["sandbox", "scenarios"]) == 0
+    table = capsys.readouterr().out
+    known = {nb.name for nb in catalog.all_notebooks()}
+    rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+    assert set(rows) == set(REGISTRY)
+    for name, scenario in REGISTRY.items():
+        named = rows[name].rsplit("  ", 1)[-1].strip()
+        assert named == (", ".join(scenario.caught_now(known)) or ("no notebook yet" if scenario.caught_by else "-")), rows[name]
+        assert not [n for n in CATALOG if n not in known and re.search(rf"\b{n}\b", named)]
+
+
+def test_the_check_finds_a_missing_notebook_when_there_is_one():
+    assert _mentions("then the `service-down` notebook", "service-down") and _mentions("open the rollback-ecs notebook", "rollback-ecs")
+    assert not _mentions("sandbox scenario error-spike", "service-down")
