@@ -56,10 +56,13 @@ class Runbook:
         return journal.write(kind, self.session, key=self.evidence_key, **fields)
 
     # -- checks --------------------------------------------------------------------------
-    def check(self, fn, *args, **kwargs):
-        """Run one check function (it gets this run's AWS clients), show it, journal it."""
+    def check(self, fn, *args, when=True, **kwargs):
+        """Run one check function (it gets this run's AWS clients), show it, journal it. Skipped when
+        `when` is None: what it needs could not be fetched, and that fetch's ERROR row says why."""
         from IPython.display import display
 
+        if when is None:
+            return
         result = fn(self.aws, *args, **kwargs)
         self._record([result])
         display(result)
@@ -76,9 +79,12 @@ class Runbook:
         """Data a later step needs; a fault becomes an ERROR row (and `default`) instead of a failed run."""
         return self.fetch_all((check_id, resource, fn, *args), default=default)[0]
 
-    def fetch_all(self, *calls, default=None) -> list:
+    def fetch_all(self, *calls, default=None, when=True) -> list:
         """Several independent fetches at once, `(check_id, resource, fn, arg, ...)` each: their data in
-        order, each fault its own ERROR row. Waits as long as the slowest, not the sum (an SSM command takes seconds)."""
+        order, each fault its own ERROR row. Waits as long as the slowest, not the sum (an SSM command takes seconds).
+        Skipped (all `default`) when `when` is None, as `check` is."""
+        if when is None:
+            return [default] * len(calls)
         def caught(fn, args):
             def call():
                 try:
@@ -92,6 +98,22 @@ class Runbook:
         if errors:
             self.record(errors)
         return [value for value, _ in outcomes]
+
+    def show(self, fn, data, *args, **kwargs):
+        """Display what `fn` (a function of opslib.views) makes of fetched `data`: one thing or a tuple
+        of them. Nothing when the fetch failed (`data` is None): its ERROR row already says why."""
+        from IPython.display import display
+
+        if data is None:
+            return
+        made = fn(data, *args, **kwargs)
+        for item in made if isinstance(made, tuple) else (made,):
+            display(item)
+
+    def judge(self, fn, data, *args):
+        """Record the check(s) `fn` makes of fetched `data`; nothing when the fetch failed."""
+        if data is not None:
+            self.record(fn(data, *args))
 
     def check_all(self, *calls):
         """Several independent checks at once: `rb.check_all((fn, arg, ...), ...)`."""
@@ -126,6 +148,12 @@ class Runbook:
         if outcome.status == "planned" and not self.headless and _in_kernel():
             display(actions.confirm_button(action, guard, outcome))
         return outcome
+
+    def act_all(self, actions: list, confirm: bool = False, change_ref: str = "", nothing: str = "Nothing to do."):
+        """`act` on each action in turn; says `nothing` when there is none (e.g. not requested)."""
+        if not actions:
+            print(nothing)
+        return [self.act(action, confirm=confirm, change_ref=change_ref) for action in actions]
 
     # -- display -------------------------------------------------------------------------
     def _repr_html_(self) -> str:

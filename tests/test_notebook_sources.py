@@ -1,6 +1,7 @@
 """Notebook sources are Python: each percent script and its .ipynb say the same, ruff reads the
 scripts like any code, and JupyterLab's save (jupytext's contents manager) keeps a pair in step."""
 
+import ast
 import json
 import os
 import socket
@@ -88,3 +89,35 @@ def test_saving_the_notebook_in_jupyterlab_updates_its_script(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+FORBIDDEN = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.IfExp, ast.Match, ast.Try, ast.With, ast.ListComp, ast.SetComp, ast.DictComp,
+             ast.GeneratorExp, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def cell_problems(source: str) -> list[str]:
+    """Why a code cell is more than orchestration: over five lines, or a loop, branch or comprehension."""
+    lines = [line for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    problems = [f"{len(lines)} lines"] if len(lines) > 5 else []
+    problems += sorted({type(node).__name__ for node in ast.walk(ast.parse(source)) if isinstance(node, FORBIDDEN)})
+    return problems
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "notebooks").rglob("*.py")), ids=lambda p: p.name)
+def test_cells_orchestrate_and_display(script):
+    """At most five lines a code cell; no loops, branches or comprehensions (logic lives in opslib);
+    the parameters cell excepted."""
+    bad = {}
+    for i, cell in enumerate(jupytext.read(script).cells):
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            problems = cell_problems(cell.source)
+            if problems:
+                bad[f"cell {i}: {cell.source.splitlines()[0][:60]}"] = problems
+    assert bad == {}
+
+
+def test_the_cell_rule_finds_what_it_forbids():
+    assert cell_problems("for g in groups:\n    rb.act(g)") == ["For"]
+    assert cell_problems("x = [a for a in b]\ny = 1 if x else 2") == ["IfExp", "ListComp"]
+    assert cell_problems("\n".join(f"a{i} = {i}" for i in range(6))) == ["6 lines"]
+    assert cell_problems('rb.show(views.alarms_now, alarms)\nrb.judge(checks.firing, alarms, "all")') == []

@@ -11,11 +11,8 @@
 # Each alarm in ALARM is a red row: somebody acts on it. An alarm that changed state many times overnight is flagged as flapping (noise that hides real pages).
 
 # %%
-import pandas as pd
-
-from opslib import runbook
+from opslib import runbook, views
 from opslib.checks import cloudwatch as alarm_checks
-from opslib.display import status_table
 from opslib.services import cloudwatch
 
 # %% tags=["parameters"]
@@ -34,12 +31,8 @@ rb
 
 # %%
 alarms = rb.fetch("cloudwatch_alarm_firing", alarm_prefix or "all alarms", cloudwatch.all_alarms, alarm_prefix, default=None)
-if alarms is not None:
-    now = pd.DataFrame([{"service": cloudwatch.service_of(a), "alarm": a["AlarmName"], "state": a["StateValue"],
-                         "since (UTC)": f"{a['StateUpdatedTimestamp']:%Y-%m-%d %H:%M}", "reason": a.get("StateReason", "")} for a in alarms],
-                       columns=["service", "alarm", "state", "since (UTC)", "reason"])
-    display(status_table(now.sort_values(["state", "service", "alarm"]), "state", f"{len(now)} alarms"))
-    rb.record(alarm_checks.alarms_firing(alarms, alarm_prefix or "all alarms"))
+rb.show(views.alarms_now, alarms)
+rb.judge(alarm_checks.alarms_firing, alarms, alarm_prefix or "all alarms")
 
 # %% [markdown]
 # ## 2. What changed overnight
@@ -47,11 +40,8 @@ if alarms is not None:
 
 # %%
 changes = rb.fetch("cloudwatch_alarms_flapping", alarm_prefix or "all alarms", cloudwatch.state_changes, window_hours, alarm_prefix, default=None)
-if changes is not None:
-    history = pd.DataFrame([{"when (UTC)": f"{c['Timestamp']:%Y-%m-%d %H:%M}", "alarm": c["AlarmName"], "change": c["HistorySummary"].removeprefix("Alarm updated from ")}
-                            for c in changes], columns=["when (UTC)", "alarm", "change"])
-    display(history if len(history) else f"No state changes in the last {window_hours} h.")
-    rb.record(alarm_checks.alarms_flapping(changes, window_hours, flap_warn, alarm_prefix or "all alarms"))
+rb.show(views.alarm_changes, changes, window_hours)
+rb.judge(alarm_checks.alarms_flapping, changes, window_hours, flap_warn, alarm_prefix or "all alarms")
 
 # %% [markdown]
 # ## Verdict

@@ -11,9 +11,7 @@
 # Thresholds: response time warns above 1 s and is critical above 2 s (seed 001 API latency); a `/health` timestamp older than 5 minutes is a cached or stuck answer.
 
 # %%
-import pandas as pd
-
-from opslib import runbook
+from opslib import runbook, views
 from opslib.checks import docker as docker_checks
 from opslib.checks import ec2 as ec2_checks
 from opslib.checks import http as http_checks
@@ -53,30 +51,26 @@ probe.body
 
 # %%
 host = rb.fetch("ec2_instance_status", instance, ec2.find_instance, instance)
-if host:
-    rb.check(ec2_checks.instance_healthy, instance, host["InstanceId"])
+instance_id = ec2.instance_id(host)
+rb.check(ec2_checks.instance_healthy, instance, instance_id, when=instance_id)
 
 # %% [markdown]
 # ## 3. Container state
 # `docker ps -a | grep webapp` and `docker logs webapp --tail 100 --timestamps`, sent together through SSM Run Command (`AWS-RunShellScript`) instead of SSH.
 
 # %%
-rows, lines = rb.fetch_all(
-    ("docker_container_running", container, docker.containers, host["InstanceId"], container, ssm_timeout_s),
-    ("docker_log_errors", container, docker.logs, host["InstanceId"], container, log_lines, ssm_timeout_s),
-) if host else (None, None)
-if rows is not None:
-    rb.record(docker_checks.container_running(rows, container, instance))
-    display(pd.DataFrame(rows, columns=["Names", "Image", "State", "Status", "RunningFor", "Ports"]))
+rows, lines = rb.fetch_all(("docker_container_running", container, docker.containers, instance_id, container, ssm_timeout_s),
+                           ("docker_log_errors", container, docker.logs, instance_id, container, log_lines, ssm_timeout_s), when=instance_id)
+rb.judge(docker_checks.container_running, rows, container, instance)
+rb.show(views.containers, rows)
 
 # %% [markdown]
 # ## 4. Container logs
 # Error lines among the last lines counted, the last lines shown.
 
 # %%
-if lines is not None:
-    rb.record(docker_checks.log_errors(lines, container, log_errors_warn, log_errors_critical))
-    print("\n".join(lines[-15:]))
+rb.judge(docker_checks.log_errors, lines, container, log_errors_warn, log_errors_critical)
+rb.show(views.last_lines, lines, 15)
 
 # %% [markdown]
 # ## Verdict

@@ -9,11 +9,10 @@
 # - **Catches:** sandbox scenario `cost-spike`.
 
 # %%
-from opslib import runbook
+from opslib import runbook, views
 from opslib.checks import ce as cost_checks
 from opslib.checks import ec2 as ec2_checks
 from opslib.checks import rds as rds_checks
-from opslib.plots import stacked_with_bands
 from opslib.services import ce, ec2, rds
 
 # %% tags=["parameters"]
@@ -36,12 +35,7 @@ rb
 
 # %%
 by_service = rb.fetch("ce_service_cost_jump", "all services", ce.cost_by, window_days, "SERVICE", default=None)
-if by_service is not None and len(by_service):
-    total = by_service.sum(axis=1)
-    baseline = total.iloc[-1 - baseline_days : -1].mean()
-    display(stacked_with_bands(by_service, baseline * (1 + jump_warn_pct / 100), baseline * (1 + jump_critical_pct / 100),
-                               f"Daily cost by service, last {window_days} days (bands: against the {baseline_days}-day baseline)", "USD"))
-    display(by_service.iloc[-baseline_days - 1 :].T.round(2).assign(total=lambda f: f.sum(axis=1)).sort_values("total", ascending=False))
+rb.show(views.cost_by_service, by_service, baseline_days, jump_warn_pct, jump_critical_pct, window_days)
 
 # %% [markdown]
 # ## 2. Day-over-day jumps
@@ -49,8 +43,7 @@ if by_service is not None and len(by_service):
 
 # %%
 rb.check(cost_checks.yesterday_cost, "account", baseline_days, jump_warn_pct, jump_critical_pct)
-if by_service is not None:
-    rb.record(cost_checks.service_jumps(by_service, baseline_days, jump_warn_pct, jump_critical_pct, min_service_usd))
+rb.judge(cost_checks.service_jumps, by_service, baseline_days, jump_warn_pct, jump_critical_pct, min_service_usd)
 
 # %% [markdown]
 # ## 3. Top usage types
@@ -58,8 +51,7 @@ if by_service is not None:
 
 # %%
 by_usage = rb.fetch("ce_service_cost_jump", "usage types", ce.cost_by, window_days, "USAGE_TYPE", default=None)
-if by_usage is not None and len(by_usage):
-    display(by_usage.sum().sort_values(ascending=False).head(top_usage_types).round(2).rename("USD over the window").to_frame())
+rb.show(views.usage_types, by_usage, top_usage_types)
 
 # %% [markdown]
 # ## 4. Resources billed for nothing
@@ -68,8 +60,8 @@ if by_usage is not None and len(by_usage):
 # %%
 volumes, snapshots = rb.fetch_all(("ec2_volumes_unattached", "EBS volumes", ec2.unattached_volumes),
                                   ("rds_snapshots_old", "manual RDS snapshots", rds.manual_snapshots))
-rb.record(*([ec2_checks.volumes_unattached(volumes)] if volumes is not None else []),
-          *([rds_checks.snapshots_old(snapshots, snapshot_max_age_days)] if snapshots is not None else []))
+rb.judge(ec2_checks.volumes_unattached, volumes)
+rb.judge(rds_checks.snapshots_old, snapshots, snapshot_max_age_days)
 
 # %% [markdown]
 # ## Verdict

@@ -9,14 +9,9 @@
 # - **Catches:** sandbox scenario `error-spike`.
 
 # %%
-from datetime import UTC, datetime, timedelta
-
-import pandas as pd
-
-from opslib import runbook
+from opslib import runbook, views
 from opslib.actions.logs import ExportLogs
 from opslib.checks import logs as log_checks
-from opslib.plots import with_bands
 from opslib.services import logs
 
 # %% tags=["parameters"]
@@ -43,39 +38,29 @@ rb
 
 # %%
 found = rb.fetch("logs_pattern_matches", ", ".join(log_groups), logs.search, log_groups, pattern, window_minutes, default={})
-rb.record([log_checks.pattern_matches(g, found[g], pattern, window_minutes, matches_warn, matches_critical) for g in found])
+rb.record(log_checks.pattern_matches_all(found, pattern, window_minutes, matches_warn, matches_critical))
 
 # %% [markdown]
 # ## 2. Matches per interval
 # Bands: the window's thresholds spread evenly over its intervals.
 
 # %%
-share = interval_minutes / window_minutes
-series = {g: logs.per_interval(events, window_minutes, interval_minutes) for g, events in found.items()}
-if series:
-    display(with_bands(series, matches_warn * share, matches_critical * share, f"{pattern!r} matches per {interval_minutes} min", "matches"))
+rb.show(views.matches_per_interval, found, window_minutes, interval_minutes, matches_warn, matches_critical, pattern)
 
 # %% [markdown]
 # ## 3. Top messages
 # Times, ids and numbers folded, so alike lines count together.
 
 # %%
-events = [e for group in found.values() for e in group]
-pd.DataFrame(logs.top_messages(events, top_n), columns=["message", "count"]) if events else "No matches."
+rb.show(views.top_messages, found, top_n)
 
 # %% [markdown]
 # ## 4. Export the window to S3 (optional, guarded)
 # `aws logs create-export-task`: planned only with `export=True`, applied only with `confirm=True`.
 
 # %%
-if export:
-    end = datetime.now(UTC)
-    start = end - timedelta(minutes=window_minutes)
-    for group in log_groups:
-        prefix = f"log-search/{group.strip('/').replace('/', '-')}/{end:%Y%m%dT%H%MZ}"
-        rb.act(ExportLogs(group, export_bucket, prefix, int(start.timestamp() * 1000), int(end.timestamp() * 1000)), confirm=confirm, change_ref=change_ref)
-else:
-    print("No export requested (export=False).")
+exports = ExportLogs.window(log_groups, export_bucket, window_minutes, requested=export)
+rb.act_all(exports, confirm=confirm, change_ref=change_ref, nothing="No export requested (export=False).")
 
 # %%
 rb.summary()

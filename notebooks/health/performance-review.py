@@ -11,10 +11,9 @@
 # Thresholds (parameters/<env>.yaml): API latency warning > 1 s, critical > 2 s and Lambda duration warning > 10 s, critical > 15 s (seed 001); DynamoDB throttling any is a warning, more than 5 critical (seed 001); CPU critical above 80 % (seed 003); connections warning at 80 (seed 003: 80 % of the app's 100-connection pool). DynamoDB latency has no seed threshold: 25 / 50 ms here.
 
 # %%
-from opslib import runbook
+from opslib import runbook, views
 from opslib.checks.cloudwatch import metric_recent
-from opslib.plots import with_bands
-from opslib.services.cloudwatch import Metric, metric_data
+from opslib.services.cloudwatch import metric_data, performance_metrics
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
@@ -50,19 +49,7 @@ rb
 # One `GetMetricData` call for the week, one for the last half hour, instead of a `get-metric-statistics` per metric.
 
 # %%
-ecs, rds = (("ClusterName", ecs_cluster), ("ServiceName", ecs_service)), (("DBInstanceIdentifier", db_instance),)
-alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
-ddb_put, ddb = (("TableName", table_name), ("Operation", "PutItem")), (("TableName", table_name),)
-metrics = [
-    Metric("ecs_cpu", "AWS/ECS", "CPUUtilization", ecs, "Average", "ECS CPU %"),
-    Metric("rds_connections", "AWS/RDS", "DatabaseConnections", rds, "Maximum", "RDS connections"),
-    *[Metric(f"alb_{s.lower()}", "AWS/ApplicationELB", "TargetResponseTime", alb, s, f"ALB {s}") for s in ("Average", "p95", "p99")],
-    *[Metric(f"api_{s.lower()}", "AWS/ApiGateway", "Latency", api, s, f"API Gateway {s}") for s in ("Average", "p95", "p99")],
-    Metric("lambda_average", "AWS/Lambda", "Duration", fn, "Average", "Lambda average"),
-    Metric("lambda_maximum", "AWS/Lambda", "Duration", fn, "Maximum", "Lambda maximum"),
-    Metric("ddb_put_latency", "AWS/DynamoDB", "SuccessfulRequestLatency", ddb_put, "Average", "PutItem latency"),
-    Metric("ddb_throttled", "AWS/DynamoDB", "ThrottledRequests", ddb, "Sum", "throttled requests"),
-]
+metrics = performance_metrics(ecs_cluster, ecs_service, db_instance, load_balancer, api_name, function_name, table_name)
 week = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, window_days * 24 * 60, period_minutes * 60, default={})
 recent = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, recent_minutes, 300, default={})
 
@@ -70,39 +57,35 @@ recent = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metri
 # ## 2. ECS CPU and RDS connections (seed 003)
 
 # %%
-if week:
-    display(with_bands(week["ecs_cpu"], cpu_warn, cpu_critical, f"ECS CPU: {ecs_service}", "%"))
-    display(with_bands(week["rds_connections"], connections_warn, connections_critical, f"RDS connections: {db_instance}", "connections"))
-    rb.record(metric_recent("ecs_cpu_recent", ecs_service, recent.get("ecs_cpu"), cpu_warn, cpu_critical, "%", "ECS CPU", recent_minutes),
-              metric_recent("rds_connections_recent", db_instance, recent.get("rds_connections"), connections_warn, connections_critical, "", "RDS connections", recent_minutes))
+rb.show(views.bands, week, "ecs_cpu", cpu_warn, cpu_critical, f"ECS CPU: {ecs_service}", "%")
+rb.show(views.bands, week, "rds_connections", connections_warn, connections_critical, f"RDS connections: {db_instance}", "connections")
+rb.record(metric_recent("ecs_cpu_recent", ecs_service, recent.get("ecs_cpu"), cpu_warn, cpu_critical, "%", "ECS CPU", recent_minutes))
+rb.record(metric_recent("rds_connections_recent", db_instance, recent.get("rds_connections"), connections_warn, connections_critical, "", "RDS connections", recent_minutes))
 
 # %% [markdown]
 # ## 3. API latency: average, p95, p99 (seed 001: warning > 1 s, critical > 2 s)
 
 # %%
-if week:
-    display(with_bands({s: week[f"alb_{s}"] for s in ("average", "p95", "p99")}, latency_warn_s, latency_critical_s, f"ALB target response time: {load_balancer}", "seconds"))
-    display(with_bands({s: week[f"api_{s}"] for s in ("average", "p95", "p99")}, latency_warn_s * 1000, latency_critical_s * 1000, f"API Gateway latency: {api_name}", "ms"))
-    rb.record(metric_recent("alb_latency_p95_recent", load_balancer, recent.get("alb_p95"), latency_warn_s, latency_critical_s, " s", "ALB p95 latency", recent_minutes),
-              metric_recent("apigateway_latency_p95_recent", api_name, recent.get("api_p95"), latency_warn_s * 1000, latency_critical_s * 1000, " ms", "API Gateway p95 latency", recent_minutes))
+rb.show(views.bands, week, {"average": "alb_average", "p95": "alb_p95", "p99": "alb_p99"}, latency_warn_s, latency_critical_s, f"ALB target response time: {load_balancer}", "seconds")
+rb.show(views.bands, week, {"average": "api_average", "p95": "api_p95", "p99": "api_p99"}, latency_warn_s * 1000, latency_critical_s * 1000, f"API Gateway latency: {api_name}", "ms")
+rb.record(metric_recent("alb_latency_p95_recent", load_balancer, recent.get("alb_p95"), latency_warn_s, latency_critical_s, " s", "ALB p95 latency", recent_minutes))
+rb.record(metric_recent("apigateway_latency_p95_recent", api_name, recent.get("api_p95"), latency_warn_s * 1000, latency_critical_s * 1000, " ms", "API Gateway p95 latency", recent_minutes))
 
 # %% [markdown]
 # ## 4. Lambda duration (seed 001: warning > 10 s, critical > 15 s)
 
 # %%
-if week:
-    display(with_bands({"average": week["lambda_average"], "maximum": week["lambda_maximum"]}, lambda_warn_ms, lambda_critical_ms, f"Lambda duration: {function_name}", "ms"))
-    rb.record(metric_recent("lambda_duration_recent", function_name, recent.get("lambda_average"), lambda_warn_ms, lambda_critical_ms, " ms", "Lambda average duration", recent_minutes))
+rb.show(views.bands, week, {"average": "lambda_average", "maximum": "lambda_maximum"}, lambda_warn_ms, lambda_critical_ms, f"Lambda duration: {function_name}", "ms")
+rb.record(metric_recent("lambda_duration_recent", function_name, recent.get("lambda_average"), lambda_warn_ms, lambda_critical_ms, " ms", "Lambda average duration", recent_minutes))
 
 # %% [markdown]
 # ## 5. DynamoDB latency and throttling (seed 001: any throttling is a warning, more than 5 critical)
 
 # %%
-if week:
-    display(with_bands(week["ddb_put_latency"], ddb_latency_warn_ms, ddb_latency_critical_ms, f"DynamoDB PutItem latency: {table_name}", "ms"))
-    display(with_bands(week["ddb_throttled"], throttle_warn, throttle_critical, f"DynamoDB throttled requests: {table_name}", "requests", kind="bar"))
-    rb.record(metric_recent("dynamodb_latency_recent", table_name, recent.get("ddb_put_latency"), ddb_latency_warn_ms, ddb_latency_critical_ms, " ms", "PutItem latency", recent_minutes),
-              metric_recent("dynamodb_throttling_recent", table_name, recent.get("ddb_throttled"), throttle_warn, throttle_critical, "", "Throttled requests per 5 minutes", recent_minutes))
+rb.show(views.bands, week, "ddb_put_latency", ddb_latency_warn_ms, ddb_latency_critical_ms, f"DynamoDB PutItem latency: {table_name}", "ms")
+rb.show(views.bands, week, "ddb_throttled", throttle_warn, throttle_critical, f"DynamoDB throttled requests: {table_name}", "requests", kind="bar")
+rb.record(metric_recent("dynamodb_latency_recent", table_name, recent.get("ddb_put_latency"), ddb_latency_warn_ms, ddb_latency_critical_ms, " ms", "PutItem latency", recent_minutes))
+rb.record(metric_recent("dynamodb_throttling_recent", table_name, recent.get("ddb_throttled"), throttle_warn, throttle_critical, "", "Throttled requests per 5 minutes", recent_minutes))
 
 # %% [markdown]
 # ## Verdict

@@ -63,3 +63,14 @@ class ExportLogs(Action):
 
     def apply(self, aws, changes: list[Change]) -> None:
         logs.start_export(aws, self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms)
+
+    @classmethod
+    def window(cls, log_groups: list[str], bucket: str, minutes: int, requested: bool = True, end=None) -> list["ExportLogs"]:
+        """One export per group of the last `minutes`, under `log-search/<group>/<end>`; none unless requested."""
+        from datetime import UTC, datetime, timedelta
+
+        if not requested:
+            return []
+        end = end or datetime.now(UTC)
+        start_ms, end_ms = int((end - timedelta(minutes=minutes)).timestamp() * 1000), int(end.timestamp() * 1000)
+        return [cls(group, bucket, f"log-search/{group.strip('/').replace('/', '-')}/{end:%Y%m%dT%H%MZ}", start_ms, end_ms) for group in log_groups]

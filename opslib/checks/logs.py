@@ -19,3 +19,8 @@ def pattern_matches(log_group: str, events: list[dict], pattern: str, minutes: i
     n = len(events)
     return Check("logs_pattern_matches", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
                  f"{n} lines matching {pattern!r} in {log_group} over the last {minutes} minutes.")
+
+
+def pattern_matches_all(found: dict, pattern: str, minutes: int, warn, critical) -> list[Check]:
+    """`pattern_matches` for every group searched."""
+    return [pattern_matches(group, events, pattern, minutes, warn, critical) for group, events in found.items()]

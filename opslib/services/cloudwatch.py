@@ -64,3 +64,21 @@ def metric_data(aws, metrics: list[Metric], minutes: int, period_seconds: int, e
             for result in page["MetricDataResults"]:
                 values[result["Id"]].update(zip(result["Timestamps"], result["Values"]))
     return {k: pd.Series(v, dtype=float).sort_index() for k, v in values.items()}
+
+
+def performance_metrics(ecs_cluster: str, ecs_service: str, db_instance: str, load_balancer: str, api_name: str,
+                        function_name: str, table_name: str) -> list[Metric]:
+    """The series of seed 003's weekly performance review and seed 001's performance monitoring."""
+    ecs, rds = (("ClusterName", ecs_cluster), ("ServiceName", ecs_service)), (("DBInstanceIdentifier", db_instance),)
+    alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
+    ddb_put, ddb = (("TableName", table_name), ("Operation", "PutItem")), (("TableName", table_name),)
+    return [
+        Metric("ecs_cpu", "AWS/ECS", "CPUUtilization", ecs, "Average", "ECS CPU %"),
+        Metric("rds_connections", "AWS/RDS", "DatabaseConnections", rds, "Maximum", "RDS connections"),
+        *[Metric(f"alb_{s.lower()}", "AWS/ApplicationELB", "TargetResponseTime", alb, s, f"ALB {s}") for s in ("Average", "p95", "p99")],
+        *[Metric(f"api_{s.lower()}", "AWS/ApiGateway", "Latency", api, s, f"API Gateway {s}") for s in ("Average", "p95", "p99")],
+        Metric("lambda_average", "AWS/Lambda", "Duration", fn, "Average", "Lambda average"),
+        Metric("lambda_maximum", "AWS/Lambda", "Duration", fn, "Maximum", "Lambda maximum"),
+        Metric("ddb_put_latency", "AWS/DynamoDB", "SuccessfulRequestLatency", ddb_put, "Average", "PutItem latency"),
+        Metric("ddb_throttled", "AWS/DynamoDB", "ThrottledRequests", ddb, "Sum", "throttled requests"),
+    ]

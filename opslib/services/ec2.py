@@ -24,6 +24,11 @@ def find_instance(aws, name_or_id: str) -> dict:
     return max(found, key=lambda i: i["LaunchTime"])
 
 
+def instance_id(instance: dict | None) -> str | None:
+    """The id of an instance `find_instance` found; None when it found none."""
+    return instance["InstanceId"] if instance else None
+
+
 def instance_status(aws, instance_id: str) -> dict:
     """`aws ec2 describe-instance-status`, including instances that are not running."""
     statuses = aws.client("ec2").describe_instance_status(InstanceIds=[instance_id], IncludeAllInstances=True)["InstanceStatuses"]

@@ -1,0 +1,94 @@
+"""What a notebook cell displays, made from data already fetched: tables, figures, text.
+
+Cells stay one line a step (`rb.show(views.alarms_now, alarms)`); the shaping, sorting and the
+"nothing to show" cases live here, where they are tested like any code.
+"""
+
+from .display import status_table
+
+
+def alarms_now(alarms: list[dict]):
+    import pandas as pd
+
+    from .services.cloudwatch import service_of
+
+    rows = [{"service": service_of(a), "alarm": a["AlarmName"], "state": a["StateValue"],
+             "since (UTC)": f"{a['StateUpdatedTimestamp']:%Y-%m-%d %H:%M}", "reason": a.get("StateReason", "")} for a in alarms]
+    frame = pd.DataFrame(rows, columns=["service", "alarm", "state", "since (UTC)", "reason"])
+    return status_table(frame.sort_values(["state", "service", "alarm"]), "state", f"{len(frame)} alarms")
+
+
+def alarm_changes(changes: list[dict], window_hours: int):
+    import pandas as pd
+
+    if not changes:
+        return f"No state changes in the last {window_hours} h."
+    rows = [{"when (UTC)": f"{c['Timestamp']:%Y-%m-%d %H:%M}", "alarm": c["AlarmName"], "change": c["HistorySummary"].removeprefix("Alarm updated from ")}
+            for c in changes]
+    return pd.DataFrame(rows, columns=["when (UTC)", "alarm", "change"])
+
+
+def containers(rows: list[dict]):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["Names", "Image", "State", "Status", "RunningFor", "Ports"])
+
+
+def last_lines(lines: list[str], n: int = 15):
+    from IPython.display import Pretty
+
+    return Pretty("\n".join(lines[-n:]) if lines else "(no log lines)")
+
+
+def cost_by_service(by_service, baseline_days: int, warn_pct: float, critical_pct: float, window_days: int):
+    """The stacked daily cost with bands against the baseline, and the last days per service."""
+    from .plots import stacked_with_bands
+
+    if by_service is None or not len(by_service):
+        return "No cost data for the window."
+    baseline = by_service.sum(axis=1).iloc[-1 - baseline_days : -1].mean()
+    figure = stacked_with_bands(by_service, baseline * (1 + warn_pct / 100), baseline * (1 + critical_pct / 100),
+                                f"Daily cost by service, last {window_days} days (bands: against the {baseline_days}-day baseline)", "USD")
+    table = by_service.iloc[-baseline_days - 1 :].T.round(2)
+    table = table.assign(total=table.sum(axis=1)).sort_values("total", ascending=False)
+    return figure, table
+
+
+def usage_types(by_usage, top: int):
+    if by_usage is None or not len(by_usage):
+        return "No usage-type data for the window."
+    return by_usage.sum().sort_values(ascending=False).head(top).round(2).rename("USD over the window").to_frame()
+
+
+def matches_per_interval(found: dict, window_minutes: int, interval_minutes: int, warn, critical, pattern: str):
+    """Matches per interval for each group; the window's thresholds spread evenly over its intervals."""
+    from .plots import with_bands
+    from .services.logs import per_interval
+
+    if not found:
+        return "No log group answered."
+    share = interval_minutes / window_minutes
+    series = {group: per_interval(events, window_minutes, interval_minutes) for group, events in found.items()}
+    return with_bands(series, warn * share, critical * share, f"{pattern!r} matches per {interval_minutes} min", "matches")
+
+
+def top_messages(found: dict, n: int):
+    import pandas as pd
+
+    from .services.logs import top_messages as top
+
+    events = [e for group in found.values() for e in group]
+    return pd.DataFrame(top(events, n), columns=["message", "count"]) if events else "No matches."
+
+
+def bands(series_by_id: dict, keys, warn, critical, title: str, unit: str, kind: str = "line"):
+    """A plot with warning/critical bands of one fetched series (`keys` an id) or several
+    (`keys` a mapping of legend label to id)."""
+    from .plots import with_bands
+
+    wanted = {"": keys} if isinstance(keys, str) else dict(keys)
+    missing = [k for k in wanted.values() if k not in series_by_id]
+    if missing:
+        return f"No data for {', '.join(missing)}."
+    series = series_by_id[keys] if isinstance(keys, str) else {label: series_by_id[k] for label, k in wanted.items()}
+    return with_bands(series, warn, critical, title, unit, kind=kind)

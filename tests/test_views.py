@@ -1,0 +1,56 @@
+"""What cells display and act on, built in opslib: the shaping and the empty cases."""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from opslib import views
+from opslib.actions.logs import ExportLogs
+from opslib.checks import CRITICAL, OK
+from opslib.checks.logs import pattern_matches_all
+from opslib.services.cloudwatch import performance_metrics
+
+
+def test_alarm_changes_say_when_there_are_none():
+    assert views.alarm_changes([], 12) == "No state changes in the last 12 h."
+    when = datetime(2026, 11, 23, 3, 4, tzinfo=UTC)
+    frame = views.alarm_changes([{"Timestamp": when, "AlarmName": "a", "HistorySummary": "Alarm updated from OK to ALARM"}], 12)
+    assert frame.to_dict("records") == [{"when (UTC)": "2026-11-23 03:04", "alarm": "a", "change": "OK to ALARM"}]
+
+
+def test_bands_name_the_series_that_is_missing():
+    assert views.bands({}, "ecs_cpu", 70, 80, "ECS CPU", "%") == "No data for ecs_cpu."
+    assert views.bands({"a": pd.Series([1.0])}, {"avg": "a", "p95": "b"}, 1, 2, "t", "s") == "No data for b."
+
+
+def test_cost_by_service_shows_the_figure_and_the_last_days():
+    days = pd.date_range("2026-11-01", periods=9, freq="D")
+    frame = pd.DataFrame({"EC2": [10.0] * 8 + [50.0], "S3": [1.0] * 9}, index=days)
+    figure, table = views.cost_by_service(frame, 7, 50, 100, 9)
+    assert figure.axes[0].get_title().startswith("Daily cost by service") and list(table.index) == ["EC2", "S3"]
+    assert table.loc["EC2", "total"] == 120.0
+    assert views.cost_by_service(frame.iloc[0:0], 7, 50, 100, 9) == "No cost data for the window."
+
+
+def test_top_messages_over_every_group():
+    found = {"/a": [{"message": "ERROR x 1", "timestamp": 0}], "/b": [{"message": "ERROR x 2", "timestamp": 0}]}
+    assert views.top_messages(found, 5)["count"].sum() == 2
+    assert views.top_messages({"/a": []}, 5) == "No matches."
+
+
+def test_checks_for_every_group_searched():
+    found = {"/a": [{}] * 12, "/b": []}
+    assert [(c.resource, c.status) for c in pattern_matches_all(found, "ERROR", 60, 5, 10)] == [("/a", CRITICAL), ("/b", OK)]
+
+
+def test_export_window_one_action_per_group_and_none_unless_requested():
+    end = datetime(2026, 11, 23, 7, 15, tzinfo=UTC)
+    actions = ExportLogs.window(["/aws/a", "/aws/b"], "bucket", 60, requested=True, end=end)
+    assert [a.prefix for a in actions] == ["log-search/aws-a/20261123T0715Z", "log-search/aws-b/20261123T0715Z"]
+    assert actions[0].end_ms - actions[0].start_ms == 3_600_000
+    assert ExportLogs.window(["/aws/a"], "bucket", 60, requested=False) == []
+
+
+def test_performance_metrics_have_unique_ids():
+    ids = [m.id for m in performance_metrics("c", "s", "db", "lb", "api", "fn", "table")]
+    assert len(ids) == len(set(ids)) == 12 and {"alb_p95", "api_p99", "ddb_throttled"} <= set(ids)
