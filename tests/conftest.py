@@ -65,6 +65,31 @@ def kernel_tripwire(tmp_path):
     return {"JUPYTER_PATH": str(tmp_path / "jupyter")}, marker
 
 
+@pytest.fixture(scope="session")
+def filed_runs(sandbox_url, tmp_path_factory):
+    """Three runs (OK, WARN, CRITICAL), witnessed, and a pristine copy of them."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("three-runs")
+    runs, pristine = base / "runs", base / "pristine"
+    for level in ("OK", "WARN", "CRITICAL"):
+        assert opslib("run", str(FIXTURES / "ok.ipynb"), "-p", f"level={level}", "--no-progress", runs=runs).returncode in (0, 1)
+    assert len(ledger(runs)) == 3
+    shutil.copytree(runs, pristine)
+    return runs, pristine
+
+
+@pytest.fixture
+def runs(filed_runs):
+    """The three runs as filed, restored at the path their witness knows (tests tamper with them)."""
+    import shutil
+
+    runs, pristine = filed_runs
+    shutil.rmtree(runs)
+    shutil.copytree(pristine, runs)
+    return runs
+
+
 def opslib(*args, runs=None, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
     """The CLI as a user runs it: a separate process."""
     full_env = dict(os.environ, **(env or {}))

@@ -1,31 +1,9 @@
 """Filed evidence: `verify` finds tampering; secrets never reach a file or the console."""
 
 import json
-import shutil
 
-import pytest
 
 from conftest import FIXTURES, ledger, opslib
-
-
-@pytest.fixture(scope="module")
-def three_runs(sandbox_url, tmp_path_factory):
-    base = tmp_path_factory.mktemp("three-runs")
-    runs, pristine = base / "runs", base / "pristine"
-    for level in ("OK", "WARN", "CRITICAL"):
-        opslib("run", str(FIXTURES / "ok.ipynb"), "-p", f"level={level}", "--no-progress", runs=runs)
-    assert len(ledger(runs)) == 3
-    shutil.copytree(runs, pristine)
-    return runs, pristine
-
-
-@pytest.fixture
-def runs(three_runs):
-    """The three runs as filed, at the path their witness knows."""
-    runs, pristine = three_runs
-    shutil.rmtree(runs)
-    shutil.copytree(pristine, runs)
-    return runs
 
 
 def verify(runs):

@@ -5,29 +5,9 @@ import hashlib
 import json
 import shutil
 
-import pytest
 
 from conftest import FIXTURES, ledger, opslib, project
 from opslib.ledger import GENESIS
-
-
-@pytest.fixture(scope="module")
-def filed(sandbox_url, tmp_path_factory):
-    """Three runs, witnessed; each test gets them back as they were, at the same path."""
-    base = tmp_path_factory.mktemp("forgery")
-    runs, pristine = base / "runs", base / "pristine"
-    for level in ("OK", "WARN", "CRITICAL"):
-        assert opslib("run", str(FIXTURES / "ok.ipynb"), "-p", f"level={level}", "--no-progress", runs=runs).returncode in (0, 1)
-    shutil.copytree(runs, pristine)
-    return runs, pristine
-
-
-@pytest.fixture
-def runs(filed):
-    runs, pristine = filed
-    shutil.rmtree(runs)
-    shutil.copytree(pristine, runs)
-    return runs
 
 
 def sandbox_like(tmp_path, name, old, new):
