@@ -28,8 +28,8 @@ def main(argv=None) -> int:
     p.add_argument("--notebook")
     p.add_argument("--env")
     p.add_argument("--incident")
-    p.add_argument("--status")
-    p.add_argument("--since", help="YYYY-MM-DD")
+    p.add_argument("--status", help="passed, warn, critical, error, failed, interrupted or killed (any case)")
+    p.add_argument("--since", help="YYYY-MM-DD, today, yesterday, or an age such as 7d or 12h")
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("verify", help="check the chains, every filed output, and the witnesses' heads")
@@ -125,10 +125,9 @@ def _report(outcome) -> int:
     from .secrets import scrub
     from .signals import describe
 
-    lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" for c in outcome.report]
-    verdict = outcome.report.verdict() if outcome.report else "no checks recorded"
-    if outcome.reason:
-        verdict = f"{outcome.status}: {outcome.reason}"
+    lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
+             for c in outcome.report]
+    verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
@@ -143,6 +142,8 @@ def cmd_history(args) -> int:
     from .ledger import Evidence
 
     root = _runs(args)
+    since = _since(args.since) if args.since else ""
+    status = args.status.lower() if args.status else ""
     _recover(root, "history")
     ledger = Evidence(root).ledger
     rows = []
@@ -154,7 +155,7 @@ def cmd_history(args) -> int:
             continue
         if (args.env and g["env"] != args.env) or (args.incident and g["incident"] != args.incident):
             continue
-        if (args.status and g["status"] != args.status) or (args.since and g["started"][:10] < args.since):
+        if (status and g["status"] != status) or (since and g["started"] < since):
             continue
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
@@ -165,6 +166,28 @@ def cmd_history(args) -> int:
     for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
         print(f"opslib: {note}", file=sys.stderr)
     return 0
+
+
+def _since(text: str) -> str:
+    """An ISO time to compare ledger `started` values with: a date, today, yesterday, or 7d / 12h ago."""
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from .errors import BadInput
+
+    now = datetime.now(UTC)
+    word = text.strip().lower()
+    if word in ("today", "yesterday"):
+        day = now.date() - timedelta(days=word == "yesterday")
+        return day.isoformat()
+    m = re.fullmatch(r"(\d+)\s*([dhm])", word)
+    if m:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[m[2]]
+        return (now - timedelta(**{unit: int(m[1])})).isoformat(timespec="seconds")
+    try:
+        return datetime.fromisoformat(word).date().isoformat() if len(word) == 10 else datetime.fromisoformat(word).isoformat()
+    except ValueError:
+        raise BadInput(f"--since {text!r} is not a date or an age", "e.g. --since 2026-11-01, --since yesterday or --since 7d") from None
 
 
 def cmd_verify(args) -> int:
@@ -264,8 +287,10 @@ def cmd_sandbox(args) -> int:
         from .errors import BadInput, did_you_mean
         from .sandbox.scenarios import REGISTRY
 
+        if not args.name:
+            raise BadInput("no scenario named", "write `opslib sandbox scenario NAME`; `opslib sandbox scenarios` lists them")
         if args.name not in REGISTRY:
-            raise BadInput(f"unknown scenario '{args.name}'", did_you_mean(args.name or "", REGISTRY) or "see `opslib sandbox scenarios`")
+            raise BadInput(f"unknown scenario '{args.name}'", did_you_mean(args.name, REGISTRY) or "see `opslib sandbox scenarios`")
         sandbox.up()
         sandbox.control(f"scenario/{args.name}")
         print(f"sandbox scenario {args.name}: {REGISTRY[args.name].changes}")

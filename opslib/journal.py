@@ -6,13 +6,12 @@ import socket
 from datetime import datetime, timezone
 
 from .ledger import Evidence
-from .paths import project_root, runs_dir
+from .paths import runs_dir
 
 
 def evidence() -> Evidence:
-    """The runner passes OPSLIB_RUNS_DIR to the kernel; by hand, runs/ at the project root."""
-    explicit = os.environ.get("OPSLIB_RUNS_DIR")
-    return Evidence(runs_dir(explicit) if explicit else project_root() / "runs")
+    """The runner passes OPSLIB_RUNS_DIR to the kernel; by hand, the project's runs/ (as for the CLI)."""
+    return Evidence(runs_dir())
 
 
 def who() -> dict:

@@ -24,6 +24,7 @@ def parameters_dir() -> Path:
 
 
 def runs_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """`--runs-dir`, else `OPSLIB_RUNS_DIR`, else ./runs."""
-    chosen = explicit or os.environ.get("OPSLIB_RUNS_DIR") or "runs"
-    return Path(chosen).resolve()
+    """`--runs-dir`, else `OPSLIB_RUNS_DIR`, else the project's runs/: the same folder wherever a
+    command is started, and the one JupyterLab sessions journal to."""
+    chosen = explicit or os.environ.get("OPSLIB_RUNS_DIR")
+    return Path(chosen).resolve() if chosen else project_root() / "runs"

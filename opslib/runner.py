@@ -71,7 +71,9 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     """All input checks; raises BadInput before anything starts, is written or touches AWS."""
     if incident and not _INCIDENT.match(incident):
         raise BadInput(f"--incident {incident!r} holds characters other than letters, digits, '.', '_' and '-'", "e.g. --incident INC-2026-1123-001")
-    runs_dir = Path(runs_dir) if runs_dir is not None else Path("runs").resolve()
+    from .paths import runs_dir as default_runs_dir
+
+    runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     nb = catalog.find(name)
     env_data = environment.load(env)
     settings = environment.evidence_settings(env_data, env)

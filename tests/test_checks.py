@@ -20,10 +20,20 @@ def test_threshold_is_described_for_the_reader():
     assert checks.describe_threshold(30, 7, " days", higher_is_worse=False) == "warn <= 30 days, critical <= 7 days"
 
 
+def test_counts_are_written_as_people_write_them():
+    from opslib.checks import plural
+    from opslib.checks.logs import pattern_matches
+
+    assert (plural(1, "line"), plural(2, "line"), plural(0, "check")) == ("1 line", "2 lines", "0 checks")
+    assert pattern_matches("/g", [{}], "ERROR", 1, 5, 10).sentence == "1 line matching 'ERROR' in /g over the last 1 minute."
+
+
 def test_verdict_names_the_worst_first():
     report = Report([Check("a", OK, "r", 1, "-", "."), Check("b", WARN, "r", 1, "-", "."), Check("c", ERROR, "r", 1, "-", ".")])
     assert report.worst == ERROR
-    assert report.verdict() == "1 ERROR, 1 WARN of 3 checks: ERROR."
+    assert report.verdict() == "1 error and 1 warning among 3 checks."
+    assert Report([Check("a", CRITICAL, "r", 1, "-", ".")]).verdict() == "The check is CRITICAL."
+    assert Report([Check("a", OK, "r", 1, "-", ".")]).verdict() == "The check is OK."
     assert report.counts() == {OK: 1, WARN: 1, CRITICAL: 0, ERROR: 1}
     assert Report([Check("a", OK, "r", 1, "-", ".")] * 2).verdict() == "All 2 checks OK."
 

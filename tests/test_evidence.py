@@ -2,7 +2,6 @@
 
 import json
 
-
 from conftest import FIXTURES, ledger, opslib
 
 

@@ -1,6 +1,7 @@
 """`opslib run` end to end: a real kernel, a real sandbox, evidence on disk."""
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -10,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import FIXTURES, ledger, opslib
+from conftest import FIXTURES, ledger, opslib, project
 from opslib import sandbox
 
 
@@ -24,6 +25,7 @@ def test_daily_health_check_healthy_exits_0_and_files_evidence(healthy, tmp_path
     lines = res.stdout.splitlines()
     assert sum(1 for l in lines if l.startswith("OK ")) == 7
     assert "PASSED: All 7 checks OK." in res.stdout
+    assert "errors_recent             /aws/ecs/rms-backend-prod" in res.stdout and "[threshold: warn >= 5, critical >= 10]" in res.stdout
     (record,) = ledger(tmp_path)
     assert record["status"] == "passed" and record["exit_code"] == 0
     assert record["checks"] == {"OK": 7, "WARN": 0, "CRITICAL": 0, "ERROR": 0}
@@ -79,6 +81,7 @@ def test_throttling_storm_still_completes(healthy, tmp_path):
 def test_notebook_failure_exits_3_and_still_files(sandbox_url, tmp_path):
     res = opslib("run", fixture("fails"), "--env", "sandbox", runs=tmp_path)
     assert res.returncode == 3
+    assert re.search(r"^FAILED: cell \d+ raised RuntimeError: disk 97% full on i-0abc$", res.stdout, re.M), res.stdout
     (record,) = ledger(tmp_path)
     assert record["status"] == "failed"
     assert "RuntimeError: disk 97% full on i-0abc" in record["reason"]
@@ -155,17 +158,25 @@ def test_history_filters_runs(sandbox_url, tmp_path):
     assert res.returncode == 0
     body = res.stdout.splitlines()[1:]
     assert len(body) == 1 and "INC-2026-1122-001" in body[0] and "passed" in body[0]
-    crit = opslib("history", "--status", "critical", runs=tmp_path).stdout.splitlines()[1:]
+    crit = opslib("history", "--status", "CRITICAL", runs=tmp_path).stdout.splitlines()[1:]
     assert len(crit) == 1 and "0/0/1/0" in crit[0]
     assert len(opslib("history", "--since", "2999-01-01", runs=tmp_path).stdout.splitlines()) == 1
+    for since in ("yesterday", "today", "7d", "12h", "2026-01-01"):
+        assert len(opslib("history", "--since", since, runs=tmp_path).stdout.splitlines()) == 3, since
+    bad = opslib("history", "--since", "last week", runs=tmp_path)
+    assert bad.returncode == 2 and "e.g. --since 2026-11-01, --since yesterday or --since 7d" in bad.stderr
     assert len(opslib("history", "--notebook", "ok", "--env", "sandbox", runs=tmp_path).stdout.splitlines()) == 3
 
 
-def test_runs_dir_from_flag_then_env_then_cwd(sandbox_url, tmp_path):
-    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+def test_runs_dir_from_flag_then_env_then_the_projects_wherever_the_command_starts(sandbox_url, tmp_path):
+    a, b, c, d = tmp_path / "a", tmp_path / "b", tmp_path / "c", tmp_path / "d"
     c.mkdir()
+    d.mkdir()
+    home = project(tmp_path, {})
     opslib("run", fixture("ok"), "--runs-dir", str(a), env={"OPSLIB_RUNS_DIR": str(b)})
     opslib("run", fixture("ok"), env={"OPSLIB_RUNS_DIR": str(b)})
-    env = {k: v for k, v in os.environ.items() if k != "OPSLIB_RUNS_DIR"}
-    subprocess.run([sys.executable, "-m", "opslib.cli", "run", fixture("ok")], cwd=c, env=env, capture_output=True, check=True)
-    assert len(ledger(a)) == 1 and len(ledger(b)) == 1 and len(ledger(c / "runs")) == 1
+    env = {k: v for k, v in os.environ.items() if k != "OPSLIB_RUNS_DIR"} | {"OPSLIB_HOME": str(home)}
+    for cwd in (c, d):
+        subprocess.run([sys.executable, "-m", "opslib.cli", "run", fixture("ok")], cwd=cwd, env=env, capture_output=True, check=True)
+    assert len(ledger(a)) == 1 and len(ledger(b)) == 1 and len(ledger(home / "runs")) == 2
+    assert not (c / "runs").exists() and not (d / "runs").exists()

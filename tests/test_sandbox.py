@@ -278,3 +278,11 @@ def test_aws_cli_pointed_by_sandbox_env_sees_the_same_world(healthy):
     res = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert sorted(res.stdout.split()) == sorted([RMS["db"], IR["db"]])
+
+
+def test_scenario_without_a_name_says_how_to_name_one(sandbox_url):
+    from conftest import opslib
+
+    res = opslib("sandbox", "scenario")
+    assert res.returncode == 2
+    assert res.stderr.strip() == "opslib: no scenario named: write `opslib sandbox scenario NAME`; `opslib sandbox scenarios` lists them"

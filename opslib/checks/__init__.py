@@ -40,6 +40,11 @@ class Check:
         return Report([self])._repr_mimebundle_()
 
 
+def plural(n: int, word: str, many: str = "") -> str:
+    """`1 line`, `2 lines`: counts as people write them."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def evaluate(value: float, warn: float | None, critical: float | None, higher_is_worse: bool = True) -> str:
     """Status of a value against warning/critical thresholds (either may be None)."""
     beyond = (lambda v, t: v >= t) if higher_is_worse else (lambda v, t: v <= t)
@@ -118,11 +123,14 @@ class Report(list):
         return out
 
     def verdict(self) -> str:
+        """`All 7 checks OK.`, `The check is OK.`, `1 error and 2 warnings among 7 checks.`: worst first."""
         n = self.counts()
         if self.worst == OK:
-            return f"All {len(self)} checks OK."
-        bad = ", ".join(f"{n[s]} {s}" for s in (ERROR, CRITICAL, WARN) if n[s])
-        return f"{bad} of {len(self)} checks: {self.worst}."
+            return "The check is OK." if len(self) == 1 else f"All {len(self)} checks OK."
+        words = {ERROR: ("error", "errors"), CRITICAL: ("critical", "critical"), WARN: ("warning", "warnings")}
+        bad = [f"{n[s]} {words[s][n[s] != 1]}" for s in (ERROR, CRITICAL, WARN) if n[s]]
+        listed = bad[0] if len(bad) == 1 else ", ".join(bad[:-1]) + " and " + bad[-1]
+        return f"{listed} among {plural(len(self), 'check')}." if len(self) > 1 else f"The check is {self.worst}."
 
     def to_frame(self):
         import pandas as pd

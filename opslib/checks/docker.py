@@ -1,6 +1,6 @@
 """Containers on a host (rows of `docker ps -a`, lines of `docker logs`)."""
 
-from . import CRITICAL, OK, Check, describe_threshold, evaluate
+from . import CRITICAL, OK, Check, describe_threshold, evaluate, plural
 
 
 def container_running(rows: list[dict], name: str, host: str) -> Check:
@@ -23,5 +23,5 @@ def log_errors(lines: list[str], name: str, warn: int | None, critical: int | No
     """ERROR/CRITICAL lines among the last lines of the container's log."""
     bad = [ln for ln in lines if any(level in ln for level in ("[ERROR]", "[CRITICAL]", " ERROR ", " CRITICAL "))]
     return Check("docker_log_errors", evaluate(len(bad), warn, critical), name, len(bad), describe_threshold(warn, critical, " lines"),
-                 f"{len(bad)} error line(s) in the last {len(lines)} lines of {name}'s log"
+                 f"{plural(len(bad), 'error line')} in the last {plural(len(lines), 'line')} of {name}'s log"
                  + (f"; the last: {bad[-1][:160]}" if bad else "."))

@@ -1,7 +1,7 @@
 """CloudWatch Logs."""
 
 from ..services import logs
-from . import Check, check, describe_threshold, evaluate
+from . import Check, check, describe_threshold, evaluate, plural
 
 
 @check("logs_errors_recent")
@@ -10,7 +10,7 @@ def error_count(aws, log_group: str, minutes: int = 60, pattern: str = "ERROR", 
     n = len(logs.filter_events(aws, log_group, pattern, minutes))
     return Check(
         "logs_errors_recent", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
-        f"{n} {pattern} lines in {log_group} over the last {minutes} minutes.",
+        f"{plural(n, pattern + ' line')} in {log_group} over the last {plural(minutes, 'minute')}.",
     )
 
 
@@ -18,7 +18,7 @@ def pattern_matches(log_group: str, events: list[dict], pattern: str, minutes: i
     """Matches found by a search already made (see `services.logs.search`) against thresholds."""
     n = len(events)
     return Check("logs_pattern_matches", evaluate(n, warn, critical), log_group, n, describe_threshold(warn, critical),
-                 f"{n} lines matching {pattern!r} in {log_group} over the last {minutes} minutes.")
+                 f"{plural(n, 'line')} matching {pattern!r} in {log_group} over the last {plural(minutes, 'minute')}.")
 
 
 def pattern_matches_all(found: dict, pattern: str, minutes: int, warn, critical) -> list[Check]:
