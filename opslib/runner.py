@@ -379,13 +379,17 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst] if report else "passed"
     exit_code = _exit_code(status, fail_on)
     reason, _ = scrub(reason)
+    started_at = datetime.fromisoformat(meta["started"])
     nb.setdefault("metadata", {})["opslib"] = {
         "run_id": meta["run_id"], "notebook": meta["notebook"], "env": meta["env"], "incident": meta["incident"],
         "status": status, "reason": reason, "exit_code": exit_code, "checks": [c.to_dict() for c in report],
+        "started": meta["started"], "started_text": f"{started_at:%Y-%m-%d %H:%M} UTC",
+        "verdict": reason or (report.verdict() if report else "no checks recorded."),
     }
+    nb["metadata"]["title"] = f"{meta['notebook'].split('/')[-1]} · {meta['env']} · {started_at:%Y-%m-%d %H:%M} UTC · {status.upper()}"
     if status in ("failed", "interrupted", "killed") and not _has_banner(nb):
         nb["cells"].insert(0, _banner(status, reason))
-    started = datetime.fromisoformat(meta["started"])
+    started = started_at
     name = meta["notebook"].split("/")[-1]
     base = runs_dir / started.strftime("%Y/%m/%d") / f"{name}__{meta['env']}__{started.strftime('T%H%M%SZ')}__{meta['run_id']}"
     node = nbformat.from_dict(nb)
@@ -416,6 +420,12 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
                                             "env": meta["env"], "incident": meta["incident"], "status": status, "counts": report.counts(),
                                             "ledger_seq": record["seq"], "user": meta["user"], "host": meta["host"]})
     notes = []
+    try:
+        from .report import write_index
+
+        write_index(evidence)
+    except Exception as exc:  # the run is filed; the index catches up at the next run
+        notes.append(f"runs/index.html not updated: {type(exc).__name__}: {exc}")
     if witness is not None:
         from .witness import Point
 

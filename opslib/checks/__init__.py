@@ -150,7 +150,9 @@ class Report(list):
         head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("status", "check", "resource", "observed", "threshold", "finding"))
         colour = COLOURS[self.worst]
         verdict = f'<p style="color:{colour};font-weight:bold">{html.escape(self.verdict())}</p>' if len(self) > 1 else ""
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{verdict}"
+        # mathjax_ignore / tex2jax_ignore: JupyterLab must not typeset "$120.04 ... $138.96" as maths
+        return (f'<div class="tex2jax_ignore mathjax_ignore"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+                f"{verdict}</div>")
 
     def __repr__(self) -> str:
         lines = [f"{c.status:<8} {c.id:<32} {c.resource:<28} {c.sentence}" for c in self]
