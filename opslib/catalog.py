@@ -24,8 +24,11 @@ class Notebook:
 
     @property
     def mutating(self) -> bool:
-        """The first cell's Impact line starts with 'Changes' for a notebook that can alter infrastructure."""
-        return self.fields.get("impact", "").lower().startswith("changes")
+        """Can it change anything: its Impact line starts with 'Changes', or a cell acts (`rb.act`, `rb.act_all`)."""
+        if self.fields.get("impact", "").lower().startswith("changes"):
+            return True
+        nb = read_notebook(self.path)
+        return any(".act(" in src or ".act_all(" in src for src in ("".join(c.get("source", "")) for c in nb["cells"] if c.get("cell_type") == "code"))
 
     def spec(self):
         return parse_spec(parameters_cell(read_notebook(self.path)), f"the parameters cell of {self.path.name}")

@@ -76,7 +76,7 @@ def _recover(root, command: str) -> None:
 def cmd_list(args) -> int:
     from .catalog import all_notebooks
 
-    rows = [(f"{nb.area}/{nb.name}", "changes infra" if nb.mutating else "read-only", nb.purpose) for nb in all_notebooks()]
+    rows = [(f"{nb.area}/{nb.name}", "can change infra" if nb.mutating else "read-only", nb.purpose) for nb in all_notebooks()]
     _table(("notebook", "impact", "purpose"), rows)
     return 0
 
@@ -114,6 +114,8 @@ def cmd_run(args) -> int:
 
     root = _runs(args)
     plan = runner.prepare(args.notebook, args.env, args.param, args.incident, root)
+    for note in plan.notes:
+        print(f"opslib: {note}", file=sys.stderr)
     with Signals() as signals:  # from here every signal is noted; the run stops, files, and says so
         _recover(root, "run")
         outcome = runner.execute(plan, root, args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
@@ -128,6 +130,8 @@ def _report(outcome) -> int:
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
+    for change in _applied(outcome.output.parents[3] if outcome.output else None).get(outcome.run_id, []):
+        lines.append(f"CHANGED  {change}")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
@@ -146,6 +150,7 @@ def cmd_history(args) -> int:
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
     ledger = Evidence(root).ledger
+    applied = _applied(root)
     rows = []
     for r in ledger.records():
         if r.get("kind", "run") != "run":
@@ -160,12 +165,28 @@ def cmd_history(args) -> int:
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
         took = f"{r['duration_s']:.1f}s" if isinstance(r.get("duration_s"), (int, float)) else "-"
-        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, g["incident"] if g["incident"] not in ("", "-") else "-", took, g["user"]))
-    _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "incident", "took", "who"), rows)
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, len(applied.get(g["run_id"], [])),
+                     g["incident"] if g["incident"] not in ("", "-") else "-", took, g["user"]))
+    _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who"), rows)
     unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
     for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
         print(f"opslib: {note}", file=sys.stderr)
     return 0
+
+
+def _applied(root) -> dict[str, list[str]]:
+    """run id -> one line per change its guarded actions applied, from the journal."""
+    from .ledger import Evidence
+
+    out: dict[str, list[str]] = {}
+    if root is None:
+        return out
+    for rec in Evidence(root).journal.records():
+        if rec.get("kind") == "action" and rec.get("status") == "applied":
+            for c in rec.get("changes") or [{}]:
+                out.setdefault(str(rec.get("run_id")), []).append(
+                    f"{rec.get('action')}: {c.get('resource')} {c.get('attribute')}: {c.get('before')} -> {c.get('after')}")
+    return out
 
 
 def _since(text: str) -> str:

@@ -3,6 +3,25 @@
 from .checks import COLOURS
 
 
+def number(x) -> str:
+    """A threshold as people write it: three significant digits, thousands separated (0.417, 1,000, 2.5)."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    text = f"{x:.3g}"
+    return text if "e" not in text else f"{x:,.3f}".rstrip("0").rstrip(".")
+
+
+def _time_axis(ax) -> None:
+    """Times on the x axis as UTC clock times, not epoch numbers."""
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz="UTC"))
+    ax.set_xlabel("time (UTC)")
+
+
 def with_bands(series, warn=None, critical=None, title: str = "", ylabel: str = "", kind: str = "line", higher_is_worse: bool = True):
     """Plot a time series (pandas Series or {label: Series}) over shaded WARN/CRITICAL bands; returns the figure."""
     import matplotlib.pyplot as plt
@@ -12,14 +31,14 @@ def with_bands(series, warn=None, critical=None, title: str = "", ylabel: str = 
     top = max([float(s.max()) for s in lines.values() if len(s)] + [v for v in (warn, critical) if v is not None] + [1.0]) * 1.15
     if higher_is_worse:
         if warn is not None:
-            ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {warn}")
+            ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {number(warn)}")
         if critical is not None:
-            ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {critical}")
+            ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {number(critical)}")
     else:
         if warn is not None:
-            ax.axhspan(critical if critical is not None else 0, warn, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≤ {warn}")
+            ax.axhspan(critical if critical is not None else 0, warn, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≤ {number(warn)}")
         if critical is not None:
-            ax.axhspan(0, critical, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≤ {critical}")
+            ax.axhspan(0, critical, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≤ {number(critical)}")
     for label, s in lines.items():
         if kind == "bar":
             width = (s.index[1] - s.index[0]) * 0.8 if len(s) > 1 else 0.01
@@ -31,6 +50,8 @@ def with_bands(series, warn=None, critical=None, title: str = "", ylabel: str = 
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
+    if all(getattr(s.index, "tz", None) is not None or str(s.index.dtype).startswith("datetime") for s in lines.values()):
+        _time_axis(ax)
     fig.autofmt_xdate()
     fig.tight_layout()
     plt.close(fig)  # shown once, by the cell's display, not again by the inline backend
@@ -44,9 +65,9 @@ def stacked_with_bands(frame, warn=None, critical=None, title: str = "", ylabel:
     fig, ax = plt.subplots(figsize=(10, 3.6))
     top = max([float(frame.sum(axis=1).max())] + [v for v in (warn, critical) if v is not None] + [1.0]) * 1.15
     if warn is not None:
-        ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {warn:,.0f}")
+        ax.axhspan(warn, critical if critical is not None else top, color=COLOURS["WARN"], alpha=0.12, label=f"warning ≥ {number(warn)}")
     if critical is not None:
-        ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {critical:,.0f}")
+        ax.axhspan(critical, top, color=COLOURS["CRITICAL"], alpha=0.12, label=f"critical ≥ {number(critical)}")
     order = frame.sum().sort_values(ascending=False).index
     ax.stackplot(frame.index, [frame[c].values for c in order], labels=list(order), alpha=0.85, colors=plt.cm.tab20.colors[: len(order)])
     ax.set_ylim(0, top)

@@ -51,6 +51,7 @@ class Plan:
     kernel_env: dict = field(default_factory=dict)
     injected: dict = field(default_factory=dict)
     witness: object = None  # witness_maker(): None or a callable
+    notes: list = field(default_factory=list)  # what the console should say before the run
 
 
 @dataclass
@@ -89,7 +90,11 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
         from . import sandbox
 
+        was_up, began = sandbox.status() is not None, time.monotonic()
         plan.kernel_env.update(sandbox.kernel_env())
+        if not was_up:
+            plan.notes.append(f"started the sandbox at {plan.kernel_env['OPSLIB_SANDBOX_URL']} in {time.monotonic() - began:.0f} s; "
+                              "it stays up for the next runs (`opslib sandbox down` stops it)")
     environ = {**os.environ, **{k: v for k, v in plan.kernel_env.items() if v is not None}}
     for pname, value in resolved.values.items():
         spec = specs.get(pname)

@@ -116,3 +116,6 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     assert [r["status"] for r in records] == ["planned", "applied"]
     assert [r["run_id"] for r in records] == [r["run_id"] for r in ledger(tmp_path)]
     assert records[1]["before"] == {groups[0]: 30} and records[1]["after"] == {groups[0]: 14}
+    assert f"CHANGED  set-log-retention 14d on 1 log group(s): {groups[0]} retentionInDays: 30 -> 14" in res.stdout
+    history = opslib("history", runs=tmp_path).stdout.splitlines()
+    assert "changes" in history[0].split() and [line.split()[6] for line in history[1:]] == ["0", "1"]  # the dry run changed nothing; the confirmed run one thing

@@ -58,6 +58,8 @@ def test_list_shows_area_purpose_and_impact():
     assert res.returncode == 0
     row = next(l for l in res.stdout.splitlines() if l.startswith("health/daily-health-check"))
     assert "read-only" in row and "Morning health check" in row
+    row = next(l for l in res.stdout.splitlines() if l.startswith("health/log-search"))
+    assert "can change infra" in row  # its export is a guarded action
 
 
 def test_show_gives_parameters_and_environments():

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -286,3 +287,18 @@ def test_scenario_without_a_name_says_how_to_name_one(sandbox_url):
     res = opslib("sandbox", "scenario")
     assert res.returncode == 2
     assert res.stderr.strip() == "opslib: no scenario named: write `opslib sandbox scenario NAME`; `opslib sandbox scenarios` lists them"
+
+
+def test_the_run_that_starts_the_sandbox_says_so_and_leaves_it_up(sandbox_url, tmp_path):
+    from conftest import FIXTURES, opslib
+
+    env = {"OPSLIB_SANDBOX_DIR": str(tmp_path / "own-sandbox")}
+    try:
+        first = opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=tmp_path / "runs", env=env)
+        assert first.returncode == 0, first.stderr
+        assert re.search(r"^opslib: started the sandbox at http://127\.0\.0\.1:\d+ in \d+ s; it stays up for the next runs "
+                         r"\(`opslib sandbox down` stops it\)$", first.stderr, re.M), first.stderr
+        second = opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=tmp_path / "runs", env=env)
+        assert second.returncode == 0 and "started the sandbox" not in second.stderr
+    finally:
+        assert opslib("sandbox", "down", env=env).stdout.strip() == "sandbox stopped"

@@ -54,3 +54,14 @@ def test_export_window_one_action_per_group_and_none_unless_requested():
 def test_performance_metrics_have_unique_ids():
     ids = [m.id for m in performance_metrics("c", "s", "db", "lb", "api", "fn", "table")]
     assert len(ids) == len(set(ids)) == 12 and {"alb_p95", "api_p99", "ddb_throttled"} <= set(ids)
+
+
+def test_thresholds_and_times_are_shown_as_people_write_them():
+    from opslib.plots import number, with_bands
+
+    assert [number(x) for x in (0.41666666666666663, 1000.0, 2.5, 10, 0, 123456.7, 0.0001234)] == ["0.417", "1,000", "2.5", "10", "0", "123,457", "0.000123"]
+    series = pd.Series([1.0, 2.0], index=pd.date_range("2026-11-23 07:00", periods=2, freq="5min", tz="UTC"))
+    ax = with_bands(series, 5 / 12, 10 / 12, "t", "matches").axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["warning ≥ 0.417", "critical ≥ 0.833"]
+    assert ax.get_xlabel() == "time (UTC)"
+    assert ax.xaxis.get_major_formatter()(ax.get_xticks()[0]).count(":") == 1
