@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     p.add_argument("--incident")
     p.add_argument("--status", help="passed, warn, critical, error, failed, interrupted or killed (any case)")
     p.add_argument("--since", help="YYYY-MM-DD, today, yesterday, or an age such as 7d or 12h")
+    p.add_argument("--run", help="one run's journal: every check and action step, with its time")
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("verify", help="check the chains, every filed output, and the witnesses' heads")
@@ -146,6 +147,8 @@ def cmd_history(args) -> int:
     from .ledger import Evidence
 
     root = _runs(args)
+    if args.run:
+        return _one_run(root, args.run)
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
@@ -171,6 +174,32 @@ def cmd_history(args) -> int:
     unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
     for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
         print(f"opslib: {note}", file=sys.stderr)
+    return 0
+
+
+def _one_run(root, run_id: str) -> int:
+    """`history --run ID`: what the journal holds of one run (by `opslib run` or a JupyterLab session)."""
+    from .errors import BadInput
+    from .ledger import Evidence
+
+    records = [r for r in Evidence(root).journal.records() if r.get("run_id") == run_id]
+    if not records:
+        raise BadInput(f"no run {run_id!r} in {root / 'journal.jsonl'}", "see `opslib history` for run ids")
+    rows = []
+    for r in records:
+        kind = r.get("kind", "")
+        if kind == "check":
+            c = r.get("check") or {}
+            what = f"{c.get('status', ''):<8} {c.get('id', '')} {c.get('resource', '')}: {c.get('sentence', '')}"
+        elif kind.startswith("action"):
+            what = f"{r.get('status', 'applying')} {r.get('action', '')}: " + "; ".join(
+                f"{c.get('resource')} {c.get('attribute')}: {c.get('before')} -> {c.get('after')}" for c in r.get("changes") or [])
+        elif kind in ("run-start", "run-end", "summary"):
+            what = " ".join(str(x) for x in (r.get("notebook", ""), r.get("env", ""), r.get("status", ""), r.get("verdict", "")) if x)
+        else:
+            what = kind
+        rows.append((str(r.get("at", "")).replace("+00:00", "Z"), kind, what))
+    _table(("at", "kind", "what"), rows)
     return 0
 
 
