@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import BadInput, did_you_mean
 from .paths import notebooks_dir
-from .params import parse_spec, parameters_cell, read_notebook
+from .params import cell_source, parameters_cell, parse_spec, read_notebook
 
 _FIELD = re.compile(r"^\*\*(?P<key>[\w ]+):\*\*\s*(?P<value>.+)$")
 
@@ -17,6 +17,7 @@ class Notebook:
     area: str  # e.g. health
     path: Path
     fields: dict  # Purpose, When to use, Expected time, Impact, Replaces, Catches
+    acts: bool = False  # a code cell calls `rb.act` or `rb.act_all`
 
     @property
     def purpose(self) -> str:
@@ -24,11 +25,8 @@ class Notebook:
 
     @property
     def mutating(self) -> bool:
-        """Can it change anything: its Impact line starts with 'Changes', or a cell acts (`rb.act`, `rb.act_all`)."""
-        if self.fields.get("impact", "").lower().startswith("changes"):
-            return True
-        nb = read_notebook(self.path)
-        return any(".act(" in src or ".act_all(" in src for src in ("".join(c.get("source", "")) for c in nb["cells"] if c.get("cell_type") == "code"))
+        """Can it change anything: its Impact line starts with 'Changes', or a cell acts."""
+        return self.acts or self.fields.get("impact", "").lower().startswith("changes")
 
     def spec(self):
         return parse_spec(parameters_cell(read_notebook(self.path)), f"the parameters cell of {self.path.name}")
@@ -38,13 +36,12 @@ def _describe(path: Path, area: str) -> Notebook:
     nb = read_notebook(path)
     fields = {}
     first = next((c for c in nb["cells"] if c.get("cell_type") == "markdown"), None)
-    if first:
-        source = first.get("source", "")
-        for line in (source if isinstance(source, str) else "".join(map(str, source))).splitlines():
-            m = _FIELD.match(line.strip().lstrip("- "))
-            if m:
-                fields[m["key"].strip().lower()] = m["value"].strip()
-    return Notebook(path.stem, area, path, fields)
+    for line in (cell_source(first) if first else "").splitlines():
+        m = _FIELD.match(line.strip().lstrip("- "))
+        if m:
+            fields[m["key"].strip().lower()] = m["value"].strip()
+    acts = any(re.search(r"\.act(_all)?\(", cell_source(c)) for c in nb["cells"] if c.get("cell_type") == "code")
+    return Notebook(path.stem, area, path, fields, acts)
 
 
 def _paths() -> list[Path]:

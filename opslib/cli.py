@@ -61,7 +61,7 @@ def _runs(args):
     from .paths import runs_dir
 
     if args.runs_dir is not None and not args.runs_dir.strip():
-        raise BadInput("--runs-dir is empty", "pass a folder, e.g. --runs-dir runs (or leave it out for $OPSLIB_RUNS_DIR or ./runs)")
+        raise BadInput("--runs-dir is empty", "pass a folder, e.g. --runs-dir runs (or leave it out for $OPSLIB_RUNS_DIR, else the project's runs/)")
     return runs_dir(args.runs_dir)
 
 
@@ -119,19 +119,19 @@ def cmd_run(args) -> int:
         print(f"opslib: {note}", file=sys.stderr)
     with Signals() as signals:  # from here every signal is noted; the run stops, files, and says so
         _recover(root, "run")
-        outcome = runner.execute(plan, root, args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
+        outcome = runner.execute(plan, args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
         signals.then_ignore = True
-        return _report(outcome)
+        return _report(outcome, root)
 
 
-def _report(outcome) -> int:
+def _report(outcome, root) -> int:
     from .secrets import scrub
     from .signals import describe
 
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
-    for change in _applied(outcome.output.parents[3] if outcome.output else None).get(outcome.run_id, []):
+    for change in _applied(root).get(outcome.run_id, []):
         lines.append(f"CHANGED  {change}")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
@@ -177,8 +177,26 @@ def cmd_history(args) -> int:
     return 0
 
 
+def _environments(asked: list[str]) -> dict:
+    """Environment name -> its file's data: those asked for (a broken one is bad input), else every
+    readable one (a broken one is left out: verify still checks everything else)."""
+    from . import environment
+    from .errors import BadInput
+
+    if asked:
+        return {env: environment.load(env) for env in asked}
+    loaded = {}
+    for env in environment.names():
+        try:
+            loaded[env] = environment.load(env)
+        except BadInput as exc:
+            print(f"NOTE environment {env} not consulted: {exc}")
+    return loaded
+
+
 def _one_run(root, run_id: str) -> int:
     """`history --run ID`: what the journal holds of one run (by `opslib run` or a JupyterLab session)."""
+    from .actions import Change
     from .errors import BadInput
     from .ledger import Evidence
 
@@ -192,8 +210,7 @@ def _one_run(root, run_id: str) -> int:
             c = r.get("check") or {}
             what = f"{c.get('status', ''):<8} {c.get('id', '')} {c.get('resource', '')}: {c.get('sentence', '')}"
         elif kind.startswith("action"):
-            what = f"{r.get('status', 'applying')} {r.get('action', '')}: " + "; ".join(
-                f"{c.get('resource')} {c.get('attribute')}: {c.get('before')} -> {c.get('after')}" for c in r.get("changes") or [])
+            what = f"{r.get('status', 'applying')} {r.get('action', '')}: " + "; ".join(str(Change.from_record(c)) for c in r.get("changes") or [])
         elif kind in ("run-start", "run-end", "summary"):
             what = " ".join(str(x) for x in (r.get("notebook", ""), r.get("env", ""), r.get("status", ""), r.get("verdict", "")) if x)
         else:
@@ -205,16 +222,14 @@ def _one_run(root, run_id: str) -> int:
 
 def _applied(root) -> dict[str, list[str]]:
     """run id -> one line per change its guarded actions applied, from the journal."""
+    from .actions import Change
     from .ledger import Evidence
 
     out: dict[str, list[str]] = {}
-    if root is None:
-        return out
     for rec in Evidence(root).journal.records():
         if rec.get("kind") == "action" and rec.get("status") == "applied":
             for c in rec.get("changes") or [{}]:
-                out.setdefault(str(rec.get("run_id")), []).append(
-                    f"{rec.get('action')}: {c.get('resource')} {c.get('attribute')}: {c.get('before')} -> {c.get('after')}")
+                out.setdefault(str(rec.get("run_id")), []).append(f"{rec.get('action')}: {Change.from_record(c)}")
     return out
 
 
@@ -235,7 +250,7 @@ def _since(text: str) -> str:
         unit = {"d": "days", "h": "hours", "m": "minutes"}[m[2]]
         return (now - timedelta(**{unit: int(m[1])})).isoformat(timespec="seconds")
     try:
-        return datetime.fromisoformat(word).date().isoformat() if len(word) == 10 else datetime.fromisoformat(word).isoformat()
+        return datetime.fromisoformat(word).isoformat()
     except ValueError:
         raise BadInput(f"--since {text!r} is not a date or an age", "e.g. --since 2026-11-01, --since yesterday or --since 7d") from None
 
@@ -249,41 +264,20 @@ def cmd_verify(args) -> int:
     if not root.is_dir():
         raise BadInput(f"no runs directory at {root}", "pass --runs-dir (or set OPSLIB_RUNS_DIR) to the folder your runs were filed in")
     _recover(root, "verify")
-    evidence = Evidence(root, keys=environment.all_keys())
+    loaded = _environments(args.env)
+    evidence = Evidence(root, keys=environment.all_keys(loaded))
     if not evidence.ledger.path.is_file():
         print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
         return 1
     problems = evidence.verify(in_flight=inflight.running(root))
     records = evidence.ledger.records()
-    envs = args.env or environment.names()
     chains = {"ledger": {r["seq"]: r for r in records}, "journal": {r["seq"]: r for r in evidence.journal.records()}}
-    consulted = []
-    from .runner import witness_maker
-
-    for env in envs:
-        try:
-            make = witness_maker(env, environment.load(env), root)
-        except BadInput as exc:  # a broken environment file names no usable witness; say so unless asked for it
-            if args.env:
-                raise
-            print(f"NOTE witness of {env} not consulted: {exc}")
-            continue
-        if make is None:
-            continue
-        try:
-            found = make()
-            points = found.points(root)
-        except Exception as exc:  # unreachable: a problem only if that environment has runs here
-            if any(r.get("env") == env for r in records) or args.env:
-                problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
-            continue
-        consulted.append(f"{found.name} ({len(points)} head(s))")
-        if not points and any(r.get("env") == env and r.get("kind", "run") == "run" for r in records):
-            problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
-                            "the directory was moved or copied here, or its heads were never witnessed")
-        problems += witness.compare(chains, points, found.name)
+    found, notes, consulted = witness.check(root, loaded, chains, asked=bool(args.env))
+    problems += found
     for p in problems:
         print(f"FAIL {p}")
+    for note in notes:
+        print(f"NOTE {note}")
     for note in evidence.ledger.repairs() + evidence.journal.repairs():
         print(f"NOTE {note}")
     if consulted:

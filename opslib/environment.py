@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import BadInput, did_you_mean
+from .filing import DEFAULT_MODE, parse_mode
 from .paths import parameters_dir
 
 SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern")
@@ -107,8 +108,6 @@ def _check_shape(data, where: str) -> None:
         if key not in ("mode", "witness", "hmac_key"):
             raise BadInput(f"{where}: unknown evidence setting '{key}'", "use mode, witness or hmac_key")
     if "mode" in evidence:
-        from .filing import parse_mode
-
         parse_mode(evidence["mode"], f"{where} evidence.mode")
     key = evidence.get("hmac_key")
     if key is not None and not (isinstance(key, str) and key.startswith("env:") and len(key) > 4):
@@ -120,31 +119,31 @@ def _check_shape(data, where: str) -> None:
 
 @dataclass
 class EvidenceSettings:
-    mode: str = "0600"
-    witness: str = ""
+    """What a run needs up front; the witness is made from the file by `witness.for_environment`."""
+
+    mode: str = DEFAULT_MODE
     hmac_key: bytes | None = None
-    hmac_variable: str = ""
 
 
 def evidence_settings(data: dict, env: str = "") -> EvidenceSettings:
     """The environment file's evidence settings; a key variable that is named but unset is bad input."""
     evidence = data.get("evidence") or {}
-    out = EvidenceSettings(mode=str(evidence.get("mode") or "0600"), witness=evidence.get("witness") or "")
+    out = EvidenceSettings(mode=str(evidence.get("mode") or DEFAULT_MODE))
     if evidence.get("hmac_key"):
         variable = evidence["hmac_key"][4:]
         value = os.environ.get(variable)
         if not value:
             raise BadInput(f"parameters/{env}.yaml signs evidence with ${variable}, which is not set", f"export {variable}=... (the ledger key)")
-        out.hmac_key, out.hmac_variable = value.encode(), variable
+        out.hmac_key = value.encode()
     return out
 
 
-def all_keys() -> dict:
-    """env -> HMAC key, for every environment whose key is set here (verify)."""
+def all_keys(loaded: dict) -> dict:
+    """env -> HMAC key, for every loaded environment whose key is set here (verify)."""
     keys = {}
-    for env in names():
+    for env, data in loaded.items():
         try:
-            settings = evidence_settings(load(env), env)
+            settings = evidence_settings(data, env)
         except BadInput:
             continue
         if settings.hmac_key:

@@ -64,7 +64,8 @@ def recover(runs_dir: Path, by: str) -> list[str]:
     from .environment import evidence_settings, load
     from .errors import OpsError
     from .ledger import Evidence
-    from .runner import _load_output, file_run, witness_maker
+    from .runner import _load_output, file_run
+    from .witness import for_environment
 
     lines = []
     for note in _notes(runs_dir):
@@ -75,7 +76,8 @@ def recover(runs_dir: Path, by: str) -> list[str]:
                 continue  # its runner is alive
             try:
                 meta = json.loads(fh.read())
-                settings = evidence_settings(load(meta["env"]), meta["env"])
+                env_data = load(meta["env"])
+                settings = evidence_settings(env_data, meta["env"])
             except (ValueError, KeyError, OpsError) as exc:
                 lines.append(f"run {note.stem} was killed and cannot be filed yet: {exc}")
                 continue
@@ -85,8 +87,8 @@ def recover(runs_dir: Path, by: str) -> list[str]:
             duration = (datetime.now(timezone.utc) - datetime.fromisoformat(meta["started"])).total_seconds()
             reason = f"its runner (pid {meta.get('pid')}) died without filing it (kill -9, out of memory or power loss); filed at {when} by `opslib {by}`"
             out = file_run(Evidence(Path(runs_dir), settings.hmac_key), meta, nb, "killed", reason, "critical", duration,
-                           witness_maker(meta["env"], load(meta["env"]), Path(runs_dir)), filed_by=by)
+                           for_environment(meta["env"], env_data, Path(runs_dir)), filed_by=by)
             notebook.unlink(missing_ok=True)
             note.unlink()
-            lines.append(f"run {meta['run_id']} ({meta['notebook']}, {meta['env']}, started {meta['started']}) was killed; filed as {out['output'].relative_to(runs_dir)}")
+            lines.append(f"run {meta['run_id']} ({meta['notebook']}, {meta['env']}, started {meta['started']}) was killed; filed as {out.output.relative_to(runs_dir)}")
     return lines

@@ -67,11 +67,8 @@ class Chain:
         with filing.open_append(self.path) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                prev = self._repair_tail(fh)
-                entry = self._entry(record, prev)
-                fh.write((json.dumps(entry, sort_keys=True) + "\n").encode())
-                fh.flush()
-                os.fsync(fh.fileno())
+                entry = self._entry(record, self._repair_tail(fh))
+                _write_line(fh, entry)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
         return entry
@@ -99,21 +96,12 @@ class Chain:
         note = {"at": _now(), "chain": self.path.name, "bytes": len(torn), "sha256": hashlib.sha256(torn).hexdigest(),
                 "base64": base64.b64encode(torn).decode()}
         with filing.open_append(self.quarantine) as q:
-            q.write((json.dumps(note, sort_keys=True) + "\n").encode())
-            q.flush()
-            os.fsync(q.fileno())
+            _write_line(q, note)
         fh.truncate(good_end)
         repair = self._entry({"kind": "repair", "at": note["at"], "quarantined": {k: note[k] for k in ("bytes", "sha256")},
                               "note": f"{len(torn)} unreadable byte(s) at the end of {self.path.name} set aside in {self.quarantine.name}"}, last)
-        fh.seek(0, os.SEEK_END)
-        fh.write((json.dumps(repair, sort_keys=True) + "\n").encode())
+        _write_line(fh, repair)
         return repair
-
-    def head(self) -> dict | None:
-        if not self.path.is_file():
-            return None
-        with open(self.path, "rb") as fh:
-            return _good_prefix(fh, os.path.getsize(self.path))[1]
 
     def repairs(self) -> list[str]:
         """One line per torn tail a later append set aside."""
@@ -173,6 +161,13 @@ class Chain:
         for env in sorted(unkeyed, key=str):
             problems.append(f"{name}: records of env {env} carry an HMAC and its key is not set here: set the variable its environment file names in evidence.hmac_key")
         return problems
+
+
+def _write_line(fh, record: dict) -> None:
+    """One whole JSON line, on disk before the lock is released."""
+    fh.write((json.dumps(record, sort_keys=True) + "\n").encode())
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def _good_prefix(fh, size: int) -> tuple[int, dict | None]:

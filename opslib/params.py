@@ -77,11 +77,16 @@ def read_notebook(path: Path) -> dict:
     return nb
 
 
+def cell_source(cell: dict) -> str:
+    """A cell's text, whether the file holds it as one string or as a list of lines."""
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(map(str, source))
+
+
 def parameters_cell(nb: dict) -> str:
     for cell in nb["cells"]:
         if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata") or {}).get("tags", []):
-            source = cell.get("source", "")
-            return source if isinstance(source, str) else "".join(map(str, source))
+            return cell_source(cell)
     return ""
 
 

@@ -43,7 +43,9 @@ class Runbook:
 
         self.evidence_key = evidence_settings(env_data, env).hmac_key
         if not self.headless and (env_data.get("http") or {}).get("allow_link_local"):
-            os.environ["OPSLIB_ALLOW_LINK_LOCAL"] = "1"
+            from .services.http import LINK_LOCAL_VARIABLE
+
+            os.environ[LINK_LOCAL_VARIABLE] = "1"
 
     # -- journal -----------------------------------------------------------------------
     @property
@@ -241,8 +243,7 @@ def _scrub_outputs() -> None:
 def start(name: str, namespace: dict) -> Runbook:
     """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
     from . import catalog, environment, params
-    from .errors import BadInput
-    from .secrets import too_short
+    from .secrets import refuse_short
 
     _brief_ops_errors()
     _scrub_outputs()
@@ -261,8 +262,6 @@ def start(name: str, namespace: dict) -> Runbook:
     rb = Runbook(nb, env, env_data, values, sources)
     for n, p in specs.items():
         values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])
-        if p.secret and too_short(values[n].reveal()):
-            raise BadInput(f"secret {n} is {len(values[n].reveal())} characters long: under 8 it cannot be told from ordinary text, so it could not be masked",
-                           "use the full credential (8 characters or more)")
+        refuse_short(n, values[n].reveal() if p.secret else "")
     namespace.update(values)
     return rb

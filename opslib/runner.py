@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import catalog, checks, environment, filing, inflight, params
+from . import catalog, checks, environment, filing, inflight, params, witness
 from .errors import BadInput
 from .journal import who
 from .kernel import EarlyKernel
 from .ledger import Evidence
-from .secrets import register, scrub, too_short
+from .secrets import refuse_short, register, scrub
 from .signals import Signals, describe
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_NOTEBOOK = 0, 1, 2, 3
@@ -50,7 +50,7 @@ class Plan:
     incident: str = ""
     kernel_env: dict = field(default_factory=dict)
     injected: dict = field(default_factory=dict)
-    witness: object = None  # witness_maker(): None or a callable
+    witness: object = None  # witness.for_environment(): None or a callable making it
     notes: list = field(default_factory=list)  # what the console should say before the run
 
 
@@ -86,7 +86,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     _check_authorization(nb.name, env, env_data, resolved.values, incident)
     _check_profile(env, env_data)
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
-    plan.witness = witness_maker(env, env_data, runs_dir)
+    plan.witness = witness.for_environment(env, env_data, runs_dir)
     if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
         from . import sandbox
 
@@ -106,7 +106,9 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     resolved.values.update({k: v for k, v in plan.injected.items() if not specs[k].secret})
     allow = bool((env_data.get("http") or {}).get("allow_link_local"))
     _check_urls(plan.injected, specs, allow)
-    plan.kernel_env["OPSLIB_ALLOW_LINK_LOCAL"] = "1" if allow else None
+    from .services.http import LINK_LOCAL_VARIABLE
+
+    plan.kernel_env[LINK_LOCAL_VARIABLE] = "1" if allow else None
     plan.kernel_env[filing.MODE_VARIABLE] = settings.mode
     return plan
 
@@ -132,27 +134,6 @@ def _check_profile(env: str, env_data: dict) -> None:
         raise BadInput(f"AWS profile '{profile}' (parameters/{env}.yaml) is not configured on this machine", f"create it with `aws configure --profile {profile}` (or `aws configure sso --profile {profile}`)")
 
 
-def witness_maker(env: str, env_data: dict, runs_dir: Path):
-    """None, or a callable making the environment's witness (checked now, connected when called)."""
-    from . import witness
-
-    parsed = witness.parse((env_data.get("evidence") or {}).get("witness"), runs_dir, f"parameters/{env}.yaml evidence.witness")
-    if parsed is None:
-        return None
-
-    def make():
-        from .aws import Aws, AwsSettings
-
-        settings = AwsSettings.from_env_file(env_data, user_agent="opslib/witness")
-        if settings.endpoint_url == "sandbox":
-            from . import sandbox
-
-            settings.endpoint_url = sandbox.endpoint(start=True)
-        return parsed(Aws(settings))
-
-    return make
-
-
 def _secret(pname: str, value, source: str | None, plan: Plan, environ: dict) -> str:
     """A secret reaches the kernel only through its environment, and only by reference."""
     text = "" if value is None else str(value)
@@ -171,9 +152,7 @@ def _secret(pname: str, value, source: str | None, plan: Plan, environ: dict) ->
         secret = environ.get(text[4:])
         if secret is None:
             raise BadInput(f"secret {pname} reads ${text[4:]}, which is not set", f"export {text[4:]}=... or pass -p {pname}=env:OTHER_VARIABLE")
-    if too_short(secret):
-        raise BadInput(f"secret {pname} is {len(secret)} characters long: a value under 8 characters cannot be told from ordinary text, so it could not be masked",
-                       "use the full credential (8 characters or more)")
+    refuse_short(pname, secret)
     register(secret)
     return text
 
@@ -282,18 +261,18 @@ class _Scrubbed:
 _SCRUBBED = _Scrubbed()
 
 
-def execute(plan: Plan, runs_dir: Path | None = None, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True,
+def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True,
             signals: Signals | None = None) -> Outcome:
-    """Run and file. Pass `signals` to stay shielded after filing too (the CLI, while it prints)."""
-    runs_dir = Path(runs_dir) if runs_dir is not None else plan.runs_dir
+    """Run and file under `plan.runs_dir`. Pass `signals` to stay shielded after filing too (the CLI, while it prints)."""
     if signals is not None:
-        return _execute(plan, runs_dir, fail_on, cell_timeout, progress, signals)
+        return _execute(plan, fail_on, cell_timeout, progress, signals)
     with Signals() as own:
-        return _execute(plan, runs_dir, fail_on, cell_timeout, progress, own)
+        return _execute(plan, fail_on, cell_timeout, progress, own)
 
 
-def _execute(plan: Plan, runs_dir: Path, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
+def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
     _keep_out_iri_grammar()
+    runs_dir = plan.runs_dir
     run_id = uuid.uuid4().hex[:10]
     env = {"OPSLIB_RUN_ID": run_id, "OPSLIB_RUNS_DIR": str(runs_dir), "OPSLIB_INCIDENT": plan.incident, **plan.kernel_env}
     saved_env = {k: os.environ.get(k) for k in env}
@@ -345,11 +324,12 @@ def _execute(plan: Plan, runs_dir: Path, fail_on: str, cell_timeout, progress: b
     try:
         nb = _load_output(flight.notebook, plan.notebook.path)
         phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
-        out = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
-                       noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
+        outcome = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
+                           noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
         phases["file evidence"] = time.perf_counter() - t0 - duration
+        outcome.phases = phases
         flight.done()
-        return Outcome(run_id, out["status"], out["exit_code"], out["report"], out["output"], out["html"], out["record"], out["reason"], phases, out["notes"])
+        return outcome
     finally:
         os.umask(old_umask)
         _set_env(saved_env)
@@ -369,7 +349,7 @@ def _papermill_thread(plan: Plan, output: Path, kernel: EarlyKernel, cell_timeou
 
 
 def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str, fail_on: str, duration: float,
-             witness, renderer=None, noted=(), filed_by: str = "", masked: int = 0) -> dict:
+             witness, renderer=None, noted=(), filed_by: str = "", masked: int = 0) -> Outcome:
     """File one run: the scrubbed notebook and its HTML under the dated path, the ledger record, the
     journal's run-end record, and both heads to the witness. Shared by runs and killed-run recovery."""
     import nbformat
@@ -384,18 +364,17 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst] if report else "passed"
     exit_code = _exit_code(status, fail_on)
     reason, _ = scrub(reason)
-    started_at = datetime.fromisoformat(meta["started"])
+    started = datetime.fromisoformat(meta["started"])
+    name = meta["notebook"].split("/")[-1]
     nb.setdefault("metadata", {})["opslib"] = {
         "run_id": meta["run_id"], "notebook": meta["notebook"], "env": meta["env"], "incident": meta["incident"],
         "status": status, "reason": reason, "exit_code": exit_code, "checks": [c.to_dict() for c in report],
-        "started": meta["started"], "started_text": f"{started_at:%Y-%m-%d %H:%M} UTC",
+        "started": meta["started"], "started_text": f"{started:%Y-%m-%d %H:%M} UTC",
         "verdict": reason or (report.verdict() if report else "no checks recorded."),
     }
-    nb["metadata"]["title"] = f"{meta['notebook'].split('/')[-1]} · {meta['env']} · {started_at:%Y-%m-%d %H:%M} UTC · {status.upper()}"
+    nb["metadata"]["title"] = f"{name} · {meta['env']} · {started:%Y-%m-%d %H:%M} UTC · {status.upper()}"
     if status in ("failed", "interrupted", "killed") and not _has_banner(nb):
         nb["cells"].insert(0, _banner(status, reason))
-    started = started_at
-    name = meta["notebook"].split("/")[-1]
     base = runs_dir / started.strftime("%Y/%m/%d") / f"{name}__{meta['env']}__{started.strftime('T%H%M%SZ')}__{meta['run_id']}"
     node = nbformat.from_dict(nb)
     text = nbformat.writes(node)
@@ -439,7 +418,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
                                       Point("journal", journal_head["seq"], journal_head["hash"], meta["run_id"])])
         except Exception as exc:  # the run is filed; say loudly that its head is not witnessed
             notes.append(f"witness: the head (ledger seq {record['seq']}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}")
-    return {"status": status, "exit_code": exit_code, "report": report, "output": output, "html": html, "record": record, "reason": reason, "notes": notes}
+    return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes)
 
 
 def _set_env(env: dict) -> None:

@@ -64,8 +64,13 @@ class Secret:
         return hash(self._value)
 
 
-def too_short(value: str) -> bool:
-    return 0 < len(value) < MIN_LENGTH
+def refuse_short(name: str, value: str) -> None:
+    """A secret under MIN_LENGTH characters is bad input: it could not be masked without masking ordinary text."""
+    if 0 < len(value) < MIN_LENGTH:
+        from .errors import BadInput
+
+        raise BadInput(f"secret {name} is {len(value)} characters long: a value under {MIN_LENGTH} characters cannot be told from ordinary text, so it could not be masked",
+                       f"use the full credential ({MIN_LENGTH} characters or more)")
 
 
 def register(value) -> None:

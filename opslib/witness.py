@@ -103,6 +103,25 @@ class S3Witness:
         return out
 
 
+def for_environment(env: str, env_data: dict, runs_dir: Path):
+    """None, or a callable making the environment's witness (its spec checked now, connected when called)."""
+    parsed = parse((env_data.get("evidence") or {}).get("witness"), runs_dir, f"parameters/{env}.yaml evidence.witness")
+    if parsed is None:
+        return None
+
+    def make():
+        from .aws import Aws, AwsSettings
+
+        settings = AwsSettings.from_env_file(env_data, user_agent="opslib/witness")
+        if settings.endpoint_url == "sandbox":
+            from . import sandbox
+
+            settings.endpoint_url = sandbox.endpoint(start=True)
+        return parsed(Aws(settings))
+
+    return make
+
+
 def parse(spec, runs_dir: Path, origin: str):
     """Check `evidence.witness` before anything runs; returns a maker that needs an `Aws`."""
     if spec in (None, ""):
@@ -148,3 +167,36 @@ def compare(chains: dict, points: list[Point], witness: str) -> list[str]:
                     problems.append(f"ledger seq {seq} (run {rec.get('run_id')}) is not in the witness {witness}, which ends at seq {top.seq}: "
                                     "appended behind the witness's back, or the witness was unreachable when it ran")
     return problems
+
+
+def check(root: Path, loaded: dict, chains: dict, asked: bool) -> tuple[list[str], list[str], list[str]]:
+    """Compare the chains with the witness of every loaded environment: (problems, notes, consulted).
+
+    An unreachable witness, or one that holds no head of this runs directory, is a problem only when
+    that environment has runs here or was asked for by name (`verify --env`)."""
+    problems, notes, consulted = [], [], []
+    runs = [r for r in chains["ledger"].values() if r.get("kind", "run") == "run"]
+    for env, data in loaded.items():
+        try:
+            make = for_environment(env, data, root)
+        except BadInput as exc:
+            if asked:
+                raise
+            notes.append(f"witness of {env} not consulted: {exc}")
+            continue
+        if make is None:
+            continue
+        has_runs = asked or any(r.get("env") == env for r in runs)
+        try:
+            found = make()
+            points = found.points(root)
+        except Exception as exc:  # unreachable
+            if has_runs:
+                problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
+            continue
+        consulted.append(f"{found.name} ({len(points)} head(s))")
+        if not points and any(r.get("env") == env for r in runs):
+            problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
+                            "the directory was moved or copied here, or its heads were never witnessed")
+        problems += compare(chains, points, found.name)
+    return problems, notes, consulted

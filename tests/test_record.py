@@ -42,6 +42,7 @@ def test_sigterm_at_any_moment_is_never_swallowed_and_never_hangs(sandbox_url, t
     assert "Traceback" not in err, err
     records = ledger(tmp_path)
     if proc.returncode == -signal.SIGTERM:  # it arrived before the run got past its input checks
+        assert delay < 3.0, "3 s in, the run is under way: the signal must file it"
         assert records == [] and not list(tmp_path.rglob("*.ipynb"))
         return
     assert proc.returncode == 3, (proc.returncode, out, err)

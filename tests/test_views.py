@@ -65,3 +65,9 @@ def test_thresholds_and_times_are_shown_as_people_write_them():
     assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == ["warning ≥ 0.417", "critical ≥ 0.833"]
     assert ax.get_xlabel() == "time (UTC)"
     assert ax.xaxis.get_major_formatter()(ax.get_xticks()[0]).count(":") == 1
+
+
+def test_alarm_scope_names_the_prefix_or_all_alarms():
+    from opslib.services.cloudwatch import alarm_scope
+
+    assert (alarm_scope(""), alarm_scope("rms-")) == ("all alarms", "rms-")

@@ -30,18 +30,19 @@ rb
 # `aws cloudwatch describe-alarms`, every page, grouped by service.
 
 # %%
-alarms = rb.fetch("cloudwatch_alarm_firing", alarm_prefix or "all alarms", cloudwatch.all_alarms, alarm_prefix, default=None)
+scope = cloudwatch.alarm_scope(alarm_prefix)
+alarms = rb.fetch("cloudwatch_alarm_firing", scope, cloudwatch.all_alarms, alarm_prefix, default=None)
 rb.show(views.alarms_now, alarms)
-rb.judge(alarm_checks.alarms_firing, alarms, alarm_prefix or "all alarms")
+rb.judge(alarm_checks.alarms_firing, alarms, scope)
 
 # %% [markdown]
 # ## 2. What changed overnight
 # `aws cloudwatch describe-alarm-history --history-item-type StateUpdate` over the window.
 
 # %%
-changes = rb.fetch("cloudwatch_alarms_flapping", alarm_prefix or "all alarms", cloudwatch.state_changes, window_hours, alarm_prefix, default=None)
+changes = rb.fetch("cloudwatch_alarms_flapping", scope, cloudwatch.state_changes, window_hours, alarm_prefix, default=None)
 rb.show(views.alarm_changes, changes, window_hours)
-rb.judge(alarm_checks.alarms_flapping, changes, window_hours, flap_warn, alarm_prefix or "all alarms")
+rb.judge(alarm_checks.alarms_flapping, changes, window_hours, flap_warn, scope)
 
 # %% [markdown]
 # ## Verdict

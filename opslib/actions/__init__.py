@@ -21,6 +21,14 @@ class Change:
     before: object
     after: object
 
+    def __str__(self) -> str:
+        return f"{self.resource} {self.attribute}: {self.before} -> {self.after}"
+
+    @classmethod
+    def from_record(cls, d: dict) -> "Change":
+        """A change as the journal holds it."""
+        return cls(d.get("resource"), d.get("attribute"), d.get("before"), d.get("after"))
+
 
 class Action:
     """Subclass with `verb`, `permissions`, and `capture` / `plan` / `apply`."""
@@ -80,7 +88,7 @@ class Outcome:
 
     def __repr__(self) -> str:
         lines = [f"{self.action}: {self.status.upper()}. {self.message}"]
-        lines += [f"  {c.resource} {c.attribute}: {c.before} -> {c.after}" for c in self.changes]
+        lines += [f"  {c}" for c in self.changes]
         return "\n".join(lines)
 
 

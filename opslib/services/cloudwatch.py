@@ -31,6 +31,11 @@ def service_of(alarm: dict) -> str:
     return SERVICE_OF_NAMESPACE.get(namespace, namespace.removeprefix("AWS/") or "custom")
 
 
+def alarm_scope(prefix: str) -> str:
+    """The resource a check over alarms names: the name prefix it was limited to, else all of them."""
+    return prefix or "all alarms"
+
+
 @dataclass(frozen=True)
 class Metric:
     """One series to fetch: `id` names it in the result (lowercase letters, digits, underscores)."""

@@ -34,9 +34,11 @@ class Probe:
     redirect: str = ""  # a redirect to another origin, reported instead of followed
 
 
+LINK_LOCAL_VARIABLE = "OPSLIB_ALLOW_LINK_LOCAL"  # the environment file's `http.allow_link_local`, handed to the kernel
+
+
 def link_local_allowed() -> bool:
-    """The runner passes the environment file's `http.allow_link_local` to the kernel."""
-    return os.environ.get("OPSLIB_ALLOW_LINK_LOCAL") == "1"
+    return os.environ.get(LINK_LOCAL_VARIABLE) == "1"
 
 
 def refusal(url: str, allow_link_local: bool = False, resolve: bool = True) -> str:
