@@ -14,7 +14,7 @@ class AwsSettings:
     region: str | None = None  # None: the profile's or AWS_REGION, else us-west-2
     profile: str | None = None
     role_arn: str | None = None
-    endpoint_url: str | None = None  # None: AWS itself (or AWS_ENDPOINT_URL from the environment)
+    endpoint_url: str | None = None  # None: AWS itself (or AWS_ENDPOINT_URL); "sandbox": the running sandbox, wherever it is now
     max_attempts: int = 5  # in all, the first try included
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
@@ -39,6 +39,7 @@ class Aws:
     _clients: dict = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _session: object = field(default=None, repr=False)
+    _endpoint_now: str | None = field(default=None, repr=False)
 
     @property
     def region(self) -> str:
@@ -56,8 +57,24 @@ class Aws:
                 self._session = base
             return self._session
 
+    @property
+    def endpoint(self) -> str | None:
+        """Where calls go. A kernel a responder keeps open follows the sandbox across restarts: its
+        clients are remade when the sandbox answers at another address."""
+        s = self.settings
+        if s.endpoint_url != "sandbox":
+            return s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        from . import sandbox
+
+        now = sandbox.follow()
+        if now != self._endpoint_now:
+            self._clients.clear()
+            self._endpoint_now = now
+        return now
+
     def client(self, service: str, region: str | None = None):
         with self._lock:
+            endpoint = self.endpoint
             key = (service, region or self.region)
             if key not in self._clients:
                 from botocore.config import Config
@@ -69,7 +86,6 @@ class Aws:
                     read_timeout=s.read_timeout,
                     user_agent_extra=s.user_agent,
                 )
-                endpoint = s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
                 self._clients[key] = self.session().client(service, region_name=key[1], endpoint_url=endpoint, config=config)
             return self._clients[key]
 
@@ -78,7 +94,7 @@ def _assume(base, s: AwsSettings):
     """A session whose credentials come from assuming `role_arn`."""
     import boto3
 
-    sts = base.client("sts", endpoint_url=s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None)
+    sts = base.client("sts", endpoint_url=Aws(s).endpoint)
     creds = sts.assume_role(RoleArn=s.role_arn, RoleSessionName=f"opslib-{os.getpid()}")["Credentials"]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],

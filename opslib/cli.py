@@ -144,6 +144,7 @@ def _report(outcome, root) -> int:
 
 
 def cmd_history(args) -> int:
+    from . import history
     from .ledger import Evidence
 
     root = _runs(args)
@@ -152,13 +153,12 @@ def cmd_history(args) -> int:
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
-    ledger = Evidence(root).ledger
+    evidence = Evidence(root)
+    ledger = evidence.ledger
     applied = _applied(root)
     rows = []
-    for r in ledger.records():
-        if r.get("kind", "run") != "run":
-            continue
-        g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user")}
+    for r in history.runs(evidence):
+        g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user", "mode")}
         if args.notebook and args.notebook not in (g["notebook"], g["notebook"].split("/")[-1]):
             continue
         if (args.env and g["env"] != args.env) or (args.incident and g["incident"] != args.incident):
@@ -167,10 +167,9 @@ def cmd_history(args) -> int:
             continue
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        took = f"{r['duration_s']:.1f}s" if isinstance(r.get("duration_s"), (int, float)) else "-"
         rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, len(applied.get(g["run_id"], [])),
-                     g["incident"] if g["incident"] not in ("", "-") else "-", took, g["user"]))
-    _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who"), rows)
+                     g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
+    _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
     for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
         print(f"opslib: {note}", file=sys.stderr)
@@ -211,6 +210,8 @@ def _one_run(root, run_id: str) -> int:
             what = f"{c.get('status', ''):<8} {c.get('id', '')} {c.get('resource', '')}: {c.get('sentence', '')}"
         elif kind.startswith("action"):
             what = f"{r.get('status', 'applying')} {r.get('action', '')}: " + "; ".join(str(Change.from_record(c)) for c in r.get("changes") or [])
+        elif kind == "session-start":
+            what = f"{r.get('mode', '')} session; parameters: " + _parameters_line(r.get("parameters") or {}, r.get("parameter_sources") or {})
         elif kind in ("run-start", "run-end", "summary"):
             what = " ".join(str(x) for x in (r.get("notebook", ""), r.get("env", ""), r.get("status", ""), r.get("verdict", "")) if x)
         else:
@@ -218,6 +219,15 @@ def _one_run(root, run_id: str) -> int:
         rows.append((str(r.get("at", "")).replace("+00:00", "Z"), kind, what))
     _table(("at", "kind", "what"), rows)
     return 0
+
+
+def _parameters_line(values: dict, sources: dict) -> str:
+    """`error_critical=20 (-p), api_url=http://... (parameters/sandbox.yaml), 9 defaults`."""
+    given = [f"{k}={str(v)[:60]} ({sources[k]})" for k, v in values.items() if sources.get(k, "default") != "default"]
+    from .units import plural
+
+    defaults = sum(1 for k in values if sources.get(k, "default") == "default")
+    return ", ".join(given + ([plural(defaults, "default")] if defaults else [])) or "none"
 
 
 def _applied(root) -> dict[str, list[str]]:

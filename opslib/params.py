@@ -22,6 +22,7 @@ _RANGE = re.compile(r"\[(-?\d+(?:\.\d+)?)?\.\.(-?\d+(?:\.\d+)?)?\]\s*$")  # `# h
 ABSURD = 1e12  # no threshold, window or count of ours is this large; a number past it is a typo
 MAX_TEXT = 16 * 1024  # characters in one value
 MAX_ITEMS = 1000  # elements in one list or dict
+SOURCES_VARIABLE = "OPSLIB_PARAMETER_SOURCES"  # where each injected value came from, for the kernel to show and journal
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,14 @@ class Param:
 
 @dataclass
 class Resolved:
-    """Parameter values in effect, and where each came from (default, env, cli)."""
+    """Parameter values in effect, and where each came from: `default`, `parameters/<env>.yaml`,
+    `-p`, `--env`, `--incident`, or (by hand in JupyterLab) `the parameters cell`."""
 
     values: dict[str, Any]
     sources: dict[str, str] = field(default_factory=dict)
+
+    def from_file(self, name: str) -> bool:
+        return self.sources.get(name, "").startswith("parameters/")
 
     def masked(self, specs: dict[str, Param]) -> dict[str, Any]:
         """The values safe to write down: secrets show only where they come from."""
@@ -269,11 +274,12 @@ def resolve(specs: dict[str, Param], notebook: str, env: str, env_data: dict, ov
     """Merge defaults < env file < overrides; refuse unknown names, wrong types, missing values."""
     values = {name: p.default for name, p in specs.items()}
     sources = {name: "default" for name in specs}
-    layers = [(f"parameters/{env}.yaml", {k: v for k, v in (env_data.get("parameters") or {}).items() if k in specs}, False)]
+    env_file = f"parameters/{env}.yaml"
+    layers = [(env_file, {k: v for k, v in (env_data.get("parameters") or {}).items() if k in specs}, False, env_file)]
     own = (env_data.get("notebooks") or {}).get(notebook) or {}
-    layers.append((f"parameters/{env}.yaml notebooks.{notebook}", own, True))
-    layers.append((origin, overrides, True))
-    for where, layer, strict in layers:
+    layers.append((f"{env_file} notebooks.{notebook}", own, True, env_file))
+    layers.append((origin, overrides, True, origin))
+    for where, layer, strict, source in layers:
         for name, value in layer.items():
             if name not in specs:
                 if strict:
@@ -284,9 +290,9 @@ def resolve(specs: dict[str, Param], notebook: str, env: str, env_data: dict, ov
                     )
                 continue
             values[name] = coerce(specs[name], value, where)
-            sources[name] = "cli" if where == origin else "env"
+            sources[name] = source
     if "env" in specs:
-        values["env"], sources["env"] = env, "env"
+        values["env"], sources["env"] = env, "--env"
     missing = [n for n, v in values.items() if v is REQUIRED]
     if missing:
         raise BadInput(

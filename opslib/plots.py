@@ -1,17 +1,7 @@
 """Trend plots with the warning and critical bands drawn, the way every catalog plot shows them."""
 
 from .checks import COLOURS
-
-
-def number(x) -> str:
-    """A threshold as people write it: three significant digits, thousands separated (0.417, 1,000, 2.5)."""
-    x = float(x)
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    text = f"{x:.3g}"
-    return text if "e" not in text else f"{x:,.3f}".rstrip("0").rstrip(".")
+from .units import number
 
 
 def _time_axis(ax) -> None:

@@ -8,9 +8,10 @@ import html
 import json
 from pathlib import Path
 
-from . import filing
+from . import filing, history
 from .checks import COLOURS
 from .secrets import scrub
+from .units import plural
 
 STATUS_COLOURS = {"passed": COLOURS["OK"], "warn": COLOURS["WARN"], "critical": COLOURS["CRITICAL"], "error": COLOURS["ERROR"],
                   "failed": "#57606a", "interrupted": "#57606a", "killed": "#57606a"}
@@ -18,8 +19,7 @@ _FILTERS = ("notebook", "env", "status", "incident")
 
 
 def write_index(evidence) -> Path:
-    runs = [r for r in evidence.ledger.records() if r.get("kind", "run") == "run"]
-    runs.sort(key=lambda r: (str(r.get("started", "")), r.get("seq", 0)), reverse=True)
+    runs = history.runs(evidence)[::-1]
     path = evidence.root / "index.html"
     filing.write_text(path, scrub(index_page(runs))[0])
     return path
@@ -40,7 +40,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2em; }}
 table {{ border-collapse: collapse; }} td, th {{ text-align: left; padding: .25em .7em; border-bottom: 1px solid #eaeef2; }}
 td.status {{ color: white; font-weight: bold; }} label {{ margin-right: 1em; }}
 </style></head>
-<body><h1>Runs</h1><p>{len(runs)} run(s), newest first. {selects}</p>
+<body><h1>Runs</h1><p>{plural(len(runs), "run")}, newest first. {selects}</p>
 <table><thead><tr><th>status</th><th>started (UTC)</th><th>notebook</th><th>env</th><th>incident</th><th>who</th><th>took</th><th>ok/warn/crit/err</th><th>evidence</th></tr></thead>
 <tbody>
 {rows}
@@ -61,10 +61,11 @@ selects.forEach(s => s.addEventListener("change", apply));
 def _row(r: dict) -> str:
     status = str(r.get("status", ""))
     counts = r.get("checks") if isinstance(r.get("checks"), dict) else {}
-    took = f"{r['duration_s']:.1f} s" if isinstance(r.get("duration_s"), (int, float)) else ""
+    took = history.took(r)
     data = " ".join(f'data-{key}="{html.escape(str(r.get(key) or ""), quote=True)}"' for key in _FILTERS)
-    link = html.escape(str(r.get("html", "")), quote=True)
+    run_id = html.escape(json.dumps(r.get("run_id"))[1:-1])
+    link = f'<a href="{html.escape(str(r["html"]), quote=True)}">{run_id}</a>' if r.get("html") else f"{run_id} (interactive session: journal only)"
     cells = [str(r.get("started", "")).replace("+00:00", "").replace("T", " "), r.get("notebook", ""), r.get("env", ""),
              r.get("incident") or "", r.get("user", ""), took, "/".join(str(counts.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))]
     return (f'<tr {data}><td class="status" style="background:{STATUS_COLOURS.get(status, "#57606a")}">{html.escape(status)}</td>'
-            + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + f'<td><a href="{link}">{html.escape(json.dumps(r.get("run_id"))[1:-1])}</a></td></tr>')
+            + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + f"<td>{link}</td></tr>")

@@ -33,8 +33,9 @@ class Runbook:
         if settings.endpoint_url == "sandbox":
             from . import sandbox
 
-            settings.endpoint_url = sandbox.endpoint(start=not self.headless)
-            if not self.headless:  # by hand: this kernel (and any `!aws` in it) talks to the sandbox only
+            if self.headless:  # the runner's sandbox, for the whole run
+                settings.endpoint_url = sandbox.endpoint(start=False)
+            else:  # by hand: this kernel (and any `!aws` in it) talks to the sandbox only, wherever it restarts
                 for k, v in sandbox.kernel_env().items():
                     os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         self.aws = Aws(settings)
@@ -135,6 +136,10 @@ class Runbook:
         from IPython.display import display
 
         self.journal("summary", verdict=self.results.verdict(), counts=self.results.counts())
+        if not self.headless:  # by hand there is no runner to do it: the reviewer's index lists this session too
+            from . import journal, report
+
+            report.write_index(journal.evidence())
         display(self.results)
 
     # -- actions -------------------------------------------------------------------------
@@ -165,12 +170,13 @@ class Runbook:
             f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td><td>{self.sources.get(k, '')}</td></tr>"
             for k, v in self.values.items()
         )
-        endpoint = self.aws.settings.endpoint_url or "AWS"
-        return (
+        endpoint = self.aws.endpoint or "AWS"
+        return (  # not typeset as maths in JupyterLab: parameter values may hold "$"
+            '<div class="tex2jax_ignore mathjax_ignore">'
             f"<p><b>{html.escape(self.notebook.name)}</b> on <b>{html.escape(self.env)}</b> "
             f"({'production' if self.production else 'non-production'}, {html.escape(self.aws.region)}, {html.escape(endpoint)}), "
             f"run {html.escape(self.run_id)}{', incident ' + html.escape(self.incident) if self.incident else ''}</p>"
-            f"<table><thead><tr><th>parameter</th><th>value</th><th>from</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th>parameter</th><th>value</th><th>from</th></tr></thead><tbody>{rows}</tbody></table></div>"
         )
 
     def __repr__(self) -> str:
@@ -254,14 +260,31 @@ def start(name: str, namespace: dict) -> Runbook:
     current = {n: namespace.get(n, p.default) for n, p in specs.items()}
     if os.environ.get("OPSLIB_RUN_ID"):
         values = {n: params.coerce(specs[n], v, "the injected parameters") if v is not None else v for n, v in current.items()}
-        sources = {n: "run" for n in specs}
+        sources = {n: "opslib run" for n in specs} | _injected_sources()
     else:
         edited = {n: v for n, v in current.items() if v != specs[n].default and n != "env"}
         resolved = params.resolve(specs, nb.name, env, env_data, edited, origin="the parameters cell")
         values, sources = resolved.values, resolved.sources
+        if "env" in sources:
+            sources["env"] = "default" if env == specs["env"].default else "the parameters cell"
     rb = Runbook(nb, env, env_data, values, sources)
+    masked = params.Resolved(dict(values), sources).masked(specs)
     for n, p in specs.items():
         values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])
         refuse_short(n, values[n].reveal() if p.secret else "")
     namespace.update(values)
+    rb.journal("session-start", mode="headless" if rb.headless else "interactive", parameters=masked, parameter_sources=sources)
     return rb
+
+
+def _injected_sources() -> dict:
+    """Where the runner found each value it injected (`-p`, the environment file, a default)."""
+    import json
+
+    from .params import SOURCES_VARIABLE
+
+    try:
+        found = json.loads(os.environ.get(SOURCES_VARIABLE) or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}

@@ -13,6 +13,7 @@ executed notebook and HTML under runs/YYYY/MM/DD/ and one ledger record:
   from the filed notebook and HTML, the ledger, the journal and the console.
 """
 
+import json
 import os
 import re
 import sys
@@ -82,7 +83,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     specs = nb.spec()
     resolved = params.resolve(specs, nb.name, env, env_data, params.parse_overrides(overrides))
     if incident and "incident_id" in specs:
-        resolved.values["incident_id"] = incident
+        resolved.values["incident_id"], resolved.sources["incident_id"] = incident, "--incident"
     _check_authorization(nb.name, env, env_data, resolved.values, incident)
     _check_profile(env, env_data)
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
@@ -101,7 +102,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
         if spec and spec.secret:
             plan.injected[pname] = _secret(pname, value, resolved.sources.get(pname), plan, environ)
         else:
-            value = params.expand(value, strict=True, environ=environ) if resolved.sources.get(pname) == "env" else value
+            value = params.expand(value, strict=True, environ=environ) if resolved.from_file(pname) else value
             plan.injected[pname] = value
     resolved.values.update({k: v for k, v in plan.injected.items() if not specs[k].secret})
     allow = bool((env_data.get("http") or {}).get("allow_link_local"))
@@ -110,6 +111,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
 
     plan.kernel_env[LINK_LOCAL_VARIABLE] = "1" if allow else None
     plan.kernel_env[filing.MODE_VARIABLE] = settings.mode
+    plan.kernel_env[params.SOURCES_VARIABLE] = json.dumps(resolved.sources)
     return plan
 
 
@@ -140,7 +142,7 @@ def _secret(pname: str, value, source: str | None, plan: Plan, environ: dict) ->
     if not text:
         return text
     if not text.startswith("env:"):
-        if source == "cli":
+        if source == "-p":
             variable = pname.upper()
             raise BadInput(f"secret {pname} was given in clear with -p, where every user of this machine can read it in the process list",
                            f"export {variable}=... and pass -p {pname}=env:{variable}")
@@ -282,7 +284,8 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Si
     started = datetime.now(timezone.utc)
     notebook = f"{plan.notebook.area}/{plan.notebook.name}"
     meta = {"run_id": run_id, "notebook": notebook, "source": str(plan.notebook.path), "env": plan.env, "incident": plan.incident,
-            "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs), **who()}
+            "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs),
+            "parameter_sources": plan.resolved.sources, **who()}
     flight = inflight.begin(runs_dir, meta)
     evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
     status, reason = "passed", ""
@@ -361,7 +364,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     nb, found_nb = scrub_tree(nb)
     report = checks.from_notebook(nb)
     if status == "passed":
-        status = {checks.OK: "passed", checks.WARN: "warn", checks.CRITICAL: "critical", checks.ERROR: "error"}[report.worst] if report else "passed"
+        status = checks.RUN_STATUS[report.worst] if report else "passed"
     exit_code = _exit_code(status, fail_on)
     reason, _ = scrub(reason)
     started = datetime.fromisoformat(meta["started"])
@@ -389,7 +392,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     record = {
         "run_id": meta["run_id"], "user": meta["user"], "host": meta["host"], "started": meta["started"],
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "duration_s": round(duration, 2),
-        "notebook": meta["notebook"], "env": meta["env"], "parameters": meta["parameters"], "incident": meta["incident"],
+        "notebook": meta["notebook"], "env": meta["env"], "parameters": meta["parameters"], "parameter_sources": meta.get("parameter_sources", {}), "incident": meta["incident"],
         "status": status, "exit_code": exit_code, "reason": reason, "checks": report.counts(),
         "output": output.relative_to(runs_dir).as_posix(), "output_sha256": sha256_file(output),
         "html": html.relative_to(runs_dir).as_posix(), "html_sha256": sha256_file(html),

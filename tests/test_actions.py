@@ -97,7 +97,7 @@ def test_button_applies_exactly_the_plan(aws, groups):
     planned = actions.execute(action, actions.Guard(aws, journal))
     box = actions.confirm_button(action, actions.Guard(aws, journal), planned)
     button = box.children[0]
-    assert button.description == "Apply 3 change(s)"
+    assert button.description == "Apply 3 changes"
     assert retention(aws, groups) == [30, 30, 30]
     button.click()
     assert retention(aws, groups) == [60, 60, 60]
@@ -117,7 +117,7 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     assert [r["status"] for r in records] == ["planned", "applied"]
     assert [r["run_id"] for r in records] == [r["run_id"] for r in ledger(tmp_path)]
     assert records[1]["before"] == {groups[0]: 30} and records[1]["after"] == {groups[0]: 14}
-    assert f"CHANGED  set-log-retention 14d on 1 log group(s): {groups[0]} retentionInDays: 30 -> 14" in res.stdout
+    assert f"CHANGED  set-log-retention 14d on 1 log group: {groups[0]} retentionInDays: 30 -> 14" in res.stdout
     history = opslib("history", runs=tmp_path).stdout.splitlines()
     applied = opslib("history", "--run", records[1]["run_id"], runs=tmp_path).stdout
     assert re.search(rf"action\s+applied set-log-retention 14d on 1 log group\(s\): {re.escape(groups[0])} retentionInDays: 30 -> 14", applied), applied

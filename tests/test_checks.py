@@ -21,7 +21,7 @@ def test_threshold_is_described_for_the_reader():
 
 
 def test_counts_are_written_as_people_write_them():
-    from opslib.checks import plural
+    from opslib.units import plural
     from opslib.checks.logs import pattern_matches
 
     assert (plural(1, "line"), plural(2, "line"), plural(0, "check")) == ("1 line", "2 lines", "0 checks")

@@ -15,8 +15,13 @@ import pytest
 
 from conftest import ROOT
 
-NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb")) + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.ipynb"))
-SCRIPTS = sorted((ROOT / "notebooks").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.py"))
+def _sources(pattern: str) -> list:
+    """Committed sources, not the checkpoints JupyterLab keeps beside them."""
+    return sorted(p for p in (ROOT / "notebooks").rglob(pattern) if ".ipynb_checkpoints" not in p.parts)
+
+
+NOTEBOOKS = _sources("*.ipynb") + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.ipynb"))
+SCRIPTS = _sources("*.py") + sorted((ROOT / "tests" / "fixtures" / "notebooks").glob("*.py"))
 
 
 def cells(path):
@@ -103,7 +108,7 @@ def cell_problems(source: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("script", sorted((ROOT / "notebooks").rglob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("script", _sources("*.py"), ids=lambda p: p.name)
 def test_cells_orchestrate_and_display(script):
     """At most five lines a code cell; no loops, branches or comprehensions (logic lives in opslib);
     the parameters cell excepted."""

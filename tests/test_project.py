@@ -82,7 +82,7 @@ def test_precedence_defaults_then_env_file_then_notebook_section_then_cli():
     env_data = {"parameters": {"n": 7, "ratio": 0.7, "unrelated": 1}, "notebooks": {"nb": {"ratio": 0.8}}}
     r = params.resolve(SPEC, "nb", "staging", env_data, {"ticket": "T-1", "names": "[a, b]"})
     assert r.values == {"env": "staging", "n": 7, "ratio": 0.8, "names": ["a", "b"], "token": "", "ticket": "T-1"}
-    assert r.sources["n"] == "env" and r.sources["ticket"] == "cli" and r.sources["token"] == "default"
+    assert r.sources["n"] == "parameters/staging.yaml" and r.sources["ticket"] == "-p" and r.sources["token"] == "default" and r.sources["env"] == "--env"
     assert params.resolve(SPEC, "nb", "staging", env_data, {"ticket": "T", "n": "9"}).values["n"] == 9
 
 

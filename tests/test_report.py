@@ -72,3 +72,15 @@ def test_check_tables_are_not_typeset_as_maths():
 
     page = Report([Check("ce_cost_yesterday", OK, "account", 1, "-", "Cost was $120.04, against $138.96.")])._repr_html_()
     assert page.startswith('<div class="tex2jax_ignore mathjax_ignore">')
+
+
+def test_every_filed_run_says_where_each_parameter_came_from(runs):
+    """`-p level=WARN` reads `-p` in the ledger and in the kernel's own journal record (whose values
+    the notebook's parameters table shows), not `run`."""
+    from opslib.ledger import Evidence
+
+    record = [r for r in ledger(runs) if r["status"] == "warn"][0]
+    assert record["parameter_sources"] == {"env": "--env", "level": "-p"}
+    (start,) = [r for r in Evidence(runs).journal.records() if r["kind"] == "session-start" and r["run_id"] == record["run_id"]]
+    assert start["mode"] == "headless" and start["parameters"] == {"env": "sandbox", "level": "WARN"}
+    assert start["parameter_sources"] == {"env": "--env", "level": "-p"}

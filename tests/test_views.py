@@ -57,7 +57,8 @@ def test_performance_metrics_have_unique_ids():
 
 
 def test_thresholds_and_times_are_shown_as_people_write_them():
-    from opslib.plots import number, with_bands
+    from opslib.plots import with_bands
+    from opslib.units import number
 
     assert [number(x) for x in (0.41666666666666663, 1000.0, 2.5, 10, 0, 123456.7, 0.0001234)] == ["0.417", "1,000", "2.5", "10", "0", "123,457", "0.000123"]
     series = pd.Series([1.0, 2.0], index=pd.date_range("2026-11-23 07:00", periods=2, freq="5min", tz="UTC"))
@@ -71,3 +72,16 @@ def test_alarm_scope_names_the_prefix_or_all_alarms():
     from opslib.services.cloudwatch import alarm_scope
 
     assert (alarm_scope(""), alarm_scope("rms-")) == ("all alarms", "rms-")
+
+
+def test_durations_sizes_and_units_read_as_people_write_them():
+    from opslib.checks import describe_threshold
+    from opslib.units import duration, quantity, size
+
+    assert [duration(s) for s in (0.0057, 0.2737, 1.5, 45, 300, 330, 5400, 86400 + 3 * 3600, 7200)] == [
+        "5.7 ms", "274 ms", "1.5 s", "45 s", "5 min", "5 min 30 s", "1 h 30 min", "1 d 3 h", "2 h"]
+    assert [size(b) for b in (0, 512, 1536, 3 * 2**30, 5 * 2**40)] == ["0 B", "512 B", "1.5 KiB", "3 GiB", "5 TiB"]
+    assert [quantity(1000.0, " ms"), quantity(629.6, "ms"), quantity(1, "lines"), quantity(3, "lines"), quantity(50.0, "% over average"), quantity(47.1)] == [
+        "1 s", "630 ms", "1 line", "3 lines", "50% over average", "47.1"]
+    assert describe_threshold(10000.0, 15000.0, " ms") == "warn >= 10 s, critical >= 15 s"
+    assert describe_threshold(70.0, None, "%") == "warn >= 70%"

@@ -10,8 +10,14 @@ import json
 from dataclasses import dataclass, field
 
 from ..errors import ActionRefused
+from ..units import plural
 
 REGISTRY: dict[str, type] = {}
+
+
+def shown(value) -> str:
+    """A before/after value as a person reads it: nothing there yet is `(none)`, not `None`."""
+    return "(none)" if value is None else str(value)
 
 
 @dataclass
@@ -22,7 +28,7 @@ class Change:
     after: object
 
     def __str__(self) -> str:
-        return f"{self.resource} {self.attribute}: {self.before} -> {self.after}"
+        return f"{self.resource} {self.attribute}: {shown(self.before)} -> {shown(self.after)}"
 
     @classmethod
     def from_record(cls, d: dict) -> "Change":
@@ -78,12 +84,12 @@ class Outcome:
         colour = {"applied": "#1a7f37", "planned": "#0969da", "nothing-to-do": "#57606a"}.get(self.status, "#cf222e")
         rows = "".join(
             f"<tr><td>{html.escape(c.resource)}</td><td>{html.escape(c.attribute)}</td>"
-            f"<td>{html.escape(str(c.before))}</td><td>{html.escape(str(c.after))}</td></tr>"
+            f"<td>{html.escape(shown(c.before))}</td><td>{html.escape(shown(c.after))}</td></tr>"
             for c in self.changes
         )
-        return (
-            f'<p style="color:{colour};font-weight:bold">{html.escape(self.action)}: {self.status.upper()}. {html.escape(self.message)}</p>'
-            f"<table><thead><tr><th>resource</th><th>attribute</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table>"
+        return (  # not typeset as maths in JupyterLab, as check tables are not
+            f'<div class="tex2jax_ignore mathjax_ignore"><p style="color:{colour};font-weight:bold">{html.escape(self.action)}: {self.status.upper()}. {html.escape(self.message)}</p>'
+            f"<table><thead><tr><th>resource</th><th>attribute</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>"
         )
 
     def __repr__(self) -> str:
@@ -115,7 +121,7 @@ def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: s
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "narrow the targets or raise the action's cap deliberately")
     if not confirm:
-        out = Outcome(name, "planned", changes, before, before, f"Dry run: {len(changes)} change(s) planned, nothing changed. Set confirm=True to apply.")
+        out = Outcome(name, "planned", changes, before, before, f"Dry run: {plural(len(changes), 'change')} planned, nothing changed. Set confirm=True to apply.")
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
     if guard.production and not guard.reference:
@@ -131,7 +137,7 @@ def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: s
         guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
         raise
     after = action.capture(guard.aws)
-    out = Outcome(name, "applied", changes, before, after, f"{len(changes)} change(s) applied.")
+    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied.")
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
     return out
 
@@ -148,7 +154,7 @@ def confirm_button(action: Action, guard: Guard, planned: Outcome):
     import ipywidgets as widgets
     from IPython.display import display
 
-    button = widgets.Button(description=f"Apply {len(planned.changes)} change(s)", button_style="danger", icon="check")
+    button = widgets.Button(description=f"Apply {plural(len(planned.changes), 'change')}", button_style="danger", icon="check")
     output = widgets.Output()
 
     def on_click(_):

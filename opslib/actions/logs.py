@@ -2,6 +2,7 @@
 
 from ..errors import BadInput
 from ..services import logs
+from ..units import plural
 from . import Action, Change
 
 # The only periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -22,7 +23,7 @@ class SetLogRetention(Action):
             raise BadInput(f"{self.days} days is not a retention CloudWatch Logs accepts", f"use one of {', '.join(map(str, RETENTION_DAYS))} (nearest: {nearest})")
 
     def describe(self) -> str:
-        return f"set-log-retention {self.days}d on {len(self.log_groups)} log group(s)"
+        return f"set-log-retention {self.days}d on {plural(len(self.log_groups), 'log group')}"
 
     def capture(self, aws) -> dict:
         found = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_groups(aws, self.log_groups)}
@@ -58,7 +59,10 @@ class ExportLogs(Action):
         return {"export_tasks": sorted(f"{t.get('taskName') or t['taskId']}:{t.get('destination')}/{t.get('destinationPrefix')}" for t in tasks)}
 
     def plan(self, before: dict) -> list[Change]:
-        target = f"s3://{self.bucket}/{self.prefix} ({self.start_ms}..{self.end_ms})"
+        from datetime import UTC, datetime
+
+        start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in (self.start_ms, self.end_ms))
+        target = f"s3://{self.bucket}/{self.prefix} ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC)"
         return [Change(self.log_group, "export task", None, target)]
 
     def apply(self, aws, changes: list[Change]) -> None:

@@ -11,8 +11,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
+from ..units import plural, quantity
+
 OK, WARN, CRITICAL, ERROR = "OK", "WARN", "CRITICAL", "ERROR"
 SEVERITY = {OK: 0, WARN: 1, CRITICAL: 2, ERROR: 3}
+RUN_STATUS = {OK: "passed", WARN: "warn", CRITICAL: "critical", ERROR: "error"}  # a run's status from its worst check
 COLOURS = {OK: "#1a7f37", WARN: "#bf8700", CRITICAL: "#cf222e", ERROR: "#8250df"}
 MIME = "application/vnd.opslib.checks+json"
 
@@ -40,11 +43,6 @@ class Check:
         return Report([self])._repr_mimebundle_()
 
 
-def plural(n: int, word: str, many: str = "") -> str:
-    """`1 line`, `2 lines`: counts as people write them."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 def evaluate(value: float, warn: float | None, critical: float | None, higher_is_worse: bool = True) -> str:
     """Status of a value against warning/critical thresholds (either may be None)."""
     beyond = (lambda v, t: v >= t) if higher_is_worse else (lambda v, t: v <= t)
@@ -56,12 +54,13 @@ def evaluate(value: float, warn: float | None, critical: float | None, higher_is
 
 
 def describe_threshold(warn, critical, unit: str = "", higher_is_worse: bool = True) -> str:
+    """`warn >= 1 s, critical >= 2 s` for 1000.0 and 2000.0 ms: thresholds as people write them."""
     op = ">=" if higher_is_worse else "<="
     parts = []
     if warn is not None:
-        parts.append(f"warn {op} {warn}{unit}")
+        parts.append(f"warn {op} {quantity(warn, unit)}")
     if critical is not None:
-        parts.append(f"critical {op} {critical}{unit}")
+        parts.append(f"critical {op} {quantity(critical, unit)}")
     return ", ".join(parts)
 
 

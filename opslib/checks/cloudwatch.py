@@ -4,6 +4,7 @@ from collections import Counter
 
 from ..services import cloudwatch
 from . import CRITICAL, OK, WARN, Check, check, describe_threshold, evaluate
+from ..units import duration, plural, quantity
 
 
 @check("cloudwatch_alarms_in_alarm")
@@ -13,7 +14,7 @@ def alarms_in_alarm(aws, scope: str = "all alarms", warn: int | None = 1, critic
     listed = (": " + ", ".join(names[:10]) + ("…" if len(names) > 10 else "")) if names else ""
     return Check(
         "cloudwatch_alarms_in_alarm", evaluate(len(names), warn, critical), scope, len(names), describe_threshold(warn, critical),
-        f"{len(names)} alarm(s) in ALARM{listed}.",
+        f"{plural(len(names), 'alarm')} in ALARM{listed}.",
     )
 
 
@@ -36,7 +37,7 @@ def alarms_flapping(changes: list[dict], hours: int, warn: int = 4, scope: str =
     status = WARN if flapping else OK
     detail = ": " + ", ".join(f"{n} ({counts[n]}x)" for n in flapping) if flapping else ""
     return Check("cloudwatch_alarms_flapping", status, scope, len(flapping), f"warn at >= {warn} changes in {hours} h",
-                 f"{len(changes)} state change(s) in the last {hours} h; {len(flapping)} alarm(s) flapping{detail}.")
+                 f"{plural(len(changes), 'state change')} in the last {duration(hours * 3600)}; {plural(len(flapping), 'alarm')} flapping{detail}.")
 
 
 
@@ -45,6 +46,5 @@ def metric_recent(check_id: str, resource: str, series, warn, critical, unit: st
     if series is None or len(series) == 0:
         return Check(check_id, WARN, resource, None, describe_threshold(warn, critical, unit), f"No {what or check_id} data for {resource} in the last {minutes} minutes.")
     worst = float(series.max())
-    shown = f"{worst:,.2f}".rstrip("0").rstrip(".")
     return Check(check_id, evaluate(worst, warn, critical), resource, round(worst, 3), describe_threshold(warn, critical, unit),
-                 f"{what} for {resource} peaked at {shown}{unit} in the last {minutes} minutes.")
+                 f"{what} for {resource} peaked at {quantity(worst, unit)} in the last {minutes} minutes.")

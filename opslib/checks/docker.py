@@ -1,6 +1,7 @@
 """Containers on a host (rows of `docker ps -a`, lines of `docker logs`)."""
 
-from . import CRITICAL, OK, Check, describe_threshold, evaluate, plural
+from ..units import plural
+from . import CRITICAL, OK, Check, describe_threshold, evaluate
 
 
 def container_running(rows: list[dict], name: str, host: str) -> Check:
@@ -22,6 +23,6 @@ def container_running(rows: list[dict], name: str, host: str) -> Check:
 def log_errors(lines: list[str], name: str, warn: int | None, critical: int | None) -> Check:
     """ERROR/CRITICAL lines among the last lines of the container's log."""
     bad = [ln for ln in lines if any(level in ln for level in ("[ERROR]", "[CRITICAL]", " ERROR ", " CRITICAL "))]
-    return Check("docker_log_errors", evaluate(len(bad), warn, critical), name, len(bad), describe_threshold(warn, critical, " lines"),
+    return Check("docker_log_errors", evaluate(len(bad), warn, critical), name, len(bad), describe_threshold(warn, critical, "lines"),
                  f"{plural(len(bad), 'error line')} in the last {plural(len(lines), 'line')} of {name}'s log"
                  + (f"; the last: {bad[-1][:160]}" if bad else "."))

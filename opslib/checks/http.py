@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 from ..services import http
 from . import CRITICAL, OK, WARN, Check, check, describe_threshold, evaluate
+from ..units import duration
 
 _HEALTHY = ("healthy", "ok", "OK", "pass")
 
@@ -37,7 +38,7 @@ def health_payload(name: str, probe: http.Probe, expected_version: str = "", max
         return checks
     checks.append(Check("http_response_time", evaluate(probe.elapsed_ms, latency_warn_ms, latency_critical_ms), name,
                         round(probe.elapsed_ms), describe_threshold(latency_warn_ms, latency_critical_ms, " ms"),
-                        f"{name} /health took {probe.elapsed_ms:.0f} ms."))
+                        f"{name} /health took {duration(probe.elapsed_ms / 1000)}."))
     body = probe.body or {}
     version = body.get("version")
     if expected_version:
@@ -51,7 +52,7 @@ def health_payload(name: str, probe: http.Probe, expected_version: str = "", max
 
 def _fresh(name: str, stamp, max_age_s: int) -> Check:
     """A /health that answers an old timestamp is a cache or a stuck worker, not a live check."""
-    threshold = f"age <= {max_age_s} s"
+    threshold = f"age <= {duration(max_age_s)}"
     try:
         when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
     except ValueError:
@@ -61,4 +62,4 @@ def _fresh(name: str, stamp, max_age_s: int) -> Check:
     age = (datetime.now(timezone.utc) - when).total_seconds()
     level = WARN if abs(age) > max_age_s else OK
     return Check("http_health_fresh", level, name, round(age), threshold,
-                 f"{name} /health timestamp {stamp} is {abs(age):.0f} s {'old' if age >= 0 else 'in the future'}.")
+                 f"{name} /health timestamp {stamp} is {duration(round(abs(age)))} {'old' if age >= 0 else 'in the future'}.")

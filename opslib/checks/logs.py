@@ -1,7 +1,8 @@
 """CloudWatch Logs."""
 
 from ..services import logs
-from . import Check, check, describe_threshold, evaluate, plural
+from ..units import plural
+from . import Check, check, describe_threshold, evaluate
 
 
 @check("logs_errors_recent")

@@ -2,6 +2,7 @@
 
 from ..services import rds
 from . import CRITICAL, OK, WARN, Check, check
+from ..units import plural, size
 
 # statuses that pass on their own (maintenance, backups, changes in flight)
 TRANSIENT = {"backing-up", "modifying", "maintenance", "upgrading", "rebooting", "configuring-enhanced-monitoring",
@@ -28,4 +29,4 @@ def snapshots_old(snapshots: list[dict], days: int, scope: str = "manual RDS sna
     gib = sum(s.get("AllocatedStorage", 0) for s in old)
     names = ", ".join(f"{s['DBSnapshotIdentifier']} ({s['SnapshotCreateTime']:%Y-%m-%d})" for s in old[:8])
     return Check("rds_snapshots_old", WARN if old else OK, scope, len(old), f"none older than {days} days",
-                 f"{len(old)} of {len(snapshots)} manual snapshot(s) older than {days} days ({gib} GiB)" + (f": {names}." if old else "."))
+                 f"{len(old)} of {plural(len(snapshots), 'manual snapshot')} older than {plural(days, 'day')} ({size(gib * 2**30)})" + (f": {names}." if old else "."))

@@ -131,6 +131,17 @@ def endpoint(start: bool = True) -> str:
     return up() if start else url()
 
 
+def follow() -> str:
+    """The running sandbox's URL now (starting it if it is down), ignoring any URL pinned in the
+    environment: what a long-lived JupyterLab kernel calls before each client it makes."""
+    data = _read_state()
+    url_now = data["url"] if data else up()
+    for variable in ("OPSLIB_SANDBOX_URL", "AWS_ENDPOINT_URL"):  # `!aws` and re-run cells too
+        if os.environ.get(variable) not in (None, url_now):
+            os.environ[variable] = url_now
+    return url_now
+
+
 def env_lines() -> str:
     """Shell lines that point the aws CLI or any boto3 script at the sandbox."""
     lines = [f"export AWS_ENDPOINT_URL={url()}"] + [f"export {k}={v}" for k, v in FAKE_CREDENTIALS.items()]

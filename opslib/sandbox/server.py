@@ -152,7 +152,6 @@ def _serve_tls(state: State, folder: Path) -> None:
     """A local HTTPS endpoint (GET /health) whose certificate expiry scenarios control."""
     import ssl
 
-    from werkzeug.serving import make_server
 
     state.tls_dir = folder / "tls"
     state.tls_dir.mkdir(parents=True, exist_ok=True)
@@ -162,9 +161,38 @@ def _serve_tls(state: State, folder: Path) -> None:
     def app(environ, start_response):
         return _json(start_response, {"status": "healthy", "version": "2.14.0", "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")})
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=state.tls_context)
+    server = _bind(folder / "last-tls-port", app, ssl_context=state.tls_context)
     state.tls_url = f"https://127.0.0.1:{server.port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closed sandbox's TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _bind(remembered: Path, app, **kwargs):
+    """A server on the port this sandbox had last time when it is free, else on any free port: a
+    restarted sandbox keeps its URLs, so a JupyterLab kernel, an exported AWS_ENDPOINT_URL and the
+    health URLs in parameters/sandbox.yaml reach it without a restart."""
+    from werkzeug.serving import make_server
+
+    try:
+        port = int(remembered.read_text())
+    except (OSError, ValueError):
+        port = 0
+    if port and not _free(port):  # taken by another program meanwhile (werkzeug exits on a failed bind)
+        port = 0
+    server = make_server("127.0.0.1", port, app, threaded=True, **kwargs)
+    remembered.write_text(str(server.port))
+    return server
 
 
 def main(argv=None) -> int:
@@ -185,12 +213,12 @@ def main(argv=None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns the errors
     state = State("")
     app = SandboxApp(DomainDispatcherApplication(create_backend_app), state)
-    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    state_file = Path(args.state_file)
+    server = make_server("127.0.0.1", args.port, app, threaded=True) if args.port else _bind(state_file.parent / "last-port", app)
     state.url = f"http://127.0.0.1:{server.port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
 
-    state_file = Path(args.state_file)
     _serve_tls(state, state_file.parent)
 
     def stop(*_):

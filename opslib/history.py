@@ -1,0 +1,54 @@
+"""Every run, however it ran: runs filed by `opslib run` (the ledger) and sessions a responder
+stepped through in JupyterLab or ran with `jupyter nbconvert --execute` (the journal only: no
+filed notebook). One list of rows for `opslib history` and runs/index.html.
+"""
+
+from datetime import datetime
+
+from .checks import RUN_STATUS, Check, Report
+from .units import duration
+
+
+def runs(evidence) -> list[dict]:
+    """Ledger run records, each marked `mode: headless`, and one record per interactive session,
+    oldest first."""
+    filed = [dict(r, mode="headless") for r in evidence.ledger.records() if r.get("kind", "run") == "run"]
+    found = filed + sessions(evidence.journal.records())
+    return sorted(found, key=lambda r: str(r.get("started", "")))
+
+
+def sessions(records) -> list[dict]:
+    """Interactive sessions from journal records: when, who, what, and the last state of each check."""
+    grouped: dict[str, list[dict]] = {}
+    for rec in records:
+        if str(rec.get("run_id", "")).startswith("interactive-"):
+            grouped.setdefault(rec["run_id"], []).append(rec)
+    return [_session(run_id, recs) for run_id, recs in grouped.items()]
+
+
+def _session(run_id: str, recs: list[dict]) -> dict:
+    first, last = recs[0], recs[-1]
+    latest: dict = {}
+    for rec in recs:
+        c = rec.get("check")
+        if rec.get("kind") == "check" and isinstance(c, dict):
+            latest[(c.get("id"), c.get("resource"))] = c
+    report = Report(Check(**{k: c.get(k) for k in ("id", "status", "resource", "observed", "threshold", "sentence")})
+                    for c in latest.values() if c.get("status") in RUN_STATUS)
+    started = next((r for r in recs if r.get("kind") == "session-start"), first)
+    out = {"kind": "run", "mode": "interactive", "run_id": run_id, "started": first.get("at", ""), "finished": last.get("at", ""),
+           "notebook": first.get("notebook", ""), "env": first.get("env", ""), "incident": first.get("incident", ""),
+           "user": first.get("user", ""), "host": first.get("host", ""), "checks": report.counts(),
+           "status": RUN_STATUS[report.worst] if report else "no checks", "verdict": report.verdict() if report else "no checks recorded.",
+           "parameters": started.get("parameters", {}), "parameter_sources": started.get("parameter_sources", {})}
+    try:
+        out["duration_s"] = (datetime.fromisoformat(out["finished"]) - datetime.fromisoformat(out["started"])).total_seconds()
+    except (TypeError, ValueError):
+        pass
+    return out
+
+
+def took(record: dict) -> str:
+    """A run's duration as people write it, or "-"."""
+    seconds = record.get("duration_s")
+    return duration(seconds) if isinstance(seconds, (int, float)) else "-"
