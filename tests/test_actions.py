@@ -120,7 +120,7 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     assert f"CHANGED  set-log-retention 14d on 1 log group: {groups[0]} retentionInDays: 30 -> 14" in res.stdout
     history = opslib("history", runs=tmp_path).stdout.splitlines()
     applied = opslib("history", "--run", records[1]["run_id"], runs=tmp_path).stdout
-    assert re.search(rf"action\s+applied set-log-retention 14d on 1 log group\(s\): {re.escape(groups[0])} retentionInDays: 30 -> 14", applied), applied
+    assert re.search(rf"action\s+applied set-log-retention 14d on 1 log group: {re.escape(groups[0])} retentionInDays: 30 -> 14", applied), applied
     assert "run-start" in applied.splitlines()[1] and "run-end" in applied.splitlines()[-1]
     assert opslib("history", "--run", "nope", runs=tmp_path).returncode == 2
     assert "changes" in history[0].split() and [line.split()[6] for line in history[1:]] == ["0", "1"]  # the dry run changed nothing; the confirmed run one thing

@@ -56,10 +56,17 @@ def test_access_denied_is_an_error_row_and_the_other_checks_still_run(healthy, t
 
 
 def test_warn_passes_unless_fail_on_warn(healthy, tmp_path):
-    sandbox.control("scenario/ecs-degraded")
-    assert opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path).returncode == 0
+    """A rolling deployment is a warning; without one, running below desired fails (seed 003's DEGRADED)."""
+    sandbox.control("scenario/ecs-rolling")
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 0
+    assert "runs 2 of 3 tasks (1 pending): a deployment is rolling (rms-backend-prod:3)" in res.stdout
     assert opslib("run", "daily-health-check", "--env", "sandbox", "--fail-on", "warn", runs=tmp_path).returncode == 1
-    assert [r["status"] for r in ledger(tmp_path)] == ["warn", "warn"]
+    sandbox.control("scenario/ecs-degraded")
+    res = opslib("run", "daily-health-check", "--env", "sandbox", runs=tmp_path)
+    assert res.returncode == 1 and "CRITICAL ecs_service_tasks_running" in res.stdout
+    assert "runs 1 of 3 tasks (2 pending): degraded, and no deployment is rolling." in res.stdout
+    assert [r["status"] for r in ledger(tmp_path)] == ["warn", "warn", "critical"]
 
 
 def test_throttled_calls_are_retried(healthy, tmp_path):

@@ -105,7 +105,7 @@ def _site(name):
 def _expect_service_down(aws):
     svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["runningCount"], svc["desiredCount"]) == (0, 3)
-    assert _site("rms-api")[0] == 503 and _site("webapp")[0] == 503
+    assert _site("rms-api")[0] == 503 and _site("webapp")[0] == 502
     status = aws.client("ec2").describe_instance_status()["InstanceStatuses"][0]
     assert status["InstanceStatus"]["Status"] == "impaired" and status["SystemStatus"]["Status"] == "ok"
     assert _alarm(aws, "rms-api-5xx-high") == "ALARM"
@@ -114,6 +114,13 @@ def _expect_service_down(aws):
 def _expect_ecs_degraded(aws):
     svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["runningCount"], svc["pendingCount"], svc["desiredCount"]) == (1, 2, 3)
+
+
+def _expect_ecs_rolling(aws):
+    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    assert (svc["runningCount"], svc["pendingCount"], svc["desiredCount"]) == (2, 1, 3)
+    assert [(d["status"], d["rolloutState"]) for d in svc["deployments"]] == [("PRIMARY", "IN_PROGRESS"), ("ACTIVE", "COMPLETED")]
+    assert svc["deployments"][0]["taskDefinition"].endswith("task-definition/rms-backend-prod:3")
 
 
 def _expect_error_spike(aws):
@@ -165,6 +172,8 @@ def _expect_bad_deploy(aws):
     assert aws.client("lambda").get_alias(FunctionName=EC2M["function"], Name="LIVE")["FunctionVersion"] == "5"
     svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert svc["taskDefinition"].endswith("rms-backend-prod:3") and svc["runningCount"] == 1
+    code, body = _site("rms-api")
+    assert (code, body["status"], body["version"]) == (200, "degraded", "2.15.0")
     assert aws.client("cloudformation").describe_stacks(StackName=EC2M["stack"])["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
 
 

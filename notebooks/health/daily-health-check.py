@@ -6,7 +6,7 @@
 # - **Expected time:** under 10 seconds.
 # - **Impact:** Read-only: changes nothing.
 # - **Replaces:** seed 003 "Morning Health Check" (`scripts/daily-health-check.sh`) and seed 001 "Daily Tasks" (alarms, cost).
-# - **Catches:** sandbox scenarios `service-down`, `ecs-degraded`, `error-spike`, `cost-spike`, `access-denied` (as ERROR).
+# - **Catches:** sandbox scenarios `service-down`, `ecs-degraded`, `ecs-rolling` (as WARN), `error-spike`, `cost-spike`, `access-denied` (as ERROR).
 #
 # Thresholds: fewer than 10 ERROR lines an hour is normal (seed 003); alarms in ALARM and a day-over-day cost jump are flagged (seed 001).
 

@@ -7,6 +7,7 @@ from . import CRITICAL, OK, WARN, Check, check, describe_threshold, evaluate
 from ..units import duration
 
 _HEALTHY = ("healthy", "ok", "OK", "pass")
+_DEGRADED = ("degraded", "warn", "warning")  # answering, but says it is not at full strength
 
 
 @check("http_endpoint_healthy")
@@ -17,7 +18,7 @@ def endpoint_healthy(aws, name: str, url: str, expect: int = 200, token=None, de
 
 def answered(name: str, probe: http.Probe, expect: int = 200) -> Check:
     if probe.status is None:
-        return Check("http_endpoint_healthy", CRITICAL, name, "no answer", f"HTTP {expect}", f"{name} at {probe.url} did not answer: {probe.error}.")
+        return Check("http_endpoint_healthy", CRITICAL, name, "no answer", f"HTTP {expect}, status healthy", f"{name} at {probe.url} did not answer: {probe.error}.")
     detail = ""
     if probe.body and "status" in probe.body:
         detail = f", reports status '{probe.body['status']}'" + (f" version {probe.body['version']}" if probe.body.get("version") else "")
@@ -25,8 +26,9 @@ def answered(name: str, probe: http.Probe, expect: int = 200) -> Check:
             detail += f" ({probe.body['error']})"
     if probe.redirect:
         detail += f"; it redirects to {probe.redirect}, another origin, which was not followed (credentials are not sent there)"
-    ok = probe.status == expect and (not probe.body or probe.body.get("status", "healthy") in _HEALTHY)
-    return Check("http_endpoint_healthy", OK if ok else CRITICAL, name, probe.status, f"HTTP {expect}",
+    said = (probe.body or {}).get("status", "healthy")
+    level = CRITICAL if probe.status != expect else OK if said in _HEALTHY else WARN if said in _DEGRADED else CRITICAL
+    return Check("http_endpoint_healthy", level, name, probe.status, f"HTTP {expect}, status healthy",
                  f"{name} answered HTTP {probe.status} in {probe.elapsed_ms:.0f} ms{detail}.")
 
 

@@ -7,6 +7,10 @@
   every query: seven days of history made one call take seconds).
 - SSM Run Command that runs: moto answers Success with empty output for any command on any id;
   here the command runs on the host model (`hosts`) and unknown or stopped instances are refused.
+- ECS deployments that say what the service does: moto makes running equal desired on an update
+  but leaves the deployment IN_PROGRESS with its old counts.
+- CloudWatch Logs filter patterns in full (`filter_patterns`): moto lets JSON and space-delimited
+  patterns match every event.
 """
 
 
@@ -16,6 +20,8 @@ def apply() -> None:
     _instance_status_fix()
     _alarm_history_fix()
     _run_command_fix()
+    _filter_pattern_fix()
+    _ecs_deployment_fix()
 
 
 def alarm_history(backend, name: str | None = None, start=None, end=None) -> list[dict]:
@@ -35,6 +41,45 @@ def alarm_history(backend, name: str | None = None, start=None, end=None) -> lis
                           "HistorySummary": f"Alarm updated from {old} to {new}",
                           "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old}, "newState": {"stateValue": new, "stateReason": reason}})})
     return sorted(items, key=lambda i: i["Timestamp"], reverse=True)
+
+
+def _ecs_deployment_fix() -> None:
+    from moto.ecs import models
+
+    original = models.EC2ContainerServiceBackend.update_service
+    if getattr(original, "opslib_fixed", False):
+        return
+
+    def update_service(self, service_properties):
+        service = original(self, service_properties)
+        if service.deployments and service.running_count >= service.desired_count:
+            service.deployments[0].update(runningCount=service.running_count, pendingCount=0, desiredCount=service.desired_count,
+                                          rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {service.deployments[0]['id']} completed.",
+                                          taskDefinition=service.task_definition)
+        return service
+
+    update_service.opslib_fixed = True
+    models.EC2ContainerServiceBackend.update_service = update_service
+
+
+def _filter_pattern_fix() -> None:
+    from functools import lru_cache
+
+    import moto.logs.models as logs_models
+    from moto.logs.exceptions import InvalidParameterException
+
+    from .filter_patterns import PatternError, compile_pattern
+
+    compiled = lru_cache(maxsize=128)(compile_pattern)  # moto builds a filter per event
+
+    class EventMessageFilter:
+        def __init__(self, pattern: str):
+            try:
+                self.matches = compiled(pattern or "")
+            except (PatternError, ValueError) as exc:  # re.error is a ValueError
+                raise InvalidParameterException(f"Invalid filter pattern: {exc}") from None
+
+    logs_models.EventMessageFilter = EventMessageFilter
 
 
 def _alarm_history_fix() -> None:
@@ -77,19 +122,35 @@ def _percentiles_fix() -> None:
     if getattr(original, "opslib_fixed", False):
         return
 
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    from .alarms import percentile
+
     def get_statistics_for_type(self, stat):
         if isinstance(stat, str) and stat.startswith("p") and stat[1:].replace(".", "", 1).isdigit():
-            values = sorted(self.metric_single_values_list)
-            if not values:
-                return None
-            rank = float(stat[1:]) / 100 * (len(values) - 1)
-            low = int(rank)
-            high = min(low + 1, len(values) - 1)
-            return values[low] + (values[high] - values[low]) * (rank - low)
+            values = self.metric_single_values_list
+            return percentile(values, float(stat[1:])) if values else None
         return original(self, stat)
 
     get_statistics_for_type.opslib_fixed = True
     models.Statistics.get_statistics_for_type = get_statistics_for_type
+    plain = CloudWatchResponse.get_metric_statistics
+
+    def get_metric_statistics(self):
+        """GetMetricStatistics with ExtendedStatistics (p95, p99), which moto ignores."""
+        extended = self._get_param("ExtendedStatistics") or []
+        if not extended:
+            return plain(self)
+        statistics = self._get_param("Statistics", [])
+        found = self.cloudwatch_backend.get_metric_statistics(
+            self._get_param("Namespace"), self._get_param("MetricName"), self._get_param("StartTime"), self._get_param("EndTime"),
+            self._get_int_param("Period"), statistics + extended, unit=self._get_param("Unit"), dimensions=self._get_param("Dimensions", []))
+        points = [{"Timestamp": s.timestamp, "Unit": s.unit or "None", **{k: s.get_statistics_for_type(k) for k in statistics},
+                   "ExtendedStatistics": {k: s.get_statistics_for_type(k) for k in extended}} for s in found]
+        return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": points})
+
+    CloudWatchResponse.get_metric_statistics = get_metric_statistics
 
 
 def _instance_status_fix() -> None:

@@ -49,8 +49,17 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _alarm(c, name: str, reason: str) -> None:
-    c("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
+def _alarm(c, name: str) -> None:
+    """Breach the alarm the way the world would: its own metric past its threshold for its
+    evaluation periods (the sandbox evaluates alarms when metric data arrives)."""
+    cw = c("cloudwatch")
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    threshold, minutes = alarm["Threshold"], alarm["Period"] * alarm["EvaluationPeriods"] // 60
+    value = threshold * 0.5 if alarm["ComparisonOperator"].startswith("Less") else threshold * 1.5 + 1
+    if alarm.get("Statistic") == "Sum":  # spread over a point a minute so the period's sum breaches
+        value = value / max(1, alarm["Period"] // 60) * 1.2
+    dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    metrics.recent(cw, alarm["Namespace"], alarm["MetricName"], dims, value, minutes=minutes, spread=0.0, samples=1)
 
 
 def overnight_flaps() -> None:
@@ -64,13 +73,24 @@ def overnight_flaps() -> None:
     alarm.state_updated_timestamp = now - timedelta(hours=5, minutes=45)
 
 
-def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"]) -> None:
-    """moto makes running follow desired on any update; set what a failing service reports."""
+def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"], rolling: str = "") -> None:
+    """moto makes running follow desired on any update; set what a failing (or, with `rolling`, a
+    deploying to the task definition ARN `rolling`) service reports: its deployments as describe-services lists them."""
     from moto.backends import get_backend
 
     svc = get_backend("ecs")[world.ACCOUNT][world.REGION].services[f"{cluster}:{service}"]
     svc.running_count = count
     svc.pending_count = max(svc.desired_count - count, 0)
+    current = dict(svc.deployments[0], runningCount=count, pendingCount=svc.pending_count)
+    if not rolling:
+        svc.deployments = [current]
+        return
+    now = _now()
+    old = dict(current, status="ACTIVE", rolloutState="COMPLETED", runningCount=count, pendingCount=0, desiredCount=count)
+    new = dict(current, id=f"ecs-svc/{random.Random(count).randrange(10**15, 10**16)}", status="PRIMARY", rolloutState="IN_PROGRESS",
+               rolloutStateReason="ECS deployment in progress: desired count 3, running 0.", runningCount=0, pendingCount=svc.pending_count,
+               taskDefinition=rolling, createdAt=now - timedelta(minutes=4), updatedAt=now - timedelta(minutes=1))
+    svc.deployments = [new, old]
 
 
 @scenario("healthy", "Nothing: the seeded world as it runs on a good day.", ())
@@ -78,13 +98,11 @@ def healthy(state, c):
     pass
 
 
-@scenario("service-down", "RMS backend runs 0 of 3 tasks and the API /health answers 503; the web app's instance fails its "
-          "status checks, its container `webapp` exited (137, out of memory) and its /health answers 503; rms-api-5xx-high in ALARM.",
+@scenario("service-down", "RMS backend runs 0 of 3 tasks (so the API /health answers 503); the web app's instance fails its "
+          "status checks and its container `webapp` exited (137, out of memory) (so its /health answers 502); rms-api-5xx-high in ALARM.",
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
-    ecs_running(0)
-    state.sites["rms-api"] = (503, {"status": "unhealthy", "version": "2.14.0", "error": "no healthy upstream"})
-    state.sites["webapp"] = (503, {"status": "unhealthy", "version": "1.8.2", "error": "container webapp exited (137)"})
+    ecs_running(0)  # the API's /health and the web app's follow (sites.py)
     for reservation in _backend("ec2").reservations.values():
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
@@ -93,12 +111,23 @@ def service_down(state, c):
                 instance.opslib_host = {"webapp": {"image": "secure-webapp:latest", "state": "exited", "exit_code": 137, "oom": True,
                                                    "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9),
                                                    "finished": stopped}}
-    _alarm(c, "rms-api-5xx-high", "Threshold Crossed: 1 datapoint [412.0] > 50.0")
+    _alarm(c, "rms-api-5xx-high")
 
 
 @scenario("ecs-degraded", "RMS backend runs 1 of 3 tasks (2 pending).", ("daily-health-check",))
 def ecs_degraded(state, c):
     ecs_running(1)
+
+
+@scenario("ecs-rolling", "RMS backend deploys a new task definition: 2 of 3 tasks of the old one run while the new "
+          "deployment (IN_PROGRESS) starts its first task.", ("daily-health-check",))
+def ecs_rolling(state, c):
+    ecs = c("ecs")
+    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
+    containers = [dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))]
+    new = ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
+                                       memory="1024", containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+    ecs_running(2, rolling=new)
 
 
 @scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; ALB 5xx up; rms-api-5xx-high in ALARM.",
@@ -108,7 +137,7 @@ def error_spike(state, c):
     events = [e for e in world.app_log_lines(now, 1, random.Random(7), errors_last_hour=40) if " ERROR " in e["message"]]
     world.put_events(c("logs"), RMS["log_group"], "ecs/rms-backend/spike", events)
     metrics.recent(c("cloudwatch"), "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": metrics.ALB}, 90, unit="Count")
-    _alarm(c, "rms-api-5xx-high", "Threshold Crossed: 1 datapoint [187.0] > 50.0")
+    _alarm(c, "rms-api-5xx-high")
 
 
 @scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "
@@ -118,8 +147,8 @@ def high_latency(state, c):
     metrics.recent(cw, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
     metrics.recent(cw, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
     metrics.recent(cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
-    _alarm(c, "rms-api-latency-high", "Threshold Crossed: 3 datapoints [2.71, 2.58, 2.64] > 2.0")
-    _alarm(c, "ec2-manager-api-latency-high", "Threshold Crossed: 3 datapoints [2412.0, 2388.5, 2630.1] > 2000.0")
+    _alarm(c, "rms-api-latency-high")
+    _alarm(c, "ec2-manager-api-latency-high")
 
 
 @scenario("dynamodb-throttling", "The audit table's writes hit its 25 WCU: ThrottledRequests every minute for 30 minutes and "
@@ -134,7 +163,7 @@ def dynamodb_throttling(state, c):
               "message": f"{(now - timedelta(minutes=m)).isoformat(timespec='milliseconds')} req-{m:08x} ERROR DynamoDB write failed: ProvisionedThroughputExceededException"}
              for m in range(30, 0, -1)]
     world.put_events(c("logs"), EC2M["app_log_group"], "app/throttling", lines)
-    _alarm(c, "ec2-manager-dynamodb-throttling", "Threshold Crossed: 1 datapoint [14.0] > 0.0")
+    _alarm(c, "ec2-manager-dynamodb-throttling")
 
 
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
@@ -148,8 +177,8 @@ def lambda_errors(state, c):
     for line in lines:
         line["message"] = line["message"].replace("Duration: ", "Duration: 1").replace("Max Memory Used: 1", "Max Memory Used: 50")
     world.put_events(c("logs"), EC2M["lambda_log_group"], "2026/errors/[4]lambda", lines)
-    _alarm(c, "ec2-manager-lambda-errors", "Threshold Crossed: 1 datapoint [9.0] > 5.0")
-    _alarm(c, "ec2-manager-lambda-duration-high", "Threshold Crossed: 1 datapoint [12044.2] > 10000.0")
+    _alarm(c, "ec2-manager-lambda-errors")
+    _alarm(c, "ec2-manager-lambda-duration-high")
 
 
 @scenario("cert-expiring", "The ACM certificate for api.rms.example.com and the local TLS endpoint expire in 5 days.",
@@ -184,14 +213,13 @@ def bad_deploy(state, c):
     lam.update_alias(FunctionName=EC2M["function"], Name="LIVE", FunctionVersion=version, Description="release 1.4.0")
     metrics.recent(c("cloudwatch"), "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 6, minutes=20, unit="Count", spread=0.3)
     metrics.recent(c("cloudwatch"), "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
-    _alarm(c, "ec2-manager-api-5xx-high", "Threshold Crossed: 2 datapoints [131.0, 118.0] > 10.0")
+    _alarm(c, "ec2-manager-api-5xx-high")
     ecs = c("ecs")
     td = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
     container = dict(td["containerDefinitions"][0], image=td["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))
     ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024", containerDefinitions=[container])
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition="rms-backend-prod:3")
     ecs_running(1)
-    state.sites["rms-api"] = (200, {"status": "degraded", "version": "2.15.0"})
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
     now = _now()

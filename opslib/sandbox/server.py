@@ -12,10 +12,11 @@ import os
 import signal
 import sys
 import threading
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import costs, faults, scenarios, world
+from . import alarms, costs, faults, scenarios, sites, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -30,11 +31,36 @@ class State:
         self.tls_dir: Path | None = None
         self.scenario = "healthy"
         self.faults = faults.Faults()
-        self.sites: dict[str, tuple[int, dict]] = {}
+        self.sites: dict[str, tuple[int, dict]] = {}  # a scenario's fixed answers; other sites follow the world
+        self.site_requests: dict = {}
         self.costs: dict = {}
         self.aws_calls = 0
         self.lock = threading.Lock()
+        self.alarm_lock = threading.RLock()  # one evaluation at a time (the clock's and those after PutMetricData)
+        self.seeding = False
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def evaluate_alarms(self) -> None:
+        if self.seeding:  # alarms created before their data would flap through INSUFFICIENT_DATA
+            return
+        with self.alarm_lock:
+            try:
+                alarms.evaluate_all()
+            except RuntimeError:  # an alarm or metric added mid-scan: the next evaluation sees it
+                pass
+
+    def alarm_clock(self) -> None:
+        """Every minute, as CloudWatch: keep the seeded series flowing, then evaluate every alarm."""
+        while True:
+            time.sleep(alarms.CLOCK_S)
+            if self.seeding:
+                continue
+            try:
+                with self.alarm_lock:
+                    alarms.keep_metrics_flowing()
+                self.evaluate_alarms()
+            except Exception as exc:  # the clock must outlive one bad tick; the log says why
+                print(f"alarm clock: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     def status(self) -> dict:
         return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
@@ -81,6 +107,10 @@ class SandboxApp:
                 status, headers, out = costs.respond(self.state.costs, body)
                 start_response(status, headers)
                 return [out]
+            if call.service == "monitoring" and call.action in ("PutMetricData", "PutMetricAlarm"):
+                answer = list(self.moto(environ, start_response))
+                self.state.evaluate_alarms()  # whenever metrics arrive (and a new alarm at once), as well as on the clock
+                return answer
         return self.moto(environ, start_response)
 
     def control(self, environ, start_response, route: str):
@@ -90,9 +120,8 @@ class SandboxApp:
         parts = route.strip("/").split("/")
         try:
             if parts[0] == "sites" and len(parts) >= 2:
-                code, body = self.state.sites.get(parts[1], (404, {"error": f"no site {parts[1]}"}))
-                if code != 404:  # seed 000's /health shape: status, version, timestamp
-                    body = {**body, "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                code, body, delay = sites.answer(parts[1], self.state)
+                time.sleep(delay)
                 return _json(start_response, body, code)
             if parts[0] == "status":
                 return _json(start_response, self.state.status())
@@ -116,7 +145,8 @@ class SandboxApp:
 
 def _json(start_response, body, code: int = 200):
     out = json.dumps(body, default=str).encode()
-    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reasons = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 502: "Bad Gateway",
+               503: "Service Unavailable", 504: "Gateway Timeout"}
     start_response(f"{code} {reasons.get(code, 'Status')}", [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
     return [out]
 
@@ -129,22 +159,32 @@ def _post(url: str) -> None:
 
 def reset(state: State) -> None:
     """Back to a freshly seeded, healthy world with no faults."""
+    state.seeding = True  # no evaluation, no clock tick, while the world is rebuilt (its calls come back through this server)
+    try:
+        _reseed(state)
+    finally:
+        state.seeding = False
+    state.evaluate_alarms()  # states from the seeded data, as CloudWatch would have them
+    state.scenario = "healthy"
+
+
+def _reseed(state: State) -> None:
     state.faults.set([])
     _post(f"{state.url}/moto-api/reset")
     _post(f"{state.url}/moto-api/seed?a=42")
-    state.sites = {name: (200, dict(body)) for name, body in world.SITES.items()}
+    state.sites = {}  # answers scenarios set; the rest follow the world (sites.answer)
+    state.site_requests = {}
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)
     world.seed(state.url)
     scenarios.overnight_flaps()
-    state.scenario = "healthy"
 
 
 def apply_scenario(state: State, name: str) -> None:
     sc = scenarios.REGISTRY[name]
     if name == "healthy" or state.scenario != "healthy":
         reset(state)
-    sc.apply(state, world.clients(state.url))
+    sc.apply(state, world.clients(state.url))  # its metric data arrives through this server and is evaluated there
     state.scenario = name
 
 
@@ -230,6 +270,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, stop)
     reset(state)
     reset(state)  # moto's backends draw ids on first use; only a second seeding matches every later reset
+    threading.Thread(target=state.alarm_clock, daemon=True).start()
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started}))
     tmp.replace(state_file)

@@ -91,6 +91,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         idp.admin_create_user(UserPoolId=pool, Username=user, UserAttributes=[{"Name": "email", "Value": f"{user}@example.com"}], MessageAction="SUPPRESS")
 
     cw = c("cloudwatch")  # seed 001's alerting table
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:ec2-manager-notifications-production"  # the stack's NotificationsTopic
     for name, namespace, metric, dims, threshold, stat, periods, description in (
         ("ec2-manager-api-latency-high", "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2000, "Average", 3, "High Latency: >2s average for 15 min"),
         ("ec2-manager-api-5xx-high", "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 10, "Sum", 2, "Error rate >10% for >10 minutes"),
@@ -100,7 +101,8 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     ):
         cw.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
                             Statistic=stat, Period=300, EvaluationPeriods=periods, Threshold=threshold, ComparisonOperator="GreaterThanThreshold",
-                            AlarmDescription=f"EC2 Manager: {description}")
+                            AlarmDescription=f"EC2 Manager: {description}", AlarmActions=[topic], OKActions=[topic],  # seed 001: CloudWatch -> SNS -> Slack
+                            TreatMissingData="notBreaching" if stat == "Sum" else "missing")
 
     logs = c("logs")
     for group, retention in ((EC2M["app_log_group"], 30), (EC2M["lambda_log_group"], None), (f"/aws/cognito/{pool}", 90), (EC2M["access_log_group"], 14)):

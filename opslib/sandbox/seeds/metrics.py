@@ -28,11 +28,11 @@ SERIES = [
     ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": ALB}, 0, 6, 0.5, "Count"),
     ("AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 95, 180, 0.30, "Milliseconds"),
     ("AWS/ApiGateway", "Count", {"ApiName": EC2M["api"]}, 60, 900, 0.10, "Count"),
-    ("AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 0, 2, 0.5, "Count"),
+    ("AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 0, 1, 0.5, "Count"),
     ("AWS/ApiGateway", "4XXError", {"ApiName": EC2M["api"]}, 1, 12, 0.4, "Count"),
     ("AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 300, 520, 0.25, "Milliseconds"),
     ("AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 30, 450, 0.10, "Count"),
-    ("AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 0, 1, 0.5, "Count"),
+    ("AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 0, 0.5, 0.5, "Count"),
     ("AWS/Lambda", "Throttles", {"FunctionName": EC2M["function"]}, 0, 0, 0, "Count"),
     ("AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "PutItem"}, 4, 7, 0.2, "Milliseconds"),
     ("AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "Query"}, 3, 5, 0.2, "Milliseconds"),
@@ -63,14 +63,16 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     cw = c("cloudwatch")
     end = now.replace(minute=0, second=0, microsecond=0)
     hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
-    recent = [now - timedelta(minutes=m) for m in range(60, 0, -5)]  # the last hour at 5-minute resolution, as alarms see it
+    recent = [now - timedelta(minutes=m) for m in range(60, 5, -5)] + [now - timedelta(minutes=m) for m in range(5, -1, -1)]  # the last hour as alarms see it
     for namespace, metric, dims, night, peak, noise, unit in SERIES:
-        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours + recent], unit)
+        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours]
+            + [(t, samples(t, night, peak, noise, rng, n=1)) for t in recent], unit)  # recent: one value a minute, as a live feed
 
 
-def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7) -> None:
-    """A scenario's anomaly: a point a minute over the last `minutes`, around `value`."""
+def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7,
+           samples: int = SAMPLES) -> None:
+    """A scenario's anomaly: a point a minute over the last `minutes` (the last one now), around `value`."""
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
-    points = [(now - timedelta(minutes=m), [max(0.0, rng.gauss(value, value * spread)) for _ in range(SAMPLES)]) for m in range(minutes, 0, -1)]
+    points = [(now - timedelta(minutes=m), [max(0.0, rng.gauss(value, value * spread)) for _ in range(samples)]) for m in range(minutes - 1, -1, -1)]
     put(cw, namespace, metric, dims, points, unit)

@@ -63,5 +63,5 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         cw.put_metric_alarm(
             AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
             Statistic=stat, Period=300, EvaluationPeriods=1, Threshold=threshold, ComparisonOperator=op,
-            AlarmDescription=f"RMS: {metric} {op} {threshold} for 5 minutes",
+            AlarmDescription=f"RMS: {metric} {op} {threshold} for 5 minutes", TreatMissingData="notBreaching" if stat == "Sum" else "missing",
         )

@@ -1,0 +1,66 @@
+"""Checked against the seeds themselves: seed 003's own `daily-health-check.sh`, pointed at the
+sandbox with nothing changed but its two URLs, reaches the same verdict as the notebook, check by
+check, under every scenario."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import opslib
+from opslib import sandbox
+from opslib.sandbox import scenarios
+
+SCRIPT = Path(__file__).parent / "fixtures" / "seeds" / "daily-health-check.sh"
+URLS = {"https://rms.example.com/health": "rms-frontend", "https://api.rms.example.com/health": "rms-api"}
+# the seed's verdict line -> the notebook's row (check id, resource)
+ROWS = {"Frontend": ("http_endpoint_healthy", "frontend"), "API": ("http_endpoint_healthy", "api"),
+        "Database": ("rds_instance_available", "rms-db-prod"), "ECS Service": ("ecs_service_tasks_running", "rms-backend-service-prod"),
+        "Error Rate": ("logs_errors_recent", "/aws/ecs/rms-backend-prod")}
+# Where the notebook means to differ from the seed, and why.
+DELIBERATE = {
+    ("ecs-rolling", "ECS Service"): "the seed calls any running != desired DEGRADED; while a deployment rolls the notebook warns and says so",
+}
+
+
+def seed_verdicts(url: str) -> dict[str, bool]:
+    text = SCRIPT.read_text()
+    for real, site in URLS.items():
+        text = text.replace(real, f"{url}/_sandbox/sites/{site}/health")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(sandbox.FAKE_CREDENTIALS, AWS_ENDPOINT_URL=url, PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
+    out = subprocess.run(["bash", "-c", text], capture_output=True, text=True, env=env, timeout=180).stdout
+    verdicts = {}
+    for line in out.splitlines():
+        m = re.search(r"(Frontend|API|Database|ECS Service) (OK|FAIL|DEGRADED)$", line) or re.search(r"(Error Rate) (Normal)$|High (Error Rate)$", line)
+        if m:
+            name = next(g for g in m.groups() if g in ROWS)
+            verdicts[name] = line.rstrip().endswith(("OK", "Normal"))
+    assert set(verdicts) == set(ROWS), out
+    return verdicts
+
+
+def notebook_rows(tmp_path) -> dict[tuple[str, str], str]:
+    res = opslib("run", "daily-health-check", "--env", "sandbox", "--no-progress", runs=tmp_path)
+    rows = {}
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if parts[:1] and parts[0] in ("OK", "WARN", "CRITICAL", "ERROR"):
+            rows[(parts[1], parts[2])] = parts[0]
+    return rows
+
+
+@pytest.mark.parametrize("scenario", sorted(scenarios.REGISTRY))
+def test_the_seed_script_and_the_notebook_agree(healthy, tmp_path, scenario):
+    sandbox.control(f"scenario/{scenario}")
+    seed = seed_verdicts(sandbox.url())
+    rows = notebook_rows(tmp_path)
+    for name, key in ROWS.items():
+        notebook_passes = rows[key] in ("OK", "WARN")
+        if (scenario, name) in DELIBERATE:
+            assert (seed[name], rows[key]) == (False, "WARN"), DELIBERATE[(scenario, name)]
+            continue
+        assert seed[name] == notebook_passes, f"{scenario}: the seed says {name} {'OK' if seed[name] else 'FAIL'}, the notebook {rows[key]}"
