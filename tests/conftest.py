@@ -20,6 +20,7 @@ def sandbox_dir(tmp_path_factory):
     os.environ["OPSLIB_HOME"] = str(ROOT)
     os.environ["OPSLIB_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))  # the sandbox env's file witness
     os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("OPSLIB_SANDBOX_PACE", "1")  # ECS rollouts a second a step: not instant, not slow
     yield folder
     from opslib import sandbox
 

@@ -86,9 +86,9 @@ def _copy_notebooks(tmp_path):
 def _open(driver, lab, notebook: str):
     driver.get(f"{lab['base']}/lab/tree/notebooks/{notebook}?token={lab['token']}")
     name = notebook.rsplit("/", 1)[-1]
-    WebDriverWait(driver, 120).until(lambda d: any(t.text.strip() == name for t in d.find_elements(By.CSS_SELECTOR, ".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current")))
-    WebDriverWait(driver, 120).until(seen.presence_of_element_located((By.CSS_SELECTOR, f"{SHOWN} .jp-Cell .cm-content")))
-    WebDriverWait(driver, 120).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook-ExecutionIndicator[data-status='idle']"))
+    WebDriverWait(driver, 240).until(lambda d: any(t.text.strip() == name for t in d.find_elements(By.CSS_SELECTOR, ".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current")))
+    WebDriverWait(driver, 240).until(seen.presence_of_element_located((By.CSS_SELECTOR, f"{SHOWN} .jp-Cell .cm-content")))
+    WebDriverWait(driver, 240).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook-ExecutionIndicator[data-status='idle']"))
 
 
 def _run_all(driver):
@@ -98,8 +98,12 @@ def _run_all(driver):
     WebDriverWait(driver, 30).until(seen.element_to_be_clickable((By.CSS_SELECTOR, "li.lm-Menu-item[data-command='runmenu:run-all']"))).click()
 
 
-def _wait_for_text(driver, text: str, timeout: float = 180):
-    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook").text)
+def _wait_for_text(driver, text: str, timeout: float = 300):  # a bound, not a timing: JupyterLab under a loaded suite is slow
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook").text)
+    except Exception:
+        shown = driver.find_element(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook").text
+        raise AssertionError(f"{text!r} never appeared; the notebook shows:\n{shown[-3000:]}") from None
 
 
 def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, lab, healthy, aws, tmp_path):

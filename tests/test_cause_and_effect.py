@@ -10,6 +10,18 @@ from opslib import sandbox
 from opslib.sandbox.world import RMS, WEBAPP
 
 
+def _until(name: str, code: int, timeout: float = 30) -> tuple[int, dict]:
+    """ECS stops and starts tasks a step at a time (rollouts): wait as a responder would."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = _health(name)
+        if answer[0] == code or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
+
+
 def _health(name: str) -> tuple[int, dict]:
     try:
         with urllib.request.urlopen(f"{sandbox.url()}/_sandbox/sites/{name}/health", timeout=10) as r:
@@ -22,15 +34,21 @@ def test_rms_api_answers_from_its_ecs_service(healthy, aws):
     ecs = aws.client("ecs")
     assert _health("rms-api")[0] == 200
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
-    code, body = _health("rms-api")
+    code, body = _until("rms-api", 503)
     assert code == 503 and "no healthy upstream" in body["error"]
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
-    assert _health("rms-api") == (200, {**_health("rms-api")[1], "status": "healthy", "version": "2.14.0"})
+    code, body = _until("rms-api", 200)
+    assert (code, body["status"]) in ((200, "healthy"), (200, "degraded"))
+    import time
+
+    time.sleep(10)  # three steps of the default pace: all three tasks back
+    assert _health("rms-api")[1]["status"] == "healthy" and _health("rms-api")[1]["version"] == "2.14.0"
 
 
 def test_scaled_to_zero_by_hand_fails_the_morning_check(healthy, tmp_path, aws):
     """Measured before: the API still answered 200 and daily-health-check passed."""
     aws.client("ecs").update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
+    assert _until("rms-api", 503)[0] == 503  # its tasks drained
     res = opslib("run", "daily-health-check", "--env", "sandbox", "--no-progress", runs=tmp_path)
     assert res.returncode == 1, res.stdout
     rows = {line.split()[1] + " " + line.split()[2]: line.split()[0] for line in res.stdout.splitlines() if line.split()[:1] in (["OK"], ["WARN"], ["CRITICAL"], ["ERROR"])}

@@ -1,6 +1,7 @@
 """Checked against the seeds themselves: seed 003's own `daily-health-check.sh`, pointed at the
 sandbox with nothing changed but its two URLs, reaches the same verdict as the notebook, check by
-check, under every scenario."""
+check, under every scenario. The same execution shows the notebook goes red (with --fail-on warn)
+on the scenarios that name it, and is green on a healthy sandbox."""
 
 import os
 import re
@@ -43,21 +44,23 @@ def seed_verdicts(url: str) -> dict[str, bool]:
     return verdicts
 
 
-def notebook_rows(tmp_path) -> dict[tuple[str, str], str]:
-    res = opslib("run", "daily-health-check", "--env", "sandbox", "--no-progress", runs=tmp_path)
+def notebook_rows(tmp_path) -> tuple[int, dict[tuple[str, str], str]]:
+    res = opslib("run", "daily-health-check", "--env", "sandbox", "--fail-on", "warn", "--no-progress", runs=tmp_path)
     rows = {}
     for line in res.stdout.splitlines():
         parts = line.split()
         if parts[:1] and parts[0] in ("OK", "WARN", "CRITICAL", "ERROR"):
             rows[(parts[1], parts[2])] = parts[0]
-    return rows
+    return res.returncode, rows
 
 
 @pytest.mark.parametrize("scenario", sorted(scenarios.REGISTRY))
 def test_the_seed_script_and_the_notebook_agree(healthy, tmp_path, scenario):
     sandbox.control(f"scenario/{scenario}")
     seed = seed_verdicts(sandbox.url())
-    rows = notebook_rows(tmp_path)
+    code, rows = notebook_rows(tmp_path)
+    if "daily-health-check" in scenarios.REGISTRY[scenario].caught_by or scenario == "healthy":
+        assert code == (0 if scenario == "healthy" else 1), rows
     for name, key in ROWS.items():
         notebook_passes = rows[key] in ("OK", "WARN")
         if (scenario, name) in DELIBERATE:

@@ -7,8 +7,8 @@
   every query: seven days of history made one call take seconds).
 - SSM Run Command that runs: moto answers Success with empty output for any command on any id;
   here the command runs on the host model (`hosts`) and unknown or stopped instances are refused.
-- ECS deployments that say what the service does: moto makes running equal desired on an update
-  but leaves the deployment IN_PROGRESS with its old counts.
+- ECS deployments that take time and run tasks (`rollouts`): moto makes running equal desired
+  on an update, runs no task for a service, and ignores list-tasks --service-name.
 - CloudWatch Logs filter patterns in full (`filter_patterns`): moto lets JSON and space-delimited
   patterns match every event.
 """
@@ -50,16 +50,36 @@ def _ecs_deployment_fix() -> None:
     if getattr(original, "opslib_fixed", False):
         return
 
+    from . import rollouts
+
     def update_service(self, service_properties):
+        cluster, name = service_properties.get("cluster", "default"), service_properties["service"].split("/")[-1]
+        before = self._get_service(cluster, name)
+        rollouts.advance(self, before)
+        was = (before.task_definition, before.desired_count, before.running_count, dict(before.deployments[0]) if before.deployments else None)
+        forced = bool(service_properties.get("force_new_deployment"))
         service = original(self, service_properties)
-        if service.deployments and service.running_count >= service.desired_count:
-            service.deployments[0].update(runningCount=service.running_count, pendingCount=0, desiredCount=service.desired_count,
-                                          rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {service.deployments[0]['id']} completed.",
-                                          taskDefinition=service.task_definition)
+        new_deployment = forced or service.task_definition != was[0]
+        if new_deployment or service.desired_count != was[1]:
+            rollouts.start(self, service, was[3], was[2], new_deployment)
         return service
 
+    def reading(method):
+        def read(self, *args, **kwargs):
+            rollouts.advance_all(self)  # where every deployment is by now
+            return method(self, *args, **kwargs)
+        return read
+
+    def list_tasks(self, cluster_str=None, container_instance=None, family=None, started_by=None, service_name=None, desiredStatus=None):
+        found = plain_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+        return [t for t in found if not service_name or t.group == f"service:{service_name.split('/')[-1]}"]
+
+    plain_list_tasks = models.EC2ContainerServiceBackend.list_tasks
     update_service.opslib_fixed = True
     models.EC2ContainerServiceBackend.update_service = update_service
+    models.EC2ContainerServiceBackend.describe_services = reading(models.EC2ContainerServiceBackend.describe_services)
+    models.EC2ContainerServiceBackend.describe_tasks = reading(models.EC2ContainerServiceBackend.describe_tasks)
+    models.EC2ContainerServiceBackend.list_tasks = reading(list_tasks)
 
 
 def _filter_pattern_fix() -> None:

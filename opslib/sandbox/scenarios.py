@@ -73,24 +73,14 @@ def overnight_flaps() -> None:
     alarm.state_updated_timestamp = now - timedelta(hours=5, minutes=45)
 
 
-def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"], rolling: str = "") -> None:
-    """moto makes running follow desired on any update; set what a failing (or, with `rolling`, a
-    deploying to the task definition ARN `rolling`) service reports: its deployments as describe-services lists them."""
+def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"]) -> None:
+    """Only `count` of the service's tasks stay up; the others crash as ECS starts them (rollouts)."""
     from moto.backends import get_backend
 
-    svc = get_backend("ecs")[world.ACCOUNT][world.REGION].services[f"{cluster}:{service}"]
-    svc.running_count = count
-    svc.pending_count = max(svc.desired_count - count, 0)
-    current = dict(svc.deployments[0], runningCount=count, pendingCount=svc.pending_count)
-    if not rolling:
-        svc.deployments = [current]
-        return
-    now = _now()
-    old = dict(current, status="ACTIVE", rolloutState="COMPLETED", runningCount=count, pendingCount=0, desiredCount=count)
-    new = dict(current, id=f"ecs-svc/{random.Random(count).randrange(10**15, 10**16)}", status="PRIMARY", rolloutState="IN_PROGRESS",
-               rolloutStateReason="ECS deployment in progress: desired count 3, running 0.", runningCount=0, pendingCount=svc.pending_count,
-               taskDefinition=rolling, createdAt=now - timedelta(minutes=4), updatedAt=now - timedelta(minutes=1))
-    svc.deployments = [new, old]
+    from . import rollouts
+
+    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
+    rollouts.hold(backend, backend.services[f"{cluster}:{service}"], count)
 
 
 @scenario("healthy", "Nothing: the seeded world as it runs on a good day.", ())
@@ -119,15 +109,22 @@ def ecs_degraded(state, c):
     ecs_running(1)
 
 
-@scenario("ecs-rolling", "RMS backend deploys a new task definition: 2 of 3 tasks of the old one run while the new "
-          "deployment (IN_PROGRESS) starts its first task.", ("daily-health-check",))
+@scenario("ecs-rolling", "RMS backend deploys a new task definition (update-service) whose tasks take minutes to start; "
+          "2 of 3 tasks run while the deployment is IN_PROGRESS (capacity for 2).", ("daily-health-check",))
 def ecs_rolling(state, c):
     ecs = c("ecs")
     base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
     containers = [dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))]
     new = ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
                                        memory="1024", containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
-    ecs_running(2, rolling=new)
+    ecs_running(2)
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=new)
+    from moto.backends import get_backend
+
+    from . import rollouts
+
+    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
+    rollouts.slow(backend, backend.services[f"{RMS['cluster']}:{RMS['service']}"], 60)  # a large image: minutes a task
 
 
 @scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; ALB 5xx up; rms-api-5xx-high in ALARM.",
@@ -220,6 +217,12 @@ def bad_deploy(state, c):
     ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024", containerDefinitions=[container])
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition="rms-backend-prod:3")
     ecs_running(1)
+    from moto.backends import get_backend
+
+    from . import rollouts
+
+    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
+    rollouts.age(backend, backend.services[f"{RMS['cluster']}:{RMS['service']}"], 10)  # its circuit breaker has tripped
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
     now = _now()

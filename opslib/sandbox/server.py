@@ -177,6 +177,11 @@ def _reseed(state: State) -> None:
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)
     world.seed(state.url)
+    from moto.backends import get_backend
+
+    from . import rollouts
+
+    rollouts.settle_all(get_backend("ecs")[world.ACCOUNT][world.REGION])  # the seeded services run steady, their tasks listed
     scenarios.overnight_flaps()
 
 

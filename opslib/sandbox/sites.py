@@ -48,7 +48,12 @@ def _backend(service: str):
 
 
 def _rms_api(request: int) -> tuple[int, dict, float]:
-    svc = _backend("ecs").services.get(f"{world.RMS['cluster']}:{world.RMS['service']}")
+    ecs = _backend("ecs")
+    svc = ecs.services.get(f"{world.RMS['cluster']}:{world.RMS['service']}")
+    if svc is not None:
+        from . import rollouts
+
+        rollouts.advance(ecs, svc)  # where its tasks are by now
     if svc is None:
         return 503, {"status": "unhealthy", "error": "no healthy upstream (service missing)"}, 0.0
     version = _image_tag(svc.task_definition)

@@ -1,0 +1,85 @@
+"""Time in the sandbox: an ECS deployment rolls step by step, its tasks listed as they run, and
+one whose image cannot be pulled never reaches steady state (the circuit breaker fails it)."""
+
+import time
+
+import pytest
+
+from opslib.sandbox import rollouts
+from opslib.sandbox.world import RMS
+
+@pytest.fixture
+def ecs(healthy, aws):
+    return aws.client("ecs")
+
+
+def _service(ecs):
+    return ecs.describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+
+
+def _tasks(ecs):
+    return ecs.list_tasks(cluster=RMS["cluster"], serviceName=RMS["service"])["taskArns"]
+
+
+def _new_revision(ecs, tag):
+    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
+    container = dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].replace("2.14.0", tag))
+    return ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
+                                        memory="1024", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+
+
+def test_a_steady_service_lists_its_tasks(ecs):
+    """Measured before: list-tasks was empty for a service running 3 tasks."""
+    svc = _service(ecs)
+    assert (svc["runningCount"], svc["desiredCount"], svc["deployments"][0]["rolloutState"]) == (3, 3, "COMPLETED")
+    arns = _tasks(ecs)
+    assert len(arns) == 3
+    described = ecs.describe_tasks(cluster=RMS["cluster"], tasks=arns)["tasks"]
+    assert {t["lastStatus"] for t in described} == {"RUNNING"} and {t["group"] for t in described} == {f"service:{RMS['service']}"}
+
+
+def test_a_deployment_rolls_step_by_step(ecs):
+    new = _new_revision(ecs, "2.15.0")
+    began = time.monotonic()
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=new)
+    seen = []
+    while time.monotonic() - began < 30:
+        svc = _service(ecs)
+        primary = svc["deployments"][0]
+        seen.append((primary["rolloutState"], primary["runningCount"], svc["runningCount"], len(svc["deployments"])))
+        if primary["rolloutState"] == "COMPLETED":
+            break
+        time.sleep(rollouts.pace() / 3)
+    took = time.monotonic() - began
+    assert seen[0][0] == "IN_PROGRESS" and seen[0][1] < 3 and seen[0][3] == 2, seen  # not instant: the old deployment still serves
+    assert seen[-1] == ("COMPLETED", 3, 3, 1), seen
+    assert [s[1] for s in seen] == sorted(s[1] for s in seen)  # new tasks only ever come up
+    assert all(s[2] >= 3 for s in seen)  # running never drops below desired while old tasks are replaced
+    assert took >= 2 * rollouts.pace()
+    described = ecs.describe_tasks(cluster=RMS["cluster"], tasks=_tasks(ecs))["tasks"]
+    assert len(described) == 3 and {t["taskDefinitionArn"] for t in described} == {new}
+
+
+def test_an_image_that_cannot_be_pulled_never_reaches_steady_state(ecs):
+    missing = _new_revision(ecs, "9.9.9")
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=missing)
+    began = time.monotonic()
+    while time.monotonic() - began < 30:
+        primary = _service(ecs)["deployments"][0]
+        if primary["rolloutState"] != "IN_PROGRESS":
+            break
+        assert primary["runningCount"] == 0
+        time.sleep(rollouts.pace() / 3)
+    svc = _service(ecs)
+    assert svc["deployments"][0]["rolloutState"] == "FAILED" and svc["deployments"][0]["failedTasks"] >= 3
+    assert "CannotPullContainerError" in svc["deployments"][0]["rolloutStateReason"]
+    assert svc["runningCount"] == 3 and len(_tasks(ecs)) == 3  # the previous deployment keeps serving
+    assert time.monotonic() - began >= 2 * rollouts.pace()
+
+
+def test_scaling_moves_a_task_a_step(ecs):
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=5)
+    svc = _service(ecs)
+    assert (svc["runningCount"], svc["desiredCount"]) in ((3, 5), (4, 5))
+    time.sleep(rollouts.pace() * 3)
+    assert _service(ecs)["runningCount"] == 5 and len(_tasks(ecs)) == 5
