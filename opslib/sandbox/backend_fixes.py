@@ -22,6 +22,9 @@ def apply() -> None:
     _run_command_fix()
     _filter_pattern_fix()
     _ecs_deployment_fix()
+    from . import transitions
+
+    transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
 
 
 def alarm_history(backend, name: str | None = None, start=None, end=None) -> list[dict]:
@@ -187,7 +190,8 @@ def _instance_status_fix() -> None:
             wanted = getattr(self, "opslib_status", {}).get(kind)
             if wanted is None or self.state_code != 16:
                 return plain(self)
-            return {"Details": [{"Name": "reachability", "Status": "passed" if wanted == "ok" else "failed"}], "Status": wanted}
+            reachability = {"ok": "passed", "initializing": "initializing"}.get(wanted, "failed")
+            return {"Details": [{"Name": "reachability", "Status": reachability}], "Status": wanted}
 
         return property(get)
 

@@ -6,9 +6,10 @@ at a time and stops one of the old deployment's for each that comes up; a change
 moves one task a step. A step takes `pace()` seconds (`OPSLIB_SANDBOX_PACE`, default 3), so tests
 run in seconds while nothing a notebook waits for is instant. Tasks whose image the sandbox's ECR
 repository does not hold never start (CannotPullContainerError); after as many failures as the
-deployment circuit breaker allows (half the desired count, at least 3) the deployment is FAILED,
-and rolled back when the service's circuit breaker asks for it. Running tasks are real moto tasks,
-so `list-tasks --service-name` and `describe-tasks` show them.
+deployment circuit breaker allows (half the desired count, at least 3) the deployment is FAILED
+and the old deployment keeps serving. (Rollback is not modelled: moto drops a service's
+deploymentConfiguration.) Running tasks are real moto tasks, so `list-tasks --service-name` and
+`describe-tasks` show them.
 
 The state lives on each moto Service as `opslib_rollout`; a scenario may cap how many tasks can
 run (`opslib_capacity`: the rest crash as they start).
@@ -41,7 +42,6 @@ class Rollout:
     from_old: int  # tasks the old deployment ran when this began
     started: datetime
     pull_error: str = ""  # why the new tasks cannot start
-    rollback: bool = False
     deploying: bool = True  # a new deployment; False: a change of desired count within the primary one
     slowness: float = 1.0  # steps of this rollout take this many paces (a large image, a long health-check grace)
 
@@ -60,11 +60,10 @@ def start(backend, service, old: dict | None, old_running: int, new_deployment: 
     else:
         from_new, from_old, old = old_running, 0, None
     primary.update(desiredCount=service.desired_count, updatedAt=now)
-    breaker = (getattr(service, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker") or {}
     if not new_deployment:
         primary.update(rolloutState=primary.get("rolloutState") or "COMPLETED", rolloutStateReason=primary.get("rolloutStateReason", ""))
     service.opslib_rollout = Rollout(primary, old, from_new, from_old, now, _pull_error(backend, service.task_definition) if new_deployment else "",
-                                     bool(breaker.get("rollback")), new_deployment)
+                                     new_deployment)
     advance(backend, service, now)
 
 
@@ -110,7 +109,7 @@ def advance(backend, service, now: datetime | None = None) -> None:
     elif r.from_new <= desired:
         attempted = r.from_new + steps
         new_running = min(desired, attempted, room)
-        failed = max(0, min(attempted, desired + steps) - room) if cap is not None and r.deploying else 0  # each start past capacity crashes
+        failed = max(0, attempted - room) if cap is not None and r.deploying else 0  # each start past capacity crashes
     else:  # scaling in
         new_running = min(max(desired, r.from_new - steps), room)
     old_running = max(0, min(r.from_old - new_running, room - new_running)) if r.old else 0
@@ -126,9 +125,6 @@ def advance(backend, service, now: datetime | None = None) -> None:
     pending = min(1, desired - new_running) if state == "IN_PROGRESS" else (desired - new_running if not r.deploying else 0)
     r.new.update(runningCount=new_running, pendingCount=pending, failedTasks=failed, rolloutState=state, updatedAt=now,
                  **({"rolloutStateReason": _reason(r, state)} if r.deploying else {}))
-    if state == "FAILED" and r.rollback and r.old:
-        _roll_back(backend, service, r, now)
-        return
     deployments = [r.new] + ([dict(r.old, runningCount=old_running, pendingCount=0)] if r.old and (old_running or state != "COMPLETED") else [])
     service.deployments = deployments
     service.running_count = new_running + old_running
@@ -162,15 +158,6 @@ def _reason(r: Rollout, state: str) -> str:
         why = f" ({r.pull_error})" if r.pull_error else ""
         return f"ECS deployment circuit breaker: tasks failed to start{why}."
     return f"ECS deployment {did} completed." if state == "COMPLETED" else f"ECS deployment {did} in progress."
-
-
-def _roll_back(backend, service, r: Rollout, now: datetime) -> None:
-    failed = dict(r.new)
-    service.task_definition = r.old["taskDefinition"]
-    restored = dict(r.old, status="PRIMARY", rolloutState="IN_PROGRESS", createdAt=now, updatedAt=now)
-    service.opslib_rollout = Rollout(restored, None, r.from_old, 0, now)
-    service.opslib_failed_deployment = failed
-    advance(backend, service, now)
 
 
 def _pull_error(backend, task_definition: str) -> str:

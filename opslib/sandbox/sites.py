@@ -37,8 +37,7 @@ def answer(name: str, state) -> tuple[int, dict, float]:
 
 
 def _counter(state, name: str):
-    counters = state.__dict__.setdefault("site_requests", {})
-    return counters.setdefault(name, itertools.count())
+    return state.site_requests.setdefault(name, itertools.count())
 
 
 def _backend(service: str):

@@ -1,5 +1,6 @@
 """Time in the sandbox: an ECS deployment rolls step by step, its tasks listed as they run, and
-one whose image cannot be pulled never reaches steady state (the circuit breaker fails it)."""
+one whose image cannot be pulled never reaches steady state (the circuit breaker fails it); an
+RDS instance passes through modifying and rebooting, an EC2 reboot through initializing checks."""
 
 import time
 
@@ -83,3 +84,37 @@ def test_scaling_moves_a_task_a_step(ecs):
     assert (svc["runningCount"], svc["desiredCount"]) in ((3, 5), (4, 5))
     time.sleep(rollouts.pace() * 3)
     assert _service(ecs)["runningCount"] == 5 and len(_tasks(ecs)) == 5
+
+
+def _until(read, wanted, timeout=30):
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen.append(read())
+        if seen[-1] == wanted:
+            break
+        time.sleep(rollouts.pace() / 4)
+    return seen
+
+
+def test_rds_passes_through_modifying_and_rebooting(healthy, aws):
+    rds = aws.client("rds")
+    status = lambda: rds.describe_db_instances(DBInstanceIdentifier=RMS["db"])["DBInstances"][0]["DBInstanceStatus"]  # noqa: E731
+    rds.modify_db_instance(DBInstanceIdentifier=RMS["db"], BackupRetentionPeriod=14, ApplyImmediately=True)
+    seen = _until(status, "available")
+    assert seen[0] == "modifying" and seen[-1] == "available" and seen.count("modifying") >= 2, seen
+    rds.reboot_db_instance(DBInstanceIdentifier=RMS["db"])
+    seen = _until(status, "available")
+    assert seen[0] == "rebooting" and seen[-1] == "available", seen
+
+
+def test_an_ec2_reboot_starts_its_status_checks_over(healthy, aws):
+    from opslib.sandbox.world import WEBAPP
+
+    ec2 = aws.client("ec2")
+    (instance,) = [i["InstanceId"] for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [WEBAPP["instance_name"]]},
+                                                                           {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
+                   for i in r["Instances"]]
+    checks = lambda: ec2.describe_instance_status(InstanceIds=[instance])["InstanceStatuses"][0]["InstanceStatus"]["Status"]  # noqa: E731
+    ec2.reboot_instances(InstanceIds=[instance])
+    seen = _until(checks, "ok")
+    assert seen[0] == "initializing" and seen[-1] == "ok", seen

@@ -1,0 +1,67 @@
+"""States that take time, as on AWS (moto changes them at once or not at all): an RDS instance
+`modifying` or `rebooting` before it is `available` again, an EC2 instance whose status checks
+are `initializing` after a reboot. Each lasts a few steps of the sandbox's pace (rollouts.pace)."""
+
+from datetime import datetime, timedelta, timezone
+
+from .rollouts import pace
+
+RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, EC2_REBOOT_STEPS = 3, 2, 2
+
+
+def begin(obj, attribute: str, during, steps: int, after) -> None:
+    """`obj.attribute` reads `during` for `steps` paces, then `after`."""
+    setattr(obj, attribute, during)
+    obj.opslib_transition = (attribute, after, datetime.now(timezone.utc) + timedelta(seconds=steps * pace()))
+
+
+def settle(obj) -> None:
+    """Apply a transition whose time is up (called before the object is read)."""
+    found = getattr(obj, "opslib_transition", None)
+    if found and datetime.now(timezone.utc) >= found[2]:
+        setattr(obj, found[0], found[1])
+        obj.opslib_transition = None
+
+
+def apply() -> None:
+    from moto.ec2.models import EC2Backend
+    from moto.rds.models import RDSBackend
+
+    if getattr(RDSBackend, "opslib_transitions", False):
+        return
+    modify, reboot, describe = RDSBackend.modify_db_instance, RDSBackend.reboot_db_instance, RDSBackend.describe_db_instances
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        db = modify(self, db_instance_identifier, db_kwargs)
+        begin(db, "status", "modifying", RDS_MODIFY_STEPS, "available")
+        return db
+
+    def reboot_db_instance(self, db_instance_identifier):
+        db = reboot(self, db_instance_identifier)
+        begin(db, "status", "rebooting", RDS_REBOOT_STEPS, "available")
+        return db
+
+    def describe_db_instances(self, *args, **kwargs):
+        for db in list(self.databases.values()):
+            settle(db)
+        return describe(self, *args, **kwargs)
+
+    reboot_instances, instance_status = EC2Backend.reboot_instances, EC2Backend.describe_instance_status
+
+    def reboot_ec2(self, instance_ids):
+        rebooted = reboot_instances(self, instance_ids)
+        for instance in rebooted:  # the status checks start over (backend_fixes reads opslib_status)
+            previous = getattr(instance, "opslib_status", {})
+            begin(instance, "opslib_status", {"instance": "initializing", "system": "initializing"}, EC2_REBOOT_STEPS, previous)
+        return rebooted
+
+    def describe_instance_status(self, *args, **kwargs):
+        for reservation in self.reservations.values():
+            for instance in reservation.instances:
+                settle(instance)
+        return instance_status(self, *args, **kwargs)
+
+    RDSBackend.modify_db_instance, RDSBackend.reboot_db_instance = modify_db_instance, reboot_db_instance
+    RDSBackend.describe_db_instances = describe_db_instances
+    EC2Backend.reboot_instances, EC2Backend.describe_instance_status = reboot_ec2, describe_instance_status
+    RDSBackend.opslib_transitions = True
