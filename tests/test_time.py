@@ -118,3 +118,25 @@ def test_an_ec2_reboot_starts_its_status_checks_over(healthy, aws):
     ec2.reboot_instances(InstanceIds=[instance])
     seen = _until(checks, "ok")
     assert seen[0] == "initializing" and seen[-1] == "ok", seen
+
+
+def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
+    """Seeds 001-003's backup, cleanup and rotation checks need ages, not 'created a second ago'."""
+    from datetime import UTC, datetime, timedelta
+
+    from opslib.sandbox.world import EC2M
+
+    now = datetime.now(UTC)
+    snaps = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="manual")["DBSnapshots"]
+    daily = {s["DBSnapshotIdentifier"]: s["SnapshotCreateTime"] for s in snaps if s["DBSnapshotIdentifier"][len(RMS["db"]) + 1:].isdigit()}
+    assert sorted(daily) == [f"{RMS['db']}-{now - timedelta(days=d):%Y%m%d}" for d in range(7, 0, -1)]
+    for name, taken in daily.items():
+        assert taken.strftime("%Y%m%d") == name.rsplit("-", 1)[1] and taken.hour == 3
+    versions = [v for v in aws.client("lambda").list_versions_by_function(FunctionName=EC2M["function"])["Versions"] if v["Version"] != "$LATEST"]
+    modified = [datetime.strptime(v["LastModified"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) for v in versions]
+    assert len(modified) == 4 and [round((b - a) / timedelta(days=1)) for a, b in zip(modified, modified[1:])] == [14, 14, 14]
+    assert round((now - modified[-1]) / timedelta(days=1)) == 3
+    sm = aws.client("secretsmanager")
+    ages = {name: round((now - sm.describe_secret(SecretId=f"autostack/production/{name}")["LastChangedDate"]) / timedelta(days=1))
+            for name in ("github-oauth", "google-oauth", "jwt")}
+    assert ages == {"github-oauth": 40, "google-oauth": 120, "jwt": 60}

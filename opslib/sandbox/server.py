@@ -16,7 +16,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import alarms, costs, faults, scenarios, sites, world
+from . import ages, alarms, costs, faults, scenarios, sites, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -182,6 +182,7 @@ def _reseed(state: State) -> None:
     from . import rollouts
 
     rollouts.settle_all(get_backend("ecs")[world.ACCOUNT][world.REGION])  # the seeded services run steady, their tasks listed
+    ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
 
 

@@ -43,6 +43,12 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     c("dynamodb").create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
                                AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
 
+    sm = c("secretsmanager")  # seed 002 "Credential rotation": what backend/.env holds, kept where AWS keeps secrets (aged by ages.py)
+    for name, keys in (("github-oauth", ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")), ("google-oauth", ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")),
+                       ("jwt", ("JWT_SECRET", "SECRET_KEY"))):
+        sm.create_secret(Name=f"autostack/production/{name}", Description=f"AutoStack {name} (backend .env)",
+                         SecretString=json.dumps({k: f"sandbox-{k.lower()}-{rng.randrange(16**12):012x}" for k in keys}))
+
     logs = c("logs")
     logs.create_log_group(logGroupName=AUTOSTACK["backend_log_group"])
     logs.put_retention_policy(logGroupName=AUTOSTACK["backend_log_group"], retentionInDays=14)

@@ -3,7 +3,7 @@
 import hashlib
 import json
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..tls import self_signed
 from ..world import ACCOUNT, REGION, RMS, app_log_lines, put_events
@@ -48,6 +48,9 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         VpcSecurityGroupIds=[db_sg], StorageEncrypted=True,
     )  # moto files its automated snapshot on creation
     rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-pre-release-2-14")
+    for days_ago in range(1, 8):  # seed 003 "Backup and Recovery Testing": a snapshot a day, rms-db-prod-YYYYMMDD (aged by ages.py)
+        day = now - timedelta(days=days_ago)
+        rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier=f"{RMS['db']}-{day:%Y%m%d}")
 
     logs = c("logs")
     logs.create_log_group(logGroupName=RMS["log_group"])

@@ -1,0 +1,39 @@
+"""Real, varied ages for what the seeds create in a second (AWS has no call that ages a resource),
+so the backup, cleanup and rotation checks of seeds 001-003 have something true to read:
+
+- seed 003's daily manual snapshots `rms-db-prod-YYYYMMDD`, each taken at 03:00 UTC on its day;
+- the EC2 Manager function's published versions, a release every two weeks (the newest 3 days old);
+- AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
+  90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180).
+"""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from . import world
+
+SECRET_AGES_DAYS = {"github-oauth": 40, "google-oauth": 120, "jwt": 60}
+RELEASE_EVERY = timedelta(days=14)
+
+
+def _backend(service: str, region: str = world.REGION):
+    from moto.backends import get_backend
+
+    return get_backend(service)[world.ACCOUNT][region]
+
+
+def apply(now: datetime | None = None) -> None:
+    now = now or datetime.now(timezone.utc)
+    for snap in _backend("rds").database_snapshots.values():
+        m = re.fullmatch(rf"{world.RMS['db']}-(\d{{8}})", snap.db_snapshot_identifier)
+        if m:
+            taken = datetime.strptime(m[1], "%Y%m%d").replace(hour=3, tzinfo=timezone.utc)
+            snap.created = snap.original_snapshot_create_time = taken
+    versions = _backend("lambda")._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
+    for i, fn in enumerate(reversed(versions)):
+        fn.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    for secret in _backend("secretsmanager").secrets.values():
+        for name, days in SECRET_AGES_DAYS.items():
+            if secret.name == f"autostack/production/{name}":
+                changed = (now - timedelta(days=days)).timestamp()
+                secret.created_date = secret.last_changed_date = int(changed)
