@@ -95,6 +95,7 @@ def _run_all(driver):
     """Run > Run All Cells, through the menus as a person does; on a starved machine a click can
     land before the kernel's session is wired, so, as a person would, click again if nothing started."""
     for _ in range(3):
+        _answer_kernel_dialog(driver)
         menu = next(m for m in driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item") if m.text.strip() == "Run")
         menu.click()
         WebDriverWait(driver, 30).until(seen.element_to_be_clickable((By.CSS_SELECTOR, "li.lm-Menu-item[data-command='runmenu:run-all']"))).click()
@@ -104,6 +105,16 @@ def _run_all(driver):
         except Exception:
             continue
     raise AssertionError("Run All Cells started nothing after three tries")
+
+
+def _answer_kernel_dialog(driver):
+    """A slow kernel start can make JupyterLab ask which kernel to use: take its default, as a
+    person would. Any other dialog is a failure that names itself."""
+    for dialog in driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog"):
+        title = dialog.find_element(By.CSS_SELECTOR, ".jp-Dialog-header").text
+        assert "Kernel" in title, f"JupyterLab asked: {dialog.text[:500]}"
+        dialog.find_element(By.CSS_SELECTOR, "button.jp-mod-accept").click()
+        WebDriverWait(driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".jp-Dialog"))
 
 
 def _wait_for_text(driver, text: str, timeout: float = 300):  # a bound, not a timing: JupyterLab under a loaded suite is slow
