@@ -223,9 +223,9 @@ def _one_run(root, run_id: str) -> int:
 
 def _parameters_line(values: dict, sources: dict) -> str:
     """`error_critical=20 (-p), api_url=http://... (parameters/sandbox.yaml), 9 defaults`."""
-    given = [f"{k}={str(v)[:60]} ({sources[k]})" for k, v in values.items() if sources.get(k, "default") != "default"]
     from .units import plural
 
+    given = [f"{k}={str(v)[:60]} ({sources[k]})" for k, v in values.items() if sources.get(k, "default") != "default"]
     defaults = sum(1 for k in values if sources.get(k, "default") == "default")
     return ", ".join(given + ([plural(defaults, "default")] if defaults else [])) or "none"
 

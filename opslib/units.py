@@ -31,22 +31,20 @@ def duration(seconds) -> str:
     if abs(s) < 60:
         return f"{number(s)} s"
     whole = round(s)
-    for big, big_name, small, small_name in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")):
-        if abs(whole) >= big:
-            head, rest = divmod(whole, big)
-            rest = round(rest / small)
-            return f"{head} {big_name}" + (f" {rest} {small_name}" if rest else "")
-    return f"{whole} s"  # not reached
+    big, big_name, small, small_name = next(u for u in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")) if abs(whole) >= u[0])
+    head, rest = divmod(whole, big)
+    rest = round(rest / small)
+    return f"{head} {big_name}" + (f" {rest} {small_name}" if rest else "")
 
 
 def size(n_bytes) -> str:
     """512 B, 1.5 KiB, 3.2 GiB (powers of 1,024, as AWS bills storage)."""
-    value = float(n_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{number(value) if unit != 'B' else int(value)} {unit}"
-        value /= 1024
-    return f"{value} TiB"  # not reached
+    value, unit = float(n_bytes), "B"
+    for larger in ("KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{int(value) if unit == 'B' else number(value)} {unit}"
 
 
 def quantity(value, unit: str = "") -> str:

@@ -112,12 +112,7 @@ def for_environment(env: str, env_data: dict, runs_dir: Path):
     def make():
         from .aws import Aws, AwsSettings
 
-        settings = AwsSettings.from_env_file(env_data, user_agent="opslib/witness")
-        if settings.endpoint_url == "sandbox":
-            from . import sandbox
-
-            settings.endpoint_url = sandbox.endpoint(start=True)
-        return parsed(Aws(settings))
+        return parsed(Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/witness")))  # "sandbox": Aws finds (or starts) it
 
     return make
 

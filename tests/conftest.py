@@ -99,6 +99,18 @@ def opslib(*args, runs=None, env=None, timeout=300, **kw) -> subprocess.Complete
     return subprocess.run([sys.executable, "-m", "opslib.cli", *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw)
 
 
+def eventually(read, done, timeout: float = 30, every: float = 0.25) -> list:
+    """Everything `read()` returned, polled until `done(last)` or the timeout (the sandbox takes
+    time, as AWS does): a test asserts on the last and on the way there."""
+    import time
+
+    seen, deadline = [read()], time.monotonic() + timeout
+    while not done(seen[-1]) and time.monotonic() < deadline:
+        time.sleep(every)
+        seen.append(read())
+    return seen
+
+
 def ledger(runs: Path) -> list[dict]:
     path = runs / "ledger.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -5,21 +5,14 @@ import json
 import urllib.error
 import urllib.request
 
-from conftest import ledger, opslib
+from conftest import eventually, ledger, opslib
 from opslib import sandbox
 from opslib.sandbox.world import RMS, WEBAPP
 
 
-def _until(name: str, code: int, timeout: float = 30) -> tuple[int, dict]:
+def _until(name: str, code: int) -> tuple[int, dict]:
     """ECS stops and starts tasks a step at a time (rollouts): wait as a responder would."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = _health(name)
-        if answer[0] == code or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.5)
+    return eventually(lambda: _health(name), lambda answer: answer[0] == code)[-1]
 
 
 def _health(name: str) -> tuple[int, dict]:
@@ -37,12 +30,9 @@ def test_rms_api_answers_from_its_ecs_service(healthy, aws):
     code, body = _until("rms-api", 503)
     assert code == 503 and "no healthy upstream" in body["error"]
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
-    code, body = _until("rms-api", 200)
-    assert (code, body["status"]) in ((200, "healthy"), (200, "degraded"))
-    import time
-
-    time.sleep(10)  # three steps of the default pace: all three tasks back
-    assert _health("rms-api")[1]["status"] == "healthy" and _health("rms-api")[1]["version"] == "2.14.0"
+    seen = eventually(lambda: _health("rms-api"), lambda answer: answer[1]["status"] == "healthy")
+    assert seen[-1][0] == 200 and seen[-1][1]["version"] == "2.14.0"
+    assert {answer[1]["status"] for answer in seen} <= {"unhealthy", "degraded", "healthy"}  # tasks come back a step at a time
 
 
 def test_scaled_to_zero_by_hand_fails_the_morning_check(healthy, tmp_path, aws):

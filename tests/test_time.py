@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from conftest import eventually
 from opslib.sandbox import rollouts
 from opslib.sandbox.world import RMS
 
@@ -43,14 +44,13 @@ def test_a_deployment_rolls_step_by_step(ecs):
     new = _new_revision(ecs, "2.15.0")
     began = time.monotonic()
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=new)
-    seen = []
-    while time.monotonic() - began < 30:
+
+    def state():
         svc = _service(ecs)
         primary = svc["deployments"][0]
-        seen.append((primary["rolloutState"], primary["runningCount"], svc["runningCount"], len(svc["deployments"])))
-        if primary["rolloutState"] == "COMPLETED":
-            break
-        time.sleep(rollouts.pace() / 3)
+        return primary["rolloutState"], primary["runningCount"], svc["runningCount"], len(svc["deployments"])
+
+    seen = eventually(state, lambda s: s[0] == "COMPLETED", every=rollouts.pace() / 3)
     took = time.monotonic() - began
     assert seen[0][0] == "IN_PROGRESS" and seen[0][1] < 3 and seen[0][3] == 2, seen  # not instant: the old deployment still serves
     assert seen[-1] == ("COMPLETED", 3, 3, 1), seen
@@ -65,12 +65,8 @@ def test_an_image_that_cannot_be_pulled_never_reaches_steady_state(ecs):
     missing = _new_revision(ecs, "9.9.9")
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=missing)
     began = time.monotonic()
-    while time.monotonic() - began < 30:
-        primary = _service(ecs)["deployments"][0]
-        if primary["rolloutState"] != "IN_PROGRESS":
-            break
-        assert primary["runningCount"] == 0
-        time.sleep(rollouts.pace() / 3)
+    seen = eventually(lambda: _service(ecs)["deployments"][0], lambda d: d["rolloutState"] != "IN_PROGRESS", every=rollouts.pace() / 3)
+    assert {d["runningCount"] for d in seen} == {0}  # not one task of it ever ran
     svc = _service(ecs)
     assert svc["deployments"][0]["rolloutState"] == "FAILED" and svc["deployments"][0]["failedTasks"] >= 3
     assert "CannotPullContainerError" in svc["deployments"][0]["rolloutStateReason"]
@@ -80,30 +76,19 @@ def test_an_image_that_cannot_be_pulled_never_reaches_steady_state(ecs):
 
 def test_scaling_moves_a_task_a_step(ecs):
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=5)
-    svc = _service(ecs)
-    assert (svc["runningCount"], svc["desiredCount"]) in ((3, 5), (4, 5))
-    time.sleep(rollouts.pace() * 3)
-    assert _service(ecs)["runningCount"] == 5 and len(_tasks(ecs)) == 5
-
-
-def _until(read, wanted, timeout=30):
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        seen.append(read())
-        if seen[-1] == wanted:
-            break
-        time.sleep(rollouts.pace() / 4)
-    return seen
+    seen = eventually(lambda: _service(ecs)["runningCount"], lambda n: n == 5, every=rollouts.pace() / 3)
+    assert seen[0] in (3, 4) and seen == sorted(seen) and seen[-1] == 5  # a task a step, not all at once
+    assert len(_tasks(ecs)) == 5
 
 
 def test_rds_passes_through_modifying_and_rebooting(healthy, aws):
     rds = aws.client("rds")
     status = lambda: rds.describe_db_instances(DBInstanceIdentifier=RMS["db"])["DBInstances"][0]["DBInstanceStatus"]  # noqa: E731
     rds.modify_db_instance(DBInstanceIdentifier=RMS["db"], BackupRetentionPeriod=14, ApplyImmediately=True)
-    seen = _until(status, "available")
+    seen = eventually(status, lambda s: s == "available")
     assert seen[0] == "modifying" and seen[-1] == "available" and seen.count("modifying") >= 2, seen
     rds.reboot_db_instance(DBInstanceIdentifier=RMS["db"])
-    seen = _until(status, "available")
+    seen = eventually(status, lambda s: s == "available")
     assert seen[0] == "rebooting" and seen[-1] == "available", seen
 
 
@@ -116,7 +101,7 @@ def test_an_ec2_reboot_starts_its_status_checks_over(healthy, aws):
                    for i in r["Instances"]]
     checks = lambda: ec2.describe_instance_status(InstanceIds=[instance])["InstanceStatuses"][0]["InstanceStatus"]["Status"]  # noqa: E731
     ec2.reboot_instances(InstanceIds=[instance])
-    seen = _until(checks, "ok")
+    seen = eventually(checks, lambda s: s == "ok")
     assert seen[0] == "initializing" and seen[-1] == "ok", seen
 
 

@@ -16,23 +16,17 @@ SECRET_AGES_DAYS = {"github-oauth": 40, "google-oauth": 120, "jwt": 60}
 RELEASE_EVERY = timedelta(days=14)
 
 
-def _backend(service: str, region: str = world.REGION):
-    from moto.backends import get_backend
-
-    return get_backend(service)[world.ACCOUNT][region]
-
-
 def apply(now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
-    for snap in _backend("rds").database_snapshots.values():
+    for snap in world.backend("rds").database_snapshots.values():
         m = re.fullmatch(rf"{world.RMS['db']}-(\d{{8}})", snap.db_snapshot_identifier)
         if m:
             taken = datetime.strptime(m[1], "%Y%m%d").replace(hour=3, tzinfo=timezone.utc)
             snap.created = snap.original_snapshot_create_time = taken
-    versions = _backend("lambda")._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
+    versions = world.backend("lambda")._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
     for i, fn in enumerate(reversed(versions)):
         fn.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    for secret in _backend("secretsmanager").secrets.values():
+    for secret in world.backend("secretsmanager").secrets.values():
         for name, days in SECRET_AGES_DAYS.items():
             if secret.name == f"autostack/production/{name}":
                 changed = (now - timedelta(days=days)).timestamp()

@@ -14,19 +14,18 @@ arrives; `set-alarm-state` holds until the next evaluation, as on AWS.
 import json
 from datetime import datetime, timedelta, timezone
 
+from ..units import plural
 from . import world
 
 CLOCK_S = 60.0
 _EMITTED: set = set()  # the minutes keep_metrics_flowing wrote: its own points do not silence it
 REGION_NAMES = {"us-west-2": "US West (Oregon)", "us-east-1": "US East (N. Virginia)"}
-_COMPARE = {
-    "GreaterThanThreshold": lambda v, t: v > t,
-    "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
-    "LessThanThreshold": lambda v, t: v < t,
-    "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+_COMPARE = {  # operator: (breaches?, as the state reason words it)
+    "GreaterThanThreshold": (lambda v, t: v > t, "greater than"),
+    "GreaterThanOrEqualToThreshold": (lambda v, t: v >= t, "greater than or equal to"),
+    "LessThanThreshold": (lambda v, t: v < t, "less than"),
+    "LessThanOrEqualToThreshold": (lambda v, t: v <= t, "less than or equal to"),
 }
-_WORDS = {"GreaterThanThreshold": "greater than", "GreaterThanOrEqualToThreshold": "greater than or equal to",
-          "LessThanThreshold": "less than", "LessThanOrEqualToThreshold": "less than or equal to"}
 
 
 def keep_metrics_flowing(now: datetime | None = None) -> int:
@@ -37,7 +36,7 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
 
     from .seeds import metrics
 
-    cw = backend()
+    cw = world.backend("cloudwatch")
     now = now or datetime.now(timezone.utc)
     quiet_since = now - timedelta(seconds=90)  # someone else wrote it within the last minute or so: leave it to them
     latest: dict = {}
@@ -60,15 +59,9 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
     return written
 
 
-def backend():
-    from moto.backends import get_backend
-
-    return get_backend("cloudwatch")[world.ACCOUNT][world.REGION]
-
-
 def evaluate_all(now: datetime | None = None, metric: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
     """Evaluate every metric alarm (or those on one (namespace, metric)); (alarm, old, new) per change."""
-    cw = backend()
+    cw = world.backend("cloudwatch")
     now = now or datetime.now(timezone.utc)
     watched = [a for a in list(cw.alarms.values()) if a.metric_name and a.comparison_operator in _COMPARE  # not metric math or bands
                and (metric is None or (a.namespace, a.metric_name) == metric)]
@@ -104,23 +97,18 @@ def _state(alarm, data_points: list, now: datetime):
         buckets[int((when - start).total_seconds() // period)].extend(_values(datum))
     stat = alarm.extended_statistic or alarm.statistic
     values = [_statistic(stat, b) if b else None for b in buckets]
-    compare = _COMPARE[alarm.comparison_operator]
+    compare, word = _COMPARE[alarm.comparison_operator]
     missing = alarm.treat_missing_data or "missing"
     present = [v for v in values if v is not None]
     if not present and missing in ("missing", "ignore"):
         return ("INSUFFICIENT_DATA" if missing == "missing" else None), "Insufficient Data: no datapoints were received.", {}
-    counted = [v if v is not None else ("breaching" if missing == "breaching" else None) for v in values]
-    breaching = [v for v in counted if v == "breaching" or (isinstance(v, float) and compare(v, alarm.threshold))]
-    recent = [v for v in present[-m:]]
-    shown = ", ".join(f"{v:g}" for v in recent)
-    word = _WORDS[alarm.comparison_operator]
+    breaching = sum(1 for v in values if (missing == "breaching" if v is None else compare(v, alarm.threshold)))
+    recent = present[-m:]
     data = {"version": "1.0", "queryDate": now.isoformat(), "startDate": start.isoformat(), "statistic": stat, "period": period,
             "recentDatapoints": recent, "threshold": alarm.threshold, "evaluatedDatapoints": len(present)}
-    if len(breaching) >= m:
-        return "ALARM", (f"Threshold Crossed: {len(breaching)} out of the last {n} datapoints [{shown}] was {word} "
-                         f"the threshold ({alarm.threshold:g}) (minimum {m} datapoint{'s' if m != 1 else ''} for OK -> ALARM transition)."), data
-    return "OK", (f"Threshold Crossed: {len(breaching)} out of the last {n} datapoints was {word} the threshold ({alarm.threshold:g}) "
-                  f"(minimum {m} datapoint{'s' if m != 1 else ''} for ALARM -> OK transition)."), data
+    state, shown, transition = ("ALARM", f" [{', '.join(f'{v:g}' for v in recent)}]", "OK -> ALARM") if breaching >= m else ("OK", "", "ALARM -> OK")
+    return state, (f"Threshold Crossed: {breaching} out of the last {n} datapoints{shown} was {word} the threshold ({alarm.threshold:g}) "
+                   f"(minimum {plural(m, 'datapoint')} for {transition} transition)."), data
 
 
 def _values(datum) -> list[tuple[float, float, float, float]]:
@@ -170,8 +158,6 @@ def _notify(alarm, old: str, now: datetime) -> None:
     topics = [a for a in arns or [] if a.startswith("arn:aws:sns:")]
     if not topics:
         return
-    from moto.backends import get_backend
-
     message = json.dumps({
         "AlarmName": alarm.name, "AlarmDescription": alarm.description, "AWSAccountId": world.ACCOUNT,
         "NewStateValue": alarm.state_value, "NewStateReason": alarm.state_reason, "OldStateValue": old,
@@ -185,6 +171,6 @@ def _notify(alarm, old: str, now: datetime) -> None:
     for arn in topics:
         region = arn.split(":")[3]
         try:
-            get_backend("sns")[world.ACCOUNT][region].publish(message, arn=arn, subject=subject)
+            world.backend("sns", region).publish(message, arn=arn, subject=subject)
         except Exception as exc:  # a deleted topic: CloudWatch records the failed action and carries on
             alarm.history.append(("Action", f"Failed to execute action {arn}: {exc}", "{}", alarm.state_value, now.replace(tzinfo=None)))

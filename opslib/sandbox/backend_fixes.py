@@ -59,12 +59,13 @@ def _ecs_deployment_fix() -> None:
         cluster, name = service_properties.get("cluster", "default"), service_properties["service"].split("/")[-1]
         before = self._get_service(cluster, name)
         rollouts.advance(self, before)
-        was = (before.task_definition, before.desired_count, before.running_count, dict(before.deployments[0]) if before.deployments else None)
+        task_definition, desired, running = before.task_definition, before.desired_count, before.running_count
+        primary = dict(before.deployments[0]) if before.deployments else None
         forced = bool(service_properties.get("force_new_deployment"))
         service = original(self, service_properties)
-        new_deployment = forced or service.task_definition != was[0]
-        if new_deployment or service.desired_count != was[1]:
-            rollouts.start(self, service, was[3], was[2], new_deployment)
+        new_deployment = forced or service.task_definition != task_definition
+        if new_deployment or service.desired_count != desired:
+            rollouts.start(self, service, primary, running, new_deployment)
         return service
 
     def reading(method):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from . import world
+from . import rollouts, world
 from .seeds import ec2manager, metrics
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
@@ -39,12 +39,6 @@ def scenario(name: str, changes: str, caught_by: tuple[str, ...]):
     return register
 
 
-def _backend(service: str):
-    from moto.backends import get_backend
-
-    return get_backend(service)[world.ACCOUNT][world.REGION]
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -64,7 +58,7 @@ def _alarm(c, name: str) -> None:
 
 def overnight_flaps() -> None:
     """A quiet night still has history: RMS CPU alarmed for 20 minutes around 6 hours ago, back OK since."""
-    alarm = _backend("cloudwatch").alarms["rms-ecs-cpu-high"]
+    alarm = world.backend("cloudwatch").alarms["rms-ecs-cpu-high"]
     alarm.update_state("Threshold Crossed: 1 datapoint [86.4] > 80.0", None, "ALARM")
     alarm.update_state("Threshold Crossed: 1 datapoint [41.2] was not greater than 80.0", None, "OK")
     now = _now().replace(tzinfo=None)  # moto keeps naive UTC
@@ -73,14 +67,23 @@ def overnight_flaps() -> None:
     alarm.state_updated_timestamp = now - timedelta(hours=5, minutes=45)
 
 
-def ecs_running(count: int, cluster: str = world.RMS["cluster"], service: str = world.RMS["service"]) -> None:
-    """Only `count` of the service's tasks stay up; the others crash as ECS starts them (rollouts)."""
-    from moto.backends import get_backend
+def _rms_service():
+    """(ECS backend, the RMS backend service) for the rollouts model."""
+    ecs = world.backend("ecs")
+    return ecs, ecs.services[f"{RMS['cluster']}:{RMS['service']}"]
 
-    from . import rollouts
 
-    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
-    rollouts.hold(backend, backend.services[f"{cluster}:{service}"], count)
+def _release(ecs, tag: str) -> str:
+    """A new revision of the RMS task definition running image `tag`; its ARN."""
+    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
+    container = dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].replace("2.14.0", tag))
+    return ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
+                                        memory="1024", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+
+
+def ecs_running(count: int) -> None:
+    """Only `count` of the RMS service's tasks stay up; the others crash as ECS starts them (rollouts)."""
+    rollouts.hold(*_rms_service(), count)
 
 
 @scenario("healthy", "Nothing: the seeded world as it runs on a good day.", ())
@@ -93,7 +96,7 @@ def healthy(state, c):
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)  # the API's /health and the web app's follow (sites.py)
-    for reservation in _backend("ec2").reservations.values():
+    for reservation in world.backend("ec2").reservations.values():
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
                 instance.opslib_status = {"instance": "impaired", "system": "ok"}
@@ -113,18 +116,10 @@ def ecs_degraded(state, c):
           "2 of 3 tasks run while the deployment is IN_PROGRESS (capacity for 2).", ("daily-health-check",))
 def ecs_rolling(state, c):
     ecs = c("ecs")
-    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
-    containers = [dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))]
-    new = ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
-                                       memory="1024", containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+    new = _release(ecs, "2.15.0")
     ecs_running(2)
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=new)
-    from moto.backends import get_backend
-
-    from . import rollouts
-
-    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
-    rollouts.slow(backend, backend.services[f"{RMS['cluster']}:{RMS['service']}"], 60)  # a large image: minutes a task
+    rollouts.slow(*_rms_service(), 60)  # a large image: minutes a task
 
 
 @scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; ALB 5xx up; rms-api-5xx-high in ALARM.",
@@ -212,17 +207,9 @@ def bad_deploy(state, c):
     metrics.recent(c("cloudwatch"), "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
     _alarm(c, "ec2-manager-api-5xx-high")
     ecs = c("ecs")
-    td = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
-    container = dict(td["containerDefinitions"][0], image=td["containerDefinitions"][0]["image"].replace("2.14.0", "2.15.0"))
-    ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024", containerDefinitions=[container])
-    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition="rms-backend-prod:3")
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=_release(ecs, "2.15.0"))
     ecs_running(1)
-    from moto.backends import get_backend
-
-    from . import rollouts
-
-    backend = get_backend("ecs")[world.ACCOUNT][world.REGION]
-    rollouts.age(backend, backend.services[f"{RMS['cluster']}:{RMS['service']}"], 10)  # its circuit breaker has tripped
+    rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
     now = _now()
@@ -248,7 +235,7 @@ def rate_limit_attack(state, c):
           "recovery, and the last two nightly dumps are missing from backups-incident-response.", ("backup-verification",))
 def backups_missing(state, c):
     old = _now() - timedelta(days=3)
-    for snap in _backend("rds").database_snapshots.values():  # AWS has no call that ages a snapshot
+    for snap in world.backend("rds").database_snapshots.values():  # AWS has no call that ages a snapshot
         if snap.database.db_instance_identifier == RMS["db"] and snap.snapshot_type == "automated":
             snap.created = old
             snap.original_snapshot_create_time = old
@@ -285,6 +272,6 @@ def cost_spike(state, c):
         ec2.create_volume(AvailabilityZone=zone, Size=size, VolumeType="gp3",
                           TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": f"scratch-{size}"}]}])
     c("rds").create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-migration-test")
-    snap = _backend("rds").database_snapshots["rms-db-prod-manual-migration-test"]
+    snap = world.backend("rds").database_snapshots["rms-db-prod-manual-migration-test"]
     snap.created = _now() - timedelta(days=200)
     snap.original_snapshot_create_time = snap.created

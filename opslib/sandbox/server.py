@@ -16,7 +16,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, costs, faults, scenarios, sites, world
+from . import ages, alarms, costs, faults, rollouts, scenarios, sites, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -177,11 +177,7 @@ def _reseed(state: State) -> None:
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)
     world.seed(state.url)
-    from moto.backends import get_backend
-
-    from . import rollouts
-
-    rollouts.settle_all(get_backend("ecs")[world.ACCOUNT][world.REGION])  # the seeded services run steady, their tasks listed
+    rollouts.settle_all(world.backend("ecs"))  # the seeded services run steady, their tasks listed
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
 

@@ -14,7 +14,7 @@ shows at `/health` too, and scenarios change the world rather than the endpoints
 import itertools
 from datetime import datetime, timezone
 
-from . import hosts, world
+from . import hosts, rollouts, world
 
 SLOWER_S = 0.15  # added per missing task: the remaining ones queue requests
 
@@ -40,21 +40,12 @@ def _counter(state, name: str):
     return state.site_requests.setdefault(name, itertools.count())
 
 
-def _backend(service: str):
-    from moto.backends import get_backend
-
-    return get_backend(service)[world.ACCOUNT][world.REGION]
-
-
 def _rms_api(request: int) -> tuple[int, dict, float]:
-    ecs = _backend("ecs")
+    ecs = world.backend("ecs")
     svc = ecs.services.get(f"{world.RMS['cluster']}:{world.RMS['service']}")
-    if svc is not None:
-        from . import rollouts
-
-        rollouts.advance(ecs, svc)  # where its tasks are by now
     if svc is None:
         return 503, {"status": "unhealthy", "error": "no healthy upstream (service missing)"}, 0.0
+    rollouts.advance(ecs, svc)  # where its tasks are by now
     version = _image_tag(svc.task_definition)
     running, desired = svc.running_count, svc.desired_count
     if running == 0:
@@ -71,7 +62,7 @@ def _rms_api(request: int) -> tuple[int, dict, float]:
 
 def _image_tag(task_definition: str) -> str:
     try:
-        definition = _backend("ecs").describe_task_definition(task_definition)
+        definition = world.backend("ecs").describe_task_definition(task_definition)
         return definition.container_definitions[0]["image"].rsplit(":", 1)[-1]
     except Exception:  # a task definition moto no longer knows
         return "unknown"
@@ -93,7 +84,7 @@ def _webapp() -> tuple[int, dict, float]:
 
 def _instance(name: str):
     newest = None
-    for reservation in _backend("ec2").reservations.values():
+    for reservation in world.backend("ec2").reservations.values():
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == name for t in instance.get_tags()) and instance.state != "terminated":
                 newest = instance

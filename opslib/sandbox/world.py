@@ -55,6 +55,14 @@ APP_MESSAGES = {
 }
 
 
+def backend(service: str, region: str = REGION):
+    """moto's backend of a service for the sandbox account, inside the sandbox process, for what
+    AWS's APIs cannot set (ages, running tasks, states a scenario holds)."""
+    from moto.backends import get_backend
+
+    return get_backend(service)[ACCOUNT][region]
+
+
 def clients(url: str):
     import boto3
     from botocore.config import Config
