@@ -16,7 +16,6 @@ executed notebook and HTML under runs/YYYY/MM/DD/ and one ledger record:
 import json
 import os
 import re
-import sys
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import catalog, checks, environment, filing, inflight, params, witness
+from . import catalog, checks, environment, filing, inflight, keep_out_iri_grammar, params, witness
 from .errors import BadInput
 from .journal import who
 from .kernel import EarlyKernel
@@ -173,12 +172,6 @@ def _check_urls(values: dict, specs: dict, allow_link_local: bool) -> None:
                 raise BadInput(f"{pname} {str(url)[:80]!r}: {problem}", "give an http:// or https:// URL" + ("" if "metadata" not in problem else ", or set http.allow_link_local: true in the environment file"))
 
 
-def _keep_out_iri_grammar():
-    # jsonschema builds an IRI grammar (~2 s of CPU) when rfc3987_syntax is importable; notebooks
-    # never use IRI formats. Must happen before anything imports nbformat.
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-
 class _HtmlRenderer:
     """The HTML exporter, made ready (imports, compiled templates) while the kernel works.
 
@@ -224,7 +217,7 @@ class _HtmlRenderer:
 
 
 def _papermill():
-    _keep_out_iri_grammar()
+    keep_out_iri_grammar()  # before anything imports nbformat
     import papermill
     from papermill.iorw import papermill_io
 
@@ -273,7 +266,7 @@ def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = No
 
 
 def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
-    _keep_out_iri_grammar()
+    keep_out_iri_grammar()  # before anything imports nbformat
     runs_dir = plan.runs_dir
     run_id = uuid.uuid4().hex[:10]
     env = {"OPSLIB_RUN_ID": run_id, "OPSLIB_RUNS_DIR": str(runs_dir), "OPSLIB_INCIDENT": plan.incident, **plan.kernel_env}
@@ -359,7 +352,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
 
     from .secrets import scrub_tree
 
-    _keep_out_iri_grammar()
+    keep_out_iri_grammar()  # before anything imports nbformat
     runs_dir = evidence.root
     nb, found_nb = scrub_tree(nb)
     report = checks.from_notebook(nb)

@@ -311,3 +311,32 @@ def test_the_run_that_starts_the_sandbox_says_so_and_leaves_it_up(sandbox_url, t
         assert second.returncode == 0 and "started the sandbox" not in second.stderr
     finally:
         assert opslib("sandbox", "down", env=env).stdout.strip() == "sandbox stopped"
+
+
+def test_a_reset_moves_the_seeded_world_on_with_the_clock(healthy, aws):
+    """reset restores the world seeded at start-up, its times moved on by the time since: the
+    newest log line and datapoint move with the clock, and a line's own text keeps its time."""
+    import time
+
+    logs, cw = aws.client("logs"), aws.client("cloudwatch")
+
+    def newest():
+        stream = logs.describe_log_streams(logGroupName=RMS["log_group"], orderBy="LastEventTime", descending=True, limit=1)["logStreams"][0]
+        event = logs.get_log_events(logGroupName=RMS["log_group"], logStreamName=stream["logStreamName"], limit=1, startFromHead=False)["events"][-1]
+        now = datetime.now(timezone.utc)
+        points = cw.get_metric_statistics(Namespace="AWS/ECS", MetricName="CPUUtilization", StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1),
+                                          Period=1, Statistics=["Maximum"],
+                                          Dimensions=[{"Name": "ClusterName", "Value": RMS["cluster"]}, {"Name": "ServiceName", "Value": RMS["service"]}])["Datapoints"]
+        return event, max(p["Timestamp"] for p in points)
+
+    began = time.monotonic()
+    sandbox.control("reset")
+    event, point = newest()
+    time.sleep(3)
+    sandbox.control("reset")
+    elapsed = time.monotonic() - began
+    later_event, later_point = newest()
+    assert 3 <= (later_event["timestamp"] - event["timestamp"]) / 1000 <= elapsed
+    assert 3 <= (later_point - point).total_seconds() <= elapsed + 1  # datapoints keep whole seconds
+    written = datetime.fromisoformat(later_event["message"].split(" ")[0]).replace(tzinfo=timezone.utc)
+    assert abs(written.timestamp() * 1000 - later_event["timestamp"]) < 1000

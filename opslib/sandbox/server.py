@@ -6,6 +6,7 @@ goes to moto untouched. Run by `opslib sandbox up`; bound to 127.0.0.1 on a free
 """
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -16,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, costs, faults, rollouts, scenarios, sites, world
+from . import ages, alarms, costs, faults, pristine, rollouts, scenarios, sites, startup, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -38,6 +39,7 @@ class State:
         self.lock = threading.Lock()
         self.alarm_lock = threading.RLock()  # one evaluation at a time (the clock's and those after PutMetricData)
         self.seeding = False
+        self.pristine: pristine.Pristine | None = None  # the seeded world, which reset restores
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def evaluate_alarms(self) -> None:
@@ -170,14 +172,18 @@ def reset(state: State) -> None:
 
 def _reseed(state: State) -> None:
     state.faults.set([])
-    _post(f"{state.url}/moto-api/reset")
-    _post(f"{state.url}/moto-api/seed?a=42")
     state.sites = {}  # answers scenarios set; the rest follow the world (sites.answer)
     state.site_requests = {}
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)
-    world.seed(state.url)
-    rollouts.settle_all(world.backend("ecs"))  # the seeded services run steady, their tasks listed
+    if state.pristine and not state.pristine.stale():
+        pristine.restore(state.pristine)
+    else:
+        _post(f"{state.url}/moto-api/reset")
+        _post(f"{state.url}/moto-api/seed?a=42")
+        world.seed(state.url)
+        rollouts.settle_all(world.backend("ecs"))  # the seeded services run steady, their tasks listed
+        state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
 
@@ -242,6 +248,8 @@ def main(argv=None) -> int:
     parser.add_argument("--state-file", required=True)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    startup.prepare()  # before moto is imported
+    gc.disable()  # start-up makes a few hundred thousand objects and frees almost none
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -270,8 +278,9 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    reset(state)
-    reset(state)  # moto's backends draw ids on first use; only a second seeding matches every later reset
+    reset(state)  # seeds the world and keeps it: every later reset restores this one, ids and all
+    gc.freeze()  # what start-up made lives as long as the process: later collections need not walk it
+    gc.enable()
     threading.Thread(target=state.alarm_clock, daemon=True).start()
     tmp = state_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started}))

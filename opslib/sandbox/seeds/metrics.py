@@ -8,7 +8,7 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 
-from ..world import EC2M, IR, RMS
+from ..world import EC2M, IR, RMS, backend
 
 ALB = "app/rms-alb-prod/50dc6c495c0c9188"
 DAYS = 7
@@ -52,21 +52,29 @@ def samples(t: datetime, night: float, peak: float, noise: float, rng: random.Ra
     return [max(0.0, rng.gauss(base, abs(base) * noise)) for _ in range(n)]
 
 
-def put(cw, namespace: str, metric: str, dims: dict, points: list[tuple[datetime, list[float]]], unit: str) -> None:
-    data = [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()], "Timestamp": t, "Values": values, "Unit": unit}
+def _data(metric: str, dims: dict, points: list[tuple[datetime, list[float]]], unit: str) -> list[dict]:
+    return [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()], "Timestamp": t, "Values": values, "Unit": unit}
             for t, values in points]
+
+
+def put(cw, namespace: str, metric: str, dims: dict, points: list[tuple[datetime, list[float]]], unit: str) -> None:
+    data = _data(metric, dims, points, unit)
     for i in range(0, len(data), 500):
         cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 500])
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
-    cw = c("cloudwatch")
+    """Straight into the sandbox's CloudWatch (this runs in its process): the week's 16,000
+    datapoints through the API were a second of `sandbox up`. Stored as moto stores what the API
+    receives: naive UTC."""
+    cw = backend("cloudwatch")
     end = now.replace(minute=0, second=0, microsecond=0)
     hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
     recent = [now - timedelta(minutes=m) for m in range(60, 5, -5)] + [now - timedelta(minutes=m) for m in range(5, -1, -1)]  # the last hour as alarms see it
+    naive = [t.astimezone(timezone.utc).replace(tzinfo=None) for t in hours + recent]
     for namespace, metric, dims, night, peak, noise, unit in SERIES:
-        put(cw, namespace, metric, dims, [(t, samples(t, night, peak, noise, rng)) for t in hours]
-            + [(t, samples(t, night, peak, noise, rng, n=1)) for t in recent], unit)  # recent: one value a minute, as a live feed
+        values = [samples(t, night, peak, noise, rng) for t in hours] + [samples(t, night, peak, noise, rng, n=1) for t in recent]  # recent: one a minute, a live feed
+        cw.put_metric_data(namespace, _data(metric, dims, list(zip(naive, values)), unit))
 
 
 def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7,

@@ -14,7 +14,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         {"IpProtocol": "tcp", "FromPort": 5000, "ToPort": 5000, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "app"}]},
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.0/24", "Description": "office SSH"}]},
     ])
-    image = "ami-04681a1dbd79675a5"  # amzn2, one of moto's built-in images (listing them all costs seconds)
+    image = "ami-04681a1dbd79675a5"  # amzn2, the one image the sandbox holds (amis.json)
     ec2.create_key_pair(KeyName=WEBAPP["key_name"])
     ec2.run_instances(
         ImageId=image, InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName=WEBAPP["key_name"], SecurityGroupIds=[sg],
