@@ -90,6 +90,25 @@ class Aws:
             return self._clients[key]
 
 
+    def at(self, region: str) -> "Aws":
+        """This run's AWS in another region: same session and credentials, same client cache."""
+        import dataclasses
+
+        self.session()
+        return dataclasses.replace(self, settings=dataclasses.replace(self.settings, region=region), _clients=self._clients,
+                                   _lock=self._lock, _session=self._session, _endpoint_now=self._endpoint_now)
+
+
+def in_regions(aws: Aws, regions: list[str] | None, read, *args) -> list[dict]:
+    """`read(aws, *args)` (a list of dicts) in each region at once, each item marked with its `Region`;
+    no regions: the run's own."""
+    from functools import partial
+
+    regions = list(regions or [aws.region])
+    found = at_once(partial(read, aws.at(region), *args) for region in regions)
+    return [item | {"Region": region} for region, items in zip(regions, found) for item in items]
+
+
 def _assume(base, s: AwsSettings):
     """A session whose credentials come from assuming `role_arn`."""
     import boto3

@@ -149,6 +149,7 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
             _fix(param, origin),
         )
     _check_size(param, value, origin)
+    _check_region(param, value, origin)
     if kind in (int, float):
         _check_number(param, value, origin)
     if param.type.startswith("list["):
@@ -167,6 +168,19 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _check_region(param: Param, value, origin: str) -> None:
+    """Region parameters (`rms_region`, `regions`): a typo would send every call to an endpoint that
+    does not exist, and only after the run started."""
+    if not (param.name.endswith("_region") or param.name == "regions"):
+        return
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and not _REGION.fullmatch(item):
+            raise BadInput(f"{param.name} from {origin}: {_short(item)} is not an AWS region", "give a region name such as us-east-1")
 
 
 def _check_size(param: Param, value, origin: str) -> None:

@@ -17,7 +17,7 @@ from .secrets import Secret
 
 
 class Runbook:
-    def __init__(self, notebook, env: str, env_data: dict, values: dict, sources: dict):
+    def __init__(self, notebook, env: str, env_data: dict, values: dict, sources: dict, region: str | None = None):
         from .aws import Aws, AwsSettings
 
         self.notebook = notebook
@@ -30,6 +30,7 @@ class Runbook:
         self.headless = bool(os.environ.get("OPSLIB_RUN_ID"))
         self.incident = os.environ.get("OPSLIB_INCIDENT") or values.get("incident_id") or ""
         settings = AwsSettings.from_env_file(env_data, user_agent=f"opslib/{notebook.name}")
+        settings.region = region or settings.region
         if settings.endpoint_url == "sandbox":
             from . import sandbox
 
@@ -246,8 +247,10 @@ def _scrub_outputs() -> None:
     shell._opslib_scrubbed = True
 
 
-def start(name: str, namespace: dict) -> Runbook:
-    """Check this notebook's parameters, fill them in for the chosen env, and open the run."""
+def start(name: str, namespace: dict, region: str | None = None) -> Runbook:
+    """Check this notebook's parameters, fill them in for the chosen env, and open the run. `region`
+    names the parameter holding the region of the system the notebook looks at (`rms_region`): the
+    run's AWS calls go there unless a step names another."""
     from . import catalog, environment, params
     from .secrets import refuse_short
 
@@ -267,7 +270,7 @@ def start(name: str, namespace: dict) -> Runbook:
         values, sources = resolved.values, resolved.sources
         if "env" in sources:
             sources["env"] = "default" if env == specs["env"].default else "the parameters cell"
-    rb = Runbook(nb, env, env_data, values, sources)
+    rb = Runbook(nb, env, env_data, values, sources, region=values[region] if region else None)
     masked = params.Resolved(dict(values), sources).masked(specs)
     for n, p in specs.items():
         values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])

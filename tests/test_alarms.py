@@ -25,7 +25,7 @@ def _state(cw, name):
 
 def test_cpu_at_99_percent_for_15_minutes_sets_off_its_alarm(healthy, aws):
     """Measured before: rms-ecs-cpu-high stayed OK forever (moto never evaluates alarms)."""
-    cw = aws.client("cloudwatch")
+    cw = aws.client("cloudwatch", RMS["region"])
     assert _state(cw, "rms-ecs-cpu-high")["StateValue"] == "OK"
     now = datetime.now(UTC)  # as ECS publishes it: a statistic set a minute (here 60 samples of 99 %)
     cw.put_metric_data(Namespace="AWS/ECS", MetricData=[
@@ -54,7 +54,7 @@ def test_an_alarm_reaches_its_topic_and_the_topics_subscribers(healthy, aws):
 
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    sns, sqs, cw = aws.client("sns"), aws.client("sqs"), aws.client("cloudwatch")
+    sns, sqs, cw = aws.client("sns"), aws.client("sqs"), aws.client("cloudwatch")  # EC2 Manager: the default region
     queue = sqs.create_queue(QueueName=f"alarm-inbox-{uuid.uuid4().hex[:6]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
@@ -75,7 +75,7 @@ def test_an_alarm_reaches_its_topic_and_the_topics_subscribers(healthy, aws):
 
 
 def test_periods_datapoints_to_alarm_and_missing_data_as_cloudwatch_counts_them(healthy, aws):
-    cw = aws.client("cloudwatch")
+    cw = aws.client("cloudwatch", RMS["region"])
     ns, metric = "Test/Alarms", f"m{uuid.uuid4().hex[:6]}"
 
     def alarm(name, **kw):
@@ -97,7 +97,7 @@ def test_periods_datapoints_to_alarm_and_missing_data_as_cloudwatch_counts_them(
 
 
 def test_get_metric_statistics_answers_percentiles(healthy, aws):
-    cw = aws.client("cloudwatch")
+    cw = aws.client("cloudwatch", RMS["region"])
     now = datetime.now(UTC)
     points = cw.get_metric_statistics(Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime",
                                       Dimensions=[{"Name": "LoadBalancer", "Value": "app/rms-alb-prod/50dc6c495c0c9188"}],

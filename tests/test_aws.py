@@ -51,7 +51,7 @@ def test_assumed_role_credentials_are_used(aws, sandbox_url):
 def test_throttling_is_retried_adaptively(healthy, aws):
     assert aws.client("rds").meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}
     sandbox.control("faults", [{"kind": "throttle", "service": "rds", "count": 2}])
-    assert aws.client("rds").describe_db_instances(DBInstanceIdentifier="rms-db-prod")["DBInstances"]
+    assert aws.client("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier="rms-db-prod")["DBInstances"]
     assert sandbox.status()["faults"][0]["hits"] == 2
 
 

@@ -147,8 +147,8 @@ def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, 
     browser.save_screenshot(str(tmp_path / "log-search.png"))
     assert not button.is_enabled()
 
-    tasks = aws.client("logs").describe_export_tasks()["exportTasks"]
-    assert any(t["logGroupName"] == "/aws/ecs/rms-backend-prod" and t["destination"] == "ec2-manager-log-exports-123456789012" for t in tasks)
+    tasks = aws.client("logs", "us-east-1").describe_export_tasks()["exportTasks"]
+    assert any(t["logGroupName"] == "/aws/ecs/rms-backend-prod" and t["destination"] == "rms-log-exports-123456789012" for t in tasks)
     applied = [r for r in Evidence(lab["runs"]).journal.records() if r["kind"] == "action" and r["status"] == "applied"]
     assert len(applied) == 1 and applied[0]["confirmed_by"] == "button" and applied[0]["run_id"].startswith("interactive-")
     history = subprocess.run([sys.executable, "-m", "opslib.cli", "history"], capture_output=True, text=True,

@@ -24,7 +24,7 @@ def _health(name: str) -> tuple[int, dict]:
 
 
 def test_rms_api_answers_from_its_ecs_service(healthy, aws):
-    ecs = aws.client("ecs")
+    ecs = aws.client("ecs", RMS["region"])
     assert _health("rms-api")[0] == 200
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
     code, body = _until("rms-api", 503)
@@ -37,7 +37,7 @@ def test_rms_api_answers_from_its_ecs_service(healthy, aws):
 
 def test_scaled_to_zero_by_hand_fails_the_morning_check(healthy, tmp_path, aws):
     """Measured before: the API still answered 200 and daily-health-check passed."""
-    aws.client("ecs").update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
+    aws.client("ecs", RMS["region"]).update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
     assert _until("rms-api", 503)[0] == 503  # its tasks drained
     res = opslib("run", "daily-health-check", "--env", "sandbox", "--no-progress", runs=tmp_path)
     assert res.returncode == 1, res.stdout

@@ -58,13 +58,13 @@ def test_nbval_lax_runs_every_notebook(healthy, tmp_path):
 
 
 def test_log_search_exports_only_through_the_guard(healthy, aws, tmp_path):
-    tasks = lambda: aws.client("logs").describe_export_tasks().get("exportTasks", [])
+    tasks = lambda: aws.client("logs", "us-east-1").describe_export_tasks().get("exportTasks", [])
     res = opslib("run", "log-search", "-p", "export=true", "--no-progress", runs=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert tasks() == []
     res = opslib("run", "log-search", "-p", "export=true", "-p", "confirm=true", "--no-progress", runs=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     (task,) = tasks()
-    assert task["logGroupName"] == "/aws/ecs/rms-backend-prod" and task["destination"] == "ec2-manager-log-exports-123456789012"
+    assert task["logGroupName"] == "/aws/ecs/rms-backend-prod" and task["destination"] == "rms-log-exports-123456789012"
     actions = [r for r in (json.loads(l) for l in (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action"]
     assert [a["status"] for a in actions] == ["planned", "applied"]

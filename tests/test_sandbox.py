@@ -12,9 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import ROOT, opslib
+from conftest import opslib
 from opslib import sandbox
-from opslib.sandbox import scenarios, snapshot
+from opslib.sandbox import scenarios, snapshot, world
+from opslib.sandbox.seeds import metrics
 from opslib.sandbox.world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 
@@ -30,6 +31,7 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     assert versions == ["$LATEST", "1", "2", "3", "4"]
     assert lam.get_alias(FunctionName=EC2M["function"], Name="LIVE")["FunctionVersion"] == "4"
     ddb = aws.client("dynamodb")
+    east_ddb = aws.client("dynamodb", AUTOSTACK["region"])
     pitr = ddb.describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
     assert len(ddb.list_backups(TableName=EC2M["table"])["BackupSummaries"]) == 2
@@ -43,22 +45,22 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     attached = iam.list_attached_role_policies(RoleName=AUTOSTACK["role"])["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == [AUTOSTACK["policy"]]
     assert len(s3.list_object_versions(Bucket=AUTOSTACK["state_bucket"], Prefix=AUTOSTACK["state_key"])["Versions"]) == 4
-    assert ddb.describe_table(TableName=AUTOSTACK["lock_table"])["Table"]["KeySchema"][0]["AttributeName"] == "LockID"
+    assert east_ddb.describe_table(TableName=AUTOSTACK["lock_table"])["Table"]["KeySchema"][0]["AttributeName"] == "LockID"
 
-    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    svc = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["desiredCount"], svc["runningCount"]) == (3, 3)
-    rds = aws.client("rds")
+    rds = aws.client("rds", RMS["region"])
     types = sorted(s["SnapshotType"] for s in rds.describe_db_snapshots(DBInstanceIdentifier=RMS["db"])["DBSnapshots"])
     assert types == ["automated"] + ["manual"] * 8  # the pre-release snapshot and seed 003's seven daily ones
-    domains = {c["DomainName"] for c in aws.client("acm").list_certificates()["CertificateSummaryList"]}
+    domains = {c["DomainName"] for c in aws.client("acm", RMS["region"]).list_certificates()["CertificateSummaryList"]}
     assert {"rms.example.com", "api.rms.example.com"} <= domains
 
     assert rds.describe_db_instances(DBInstanceIdentifier=IR["db"])["DBInstances"][0]["DBInstanceStatus"] == "available"
     assert len(s3.list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 7
 
-    groups = {g["logGroupName"] for g in aws.client("logs").describe_log_groups()["logGroups"]}
+    groups = {g["logGroupName"] for region in world.REGIONS for g in aws.client("logs", region).describe_log_groups()["logGroups"]}
     assert {RMS["log_group"], EC2M["app_log_group"], EC2M["lambda_log_group"], AUTOSTACK["backend_log_group"]} <= groups
-    alarms = aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    alarms = [a for region in world.REGIONS for a in aws.client("cloudwatch", region).describe_alarms()["MetricAlarms"]]
     assert len(alarms) == 11 and all(a["StateValue"] != "ALARM" for a in alarms)
 
 
@@ -66,7 +68,7 @@ def test_seven_days_of_metrics_with_a_daily_shape_and_percentiles(healthy, aws):
     end = datetime.now(timezone.utc)
     query = lambda stat: {"Id": "q" + stat.replace(".", ""), "MetricStat": {"Metric": {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Dimensions": [
         {"Name": "ClusterName", "Value": RMS["cluster"]}, {"Name": "ServiceName", "Value": RMS["service"]}]}, "Period": 3600, "Stat": stat}}
-    res = aws.client("cloudwatch").get_metric_data(MetricDataQueries=[query("Average"), query("p95")], StartTime=end - timedelta(days=7), EndTime=end)
+    res = aws.client("cloudwatch", RMS["region"]).get_metric_data(MetricDataQueries=[query("Average"), query("p95")], StartTime=end - timedelta(days=7), EndTime=end)
     avg, p95 = res["MetricDataResults"]
     assert len(avg["Values"]) >= 160
     by_hour = {}
@@ -77,19 +79,20 @@ def test_seven_days_of_metrics_with_a_daily_shape_and_percentiles(healthy, aws):
 
 
 def _alarm(aws, name):
-    return aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+    return next(a["StateValue"] for region in world.REGIONS for a in aws.client("cloudwatch", region).describe_alarms(AlarmNames=[name])["MetricAlarms"])
 
 
 def _recent_max(aws, namespace, metric, dims, minutes=30):
     end = datetime.now(timezone.utc)
-    res = aws.client("cloudwatch").get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+    res = aws.client("cloudwatch", metrics.region(dims)).get_metric_statistics(Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
                                                          StartTime=end - timedelta(minutes=minutes), EndTime=end, Period=60, Statistics=["Maximum"])
     return max((p["Maximum"] for p in res["Datapoints"]), default=0)
 
 
 def _count(aws, group, pattern, minutes=60):
     end = datetime.now(timezone.utc)
-    pages = aws.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern=pattern,
+    region = RMS["region"] if group in (RMS["log_group"], AUTOSTACK["backend_log_group"]) else EC2M["region"]
+    pages = aws.client("logs", region).get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern=pattern,
                                                                             startTime=int((end - timedelta(minutes=minutes)).timestamp() * 1000))
     return sum(len(p["events"]) for p in pages)
 
@@ -103,7 +106,7 @@ def _site(name):
 
 
 def _expect_service_down(aws):
-    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    svc = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["runningCount"], svc["desiredCount"]) == (0, 3)
     assert _site("rms-api")[0] == 503 and _site("webapp")[0] == 502
     status = aws.client("ec2").describe_instance_status()["InstanceStatuses"][0]
@@ -112,12 +115,12 @@ def _expect_service_down(aws):
 
 
 def _expect_ecs_degraded(aws):
-    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    svc = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["runningCount"], svc["pendingCount"], svc["desiredCount"]) == (1, 2, 3)
 
 
 def _expect_ecs_rolling(aws):
-    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    svc = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert (svc["runningCount"], svc["pendingCount"], svc["desiredCount"]) == (2, 1, 3)
     assert [(d["status"], d["rolloutState"]) for d in svc["deployments"]] == [("PRIMARY", "IN_PROGRESS"), ("ACTIVE", "COMPLETED")]
     assert svc["deployments"][0]["taskDefinition"].endswith("task-definition/rms-backend-prod:3")
@@ -147,7 +150,7 @@ def _expect_lambda_errors(aws):
 
 
 def _expect_cert_expiring(aws):
-    acm = aws.client("acm")
+    acm = aws.client("acm", RMS["region"])
     arn = next(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"] if c["DomainName"] == "api.rms.example.com")
     left = acm.describe_certificate(CertificateArn=arn)["Certificate"]["NotAfter"] - datetime.now(timezone.utc)
     assert 4 <= left.days <= 5
@@ -162,7 +165,7 @@ def _expect_cert_expiring(aws):
 
 
 def _expect_stale_terraform_lock(aws):
-    (item,) = aws.client("dynamodb").scan(TableName=AUTOSTACK["lock_table"])["Items"]
+    (item,) = aws.client("dynamodb", AUTOSTACK["region"]).scan(TableName=AUTOSTACK["lock_table"])["Items"]
     info = json.loads(item["Info"]["S"])
     age = datetime.now(timezone.utc) - datetime.fromisoformat(info["Created"].replace("Z", "+00:00"))
     assert info["Who"] == "jenkins@ci-runner-7" and age > timedelta(hours=24)
@@ -170,7 +173,7 @@ def _expect_stale_terraform_lock(aws):
 
 def _expect_bad_deploy(aws):
     assert aws.client("lambda").get_alias(FunctionName=EC2M["function"], Name="LIVE")["FunctionVersion"] == "5"
-    svc = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    svc = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert svc["taskDefinition"].endswith("rms-backend-prod:3") and svc["runningCount"] == 1
     code, body = _site("rms-api")
     assert (code, body["status"], body["version"]) == (200, "degraded", "2.15.0")
@@ -188,7 +191,7 @@ def _expect_rate_limit_attack(aws):
 
 
 def _expect_backups_missing(aws):
-    snaps = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"]
+    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"]
     assert max(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=2)
     pitr = aws.client("dynamodb").describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
@@ -204,14 +207,14 @@ def _expect_cost_spike(aws):
     ec2 = next(g for g in res["ResultsByTime"][0]["Groups"] if g["Keys"] == ["Amazon Elastic Compute Cloud - Compute"])
     assert float(ec2["Metrics"]["UnblendedCost"]["Amount"]) > 100
     assert len(aws.client("ec2").describe_volumes(Filters=[{"Name": "status", "Values": ["available"]}])["Volumes"]) == 3
-    snaps = aws.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert min(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=180)
 
 
 def _expect_access_denied(aws):
     with pytest.raises(Exception, match="AccessDenied"):
-        aws.client("rds").describe_db_instances()
-    assert aws.client("ecs").list_clusters()["clusterArns"]
+        aws.client("rds", RMS["region"]).describe_db_instances()
+    assert aws.client("ecs", RMS["region"]).list_clusters()["clusterArns"]
 
 
 def _expect_throttling_storm(aws):
@@ -229,7 +232,7 @@ def _expect_throttling_storm(aws):
 
 
 def _expect_healthy(aws):
-    _expect_ecs_healthy = aws.client("ecs").describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    _expect_ecs_healthy = aws.client("ecs", RMS["region"]).describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
     assert _expect_ecs_healthy["runningCount"] == 3 and _site("rms-api")[0] == 200
 
 
@@ -281,10 +284,12 @@ def test_reset_equals_a_fresh_sandbox_and_down_leaves_nothing(healthy, tmp_path)
 
 
 def test_aws_cli_pointed_by_sandbox_env_sees_the_same_world(healthy):
+    """As a person would: `eval "$(opslib sandbox env)"`, then the seeds' commands as written, in a
+    script too (aws-cli v1 ignores AWS_ENDPOINT_URL for RDS in us-east-1, where RMS runs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    script = f'eval "$({sys.executable} -m opslib.cli sandbox env)" && {ROOT}/.venv/bin/aws rds describe-db-instances --query "DBInstances[].DBInstanceIdentifier" --output text'
-    aws_cli = os.path.join(os.path.dirname(sys.executable), "aws")
-    script = script.replace(f"{ROOT}/.venv/bin/aws", aws_cli)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"
+    script = (f'eval "$({sys.executable} -m opslib.cli sandbox env)" && '
+              'bash -c \'aws rds describe-db-instances --region us-east-1 --query "DBInstances[].DBInstanceIdentifier" --output text\'')
     res = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert sorted(res.stdout.split()) == sorted([RMS["db"], IR["db"]])
@@ -318,7 +323,7 @@ def test_a_reset_moves_the_seeded_world_on_with_the_clock(healthy, aws):
     newest log line and datapoint move with the clock, and a line's own text keeps its time."""
     import time
 
-    logs, cw = aws.client("logs"), aws.client("cloudwatch")
+    logs, cw = aws.client("logs", RMS["region"]), aws.client("cloudwatch", RMS["region"])
 
     def newest():
         stream = logs.describe_log_streams(logGroupName=RMS["log_group"], orderBy="LastEventTime", descending=True, limit=1)["logStreams"][0]

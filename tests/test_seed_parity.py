@@ -14,6 +14,7 @@ import pytest
 from conftest import opslib
 from opslib import sandbox
 from opslib.sandbox import scenarios
+from opslib.sandbox.world import RMS
 
 SCRIPT = Path(__file__).parent / "fixtures" / "seeds" / "daily-health-check.sh"
 URLS = {"https://rms.example.com/health": "rms-frontend", "https://api.rms.example.com/health": "rms-api"}
@@ -33,7 +34,8 @@ def seed_verdicts(url: str) -> dict[str, bool]:
         text = text.replace(real, f"{url}/_sandbox/sites/{site}/health")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(sandbox.FAKE_CREDENTIALS, AWS_ENDPOINT_URL=url, PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
-    out = subprocess.run(["bash", "-c", text], capture_output=True, text=True, env=env, timeout=180).stdout
+    env["AWS_DEFAULT_REGION"] = RMS["region"]  # the responder's configured region: RMS's (seed 003)
+    out = subprocess.run(["bash", "-c", sandbox.AWS_CLI_V1 + "\n" + text], capture_output=True, text=True, env=env, timeout=180).stdout
     verdicts = {}
     for line in out.splitlines():
         m = re.search(r"(Frontend|API|Database|ECS Service) (OK|FAIL|DEGRADED)$", line) or re.search(r"(Error Rate) (Normal)$|High (Error Rate)$", line)

@@ -8,11 +8,11 @@ import pytest
 
 from conftest import eventually
 from opslib.sandbox import rollouts
-from opslib.sandbox.world import RMS
+from opslib.sandbox.world import AUTOSTACK, RMS
 
 @pytest.fixture
 def ecs(healthy, aws):
-    return aws.client("ecs")
+    return aws.client("ecs", RMS["region"])
 
 
 def _service(ecs):
@@ -82,7 +82,7 @@ def test_scaling_moves_a_task_a_step(ecs):
 
 
 def test_rds_passes_through_modifying_and_rebooting(healthy, aws):
-    rds = aws.client("rds")
+    rds = aws.client("rds", RMS["region"])
     status = lambda: rds.describe_db_instances(DBInstanceIdentifier=RMS["db"])["DBInstances"][0]["DBInstanceStatus"]  # noqa: E731
     rds.modify_db_instance(DBInstanceIdentifier=RMS["db"], BackupRetentionPeriod=14, ApplyImmediately=True)
     seen = eventually(status, lambda s: s == "available")
@@ -112,7 +112,7 @@ def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
     from opslib.sandbox.world import EC2M
 
     now = datetime.now(UTC)
-    snaps = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="manual")["DBSnapshots"]
+    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="manual")["DBSnapshots"]
     daily = {s["DBSnapshotIdentifier"]: s["SnapshotCreateTime"] for s in snaps if s["DBSnapshotIdentifier"][len(RMS["db"]) + 1:].isdigit()}
     assert sorted(daily) == [f"{RMS['db']}-{now - timedelta(days=d):%Y%m%d}" for d in range(7, 0, -1)]
     for name, taken in daily.items():
@@ -121,7 +121,7 @@ def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
     modified = [datetime.strptime(v["LastModified"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) for v in versions]
     assert len(modified) == 4 and [round((b - a) / timedelta(days=1)) for a, b in zip(modified, modified[1:])] == [14, 14, 14]
     assert round((now - modified[-1]) / timedelta(days=1)) == 3
-    sm = aws.client("secretsmanager")
+    sm = aws.client("secretsmanager", AUTOSTACK["region"])
     ages = {name: round((now - sm.describe_secret(SecretId=f"autostack/production/{name}")["LastChangedDate"]) / timedelta(days=1))
             for name in ("github-oauth", "google-oauth", "jwt")}
     assert ages == {"github-oauth": 40, "google-oauth": 120, "jwt": 60}

@@ -17,6 +17,7 @@ from opslib.services import cloudwatch
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+regions: list[str] = ["us-east-1", "us-west-2"]  # AWS regions whose alarms are reviewed (RMS's and EC2 Manager's)
 window_hours: int = 12  # how far back "overnight" reaches, hours [1..336]
 alarm_prefix: str = ""  # only alarms whose name starts with this (empty: all)
 flap_warn: int = 4  # state changes of one alarm in the window that count as flapping [1..1000]
@@ -31,7 +32,7 @@ rb
 
 # %%
 scope = cloudwatch.alarm_scope(alarm_prefix)
-alarms = rb.fetch("cloudwatch_alarm_firing", scope, cloudwatch.all_alarms, alarm_prefix, default=None)
+alarms = rb.fetch("cloudwatch_alarm_firing", scope, cloudwatch.all_alarms, alarm_prefix, regions, default=None)
 rb.show(views.alarms_now, alarms)
 rb.judge(alarm_checks.alarms_firing, alarms, scope)
 
@@ -40,7 +41,7 @@ rb.judge(alarm_checks.alarms_firing, alarms, scope)
 # `aws cloudwatch describe-alarm-history --history-item-type StateUpdate` over the window.
 
 # %%
-changes = rb.fetch("cloudwatch_alarms_flapping", scope, cloudwatch.state_changes, window_hours, alarm_prefix, default=None)
+changes = rb.fetch("cloudwatch_alarms_flapping", scope, cloudwatch.state_changes, window_hours, alarm_prefix, regions, default=None)
 rb.show(views.alarm_changes, changes, window_hours)
 rb.judge(alarm_checks.alarms_flapping, changes, window_hours, flap_warn, scope)
 

@@ -19,6 +19,7 @@ from opslib.services import docker, ec2, http
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+webapp_region: str = "us-west-2"  # AWS region the web app's instance runs in (seed 000 names none)
 app_url: str = "http://secure-webapp.example.com:5000/health"  # the app's /health URL (seed 000: http://<EC2_IP>:5000/health)
 instance: str = "secure-webapp-prod"  # EC2 instance running the app: its Name tag or its id
 container: str = "webapp"  # container name on the host
@@ -33,7 +34,7 @@ http_deadline_s: float = 10.0  # the whole /health request (connect, headers, bo
 ssm_timeout_s: int = 60  # how long to wait for an SSM command's output, seconds [1..3600]
 
 # %%
-rb = runbook.start("health/app-health", globals())
+rb = runbook.start("health/app-health", globals(), region="webapp_region")
 rb
 
 # %% [markdown]

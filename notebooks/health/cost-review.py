@@ -17,6 +17,7 @@ from opslib.services import ce, ec2, rds
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+regions: list[str] = ["us-east-1", "us-west-2"]  # AWS regions searched for idle volumes and old snapshots
 window_days: int = 30  # days of history to show [1..365]
 baseline_days: int = 7  # days before the last one that make its baseline [1..90]
 jump_warn_pct: float = 50.0  # last day's cost above the baseline that warns, % [0..100000]
@@ -58,8 +59,8 @@ rb.show(views.usage_types, by_usage, top_usage_types)
 # Unattached EBS volumes; manual RDS snapshots older than the limit.
 
 # %%
-volumes, snapshots = rb.fetch_all(("ec2_volumes_unattached", "EBS volumes", ec2.unattached_volumes),
-                                  ("rds_snapshots_old", "manual RDS snapshots", rds.manual_snapshots))
+volumes, snapshots = rb.fetch_all(("ec2_volumes_unattached", "EBS volumes", ec2.unattached_volumes, regions),
+                                  ("rds_snapshots_old", "manual RDS snapshots", rds.manual_snapshots, regions))
 rb.judge(ec2_checks.volumes_unattached, volumes)
 rb.judge(rds_checks.snapshots_old, snapshots, snapshot_max_age_days)
 

@@ -17,6 +17,7 @@ from opslib.secrets import Secret
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+rms_region: str = "us-east-1"  # AWS region RMS runs in (seed 003: its ARNs and dashboards)
 frontend_url: str = "https://rms.example.com/health"  # frontend /health URL
 api_url: str = "https://api.rms.example.com/health"  # API /health URL
 api_token: Secret = ""  # bearer token for the API /health endpoint, as env:VARIABLE (optional)
@@ -34,7 +35,7 @@ cost_warn_pct: float = 50.0  # yesterday's cost above the 7-day average that war
 cost_critical_pct: float = 100.0  # yesterday's cost above the 7-day average that is critical, % [0..100000]
 
 # %%
-rb = runbook.start("health/daily-health-check", globals())
+rb = runbook.start("health/daily-health-check", globals(), region="rms_region")
 rb
 
 # %% [markdown]

@@ -16,6 +16,7 @@ from opslib.services import logs
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+logs_region: str = "us-east-1"  # AWS region of the log groups and the export bucket (RMS's, seed 003)
 log_groups: list[str] = ["/aws/ecs/rms-backend-prod"]  # log groups to search
 pattern: str = "ERROR"  # CloudWatch Logs filter pattern
 window_minutes: int = 60  # how far back to search, minutes [1..20160]
@@ -29,7 +30,7 @@ confirm: bool = False  # apply the export (otherwise a dry run)
 change_ref: str = ""  # change or incident reference (required in production)
 
 # %%
-rb = runbook.start("health/log-search", globals())
+rb = runbook.start("health/log-search", globals(), region="logs_region")
 rb
 
 # %% [markdown]

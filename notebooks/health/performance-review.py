@@ -17,6 +17,8 @@ from opslib.services.cloudwatch import metric_data, performance_metrics
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
+rms_region: str = "us-east-1"  # AWS region RMS runs in (seed 003)
+ec2m_region: str = "us-west-2"  # AWS region EC2 Manager runs in (seed 001)
 window_days: int = 7  # how much history to plot, days [1..365]
 period_minutes: int = 60  # one point per this many minutes in the plots [1..1440]
 recent_minutes: int = 30  # the stretch judged against thresholds, minutes [5..1440]
@@ -41,7 +43,7 @@ throttle_warn: float = 1.0  # DynamoDB throttled requests per 5 minutes, warning
 throttle_critical: float = 6.0  # DynamoDB throttled requests per 5 minutes, critical (seed 001: > 5) [0..1000000]
 
 # %%
-rb = runbook.start("health/performance-review", globals())
+rb = runbook.start("health/performance-review", globals(), region="rms_region")
 rb
 
 # %% [markdown]
@@ -49,7 +51,7 @@ rb
 # One `GetMetricData` call for the week, one for the last half hour, instead of a `get-metric-statistics` per metric.
 
 # %%
-metrics = performance_metrics(ecs_cluster, ecs_service, db_instance, load_balancer, api_name, function_name, table_name)
+metrics = performance_metrics(ecs_cluster, ecs_service, db_instance, load_balancer, api_name, function_name, table_name, ec2m_region)
 week = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, window_days * 24 * 60, period_minutes * 60, default={})
 recent = rb.fetch("cloudwatch_metrics_read", "GetMetricData", metric_data, metrics, recent_minutes, 300, default={})
 

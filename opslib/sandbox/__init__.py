@@ -142,10 +142,15 @@ def follow() -> str:
     return url_now
 
 
+AWS_CLI_V1 = ("# aws-cli v1 ignores AWS_ENDPOINT_URL for rds in us-east-1, sqs and a few more: name the endpoint on every call\n"
+              'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n'
+              '[ -n "$BASH_VERSION" ] && export -f aws  # for the scripts this shell runs')
+
+
 def env_lines() -> str:
     """Shell lines that point the aws CLI or any boto3 script at the sandbox."""
     lines = [f"export AWS_ENDPOINT_URL={url()}"] + [f"export {k}={v}" for k, v in FAKE_CREDENTIALS.items()]
-    return "\n".join(lines)
+    return "\n".join([*lines, AWS_CLI_V1])
 
 
 def kernel_env() -> dict:

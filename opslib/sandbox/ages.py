@@ -18,15 +18,15 @@ RELEASE_EVERY = timedelta(days=14)
 
 def apply(now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
-    for snap in world.backend("rds").database_snapshots.values():
+    for snap in world.backend("rds", world.RMS["region"]).database_snapshots.values():
         m = re.fullmatch(rf"{world.RMS['db']}-(\d{{8}})", snap.db_snapshot_identifier)
         if m:
             taken = datetime.strptime(m[1], "%Y%m%d").replace(hour=3, tzinfo=timezone.utc)
             snap.created = snap.original_snapshot_create_time = taken
-    versions = world.backend("lambda")._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
+    versions = world.backend("lambda", world.EC2M["region"])._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
     for i, fn in enumerate(reversed(versions)):
         fn.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    for secret in world.backend("secretsmanager").secrets.values():
+    for secret in world.backend("secretsmanager", world.AUTOSTACK["region"]).secrets.values():
         for name, days in SECRET_AGES_DAYS.items():
             if secret.name == f"autostack/production/{name}":
                 changed = (now - timedelta(days=days)).timestamp()

@@ -36,33 +36,36 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
 
     from .seeds import metrics
 
-    cw = world.backend("cloudwatch")
     now = now or datetime.now(timezone.utc)
     quiet_since = now - timedelta(seconds=90)  # someone else wrote it within the last minute or so: leave it to them
     latest: dict = {}
-    for datum in cw.get_all_metrics():
-        when = _aware(datum.timestamp)
-        if when <= quiet_since or when in _EMITTED:
-            continue
-        key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
-        latest[key] = max(when, latest.get(key, when))
+    for region in world.REGIONS:
+        for datum in world.backend("cloudwatch", region).get_all_metrics():
+            when = _aware(datum.timestamp)
+            if when <= quiet_since or when in _EMITTED:
+                continue
+            key = (region, datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
+            latest[key] = max(when, latest.get(key, when))
     now = now.replace(second=0, microsecond=0)
     _EMITTED.add(now)
     rng, written = random.Random(int(now.timestamp()) // 60), 0
     for namespace, metric, dims, night, peak, noise, unit in metrics.SERIES:
-        key = (namespace, metric, frozenset(dims.items()))
+        key = (metrics.region(dims), namespace, metric, frozenset(dims.items()))
         if latest.get(key, quiet_since) > quiet_since:
             continue
-        cw.put_metric_data(namespace, [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+        world.backend("cloudwatch", key[0]).put_metric_data(namespace, [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
                                         "Timestamp": now, "Values": metrics.samples(now, night, peak, noise, rng, n=1), "Unit": unit}])
         written += 1
     return written
 
 
 def evaluate_all(now: datetime | None = None, metric: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
-    """Evaluate every metric alarm (or those on one (namespace, metric)); (alarm, old, new) per change."""
-    cw = world.backend("cloudwatch")
+    """Evaluate every metric alarm (or those on one (namespace, metric)), in every region; (alarm, old, new) per change."""
     now = now or datetime.now(timezone.utc)
+    return [change for region in world.REGIONS for change in _evaluate(world.backend("cloudwatch", region), now, metric)]
+
+
+def _evaluate(cw, now: datetime, metric: tuple[str, str] | None) -> list[tuple[str, str, str]]:
     watched = [a for a in list(cw.alarms.values()) if a.metric_name and a.comparison_operator in _COMPARE  # not metric math or bands
                and (metric is None or (a.namespace, a.metric_name) == metric)]
     if not watched:
@@ -161,13 +164,13 @@ def _notify(alarm, old: str, now: datetime) -> None:
     message = json.dumps({
         "AlarmName": alarm.name, "AlarmDescription": alarm.description, "AWSAccountId": world.ACCOUNT,
         "NewStateValue": alarm.state_value, "NewStateReason": alarm.state_reason, "OldStateValue": old,
-        "StateChangeTime": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), "Region": REGION_NAMES.get(world.REGION, world.REGION), "AlarmArn": alarm.alarm_arn,
+        "StateChangeTime": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), "Region": REGION_NAMES.get(alarm.region_name, alarm.region_name), "AlarmArn": alarm.alarm_arn,
         "Trigger": {"MetricName": alarm.metric_name, "Namespace": alarm.namespace, "Statistic": (alarm.statistic or "").upper(),
                     "Period": alarm.period, "EvaluationPeriods": alarm.evaluation_periods, "ComparisonOperator": alarm.comparison_operator,
                     "Threshold": alarm.threshold, "TreatMissingData": alarm.treat_missing_data or "missing",
                     "Dimensions": [{"name": d.name, "value": d.value} for d in alarm.dimensions]},
     })
-    subject = f'{alarm.state_value}: "{alarm.name}" in {REGION_NAMES.get(world.REGION, world.REGION)}'[:100]
+    subject = f'{alarm.state_value}: "{alarm.name}" in {REGION_NAMES.get(alarm.region_name, alarm.region_name)}'[:100]
     for arn in topics:
         region = arn.split(":")[3]
         try:

@@ -46,19 +46,18 @@ def _now() -> datetime:
 def _alarm(c, name: str) -> None:
     """Breach the alarm the way the world would: its own metric past its threshold for its
     evaluation periods (the sandbox evaluates alarms when metric data arrives)."""
-    cw = c("cloudwatch")
-    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    alarm = next(a for region in world.REGIONS for a in c("cloudwatch", region).describe_alarms(AlarmNames=[name])["MetricAlarms"])
     threshold, minutes = alarm["Threshold"], alarm["Period"] * alarm["EvaluationPeriods"] // 60
     value = threshold * 0.5 if alarm["ComparisonOperator"].startswith("Less") else threshold * 1.5 + 1
     if alarm.get("Statistic") == "Sum":  # spread over a point a minute so the period's sum breaches
         value = value / max(1, alarm["Period"] // 60) * 1.2
     dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    metrics.recent(cw, alarm["Namespace"], alarm["MetricName"], dims, value, minutes=minutes, spread=0.0, samples=1)
+    metrics.recent(c, alarm["Namespace"], alarm["MetricName"], dims, value, minutes=minutes, spread=0.0, samples=1)
 
 
 def overnight_flaps() -> None:
     """A quiet night still has history: RMS CPU alarmed for 20 minutes around 6 hours ago, back OK since."""
-    alarm = world.backend("cloudwatch").alarms["rms-ecs-cpu-high"]
+    alarm = world.backend("cloudwatch", RMS["region"]).alarms["rms-ecs-cpu-high"]
     alarm.update_state("Threshold Crossed: 1 datapoint [86.4] > 80.0", None, "ALARM")
     alarm.update_state("Threshold Crossed: 1 datapoint [41.2] was not greater than 80.0", None, "OK")
     now = _now().replace(tzinfo=None)  # moto keeps naive UTC
@@ -69,7 +68,7 @@ def overnight_flaps() -> None:
 
 def _rms_service():
     """(ECS backend, the RMS backend service) for the rollouts model."""
-    ecs = world.backend("ecs")
+    ecs = world.backend("ecs", RMS["region"])
     return ecs, ecs.services[f"{RMS['cluster']}:{RMS['service']}"]
 
 
@@ -96,7 +95,7 @@ def healthy(state, c):
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)  # the API's /health and the web app's follow (sites.py)
-    for reservation in world.backend("ec2").reservations.values():
+    for reservation in world.backend("ec2", WEBAPP["region"]).reservations.values():
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
                 instance.opslib_status = {"instance": "impaired", "system": "ok"}
@@ -115,7 +114,7 @@ def ecs_degraded(state, c):
 @scenario("ecs-rolling", "RMS backend deploys a new task definition (update-service) whose tasks take minutes to start; "
           "2 of 3 tasks run while the deployment is IN_PROGRESS (capacity for 2).", ("daily-health-check",))
 def ecs_rolling(state, c):
-    ecs = c("ecs")
+    ecs = c("ecs", RMS["region"])
     new = _release(ecs, "2.15.0")
     ecs_running(2)
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=new)
@@ -127,18 +126,17 @@ def ecs_rolling(state, c):
 def error_spike(state, c):
     now = _now()
     events = [e for e in world.app_log_lines(now, 1, random.Random(7), errors_last_hour=40) if " ERROR " in e["message"]]
-    world.put_events(c("logs"), RMS["log_group"], "ecs/rms-backend/spike", events)
-    metrics.recent(c("cloudwatch"), "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": metrics.ALB}, 90, unit="Count")
+    world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/spike", events)
+    metrics.recent(c, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": metrics.ALB}, 90, unit="Count")
     _alarm(c, "rms-api-5xx-high")
 
 
 @scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "
           "rms-api-latency-high in ALARM.", ("high-latency", "performance-review", "alarm-review"))
 def high_latency(state, c):
-    cw = c("cloudwatch")
-    metrics.recent(cw, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
-    metrics.recent(cw, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
-    metrics.recent(cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
+    metrics.recent(c, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
+    metrics.recent(c, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
+    metrics.recent(c, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
     _alarm(c, "rms-api-latency-high")
     _alarm(c, "ec2-manager-api-latency-high")
 
@@ -146,10 +144,9 @@ def high_latency(state, c):
 @scenario("dynamodb-throttling", "The audit table's writes hit its 25 WCU: ThrottledRequests every minute for 30 minutes and "
           "ProvisionedThroughputExceededException in the EC2 Manager log.", ("dynamodb-throttling", "performance-review", "alarm-review"))
 def dynamodb_throttling(state, c):
-    cw = c("cloudwatch")
-    metrics.recent(cw, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 14, unit="Count", spread=0.4)
-    metrics.recent(cw, "AWS/DynamoDB", "ConsumedWriteCapacityUnits", {"TableName": EC2M["table"]}, 1500, unit="Count", spread=0.02)
-    metrics.recent(cw, "AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "PutItem"}, 38, unit="Milliseconds")
+    metrics.recent(c, "AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 14, unit="Count", spread=0.4)
+    metrics.recent(c, "AWS/DynamoDB", "ConsumedWriteCapacityUnits", {"TableName": EC2M["table"]}, 1500, unit="Count", spread=0.02)
+    metrics.recent(c, "AWS/DynamoDB", "SuccessfulRequestLatency", {"TableName": EC2M["table"], "Operation": "PutItem"}, 38, unit="Milliseconds")
     now = _now()
     lines = [{"timestamp": int((now - timedelta(minutes=m)).timestamp() * 1000),
               "message": f"{(now - timedelta(minutes=m)).isoformat(timespec='milliseconds')} req-{m:08x} ERROR DynamoDB write failed: ProvisionedThroughputExceededException"}
@@ -161,10 +158,9 @@ def dynamodb_throttling(state, c):
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
           "and 12 s for the last 30 minutes.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
 def lambda_errors(state, c):
-    cw = c("cloudwatch")
-    metrics.recent(cw, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
-    metrics.recent(cw, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
-    metrics.recent(cw, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
+    metrics.recent(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
+    metrics.recent(c, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
+    metrics.recent(c, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
     lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512)
     for line in lines:
         line["message"] = line["message"].replace("Duration: ", "Duration: 1").replace("Max Memory Used: 1", "Max Memory Used: 50")
@@ -178,7 +174,7 @@ def lambda_errors(state, c):
 def cert_expiring(state, c):
     from .tls import self_signed
 
-    acm = c("acm")
+    acm = c("acm", RMS["region"])
     for summary in acm.list_certificates()["CertificateSummaryList"]:
         if summary["DomainName"] == "api.rms.example.com":
             cert, key = self_signed(["api.rms.example.com"], 5)
@@ -192,7 +188,7 @@ def stale_terraform_lock(state, c):
     created = _now() - timedelta(hours=26)
     info = {"ID": "0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10", "Operation": "OperationTypeApply", "Info": "",
             "Who": "jenkins@ci-runner-7", "Version": "1.6.6", "Created": created.isoformat().replace("+00:00", "Z"), "Path": f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"}
-    c("dynamodb").put_item(TableName=AUTOSTACK["lock_table"], Item={"LockID": {"S": f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"}, "Info": {"S": json.dumps(info)}})
+    c("dynamodb", AUTOSTACK["region"]).put_item(TableName=AUTOSTACK["lock_table"], Item={"LockID": {"S": f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"}, "Info": {"S": json.dumps(info)}})
 
 
 @scenario("bad-deploy", "A release 20 minutes ago: Lambda alias LIVE moved to version 5 (errors), RMS service moved to task "
@@ -203,10 +199,10 @@ def bad_deploy(state, c):
     lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
     version = lam.publish_version(FunctionName=EC2M["function"], Description="release 1.4.0")["Version"]
     lam.update_alias(FunctionName=EC2M["function"], Name="LIVE", FunctionVersion=version, Description="release 1.4.0")
-    metrics.recent(c("cloudwatch"), "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 6, minutes=20, unit="Count", spread=0.3)
-    metrics.recent(c("cloudwatch"), "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
+    metrics.recent(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 6, minutes=20, unit="Count", spread=0.3)
+    metrics.recent(c, "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, 25, minutes=20, unit="Count", spread=0.3)
     _alarm(c, "ec2-manager-api-5xx-high")
-    ecs = c("ecs")
+    ecs = c("ecs", RMS["region"])
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=_release(ecs, "2.15.0"))
     ecs_running(1)
     rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
@@ -214,7 +210,7 @@ def bad_deploy(state, c):
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
     now = _now()
     events = [e for e in world.app_log_lines(now, 1, random.Random(11), errors_last_hour=25) if " ERROR " in e["message"]]
-    world.put_events(c("logs"), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
+    world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
 
 
 @scenario("auth-failure-burst", "25 failed Cognito sign-ins from one address in the last 5 minutes.", ("auth-failures", "security-incident"))
@@ -228,19 +224,19 @@ def auth_failure_burst(state, c):
           ("rate-limiting",))
 def rate_limit_attack(state, c):
     lines = ec2manager.access_lines(_now(), 0, random.Random(3), attacker="203.0.113.77", attack_requests=600)
-    world.put_events(c("logs"), AUTOSTACK["backend_log_group"], "autostack-backend/attack", lines)
+    world.put_events(c("logs", AUTOSTACK["region"]), AUTOSTACK["backend_log_group"], "autostack-backend/attack", lines)
 
 
 @scenario("backups-missing", "rms-db-prod's newest automated snapshot is 3 days old, the audit table lost point-in-time "
           "recovery, and the last two nightly dumps are missing from backups-incident-response.", ("backup-verification",))
 def backups_missing(state, c):
     old = _now() - timedelta(days=3)
-    for snap in world.backend("rds").database_snapshots.values():  # AWS has no call that ages a snapshot
+    for snap in world.backend("rds", RMS["region"]).database_snapshots.values():  # AWS has no call that ages a snapshot
         if snap.database.db_instance_identifier == RMS["db"] and snap.snapshot_type == "automated":
             snap.created = old
             snap.original_snapshot_create_time = old
     c("dynamodb").update_continuous_backups(TableName=EC2M["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
-    s3 = c("s3")
+    s3 = c("s3", IR["region"])
     for days_ago in (1, 2):
         day = (_now() - timedelta(days=days_ago)).strftime("%Y-%m-%d")
         s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
@@ -271,7 +267,7 @@ def cost_spike(state, c):
     for size in (100, 250, 500):
         ec2.create_volume(AvailabilityZone=zone, Size=size, VolumeType="gp3",
                           TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": f"scratch-{size}"}]}])
-    c("rds").create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-migration-test")
-    snap = world.backend("rds").database_snapshots["rms-db-prod-manual-migration-test"]
+    c("rds", RMS["region"]).create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-migration-test")
+    snap = world.backend("rds", RMS["region"]).database_snapshots["rms-db-prod-manual-migration-test"]
     snap.created = _now() - timedelta(days=200)
     snap.original_snapshot_create_time = snap.created

@@ -182,7 +182,7 @@ def _reseed(state: State) -> None:
         _post(f"{state.url}/moto-api/reset")
         _post(f"{state.url}/moto-api/seed?a=42")
         world.seed(state.url)
-        rollouts.settle_all(world.backend("ecs"))  # the seeded services run steady, their tasks listed
+        rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()

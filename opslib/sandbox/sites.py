@@ -41,7 +41,7 @@ def _counter(state, name: str):
 
 
 def _rms_api(request: int) -> tuple[int, dict, float]:
-    ecs = world.backend("ecs")
+    ecs = world.backend("ecs", world.RMS["region"])
     svc = ecs.services.get(f"{world.RMS['cluster']}:{world.RMS['service']}")
     if svc is None:
         return 503, {"status": "unhealthy", "error": "no healthy upstream (service missing)"}, 0.0
@@ -62,7 +62,7 @@ def _rms_api(request: int) -> tuple[int, dict, float]:
 
 def _image_tag(task_definition: str) -> str:
     try:
-        definition = world.backend("ecs").describe_task_definition(task_definition)
+        definition = world.backend("ecs", world.RMS["region"]).describe_task_definition(task_definition)
         return definition.container_definitions[0]["image"].rsplit(":", 1)[-1]
     except Exception:  # a task definition moto no longer knows
         return "unknown"
@@ -84,7 +84,7 @@ def _webapp() -> tuple[int, dict, float]:
 
 def _instance(name: str):
     newest = None
-    for reservation in world.backend("ec2").reservations.values():
+    for reservation in world.backend("ec2", world.WEBAPP["region"]).reservations.values():
         for instance in reservation.instances:
             if any(t["key"] == "Name" and t["value"] == name for t in instance.get_tags()) and instance.state != "terminated":
                 newest = instance

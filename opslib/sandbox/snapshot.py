@@ -1,6 +1,6 @@
 """The whole sandbox state in a canonical, diffable form: sorted JSON of what each resource is.
 
-Read through the same APIs a notebook uses. Left out on purpose: creation and modification
+Read through the same APIs a notebook uses, each regional service in every region the world uses. Left out on purpose: creation and modification
 times, and metric datapoints (they move with the clock); log groups are summarised by event
 count and a digest of their messages, so a new line shows as a changed digest.
 """
@@ -18,10 +18,11 @@ def take(url: str) -> dict:
     from . import world
 
     c = world.clients(url)
-    parts = {name: fn for name, fn in globals().items() if name.startswith("_read_")}
+    parts = {name[len("_read_"):]: fn for name, fn in globals().items() if name.startswith("_read_")}
     with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = {name[len("_read_"):]: pool.submit(fn, c) for name, fn in parts.items()}
-        state = {name: f.result() for name, f in futures.items()}
+        futures = {name: {region: pool.submit(fn, lambda service, region=region: c(service, region)) for region in _regions(name, world)}
+                   for name, fn in parts.items()}
+        state = {name: _one_or_each({region: f.result() for region, f in regional.items()}) for name, regional in futures.items()}
     status = _get(f"{url}/_sandbox/status")[1]
     sites = {}
     for name in world.SITES:
@@ -31,6 +32,18 @@ def take(url: str) -> dict:
     state["sandbox"] = {"scenario": status["scenario"], "faults": [{k: v for k, v in f.items() if k != "hits"} for f in status["faults"]],
                         "tls_days": status["tls_days"], "sites": sites}
     return json.loads(dumps(_canonical(state)))  # plain JSON types: equal to a snapshot read back from a file
+
+
+GLOBAL = {"s3", "cloudfront", "iam"}  # one view for the account: read once
+
+
+def _regions(name: str, world) -> tuple:
+    return (world.REGION,) if name in GLOBAL else world.REGIONS
+
+
+def _one_or_each(by_region: dict):
+    """A global service's state as is; a regional one's by region."""
+    return next(iter(by_region.values())) if len(by_region) == 1 else by_region
 
 
 def _get(address: str) -> tuple[int, dict]:

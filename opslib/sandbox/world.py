@@ -9,15 +9,19 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 ACCOUNT = "123456789012"
-REGION = "us-west-2"
+REGION = "us-west-2"  # the sandbox's default (AWS_DEFAULT_REGION): EC2 Manager's (seed 001), and the web app's (seed 000 names none)
+EAST = "us-east-1"  # RMS (seed 003's ARNs, ALB log path, dashboards), the incident-response service (seed 004), AutoStack's state
+REGIONS = (EAST, REGION)  # every region the world has something in
 
 RMS = {
     "cluster": "rms-cluster-prod",
     "service": "rms-backend-service-prod",
     "db": "rms-db-prod",
     "log_group": "/aws/ecs/rms-backend-prod",
+    "log_export_bucket": f"rms-log-exports-{ACCOUNT}",  # CloudWatch Logs exports only to a bucket in the group's region
+    "region": EAST,
 }
-WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key"}
+WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key", "region": REGION}
 EC2M = {
     "stack": "EC2Manager-production",
     "function": "ec2-manager-function-prod",
@@ -29,6 +33,7 @@ EC2M = {
     "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",
     "access_log_group": "/aws/apigateway/ec2-manager-api-production/access",
     "log_export_bucket": f"ec2-manager-log-exports-{ACCOUNT}",
+    "region": REGION,
 }
 AUTOSTACK = {
     "role": "AutoStackTerraformRole",
@@ -37,8 +42,9 @@ AUTOSTACK = {
     "state_key": "autostack/terraform.tfstate",
     "lock_table": "autostack-tf-locks",
     "backend_log_group": "/autostack/backend",
+    "region": EAST,  # the first of the two its IAM policy allows (seed 002)
 }
-IR = {"db": "incident-response-prod", "backups_bucket": "backups-incident-response", "queue": "incident-response-jobs"}
+IR = {"db": "incident-response-prod", "backups_bucket": "backups-incident-response", "queue": "incident-response-jobs", "region": EAST}
 SITES = {
     # name: (path served, healthy body); the seed 000 /health JSON shape
     "rms-frontend": {"status": "healthy", "version": "2.14.0"},
@@ -71,11 +77,11 @@ def clients(url: str):
     config = Config(retries={"total_max_attempts": 1}, max_pool_connections=20)
     made, lock = {}, threading.Lock()
 
-    def client(service: str):
+    def client(service: str, region: str = REGION):
         with lock:  # creating clients is not thread-safe; using them is
-            if service not in made:
-                made[service] = session.client(service, endpoint_url=url, config=config)
-            return made[service]
+            if (service, region) not in made:
+                made[service, region] = session.client(service, region_name=region, endpoint_url=url, config=config)
+            return made[service, region]
 
     return client
 

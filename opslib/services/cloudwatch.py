@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
+
+from ..aws import at_once, in_regions
 
 
 def alarms_in_state(aws, state: str = "ALARM") -> list[dict]:
@@ -9,17 +12,24 @@ def alarms_in_state(aws, state: str = "ALARM") -> list[dict]:
     return [a for page in paginator.paginate(StateValue=state) for a in page.get("MetricAlarms", [])]
 
 
-def all_alarms(aws, prefix: str = "") -> list[dict]:
-    paginator = aws.client("cloudwatch").get_paginator("describe_alarms")
-    kwargs = {"AlarmNamePrefix": prefix} if prefix else {}
-    return [a for page in paginator.paginate(**kwargs) for a in page.get("MetricAlarms", [])]
+def all_alarms(aws, prefix: str = "", regions: list[str] | None = None) -> list[dict]:
+    """Every metric alarm (all pages) of each region, each marked with its `Region`."""
+    return in_regions(aws, regions, _alarms, prefix)
 
 
-def state_changes(aws, hours: int, prefix: str = "") -> list[dict]:
-    """Every alarm state change in the last `hours`, newest first (all pages)."""
+def _alarms(aws, prefix: str) -> list[dict]:
+    pages = aws.client("cloudwatch").get_paginator("describe_alarms").paginate(**({"AlarmNamePrefix": prefix} if prefix else {}))
+    return [a for page in pages for a in page.get("MetricAlarms", [])]
+
+
+def state_changes(aws, hours: int, prefix: str = "", regions: list[str] | None = None) -> list[dict]:
+    """Every alarm state change in the last `hours` in each region, newest first (all pages)."""
     end = datetime.now(timezone.utc)
-    paginator = aws.client("cloudwatch").get_paginator("describe_alarm_history")
-    pages = paginator.paginate(HistoryItemType="StateUpdate", StartDate=end - timedelta(hours=hours), EndDate=end)
+    return sorted(in_regions(aws, regions, _changes, end - timedelta(hours=hours), end, prefix), key=lambda i: i["Timestamp"], reverse=True)
+
+
+def _changes(aws, start: datetime, end: datetime, prefix: str) -> list[dict]:
+    pages = aws.client("cloudwatch").get_paginator("describe_alarm_history").paginate(HistoryItemType="StateUpdate", StartDate=start, EndDate=end)
     return [i for page in pages for i in page.get("AlarmHistoryItems", []) if i["AlarmName"].startswith(prefix)]
 
 
@@ -46,6 +56,7 @@ class Metric:
     dimensions: tuple  # ((name, value), ...)
     stat: str = "Average"
     label: str = ""
+    region: str = ""  # where the series lives; empty: the run's region
 
     def query(self, period: int) -> dict:
         return {"Id": self.id, "Label": self.label or f"{self.name} {self.stat}", "ReturnData": True, "MetricStat": {
@@ -54,26 +65,32 @@ class Metric:
 
 
 def metric_data(aws, metrics: list[Metric], minutes: int, period_seconds: int, end: datetime | None = None) -> dict:
-    """Every series in as few GetMetricData calls as the API allows (500 queries each, all pages):
-    {id: pandas Series indexed by time}."""
+    """Every series in as few GetMetricData calls as the API allows (500 queries each, all pages; one
+    region's at the same time as another's): {id: pandas Series indexed by time}."""
     import pandas as pd
 
     end = end or datetime.now(timezone.utc)
-    client = aws.client("cloudwatch")
     values: dict = {m.id: {} for m in metrics}
-    for i in range(0, len(metrics), 500):
-        queries = [m.query(period_seconds) for m in metrics[i : i + 500]]
-        pages = client.get_paginator("get_metric_data").paginate(
-            MetricDataQueries=queries, StartTime=end - timedelta(minutes=minutes), EndTime=end, ScanBy="TimestampAscending")
-        for page in pages:
-            for result in page["MetricDataResults"]:
-                values[result["Id"]].update(zip(result["Timestamps"], result["Values"]))
+    by_region: dict = {}
+    for m in metrics:
+        by_region.setdefault(m.region or aws.region, []).append(m)
+
+    def read(region, chunk):
+        pages = aws.client("cloudwatch", region).get_paginator("get_metric_data").paginate(
+            MetricDataQueries=[m.query(period_seconds) for m in chunk], StartTime=end - timedelta(minutes=minutes), EndTime=end, ScanBy="TimestampAscending")
+        return [result for page in pages for result in page["MetricDataResults"]]
+
+    calls = [partial(read, region, chunk[i : i + 500]) for region, chunk in by_region.items() for i in range(0, len(chunk), 500)]
+    for results in at_once(calls):
+        for result in results:
+            values[result["Id"]].update(zip(result["Timestamps"], result["Values"]))
     return {k: pd.Series(v, dtype=float).sort_index() for k, v in values.items()}
 
 
 def performance_metrics(ecs_cluster: str, ecs_service: str, db_instance: str, load_balancer: str, api_name: str,
-                        function_name: str, table_name: str) -> list[Metric]:
-    """The series of seed 003's weekly performance review and seed 001's performance monitoring."""
+                        function_name: str, table_name: str, ec2m_region: str = "") -> list[Metric]:
+    """The series of seed 003's weekly performance review (RMS: the run's region) and seed 001's
+    performance monitoring (EC2 Manager: `ec2m_region`)."""
     ecs, rds = (("ClusterName", ecs_cluster), ("ServiceName", ecs_service)), (("DBInstanceIdentifier", db_instance),)
     alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
     ddb_put, ddb = (("TableName", table_name), ("Operation", "PutItem")), (("TableName", table_name),)
@@ -81,9 +98,9 @@ def performance_metrics(ecs_cluster: str, ecs_service: str, db_instance: str, lo
         Metric("ecs_cpu", "AWS/ECS", "CPUUtilization", ecs, "Average", "ECS CPU %"),
         Metric("rds_connections", "AWS/RDS", "DatabaseConnections", rds, "Maximum", "RDS connections"),
         *[Metric(f"alb_{s.lower()}", "AWS/ApplicationELB", "TargetResponseTime", alb, s, f"ALB {s}") for s in ("Average", "p95", "p99")],
-        *[Metric(f"api_{s.lower()}", "AWS/ApiGateway", "Latency", api, s, f"API Gateway {s}") for s in ("Average", "p95", "p99")],
-        Metric("lambda_average", "AWS/Lambda", "Duration", fn, "Average", "Lambda average"),
-        Metric("lambda_maximum", "AWS/Lambda", "Duration", fn, "Maximum", "Lambda maximum"),
-        Metric("ddb_put_latency", "AWS/DynamoDB", "SuccessfulRequestLatency", ddb_put, "Average", "PutItem latency"),
-        Metric("ddb_throttled", "AWS/DynamoDB", "ThrottledRequests", ddb, "Sum", "throttled requests"),
+        *[Metric(f"api_{s.lower()}", "AWS/ApiGateway", "Latency", api, s, f"API Gateway {s}", ec2m_region) for s in ("Average", "p95", "p99")],
+        Metric("lambda_average", "AWS/Lambda", "Duration", fn, "Average", "Lambda average", ec2m_region),
+        Metric("lambda_maximum", "AWS/Lambda", "Duration", fn, "Maximum", "Lambda maximum", ec2m_region),
+        Metric("ddb_put_latency", "AWS/DynamoDB", "SuccessfulRequestLatency", ddb_put, "Average", "PutItem latency", ec2m_region),
+        Metric("ddb_throttled", "AWS/DynamoDB", "ThrottledRequests", ddb, "Sum", "throttled requests", ec2m_region),
     ]

@@ -1,8 +1,14 @@
 """EC2."""
 
+from ..aws import in_regions
 
-def unattached_volumes(aws) -> list[dict]:
-    """EBS volumes in state `available`: attached to nothing, still billed."""
+
+def unattached_volumes(aws, regions: list[str] | None = None) -> list[dict]:
+    """EBS volumes in state `available` in each region: attached to nothing, still billed."""
+    return in_regions(aws, regions, _unattached)
+
+
+def _unattached(aws) -> list[dict]:
     paginator = aws.client("ec2").get_paginator("describe_volumes")
     return [v for page in paginator.paginate(Filters=[{"Name": "status", "Values": ["available"]}]) for v in page.get("Volumes", [])]
 

@@ -5,8 +5,11 @@ import json
 import random
 from datetime import datetime
 
-from ..world import ACCOUNT, AUTOSTACK, REGION, put_events
+from ..world import ACCOUNT, AUTOSTACK, put_events
+
 from .ec2manager import access_lines
+
+R = AUTOSTACK["region"]
 
 POLICY = {
     "Version": "2012-10-17",
@@ -14,7 +17,7 @@ POLICY = {
         {"Sid": "State", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
          "Resource": [f"arn:aws:s3:::{AUTOSTACK['state_bucket']}", f"arn:aws:s3:::{AUTOSTACK['state_bucket']}/*"]},
         {"Sid": "Locks", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-         "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{AUTOSTACK['lock_table']}"},
+         "Resource": f"arn:aws:dynamodb:{R}:{ACCOUNT}:table/{AUTOSTACK['lock_table']}"},
         {"Sid": "Infra", "Effect": "Allow", "Action": ["eks:*", "rds:*", "ec2:Describe*"], "Resource": "*"},
     ],
 }
@@ -26,30 +29,30 @@ def state_document(serial: int, resources: int) -> bytes:
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
-    iam = c("iam")
+    iam = c("iam", R)
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
     iam.create_role(RoleName=AUTOSTACK["role"], AssumeRolePolicyDocument=json.dumps(trust), Description="Terraform runs for AutoStack")
     arn = iam.create_policy(PolicyName=AUTOSTACK["policy"], PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName=AUTOSTACK["role"], PolicyArn=arn)
 
-    s3 = c("s3")
+    s3 = c("s3", R)
     bucket = AUTOSTACK["state_bucket"]
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
     for serial, resources in ((41, 12), (42, 13), (43, 13), (44, 14)):
         s3.put_object(Bucket=bucket, Key=AUTOSTACK["state_key"], Body=state_document(serial, resources), ContentType="application/json")
 
-    c("dynamodb").create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
+    c("dynamodb", R).create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
                                AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
 
-    sm = c("secretsmanager")  # seed 002 "Credential rotation": what backend/.env holds, kept where AWS keeps secrets (aged by ages.py)
+    sm = c("secretsmanager", R)  # seed 002 "Credential rotation": what backend/.env holds, kept where AWS keeps secrets (aged by ages.py)
     for name, keys in (("github-oauth", ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")), ("google-oauth", ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")),
                        ("jwt", ("JWT_SECRET", "SECRET_KEY"))):
         sm.create_secret(Name=f"autostack/production/{name}", Description=f"AutoStack {name} (backend .env)",
                          SecretString=json.dumps({k: f"sandbox-{k.lower()}-{rng.randrange(16**12):012x}" for k in keys}))
 
-    logs = c("logs")
+    logs = c("logs", R)
     logs.create_log_group(logGroupName=AUTOSTACK["backend_log_group"])
     logs.put_retention_policy(logGroupName=AUTOSTACK["backend_log_group"], retentionInDays=14)
     put_events(logs, AUTOSTACK["backend_log_group"], "autostack-backend/seed", access_lines(now, 6, rng))

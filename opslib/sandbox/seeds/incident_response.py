@@ -3,19 +3,21 @@
 import random
 from datetime import datetime, timedelta
 
-from ..world import IR, REGION
+from ..world import IR
+
+R = IR["region"]
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
-    rds = c("rds")
+    rds = c("rds", R)
     rds.create_db_instance(
         DBInstanceIdentifier=IR["db"], Engine="postgres", EngineVersion="15.4", DBInstanceClass="db.t3.medium", AllocatedStorage=50,
         MasterUsername="iradmin", MasterUserPassword="sandbox-only-password", MultiAZ=False, BackupRetentionPeriod=7, StorageEncrypted=True,
     )
-    s3 = c("s3")
-    s3.create_bucket(Bucket=IR["backups_bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3 = c("s3", R)
+    s3.create_bucket(Bucket=IR["backups_bucket"])
     s3.put_bucket_versioning(Bucket=IR["backups_bucket"], VersioningConfiguration={"Status": "Enabled"})
     for days_ago in range(7, 0, -1):
         day = (now - timedelta(days=days_ago)).strftime("%Y-%m-%d")
         s3.put_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz", Body=bytes(rng.randrange(256) for _ in range(512)))
-    c("sqs").create_queue(QueueName=IR["queue"], Attributes={"VisibilityTimeout": "60", "MessageRetentionPeriod": "345600"})
+    c("sqs", R).create_queue(QueueName=IR["queue"], Attributes={"VisibilityTimeout": "60", "MessageRetentionPeriod": "345600"})

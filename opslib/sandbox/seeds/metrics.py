@@ -42,6 +42,14 @@ SERIES = [
 ]
 
 
+def region(dims: dict) -> str:
+    """Where a series lives: with the system its dimensions name."""
+    names = set(dims.values())
+    if names & {RMS["cluster"], RMS["db"], ALB}:
+        return RMS["region"]
+    return IR["region"] if IR["db"] in names else EC2M["region"]
+
+
 def level(hour: float, night: float, peak: float) -> float:
     """Quiet around 03:00 UTC, busiest around 15:00."""
     return night + (peak - night) * (0.5 - 0.5 * math.cos(2 * math.pi * (hour - 3) / 24))
@@ -67,20 +75,20 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     """Straight into the sandbox's CloudWatch (this runs in its process): the week's 16,000
     datapoints through the API were a second of `sandbox up`. Stored as moto stores what the API
     receives: naive UTC."""
-    cw = backend("cloudwatch")
     end = now.replace(minute=0, second=0, microsecond=0)
     hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
     recent = [now - timedelta(minutes=m) for m in range(60, 5, -5)] + [now - timedelta(minutes=m) for m in range(5, -1, -1)]  # the last hour as alarms see it
     naive = [t.astimezone(timezone.utc).replace(tzinfo=None) for t in hours + recent]
     for namespace, metric, dims, night, peak, noise, unit in SERIES:
         values = [samples(t, night, peak, noise, rng) for t in hours] + [samples(t, night, peak, noise, rng, n=1) for t in recent]  # recent: one a minute, a live feed
-        cw.put_metric_data(namespace, _data(metric, dims, list(zip(naive, values)), unit))
+        backend("cloudwatch", region(dims)).put_metric_data(namespace, _data(metric, dims, list(zip(naive, values)), unit))
 
 
-def recent(cw, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7,
+def recent(c, namespace: str, metric: str, dims: dict, value: float, minutes: int = 30, unit: str = "None", spread: float = 0.1, seed: int = 7,
            samples: int = SAMPLES) -> None:
-    """A scenario's anomaly: a point a minute over the last `minutes` (the last one now), around `value`."""
+    """A scenario's anomaly: a point a minute over the last `minutes` (the last one now), around `value`,
+    through the API (`c`: the sandbox's clients) in the series' region."""
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
     points = [(now - timedelta(minutes=m), [max(0.0, rng.gauss(value, value * spread)) for _ in range(samples)]) for m in range(minutes - 1, -1, -1)]
-    put(cw, namespace, metric, dims, points, unit)
+    put(c("cloudwatch", region(dims)), namespace, metric, dims, points, unit)

@@ -6,18 +6,20 @@ import random
 from datetime import datetime, timedelta
 
 from ..tls import self_signed
-from ..world import ACCOUNT, REGION, RMS, app_log_lines, put_events
+from ..world import ACCOUNT, RMS, app_log_lines, put_events
+
+R = RMS["region"]
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
-    ec2 = c("ec2")
+    ec2 = c("ec2", R)
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
     sg = ec2.create_security_group(GroupName="rms-backend-sg", Description="RMS backend tasks", VpcId=vpc)["GroupId"]
     db_sg = ec2.create_security_group(GroupName="rms-db-sg", Description="RMS database", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": sg}]}])
 
-    ecr = c("ecr")  # the images the task definitions name: a tag missing here cannot be pulled (rollouts)
+    ecr = c("ecr", R)  # the images the task definitions name: a tag missing here cannot be pulled (rollouts)
     ecr.create_repository(repositoryName="rms-backend")
     for tag in ("2.13.1", "2.14.0", "2.15.0"):
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -25,14 +27,14 @@ def seed(c, now: datetime, rng: random.Random) -> None:
                                           "digest": "sha256:" + hashlib.sha256(tag.encode()).hexdigest()}, "layers": []})
         ecr.put_image(repositoryName="rms-backend", imageManifest=manifest, imageTag=tag)
 
-    ecs = c("ecs")
+    ecs = c("ecs", R)
     ecs.create_cluster(clusterName=RMS["cluster"])
     for image in ("rms-backend:2.13.1", "rms-backend:2.14.0"):
         ecs.register_task_definition(
             family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
-            containerDefinitions=[{"name": "rms-backend", "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{image}",
+            containerDefinitions=[{"name": "rms-backend", "image": f"{ACCOUNT}.dkr.ecr.{R}.amazonaws.com/{image}",
                                    "portMappings": [{"containerPort": 8000}], "essential": True,
-                                   "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": RMS["log_group"], "awslogs-region": REGION}}}],
+                                   "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": RMS["log_group"], "awslogs-region": R}}}],
         )
     ecs.create_service(
         cluster=RMS["cluster"], serviceName=RMS["service"], taskDefinition="rms-backend-prod:2", desiredCount=3, launchType="FARGATE",
@@ -41,7 +43,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     # moto starts services with no running tasks; a steady service runs what it wants
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
 
-    rds = c("rds")
+    rds = c("rds", R)
     rds.create_db_instance(
         DBInstanceIdentifier=RMS["db"], Engine="postgres", EngineVersion="15.4", DBInstanceClass="db.t3.medium", AllocatedStorage=100,
         MasterUsername="dbadmin", MasterUserPassword="sandbox-only-password", MultiAZ=True, BackupRetentionPeriod=7,
@@ -52,19 +54,20 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         day = now - timedelta(days=days_ago)
         rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier=f"{RMS['db']}-{day:%Y%m%d}")
 
-    logs = c("logs")
+    logs = c("logs", R)
     logs.create_log_group(logGroupName=RMS["log_group"])
     logs.put_retention_policy(logGroupName=RMS["log_group"], retentionInDays=30)
     put_events(logs, RMS["log_group"], "ecs/rms-backend/seed", app_log_lines(now, 24, rng, errors_last_hour=2))
+    c("s3", R).create_bucket(Bucket=RMS["log_export_bucket"])
 
-    acm = c("acm")
+    acm = c("acm", R)
     for domains, days in ((["rms.example.com", "www.rms.example.com"], 74), (["api.rms.example.com"], 74),
                           (["rms-staging.example.com", "api-staging.rms.example.com"], 160)):
         cert, key = self_signed(domains, days, now)
         arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
         acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": "system", "Value": "rms"}, {"Key": "Name", "Value": domains[0]}])
 
-    cw = c("cloudwatch")
+    cw = c("cloudwatch", R)
     for name, namespace, metric, dims, threshold, op, stat in (
         ("rms-ecs-cpu-high", "AWS/ECS", "CPUUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 80, "GreaterThanThreshold", "Average"),
         ("rms-ecs-memory-high", "AWS/ECS", "MemoryUtilization", {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, 85, "GreaterThanThreshold", "Average"),
