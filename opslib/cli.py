@@ -311,6 +311,10 @@ def cmd_sandbox(args) -> int:
             return 1
         print(f"sandbox running at {st['url']} (pid {st['pid']}), scenario {st['scenario']}, {st['aws_calls']} AWS calls served")
         print(f"TLS endpoint {st['tls_url']} (certificate expires in {st['tls_days']} days)")
+        dbs = st.get("databases") or {}
+        if dbs:
+            print(f"incident-response-prod: PostgreSQL {dbs['postgres']}; its cache: Redis {dbs['redis']}"
+                  + (f" (install {' and '.join(dbs['missing'])} to have them: `apt-get install postgresql redis-server`)" if dbs["missing"] else ""))
     elif args.action == "reset":
         sandbox.up()
         sandbox.control("reset")

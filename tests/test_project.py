@@ -16,8 +16,12 @@ def _name(requirement: str) -> str:
     return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower()
 
 
+CONDA_NAMES = {"redis-py": "redis"}  # conda-forge's name for the client ("redis" there is the server)
+
+
 def _spec(requirement: str) -> str:
-    return re.sub(r"\[.*?\]", "", requirement).replace(" ", "").lower()
+    spec = re.sub(r"\[.*?\]", "", requirement).replace(" ", "").lower()
+    return next((pip + spec[len(conda):] for conda, pip in CONDA_NAMES.items() if spec.startswith(conda)), spec)
 
 
 def test_pyproject_and_environment_yml_list_the_same_dependencies():

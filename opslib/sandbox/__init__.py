@@ -120,6 +120,9 @@ def down(timeout: float = 10.0) -> bool:
         time.sleep(0.05)
     else:
         os.kill(data["pid"], signal.SIGKILL)
+    from .databases import stop_recorded
+
+    stop_recorded(state_dir())  # what a killed sandbox left running
     _state_file().unlink(missing_ok=True)
     return True
 

@@ -11,6 +11,8 @@
   on an update, runs no task for a service, and ignores list-tasks --service-name.
 - CloudWatch Logs filter patterns in full (`filter_patterns`): moto lets JSON and space-delimited
   patterns match every event.
+- Endpoints where something answers (`databases`): an RDS instance or ElastiCache cluster backed by
+  a real local server reports its address; moto's cache clusters list no nodes at all.
 """
 
 
@@ -22,6 +24,7 @@ def apply() -> None:
     _run_command_fix()
     _filter_pattern_fix()
     _ecs_deployment_fix()
+    _local_endpoints_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -294,3 +297,20 @@ def _run_command_fix() -> None:
     models.Command.invocation_response = invocation_response
     models.SimpleSystemManagerBackend.send_command = send_command
     models.Command.opslib_fixed = True
+
+
+def _local_endpoints_fix() -> None:
+    from moto.elasticache.models import CacheCluster
+    from moto.rds.models import DBInstance
+
+    aws_address = DBInstance.address
+    DBInstance.address = property(lambda self: getattr(self, "opslib_address", None) or aws_address.fget(self))
+
+    def cache_nodes(self):
+        region = self.arn.split(":")[3]
+        endpoint = getattr(self, "opslib_endpoint", None) or {"Address": f"{self.cache_cluster_id}.abc123.0001.{region}.cache.amazonaws.com", "Port": self.port}
+        return [{"CacheNodeId": f"{i + 1:04d}", "CacheNodeStatus": "available", "CacheNodeCreateTime": self.cache_cluster_create_time,
+                 "Endpoint": endpoint, "ParameterGroupStatus": "in-sync", "CustomerAvailabilityZone": f"{region}a"}
+                for i in range(self.num_cache_nodes)]
+
+    CacheCluster.cache_nodes = property(cache_nodes)

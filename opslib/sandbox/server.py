@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, costs, faults, pristine, rollouts, scenarios, sites, startup, world
+from . import ages, alarms, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -40,6 +40,8 @@ class State:
         self.alarm_lock = threading.RLock()  # one evaluation at a time (the clock's and those after PutMetricData)
         self.seeding = False
         self.pristine: pristine.Pristine | None = None  # the seeded world, which reset restores
+        self.databases: databases.Databases | None = None  # real PostgreSQL and Redis behind seed 004's
+        self.databases_starting: threading.Thread | None = None
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def evaluate_alarms(self) -> None:
@@ -66,7 +68,8 @@ class State:
 
     def status(self) -> dict:
         return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
-                "aws_calls": self.aws_calls, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days}
+                "aws_calls": self.aws_calls, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days,
+                "databases": self.databases.describe() if self.databases else {}}
 
     def set_tls_days(self, days: int) -> None:
         """The local TLS endpoint's certificate: valid for `days` more days from now."""
@@ -182,10 +185,15 @@ def _reseed(state: State) -> None:
         _post(f"{state.url}/moto-api/reset")
         _post(f"{state.url}/moto-api/seed?a=42")
         world.seed(state.url)
+        if state.databases_starting:  # started beside the seeding; their endpoints and credentials go into the world
+            state.databases_starting.join()
+            state.databases.publish(world.clients(state.url), world.IR["region"])
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
+    if state.databases:
+        state.databases.reset()
 
 
 def apply_scenario(state: State, name: str) -> None:
@@ -249,6 +257,9 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     startup.prepare()  # before moto is imported
+    dbs = databases.Databases(Path(args.state_file).parent)
+    starting = threading.Thread(target=dbs.start, daemon=True)  # their own processes: beside moto's imports and the seeding
+    starting.start()
     gc.disable()  # start-up makes a few hundred thousand objects and frees almost none
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -270,8 +281,10 @@ def main(argv=None) -> int:
     thread.start()
 
     _serve_tls(state, state_file.parent)
+    state.databases, state.databases_starting = dbs, starting
 
     def stop(*_):
+        state.databases.stop()
         server.shutdown()
         state_file.unlink(missing_ok=True)
         os._exit(0)

@@ -44,7 +44,8 @@ AUTOSTACK = {
     "backend_log_group": "/autostack/backend",
     "region": EAST,  # the first of the two its IAM policy allows (seed 002)
 }
-IR = {"db": "incident-response-prod", "backups_bucket": "backups-incident-response", "queue": "incident-response-jobs", "region": EAST}
+IR = {"db": "incident-response-prod", "cache": "incident-response-cache", "backups_bucket": "backups-incident-response", "queue": "incident-response-jobs",
+      "region": EAST}
 SITES = {
     # name: (path served, healthy body); the seed 000 /health JSON shape
     "rms-frontend": {"status": "healthy", "version": "2.14.0"},

@@ -1,4 +1,5 @@
-"""Seed 004 incident-response service: its Postgres, the backups bucket, the work queue."""
+"""Seed 004 incident-response service: its Postgres and Redis (real servers behind them:
+databases.py), the backups bucket, the work queue."""
 
 import random
 from datetime import datetime, timedelta
@@ -12,8 +13,9 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     rds = c("rds", R)
     rds.create_db_instance(
         DBInstanceIdentifier=IR["db"], Engine="postgres", EngineVersion="15.4", DBInstanceClass="db.t3.medium", AllocatedStorage=50,
-        MasterUsername="iradmin", MasterUserPassword="sandbox-only-password", MultiAZ=False, BackupRetentionPeriod=7, StorageEncrypted=True,
+        MasterUsername="admin", MasterUserPassword="sandbox-only-password",  # seed 004: psql -U admin; the real one: databases.SECRET MultiAZ=False, BackupRetentionPeriod=7, StorageEncrypted=True,
     )
+    c("elasticache", R).create_cache_cluster(CacheClusterId=IR["cache"], Engine="redis", EngineVersion="7.0", CacheNodeType="cache.t3.small", NumCacheNodes=1)
     s3 = c("s3", R)
     s3.create_bucket(Bucket=IR["backups_bucket"])
     s3.put_bucket_versioning(Bucket=IR["backups_bucket"], VersioningConfiguration={"Status": "Enabled"})

@@ -1,0 +1,222 @@
+"""Real PostgreSQL and Redis behind the incident-response service's RDS instance and ElastiCache
+cluster (seed 004), so a notebook reads `pg_stat_statements` and Redis `INFO` and opens a real
+connection where the seed runs `psql` and `redis-cli`.
+
+Started with the sandbox when they are installed (Debian's `postgresql` and `redis-server`),
+stopped with it. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (or
+`nobody`), its data in a private directory under /tmp. `describe-db-instances` and
+`describe-cache-clusters` then answer with their local endpoints, and the credentials are in
+Secrets Manager (`SECRET`), as RDS keeps them. Without them the endpoints stay AWS-shaped, nothing
+answers there, and `status` says which is missing.
+"""
+
+import json
+import os
+import pwd
+import secrets as _random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SECRET = "incident-response/production/database"  # as RDS names a managed master secret: username, password, host, port, dbname
+USER = "admin"  # seed 004: psql -h <db-host> -U admin
+DBNAME = "incident_response"
+MAX_CONNECTIONS = 100  # seed 004: "ensure max_connections not exceeded"
+WORKLOAD = [  # what the service runs all day: pg_stat_statements has something true to rank
+    ("SELECT id, title, severity FROM incidents WHERE status = %s ORDER BY opened DESC LIMIT 20", ("open",), 40),
+    ("SELECT count(*) FROM alerts WHERE incident_id = %s", (7,), 60),
+    ("SELECT i.id, count(a.id) FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id GROUP BY i.id", (), 8),
+    ("UPDATE incidents SET updated = now() WHERE id = %s", (3,), 15),
+]
+CACHE_KEYS, CACHE_HITS, CACHE_MISSES = 200, 180, 20  # a warm cache: 90 % of reads hit
+
+
+@dataclass
+class Databases:
+    folder: Path  # the sandbox's state directory: where the record of what runs is kept for `down`
+    postgres: dict = field(default_factory=dict)  # host, port, data, user; empty: not installed
+    redis: dict = field(default_factory=dict)  # host, port, pid
+    password: str = ""
+    missing: list = field(default_factory=list)
+
+    def start(self) -> None:
+        """Both servers, each started as far as its binaries are here (seconds: run beside the seeding)."""
+        bindir = _postgres_bindir()
+        try:
+            if bindir:
+                self.password = _random.token_urlsafe(18)
+                self.postgres = _start_postgres(bindir, self.password)
+            if shutil.which("redis-server"):
+                self.redis = _start_redis()
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # the sandbox still serves AWS; status says why these do not
+            print(f"databases: {type(exc).__name__}: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr, flush=True)
+        self.missing = [name for name, server in (("PostgreSQL", self.postgres), ("Redis", self.redis)) if not server]
+        (self.folder / "databases.json").write_text(json.dumps({"postgres": self.postgres, "redis": self.redis}))
+
+    def describe(self) -> dict:
+        return {"postgres": _address(self.postgres), "redis": _address(self.redis), "missing": self.missing}
+
+    def publish(self, c, region: str) -> None:
+        """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager."""
+        from . import world
+
+        if self.postgres:
+            db = world.backend("rds", region).databases[world.IR["db"]]
+            db.opslib_address, db.port = self.postgres["host"], self.postgres["port"]
+            c("secretsmanager", region).create_secret(Name=SECRET, Description="incident-response-prod master credentials (seed 004)", SecretString=json.dumps(
+                {"username": USER, "password": self.password, "engine": "postgres", "host": self.postgres["host"], "port": self.postgres["port"], "dbname": DBNAME}))
+        if self.redis:
+            cluster = world.backend("elasticache", region).cache_clusters[world.IR["cache"]]
+            cluster.port = self.redis["port"]
+            cluster.opslib_endpoint = {"Address": self.redis["host"], "Port": self.redis["port"]}
+
+    def reset(self) -> None:
+        """Statistics and cache back to a normal day's: the workload's statements, a warm cache."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()", (USER,))
+                conn.execute("SELECT pg_stat_statements_reset()")
+            _workload(self.postgres, self.password)
+        if self.redis:
+            _warm_cache(self.redis)
+
+    def stop(self) -> None:
+        stop_recorded(self.folder)
+
+
+def stop_recorded(folder: Path) -> None:
+    """Stop what `databases.json` says runs and remove its data: from the sandbox as it exits, or
+    from `opslib sandbox down` when the sandbox could not."""
+    record = folder / "databases.json"
+    try:
+        running = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return
+    pg, redis = running.get("postgres") or {}, running.get("redis") or {}
+    if pg:
+        subprocess.run([pg["bindir"] + "/pg_ctl", "-D", pg["data"] + "/data", "-m", "immediate", "stop"], user=pg["user"],
+                       capture_output=True, timeout=30)
+        shutil.rmtree(pg["data"], ignore_errors=True)
+    if redis:
+        try:
+            os.kill(redis["pid"], signal.SIGTERM)
+        except OSError:
+            pass
+    record.unlink(missing_ok=True)
+
+
+def _address(server: dict) -> str:
+    return f"{server['host']}:{server['port']}" if server else "not installed"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_bindir() -> Path | None:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    found = versions[-1] if versions else shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def _unprivileged() -> str | None:
+    """Who PostgreSQL runs as: ourselves, unless we are root (which it refuses)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise RuntimeError("running as root with no unprivileged user for PostgreSQL")
+
+
+def _start_postgres(bindir: Path, password: str) -> dict:
+    user = _unprivileged()
+    home = Path(tempfile.mkdtemp(prefix="opslib-sandbox-pg-"))  # under /tmp: reachable by that user, unlike a root-only state directory
+    if user:
+        entry = pwd.getpwnam(user)
+        os.chown(home, entry.pw_uid, entry.pw_gid)
+    port = _free_port()
+    run = dict(user=user, capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run([str(bindir / "initdb"), "-D", f"{home}/data", "-U", "postgres", "-E", "UTF8", "--no-sync",
+                    "--auth-local=trust", "--auth-host=scram-sha-256"], **run)
+    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home} -c max_connections={MAX_CONNECTIONS} "
+               "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off -c synchronous_commit=off")
+    subprocess.run([str(bindir / "pg_ctl"), "-D", f"{home}/data", "-l", f"{home}/postgres.log", "-w", "-o", options, "start"], **run)
+    server = {"host": "127.0.0.1", "port": port, "data": str(home), "socket": str(home), "user": user, "bindir": str(bindir)}
+    _create_database(server, password)
+    return server
+
+
+def _superuser(server: dict) -> dict:
+    return {"host": server["socket"], "port": server["port"], "user": "postgres"}  # over the socket: trusted, no password
+
+
+def _create_database(server: dict, password: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(**_superuser(server), dbname="postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(USER), sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT pg_read_all_stats TO {}").format(sql.Identifier(USER)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DBNAME), sql.Identifier(USER)))
+    with psycopg.connect(**_superuser(server), dbname=DBNAME, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION pg_stat_statements")
+    with psycopg.connect(host=server["host"], port=server["port"], user=USER, password=password, dbname=DBNAME, autocommit=True) as conn:
+        conn.execute("CREATE TABLE incidents (id serial PRIMARY KEY, title text, severity text, status text, opened timestamptz DEFAULT now(), updated timestamptz)")
+        conn.execute("CREATE TABLE alerts (id serial PRIMARY KEY, incident_id int REFERENCES incidents(id), name text, fired timestamptz DEFAULT now())")
+        conn.execute("INSERT INTO incidents (title, severity, status) SELECT 'incident ' || n, (ARRAY['P1','P2','P3'])[1 + n % 3], "
+                     "(ARRAY['open','resolved','resolved','resolved'])[1 + n % 4] FROM generate_series(1, 200) n")
+        conn.execute("INSERT INTO alerts (incident_id, name) SELECT 1 + n % 200, 'alert ' || n FROM generate_series(1, 2000) n")
+
+
+def _workload(server: dict, password: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host=server["host"], port=server["port"], user=USER, password=password, dbname=DBNAME, autocommit=True) as conn:
+        for statement, args, times in WORKLOAD:
+            for _ in range(times):
+                conn.execute(statement, args)
+
+
+def _start_redis() -> dict:
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+    server = {"host": "127.0.0.1", "port": port, "pid": proc.pid}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("redis-server did not start within 10 s")
+
+
+def _warm_cache(server: dict) -> None:
+    import redis
+
+    r = redis.Redis(host=server["host"], port=server["port"])
+    r.flushall()
+    r.config_resetstat()
+    with r.pipeline(transaction=False) as p:
+        for i in range(CACHE_KEYS):
+            p.set(f"incident:{i}", json.dumps({"id": i, "status": "resolved"}), ex=3600)
+        for i in range(CACHE_HITS):
+            p.get(f"incident:{i % CACHE_KEYS}")
+        for i in range(CACHE_MISSES):
+            p.get(f"incident:missing:{i}")
+        p.execute()
