@@ -54,7 +54,7 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
         if latest.get(key, quiet_since) > quiet_since:
             continue
         world.backend("cloudwatch", key[0]).put_metric_data(namespace, [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                                        "Timestamp": now, "Values": metrics.samples(now, night, peak, noise, rng, n=1), "Unit": unit}])
+                                        "Timestamp": now.replace(tzinfo=None), "Values": metrics.samples(now, night, peak, noise, rng, n=1), "Unit": unit}])  # naive UTC, as moto keeps what the API receives
         written += 1
     return written
 

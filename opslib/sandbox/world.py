@@ -4,6 +4,7 @@ Seeding goes through boto3 over HTTP, exactly as a script would against AWS; tim
 relative to now, ids are fixed by moto's seed.
 """
 
+import json
 import random
 import threading
 from datetime import datetime, timedelta, timezone
@@ -19,6 +20,8 @@ RMS = {
     "db": "rms-db-prod",
     "log_group": "/aws/ecs/rms-backend-prod",
     "log_export_bucket": f"rms-log-exports-{ACCOUNT}",  # CloudWatch Logs exports only to a bucket in the group's region
+    "alb_logs_bucket": "rms-alb-logs",  # seed 003: s3://rms-alb-logs/AWSLogs/<account>/elasticloadbalancing/us-east-1/YYYY/MM/DD/
+    "trail": "RMS",  # seed 003: --log-group-name CloudTrail/RMS
     "region": EAST,
 }
 WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key", "region": REGION}
@@ -33,6 +36,8 @@ EC2M = {
     "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",
     "access_log_group": "/aws/apigateway/ec2-manager-api-production/access",
     "log_export_bucket": f"ec2-manager-log-exports-{ACCOUNT}",
+    "trail": "ec2-manager-trail-production",
+    "dashboard": "EC2Manager-Enhanced-production",  # seed 001: aws cloudwatch get-dashboard
     "region": REGION,
 }
 AUTOSTACK = {
@@ -129,3 +134,43 @@ def seed(url: str, now: datetime | None = None) -> None:
     c = clients(url)
     for module in (*SEEDS, metrics):
         module.seed(c, now, random.Random(42))
+
+
+def cloudtrail_events(now: datetime, hours: int, rng: random.Random, region: str, errors_last_hour: int = 2) -> list[dict]:
+    """CloudTrail records as a trail delivers them to CloudWatch Logs (one JSON object per event):
+    an API call every 2 minutes, and a few denied ones (seeds 001 and 003 look for errorCode)."""
+    calls = [("ec2.amazonaws.com", "DescribeInstances"), ("ecs.amazonaws.com", "DescribeServices"), ("logs.amazonaws.com", "FilterLogEvents"),
+             ("rds.amazonaws.com", "DescribeDBInstances"), ("sts.amazonaws.com", "AssumeRole"), ("lambda.amazonaws.com", "GetFunction")]
+    who = [f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}" for role in ("OpsOnCall/alice", "OpsOnCall/bob", "ci-deployer/github-actions")]
+
+    def record(t: datetime, error: bool) -> dict:
+        source, name = rng.choice(calls)
+        body = {"eventVersion": "1.08", "userIdentity": {"type": "AssumedRole", "arn": rng.choice(who), "accountId": ACCOUNT},
+                "eventTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source, "eventName": name, "awsRegion": region,
+                "sourceIPAddress": f"198.51.100.{rng.randrange(2, 60)}", "userAgent": "aws-cli/2.15.0", "requestID": f"{rng.randrange(16**12):012x}",
+                "eventID": f"{rng.randrange(16**12):012x}", "readOnly": True, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT}
+        if error:
+            body |= {"errorCode": "AccessDenied", "errorMessage": f"User is not authorized to perform: {source.split('.')[0]}:{name}"}
+        return {"timestamp": int(t.timestamp() * 1000), "message": json.dumps(body)}
+
+    events, t = [], now - timedelta(hours=hours)
+    while t < now - timedelta(minutes=1):
+        events.append(record(t, rng.random() < 0.01))
+        t += timedelta(minutes=2)
+    events += [record(now - timedelta(minutes=50 - 20 * i), True) for i in range(errors_last_hour)]
+    return sorted(events, key=lambda e: e["timestamp"])
+
+
+def trail(c, region: str, name: str, bucket: str, now: datetime, rng: random.Random) -> str:
+    """A trail delivering to S3 and to the log group `CloudTrail/<name>` (seeds 001 and 003), with a day of records; the group's name."""
+    group = f"CloudTrail/{name}"
+    logs = c("logs", region)
+    logs.create_log_group(logGroupName=group)
+    logs.put_retention_policy(logGroupName=group, retentionInDays=90)
+    s3 = c("s3", region)
+    s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    c("cloudtrail", region).create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=False,
+                                         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{group}:*",
+                                         CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role")
+    put_events(logs, group, f"{ACCOUNT}_CloudTrail_{region}", cloudtrail_events(now, 24, rng, region))
+    return group

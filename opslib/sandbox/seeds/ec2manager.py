@@ -7,6 +7,7 @@ import random
 import zipfile
 from datetime import datetime, timedelta
 
+from .. import world
 from ..world import ACCOUNT, EC2M, REGION, put_events
 
 TEMPLATE = {
@@ -44,10 +45,10 @@ def seed(c, now: datetime, rng: random.Random) -> None:
 
     ddb = c("dynamodb")
     ddb.create_table(TableName=EC2M["table"], BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 25, "WriteCapacityUnits": 25},
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "timestamp", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}])  # seed 001 queries "id = :id"
     ddb.update_continuous_backups(TableName=EC2M["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
-    items = [{"PutRequest": {"Item": {"pk": {"S": f"instance#i-0{rng.randrange(16**16):016x}"}, "sk": {"S": (now - timedelta(minutes=37 * i)).isoformat()},
+    items = [{"PutRequest": {"Item": {"id": {"S": f"i-0{rng.randrange(16**16):016x}"}, "timestamp": {"S": (now - timedelta(minutes=37 * i)).isoformat()},
                                       "action": {"S": rng.choice(["start", "stop", "reboot", "describe"])}, "user": {"S": rng.choice(["alice", "bob", "ops-bot"])}}}}
              for i in range(50)]
     for i in range(0, len(items), 25):
@@ -113,6 +114,17 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     put_events(logs, EC2M["app_log_group"], "app/seed", app_lines(now, 24, rng))
     put_events(logs, f"/aws/cognito/{pool}", "auth/seed", auth_lines(now, 24, rng, failures_last_5min=0))
     put_events(logs, EC2M["access_log_group"], "access/seed", access_lines(now, 6, rng))
+    execution = f"API-Gateway-Execution-Logs_{api}/prod"  # what API Gateway names a stage's execution log group
+    logs.create_log_group(logGroupName=execution)
+    put_events(logs, execution, "execution/seed", execution_lines(now, 6, rng))
+    world.trail(c, REGION, EC2M["trail"], f"ec2-manager-cloudtrail-{ACCOUNT}", now, rng)
+    cw.put_dashboard(DashboardName=EC2M["dashboard"], DashboardBody=json.dumps({"widgets": [
+        {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {"title": title, "region": REGION, "stat": stat, "period": 300,
+                                                                                   "metrics": [[namespace, metric, key, value]]}}
+        for title, namespace, metric, key, value, stat in (
+            ("API latency", "AWS/ApiGateway", "Latency", "ApiName", EC2M["api"], "p95"), ("API 5xx", "AWS/ApiGateway", "5XXError", "ApiName", EC2M["api"], "Sum"),
+            ("Lambda errors", "AWS/Lambda", "Errors", "FunctionName", fn, "Sum"), ("Lambda duration", "AWS/Lambda", "Duration", "FunctionName", fn, "Average"),
+            ("DynamoDB throttles", "AWS/DynamoDB", "ThrottledRequests", "TableName", EC2M["table"], "Sum"))]}))
 
 
 def _ev(t: datetime, message: str) -> dict:
@@ -176,6 +188,17 @@ def access_lines(now: datetime, hours: int, rng: random.Random, attacker: str | 
         when = now - timedelta(seconds=600 - i * (590 / max(attack_requests, 1)))
         out.append(_ev(when, _clf(when, attacker, "GET", "/prod/instances", 429 if i > 20 else 200, rng)))
     return sorted(out, key=lambda e: e["timestamp"])
+
+
+def execution_lines(now: datetime, hours: int, rng: random.Random) -> list[dict]:
+    """Execution log lines in the fields seed 001's filter names: `[timestamp, request_id, ip, user, timestamp, method, resource, protocol, status, ...]`."""
+    out, t = [], now - timedelta(hours=hours)
+    while t < now - timedelta(seconds=10):
+        status = rng.choices([200, 201, 400, 403, 404, 500], [85, 5, 3, 3, 3, 1])[0]
+        out.append(_ev(t, f"{t.strftime('%Y-%m-%dT%H:%M:%SZ')} {rng.randrange(16**8):08x} 198.51.100.{rng.randrange(2, 40)} - "
+                          f"[{t.strftime('%d/%b/%Y:%H:%M:%S +0000')}] {rng.choice(['GET', 'POST'])} /prod/instances HTTP/1.1 {status} {rng.randrange(200, 9000)}"))
+        t += timedelta(seconds=45)
+    return out
 
 
 def _clf(t: datetime, ip: str, method: str, path: str, status: int, rng: random.Random) -> str:

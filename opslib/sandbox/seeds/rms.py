@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from ..tls import self_signed
+from .. import world
 from ..world import ACCOUNT, RMS, app_log_lines, put_events
 
 R = RMS["region"]
@@ -59,6 +60,10 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     logs.put_retention_policy(logGroupName=RMS["log_group"], retentionInDays=30)
     put_events(logs, RMS["log_group"], "ecs/rms-backend/seed", app_log_lines(now, 24, rng, errors_last_hour=2))
     c("s3", R).create_bucket(Bucket=RMS["log_export_bucket"])
+    world.trail(c, R, RMS["trail"], f"rms-cloudtrail-{ACCOUNT}", now, rng)
+    _alb_logs(c("s3", R), now, rng)
+    logs.create_log_group(logGroupName="VPCFlowLogs")  # seed 003 filters it with { $.action = "REJECT" }: flow logs in JSON
+    put_events(logs, "VPCFlowLogs", "eni-rms-backend", flow_records(now, 6, rng))
 
     acm = c("acm", R)
     for domains, days in ((["rms.example.com", "www.rms.example.com"], 74), (["api.rms.example.com"], 74),
@@ -81,3 +86,30 @@ def seed(c, now: datetime, rng: random.Random) -> None:
             Statistic=stat, Period=300, EvaluationPeriods=1, Threshold=threshold, ComparisonOperator=op,
             AlarmDescription=f"RMS: {metric} {op} {threshold} for 5 minutes", TreatMissingData="notBreaching" if stat == "Sum" else "missing",
         )
+
+
+def _alb_logs(s3, now: datetime, rng: random.Random) -> None:
+    """rms-alb-prod's access logs where an ALB writes them, for yesterday and today (seed 003's `aws s3 ls`)."""
+    s3.create_bucket(Bucket=RMS["alb_logs_bucket"])
+    for day in (now - timedelta(days=1), now):
+        prefix = f"AWSLogs/{ACCOUNT}/elasticloadbalancing/{R}/{day:%Y/%m/%d}/"
+        for hour in range(0, 24, 6):
+            stamp = day.replace(hour=hour, minute=5, second=0)
+            if stamp > now:
+                break
+            key = f"{prefix}{ACCOUNT}_elasticloadbalancing_{R}_app.rms-alb-prod.50dc6c495c0c9188_{stamp:%Y%m%dT%H%MZ}_10.0.1.{rng.randrange(2, 250)}_{rng.randrange(16**8):08x}.log.gz"
+            s3.put_object(Bucket=RMS["alb_logs_bucket"], Key=key, Body=bytes(rng.randrange(256) for _ in range(256)))
+
+
+def flow_records(now: datetime, hours: int, rng: random.Random) -> list[dict]:
+    """VPC flow log records in JSON, a few REJECTed probes among the accepted traffic."""
+    out, t = [], now - timedelta(hours=hours)
+    while t < now - timedelta(seconds=30):
+        rejected = rng.random() < 0.05
+        record = {"version": 2, "account-id": ACCOUNT, "interface-id": "eni-0a1b2c3d4e5f60718", "srcaddr": f"203.0.113.{rng.randrange(2, 250)}" if rejected else "10.0.1.15",
+                  "dstaddr": "10.0.2.31", "srcport": rng.randrange(1024, 65535), "dstport": rng.choice([22, 3389, 5432]) if rejected else 8000, "protocol": 6,
+                  "packets": rng.randrange(1, 40), "bytes": rng.randrange(60, 9000), "start": int(t.timestamp()), "end": int(t.timestamp()) + 60,
+                  "action": "REJECT" if rejected else "ACCEPT", "log-status": "OK"}
+        out.append({"timestamp": int(t.timestamp() * 1000), "message": json.dumps(record)})
+        t += timedelta(seconds=60)
+    return out

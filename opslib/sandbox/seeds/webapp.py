@@ -9,6 +9,8 @@ from ..world import WEBAPP
 def seed(c, now: datetime, rng: random.Random) -> None:
     ec2 = c("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    default = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]  # AWS's default group admits its own members; moto's admits nothing
+    ec2.authorize_security_group_ingress(GroupId=default, IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default}]}])
     sg = ec2.create_security_group(GroupName=WEBAPP["security_group"], Description="secure-webapp: app port and SSH", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 5000, "ToPort": 5000, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "app"}]},
