@@ -64,3 +64,18 @@ def test_a_service_below_desired_is_slower_and_sometimes_fails(healthy):
     answers = [_health("rms-api") for _ in range(3)]
     assert [code for code, _ in answers] == [200, 200, 503]
     assert answers[0][1]["status"] == "degraded" and answers[0][1]["tasks"] == "1/3"
+
+
+def test_rms_frontend_answers_from_its_distribution_and_bucket(healthy, aws):
+    """The frontend is a CloudFront distribution in front of a bucket: turning either off by hand shows."""
+    cf, s3 = aws.client("cloudfront"), aws.client("s3", RMS["region"])
+    code, body = _health("rms-frontend")
+    assert (code, body["status"], body["version"]) == (200, "healthy", "2.14.0")
+    (dist,) = [d for d in cf.list_distributions()["DistributionList"]["Items"] if "rms.example.com" in d["Aliases"].get("Items", [])]
+    s3.delete_object(Bucket=RMS["frontend_bucket"], Key="health.json")
+    code, body = _health("rms-frontend")
+    assert code == 404 and "health.json" in body["error"]
+    answer = cf.get_distribution_config(Id=dist["Id"])
+    cf.update_distribution(Id=dist["Id"], IfMatch=answer["ETag"], DistributionConfig=answer["DistributionConfig"] | {"Enabled": False})
+    code, body = _health("rms-frontend")
+    assert code == 503 and "disabled" in body["error"]

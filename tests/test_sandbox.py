@@ -37,7 +37,7 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
     assert len(ddb.list_backups(TableName=EC2M["table"])["BackupSummaries"]) == 2
     assert [a["name"] for a in aws.client("apigateway").get_rest_apis()["items"]] == [EC2M["api"]]
-    assert aws.client("cloudfront").list_distributions()["DistributionList"]["Quantity"] == 1
+    assert aws.client("cloudfront").list_distributions()["DistributionList"]["Quantity"] == 2  # EC2 Manager's web app and the RMS frontend
     assert [p["Name"] for p in aws.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"]] == [EC2M["user_pool"]]
     s3 = aws.client("s3")
     assert len([v for v in s3.list_object_versions(Bucket=EC2M["web_bucket"], Prefix="index.html")["Versions"]]) == 3
@@ -57,10 +57,21 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     assert {"rms.example.com", "api.rms.example.com"} <= domains
 
     assert rds.describe_db_instances(DBInstanceIdentifier=IR["db"])["DBInstances"][0]["DBInstanceStatus"] == "available"
-    assert len(s3.list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 7
+    assert len(s3.list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"]) == 7  # a nightly dump a day (and latest/)
 
     groups = {g["logGroupName"] for region in world.REGIONS for g in aws.client("logs", region).describe_log_groups()["logGroups"]}
     assert {RMS["log_group"], EC2M["app_log_group"], EC2M["lambda_log_group"], AUTOSTACK["backend_log_group"]} <= groups
+    assert {"CloudTrail/RMS", "CloudTrail/ec2-manager-trail-production", "VPCFlowLogs"} <= groups
+    assert any(g.startswith("API-Gateway-Execution-Logs_") for g in groups)
+    assert [t["Name"] for t in aws.client("cloudtrail", RMS["region"]).describe_trails()["trailList"]] == [RMS["trail"]]
+    elb = aws.client("elbv2", RMS["region"])
+    (alb,) = elb.describe_load_balancers(Names=["rms-alb-prod"])["LoadBalancers"]
+    assert alb["LoadBalancerArn"].endswith("app/rms-alb-prod/50dc6c495c0c9188")  # seed 003's, the metrics' dimension
+    https = next(li for li in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"] if li["Port"] == 443)
+    assert https["ListenerArn"].endswith("/f2f7dc8efc522ab2") and https["Certificates"][0]["CertificateArn"].startswith("arn:aws:acm:us-east-1:")
+    (target,) = aws.client("application-autoscaling", RMS["region"]).describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == (f"service/{RMS['cluster']}/{RMS['service']}", 2, 10)
+    assert aws.client("cloudwatch", EC2M["region"]).get_dashboard(DashboardName=EC2M["dashboard"])["DashboardBody"]
     alarms = [a for region in world.REGIONS for a in aws.client("cloudwatch", region).describe_alarms()["MetricAlarms"]]
     assert len(alarms) == 11 and all(a["StateValue"] != "ALARM" for a in alarms)
 
@@ -166,8 +177,10 @@ def _expect_cert_expiring(aws):
 
 
 def _expect_stale_terraform_lock(aws):
-    (item,) = aws.client("dynamodb", AUTOSTACK["region"]).scan(TableName=AUTOSTACK["lock_table"])["Items"]
-    info = json.loads(item["Info"]["S"])
+    items = {i["LockID"]["S"]: i for i in aws.client("dynamodb", AUTOSTACK["region"]).scan(TableName=AUTOSTACK["lock_table"])["Items"]}
+    state = f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"
+    assert set(items) == {state, f"{state}-md5"}  # the lock beside the checksum Terraform always keeps
+    info = json.loads(items[state]["Info"]["S"])
     age = datetime.now(timezone.utc) - datetime.fromisoformat(info["Created"].replace("Z", "+00:00"))
     assert info["Who"] == "jenkins@ci-runner-7" and age > timedelta(hours=24)
 
@@ -196,7 +209,7 @@ def _expect_backups_missing(aws):
     assert max(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=2)
     pitr = aws.client("dynamodb").describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
-    assert len(aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"])["Contents"]) == 5
+    assert len(aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"]) == 5
 
 
 def _expect_cost_spike(aws):

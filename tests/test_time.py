@@ -8,7 +8,7 @@ import pytest
 
 from conftest import eventually
 from opslib.sandbox import rollouts
-from opslib.sandbox.world import AUTOSTACK, RMS
+from opslib.sandbox.world import AUTOSTACK, EC2M, RMS
 
 @pytest.fixture
 def ecs(healthy, aws):
@@ -90,6 +90,24 @@ def test_rds_passes_through_modifying_and_rebooting(healthy, aws):
     rds.reboot_db_instance(DBInstanceIdentifier=RMS["db"])
     seen = eventually(status, lambda s: s == "available")
     assert seen[0] == "rebooting" and seen[-1] == "available", seen
+
+
+def test_restores_pass_through_creating(healthy, aws):
+    """Seed 003's restore drill and seed 001's data-corruption recovery wait on these."""
+    rds = aws.client("rds", RMS["region"])
+    rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="rms-db-restore-test", DBSnapshotIdentifier="rms-db-prod-manual-pre-release-2-14",
+                                             DBInstanceClass="db.t3.medium")
+    status = lambda: rds.describe_db_instances(DBInstanceIdentifier="rms-db-restore-test")["DBInstances"][0]["DBInstanceStatus"]  # noqa: E731
+    seen = eventually(status, lambda s: s == "available")
+    assert seen[0] == "creating" and seen[-1] == "available" and seen.count("creating") >= 2, seen
+
+    ddb = aws.client("dynamodb", EC2M["region"])
+    ddb.restore_table_to_point_in_time(SourceTableName=EC2M["table"], TargetTableName="ec2-manager-audit-recovery", UseLatestRestorableTime=True)
+    table = lambda: ddb.describe_table(TableName="ec2-manager-audit-recovery")["Table"]["TableStatus"]  # noqa: E731
+    seen = eventually(table, lambda s: s == "ACTIVE")
+    assert seen[0] == "CREATING" and seen[-1] == "ACTIVE", seen
+    window = ddb.describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert (window["LatestRestorableDateTime"] - window["EarliestRestorableDateTime"]).days >= 34  # a window that spans days, as on AWS
 
 
 def test_an_ec2_reboot_starts_its_status_checks_over(healthy, aws):

@@ -4,7 +4,8 @@ so the backup, cleanup and rotation checks of seeds 001-003 have something true 
 - seed 003's daily manual snapshots `rms-db-prod-YYYYMMDD`, each taken at 03:00 UTC on its day;
 - the EC2 Manager function's published versions, a release every two weeks (the newest 3 days old);
 - AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
-  90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180).
+  90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180);
+- the audit table's point-in-time recovery, on for 60 days: its window spans the 35 days AWS keeps.
 """
 
 import re
@@ -31,3 +32,9 @@ def apply(now: datetime | None = None) -> None:
             if secret.name == f"autostack/production/{name}":
                 changed = (now - timedelta(days=days)).timestamp()
                 secret.created_date = secret.last_changed_date = int(changed)
+    table = world.backend("dynamodb", world.EC2M["region"]).tables.get(world.EC2M["table"])
+    if table is not None:
+        table.opslib_pitr_since = (now - timedelta(days=60)).timestamp()
+    from .seeds import rms
+
+    rms.alb_log_now(now)

@@ -49,7 +49,7 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
     now = now.replace(second=0, microsecond=0)
     _EMITTED.add(now)
     rng, written = random.Random(int(now.timestamp()) // 60), 0
-    for namespace, metric, dims, night, peak, noise, unit in metrics.SERIES:
+    for namespace, metric, dims, night, peak, noise, unit in metrics.all_series():
         key = (metrics.region(dims), namespace, metric, frozenset(dims.items()))
         if latest.get(key, quiet_since) > quiet_since:
             continue

@@ -11,6 +11,10 @@
   on an update, runs no task for a service, and ignores list-tasks --service-name.
 - CloudWatch Logs filter patterns in full (`filter_patterns`): moto lets JSON and space-delimited
   patterns match every event.
+- CloudWatch ListMetrics naming each metric once: moto compares metrics of several dimensions
+  wrongly, so it listed one per datapoint (thousands), and took quadratic time doing it.
+- DynamoDB's point-in-time window moving with the clock (moto freezes it at the moment recovery
+  was turned on): latest about five minutes ago, earliest 35 days back or since it was turned on.
 - Endpoints where something answers (`databases`): an RDS instance or ElastiCache cluster backed by
   a real local server reports its address; moto's cache clusters list no nodes at all.
 """
@@ -25,6 +29,8 @@ def apply() -> None:
     _filter_pattern_fix()
     _ecs_deployment_fix()
     _local_endpoints_fix()
+    _pitr_window_fix()
+    _list_metrics_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -314,3 +320,41 @@ def _local_endpoints_fix() -> None:
                 for i in range(self.num_cache_nodes)]
 
     CacheCluster.cache_nodes = property(cache_nodes)
+
+
+def _pitr_window_fix() -> None:
+    import time
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.describe_continuous_backups
+
+    def describe_continuous_backups(self, table_name: str) -> dict:
+        answer = original(self, table_name)
+        pitr = answer.get("PointInTimeRecoveryDescription") or {}
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            return answer
+        now, since = time.time(), getattr(self.get_table(table_name), "opslib_pitr_since", pitr.get("EarliestRestorableDateTime"))
+        return {**answer, "PointInTimeRecoveryDescription": {**pitr, "EarliestRestorableDateTime": max(since, now - 35 * 86400), "LatestRestorableDateTime": now - 300}}
+
+    DynamoDBBackend.describe_continuous_backups = describe_continuous_backups
+
+
+def _list_metrics_fix() -> None:
+    from moto.cloudwatch.models import CloudWatchBackend, Dimension
+
+    def get_filtered_metrics(self, metric_name, namespace, dimensions):
+        wanted = [Dimension(d["Name"], d.get("Value")) for d in dimensions or []]
+        seen, found = set(), []
+        for datum in self.get_all_metrics():
+            if (namespace and datum.namespace != namespace) or (metric_name and datum.name != metric_name):
+                continue
+            if any(w not in datum.dimensions for w in wanted):
+                continue
+            key = (datum.namespace, datum.name, tuple(sorted((d.name, d.value) for d in datum.dimensions)))
+            if key not in seen:
+                seen.add(key)
+                found.append(datum)
+        return found
+
+    CloudWatchBackend.get_filtered_metrics = get_filtered_metrics

@@ -26,6 +26,7 @@ STALE_AFTER = timedelta(hours=12)  # past this, seed anew: times the shift canno
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?")
 _ACCESS = re.compile(r"\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2}")  # common log format, as the access logs have it
+_EPOCH = re.compile(r'("(?:start|end)": )(\d{10})\b')  # VPC flow log records
 
 
 @dataclass
@@ -112,16 +113,16 @@ def _shift_logs(delta: timedelta) -> None:
 
 
 def _shift_text(message: str, delta: timedelta) -> str:
-    head = message[:40]  # the time, where a line has one, is at its start
-    m = _ISO.search(head)
-    if m:
+    """Every time a line carries in its text: ISO times (application lines, CloudTrail's eventTime),
+    common-log-format times (access logs), epoch seconds (flow logs' start and end)."""
+    def iso(m):
         when = datetime.fromisoformat(m[0]) + delta
-        return message[: m.start()] + when.isoformat(timespec="milliseconds" if "." in m[0] else "seconds") + message[m.end():]
-    m = _ACCESS.search(message[:80])
-    if m:
-        when = datetime.strptime(m[0], "%d/%b/%Y:%H:%M:%S") + delta
-        return message[: m.start()] + when.strftime("%d/%b/%Y:%H:%M:%S") + message[m.end():]
-    return message
+        digits = len(m[0].partition(".")[2])
+        return when.isoformat(timespec={0: "seconds", 3: "milliseconds"}.get(digits, "microseconds"))
+
+    message = _ISO.sub(iso, message)
+    message = _ACCESS.sub(lambda m: (datetime.strptime(m[0], "%d/%b/%Y:%H:%M:%S") + delta).strftime("%d/%b/%Y:%H:%M:%S"), message)
+    return _EPOCH.sub(lambda m: f"{m[1]}{int(m[2]) + int(delta.total_seconds())}", message)
 
 
 def _from_pem(kind: str, pem: bytes):

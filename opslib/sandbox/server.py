@@ -62,6 +62,9 @@ class State:
             try:
                 with self.alarm_lock:
                     alarms.keep_metrics_flowing()
+                    from .seeds import rms
+
+                    rms.alb_log_now(datetime.now(timezone.utc))  # the load balancer keeps logging too
                 self.evaluate_alarms()
             except Exception as exc:  # the clock must outlive one bad tick; the log says why
                 print(f"alarm clock: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)

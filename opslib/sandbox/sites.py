@@ -8,10 +8,13 @@ shows at `/health` too, and scenarios change the world rather than the endpoints
   service's task definition.
 - webapp: from its EC2 instance (not running: 504, nothing answers behind the proxy) and its
   `webapp` container on that host (not running: 502 with the container's exit).
-- rms-frontend: static (the RMS CloudFront distribution and bucket are not seeded yet).
+- rms-frontend: from the CloudFront distribution for rms.example.com and its origin bucket: no
+  distribution or a disabled one: 503; the bucket gone: 502; its health.json gone: 404; else the
+  object itself.
 """
 
 import itertools
+import json
 from datetime import datetime, timezone
 
 from . import hosts, rollouts, world
@@ -28,12 +31,31 @@ def answer(name: str, state) -> tuple[int, dict, float]:
         code, body, delay = _rms_api(next(_counter(state, name)))
     elif name == "webapp":
         code, body, delay = _webapp()
+    elif name == "rms-frontend":
+        code, body, delay = _rms_frontend()
     elif name in world.SITES:
         code, body, delay = 200, dict(world.SITES[name]), 0.0
     else:
         return 404, {"error": f"no site {name}"}, 0.0
     body["timestamp"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return code, body, delay
+
+
+def _rms_frontend() -> tuple[int, dict, float]:
+    distribution = next((d for d in world.backend("cloudfront", "global").distributions.values()
+                         if "rms.example.com" in (d.distribution_config.Aliases.get("Items") or [])), None)
+    if distribution is None:
+        return 503, {"status": "unreachable", "error": "no CloudFront distribution serves rms.example.com"}, 0.0
+    if str(distribution.distribution_config.Enabled).lower() != "true":
+        return 503, {"status": "unreachable", "error": f"distribution {distribution.distribution_id} is disabled"}, 0.0
+    bucket_name = distribution.distribution_config.Origins["Items"][0].domain_name.split(".s3")[0]
+    bucket = world.backend("s3", "global").buckets.get(bucket_name)
+    if bucket is None:
+        return 502, {"status": "unhealthy", "error": f"origin bucket {bucket_name} does not exist"}, 0.0
+    health = bucket.keys.get("health.json")
+    if health is None or not hasattr(health, "value"):  # never put, or deleted (a delete marker)
+        return 404, {"status": "unhealthy", "error": f"health.json not found in {bucket_name}"}, 0.0
+    return 200, json.loads(health.value), 0.0
 
 
 def _counter(state, name: str):

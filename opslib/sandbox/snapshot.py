@@ -1,6 +1,7 @@
 """The whole sandbox state in a canonical, diffable form: sorted JSON of what each resource is.
 
-Read through the same APIs a notebook uses, each regional service in every region the world uses. Left out on purpose: creation and modification
+Read through the same APIs a notebook uses, each regional service in every region the world uses.
+Days in names (snapshot ids, S3 keys) are blanked and snapshot days are counted back from today. Left out on purpose: creation and modification
 times, and metric datapoints (they move with the clock); log groups are summarised by event
 count and a digest of their messages, so a new line shows as a changed digest.
 """
@@ -11,7 +12,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 
-_TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?|\[\d{2}/\w{3}/\d{4}:[\d:]+ [+-]\d{4}\]")
+_TIMES = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})?|\[\d{2}/\w{3}/\d{4}:[\d:]+ [+-]\d{4}\]|\b1\d{9}\b")  # ISO, CLF, epoch seconds
 
 
 def take(url: str) -> dict:
@@ -70,6 +71,20 @@ def _canonical(value):
     return value
 
 
+_DATES = re.compile(r"\d{4}([-/]?)\d{2}\1\d{2}(T\d{4}Z)?")  # in names: rms-db-prod-20261122, .../2026/11/23/..._20261123T0005Z_...
+
+
+def _undated(name: str) -> str:
+    """A name without the day in it: a world seeded before midnight and one seeded after are the same world."""
+    return _DATES.sub("<day>", name)
+
+
+def _days_old(when) -> int | None:
+    from datetime import datetime, timezone
+
+    return (datetime.now(timezone.utc).date() - when.astimezone(timezone.utc).date()).days if when else None
+
+
 def _pick(d: dict, *keys) -> dict:
     return {k: d.get(k) for k in keys if k in d}
 
@@ -106,8 +121,8 @@ def _read_rds(c):
     return {
         "instances": [_pick(d, "DBInstanceIdentifier", "DBInstanceStatus", "DBInstanceClass", "Engine", "EngineVersion", "AllocatedStorage", "MultiAZ", "BackupRetentionPeriod")
                       for d in _pages(rds, "describe_db_instances", "DBInstances")],
-        "snapshots": [_pick(s, "DBInstanceIdentifier", "SnapshotType", "Status") | {"Day": str(s.get("SnapshotCreateTime", ""))[:10]}
-                      | ({"DBSnapshotIdentifier": s["DBSnapshotIdentifier"]} if s["SnapshotType"] == "manual" else {})  # automated ids carry the minute
+        "snapshots": [_pick(s, "DBInstanceIdentifier", "SnapshotType", "Status") | {"DaysOld": _days_old(s.get("SnapshotCreateTime"))}
+                      | ({"DBSnapshotIdentifier": _undated(s["DBSnapshotIdentifier"])} if s["SnapshotType"] == "manual" else {})  # automated ids carry the minute
                       for s in _pages(rds, "describe_db_snapshots", "DBSnapshots")],
     }
 
@@ -168,7 +183,7 @@ def _read_s3(c):
         versions = _pages(s3, "list_object_versions", "Versions", Bucket=name)
         markers = _pages(s3, "list_object_versions", "DeleteMarkers", Bucket=name)
         out[name] = {"versioning": s3.get_bucket_versioning(Bucket=name).get("Status", "Off"),
-                     "objects": [_pick(v, "Key", "ETag", "Size", "IsLatest") for v in versions],
+                     "objects": [_pick(v, "ETag", "Size", "IsLatest") | {"Key": _undated(v["Key"])} for v in versions],
                      "delete_markers": sorted(m["Key"] for m in markers)}
     return out
 

@@ -1,12 +1,14 @@
 """States that take time, as on AWS (moto changes them at once or not at all): an RDS instance
-`modifying` or `rebooting` before it is `available` again, an EC2 instance whose status checks
-are `initializing` after a reboot. Each lasts a few steps of the sandbox's pace (rollouts.pace)."""
+`modifying` or `rebooting` before it is `available` again, or `creating` when restored from a
+snapshot or to a point in time; a DynamoDB table restored from a backup or a point in time
+`CREATING` before `ACTIVE`; an EC2 instance whose status checks are `initializing` after a reboot.
+Each lasts a few steps of the sandbox's pace (rollouts.pace)."""
 
 from datetime import datetime, timedelta, timezone
 
 from .rollouts import pace
 
-RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, EC2_REBOOT_STEPS = 3, 2, 2
+RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, RDS_RESTORE_STEPS, DDB_RESTORE_STEPS, EC2_REBOOT_STEPS = 3, 2, 4, 3, 2
 
 
 def begin(obj, attribute: str, during, steps: int, after) -> None:
@@ -61,7 +63,38 @@ def apply() -> None:
                 settle(instance)
         return instance_status(self, *args, **kwargs)
 
+    for name in ("restore_db_instance_from_db_snapshot", "restore_db_instance_to_point_in_time"):
+        setattr(RDSBackend, name, _then(getattr(RDSBackend, name), "status", "creating", RDS_RESTORE_STEPS, "available"))
+    _dynamodb_restores()
+
     RDSBackend.modify_db_instance, RDSBackend.reboot_db_instance = modify_db_instance, reboot_db_instance
     RDSBackend.describe_db_instances = describe_db_instances
     EC2Backend.reboot_instances, EC2Backend.describe_instance_status = reboot_ec2, describe_instance_status
     RDSBackend.opslib_transitions = True
+
+
+def _then(call, attribute: str, during, steps: int, after):
+    """`call`, then the object it made reads `during` for `steps` paces."""
+    def wrapped(self, *args, **kwargs):
+        made = call(self, *args, **kwargs)
+        begin(made, attribute, during, steps, after)
+        return made
+
+    return wrapped
+
+
+def _dynamodb_restores() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    for name in ("restore_table_from_backup", "restore_table_to_point_in_time"):
+        setattr(DynamoDBBackend, name, _then(getattr(DynamoDBBackend, name), "opslib_status", "CREATING", DDB_RESTORE_STEPS, "ACTIVE"))
+    describe = Table.describe
+
+    def described(self, base_key: str = "TableDescription"):
+        settle(self)
+        answer = describe(self, base_key)
+        answer[base_key]["TableStatus"] = getattr(self, "opslib_status", None) or "ACTIVE"  # moto answers ACTIVE always
+        return answer
+
+    Table.describe = described

@@ -20,7 +20,8 @@ RMS = {
     "db": "rms-db-prod",
     "log_group": "/aws/ecs/rms-backend-prod",
     "log_export_bucket": f"rms-log-exports-{ACCOUNT}",  # CloudWatch Logs exports only to a bucket in the group's region
-    "alb_logs_bucket": "rms-alb-logs",  # seed 003: s3://rms-alb-logs/AWSLogs/<account>/elasticloadbalancing/us-east-1/YYYY/MM/DD/
+    "alb_logs_bucket": "rms-alb-logs",
+    "frontend_bucket": f"rms-frontend-prod-{ACCOUNT}",  # seed 003: s3://rms-alb-logs/AWSLogs/<account>/elasticloadbalancing/us-east-1/YYYY/MM/DD/
     "trail": "RMS",  # seed 003: --log-group-name CloudTrail/RMS
     "region": EAST,
 }

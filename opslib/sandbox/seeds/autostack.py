@@ -1,6 +1,7 @@
 """Seed 002 "AutoStack": the Terraform role and policy, state bucket with versions, lock table,
 and the backend's access log (for the 429 scenario)."""
 
+import hashlib
 import json
 import random
 from datetime import datetime
@@ -43,8 +44,12 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     for serial, resources in ((41, 12), (42, 13), (43, 13), (44, 14)):
         s3.put_object(Bucket=bucket, Key=AUTOSTACK["state_key"], Body=state_document(serial, resources), ContentType="application/json")
 
-    c("dynamodb", R).create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
-                               AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    ddb = c("dynamodb", R)
+    ddb.create_table(TableName=AUTOSTACK["lock_table"], BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    # Terraform's S3 backend keeps the state's checksum beside the locks, keyed "<bucket>/<key>-md5"; a held lock is "<bucket>/<key>"
+    digest = hashlib.md5(state_document(44, 14)).hexdigest()  # the newest version above
+    ddb.put_item(TableName=AUTOSTACK["lock_table"], Item={"LockID": {"S": f"{bucket}/{AUTOSTACK['state_key']}-md5"}, "Digest": {"S": digest}})
 
     sm = c("secretsmanager", R)  # seed 002 "Credential rotation": what backend/.env holds, kept where AWS keeps secrets (aged by ages.py)
     for name, keys in (("github-oauth", ("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")), ("google-oauth", ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")),

@@ -18,7 +18,8 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     rds = c("rds", R)
     rds.create_db_instance(VpcSecurityGroupIds=[db_sg], 
         DBInstanceIdentifier=IR["db"], Engine="postgres", EngineVersion="15.4", DBInstanceClass="db.t3.medium", AllocatedStorage=50,
-        MasterUsername="admin", MasterUserPassword="sandbox-only-password",  # seed 004: psql -U admin; the real one: databases.SECRET MultiAZ=False, BackupRetentionPeriod=7, StorageEncrypted=True,
+        MasterUsername="admin", MasterUserPassword="sandbox-only-password", MultiAZ=False, BackupRetentionPeriod=7, StorageEncrypted=True,
+        # seed 004: psql -U admin; the password that opens the real server is in Secrets Manager (databases.SECRET)
     )
     c("elasticache", R).create_cache_cluster(CacheClusterId=IR["cache"], Engine="redis", EngineVersion="7.0", CacheNodeType="cache.t3.small", NumCacheNodes=1)
     s3 = c("s3", R)

@@ -8,7 +8,7 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 
-from ..world import EC2M, IR, RMS, backend
+from ..world import EC2M, IR, RMS, WEBAPP, backend
 
 ALB = "app/rms-alb-prod/50dc6c495c0c9188"
 DAYS = 7
@@ -39,15 +39,41 @@ SERIES = [
     ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", {"TableName": EC2M["table"]}, 40, 600, 0.15, "Count"),
     ("AWS/DynamoDB", "ConsumedReadCapacityUnits", {"TableName": EC2M["table"]}, 60, 900, 0.15, "Count"),
     ("AWS/DynamoDB", "ThrottledRequests", {"TableName": EC2M["table"]}, 0, 0, 0, "Count"),
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": IR["queue"]}, 2, 40, 0.3, "Count"),  # seed 004's work queue
+    ("AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": IR["queue"]}, 5, 45, 0.3, "Seconds"),
 ]
+
+
+def named_series() -> list[tuple]:
+    """Series whose dimensions are ids the seeding drew: the web app's instance (EC2), EC2 Manager's
+    user pool (Cognito) and distribution (CloudFront, whose metrics live in us-east-1)."""
+    out = []
+    for reservation in backend("ec2", WEBAPP["region"]).reservations.values():
+        for instance in reservation.instances:
+            out.append(("AWS/EC2", "CPUUtilization", {"InstanceId": instance.id}, 8, 35, 0.15, "Percent"))
+    for pool in backend("cognito-idp", EC2M["region"]).user_pools:
+        out += [("AWS/Cognito", "SignInSuccesses", {"UserPool": pool, "UserPoolClient": "ALL"}, 1, 40, 0.3, "Count"),
+                ("AWS/Cognito", "TokenRefreshSuccesses", {"UserPool": pool, "UserPoolClient": "ALL"}, 5, 90, 0.2, "Count")]
+    for distribution in backend("cloudfront", "global").distributions:
+        out += [("AWS/CloudFront", "Requests", {"DistributionId": distribution, "Region": "Global"}, 200, 4000, 0.1, "None"),
+                ("AWS/CloudFront", "CacheHitRate", {"DistributionId": distribution, "Region": "Global"}, 88, 94, 0.02, "Percent")]
+    return out
+
+
+def all_series() -> list[tuple]:
+    return SERIES + named_series()
 
 
 def region(dims: dict) -> str:
     """Where a series lives: with the system its dimensions name."""
+    if "DistributionId" in dims:
+        return "us-east-1"  # CloudFront's, wherever its origin is
+    if "InstanceId" in dims:
+        return WEBAPP["region"]
     names = set(dims.values())
     if names & {RMS["cluster"], RMS["db"], ALB}:
         return RMS["region"]
-    return IR["region"] if IR["db"] in names else EC2M["region"]
+    return IR["region"] if names & {IR["db"], IR["queue"]} else EC2M["region"]
 
 
 def level(hour: float, night: float, peak: float) -> float:
@@ -79,7 +105,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     hours = [end - timedelta(hours=h) for h in range(DAYS * 24, 0, -1)]
     recent = [now - timedelta(minutes=m) for m in range(60, 5, -5)] + [now - timedelta(minutes=m) for m in range(5, -1, -1)]  # the last hour as alarms see it
     naive = [t.astimezone(timezone.utc).replace(tzinfo=None) for t in hours + recent]
-    for namespace, metric, dims, night, peak, noise, unit in SERIES:
+    for namespace, metric, dims, night, peak, noise, unit in all_series():
         values = [samples(t, night, peak, noise, rng) for t in hours] + [samples(t, night, peak, noise, rng, n=1) for t in recent]  # recent: one a minute, a live feed
         backend("cloudwatch", region(dims)).put_metric_data(namespace, _data(metric, dims, list(zip(naive, values)), unit))
 

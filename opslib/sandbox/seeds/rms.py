@@ -43,6 +43,10 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     )
     # moto starts services with no running tasks; a steady service runs what it wants
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=3)
+    # seed 003 "Update ECS Auto-Scaling" puts its target-tracking policy on this; the sandbox holds none yet, because
+    # moto (as AWS) then creates its TargetTracking-* alarms, whose scale-in half sits in ALARM on any quiet night
+    c("application-autoscaling", R).register_scalable_target(ServiceNamespace="ecs", ResourceId=f"service/{RMS['cluster']}/{RMS['service']}",
+                                                             ScalableDimension="ecs:service:DesiredCount", MinCapacity=2, MaxCapacity=10)
 
     rds = c("rds", R)
     rds.create_db_instance(
@@ -71,6 +75,10 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         cert, key = self_signed(domains, days, now)
         arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
         acm.add_tags_to_certificate(CertificateArn=arn, Tags=[{"Key": "system", "Value": "rms"}, {"Key": "Name", "Value": domains[0]}])
+        if domains[0] == "api.rms.example.com":
+            _alb(c, vpc, subnets, arn)
+        if domains[0] == "rms.example.com":
+            _frontend(c, arn)
 
     cw = c("cloudwatch", R)
     for name, namespace, metric, dims, threshold, op, stat in (
@@ -88,17 +96,25 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         )
 
 
+def alb_log_key(t: datetime) -> str:
+    """Where an ALB writes the access log of the 5-minute interval ending at `t`."""
+    return (f"AWSLogs/{ACCOUNT}/elasticloadbalancing/{R}/{t:%Y/%m/%d}/{ACCOUNT}_elasticloadbalancing_{R}_app.rms-alb-prod.50dc6c495c0c9188_"
+            f"{t:%Y%m%dT%H%M}Z_10.0.1.17_5yxwcmqp.log.gz")  # the node's address and a random string, fixed here
+
+
+def alb_log_now(now: datetime) -> None:
+    """The log of the interval that just ended, as the ALB writes one every 5 minutes (in the
+    sandbox's process: `reset` and each tick of the alarm clock call it, so today's prefix is never empty)."""
+    interval = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    world.backend("s3", "global").put_object(RMS["alb_logs_bucket"], alb_log_key(interval), b"\x1f\x8b" + bytes(254))
+
+
 def _alb_logs(s3, now: datetime, rng: random.Random) -> None:
-    """rms-alb-prod's access logs where an ALB writes them, for yesterday and today (seed 003's `aws s3 ls`)."""
+    """rms-alb-prod's access logs where an ALB writes them, every 6 hours over the last two days (seed 003's `aws s3 ls`)."""
     s3.create_bucket(Bucket=RMS["alb_logs_bucket"])
-    for day in (now - timedelta(days=1), now):
-        prefix = f"AWSLogs/{ACCOUNT}/elasticloadbalancing/{R}/{day:%Y/%m/%d}/"
-        for hour in range(0, 24, 6):
-            stamp = day.replace(hour=hour, minute=5, second=0)
-            if stamp > now:
-                break
-            key = f"{prefix}{ACCOUNT}_elasticloadbalancing_{R}_app.rms-alb-prod.50dc6c495c0c9188_{stamp:%Y%m%dT%H%MZ}_10.0.1.{rng.randrange(2, 250)}_{rng.randrange(16**8):08x}.log.gz"
-            s3.put_object(Bucket=RMS["alb_logs_bucket"], Key=key, Body=bytes(rng.randrange(256) for _ in range(256)))
+    last = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    for hours in range(48, 0, -6):
+        s3.put_object(Bucket=RMS["alb_logs_bucket"], Key=alb_log_key(last - timedelta(hours=hours)), Body=bytes(rng.randrange(256) for _ in range(256)))
 
 
 def flow_records(now: datetime, hours: int, rng: random.Random) -> list[dict]:
@@ -113,3 +129,51 @@ def flow_records(now: datetime, hours: int, rng: random.Random) -> list[dict]:
         out.append({"timestamp": int(t.timestamp() * 1000), "message": json.dumps(record)})
         t += timedelta(seconds=60)
     return out
+
+
+ALB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/app/rms-alb-prod/50dc6c495c0c9188"  # seed 003's, and the metrics' dimension
+LISTENER_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/rms-alb-prod/50dc6c495c0c9188/f2f7dc8efc522ab2"
+
+
+def _alb(c, vpc: str, subnets: list[str], certificate: str) -> None:
+    """rms-alb-prod in front of the API: HTTPS with the API's certificate to the backend's target
+    group, HTTP redirected. It carries the ARNs seed 003 names (AWS draws them; the sandbox keeps
+    the seed's so its commands and the metrics' LoadBalancer dimension find it)."""
+    ec2, elb = c("ec2", R), c("elbv2", R)
+    sg = ec2.create_security_group(GroupName="rms-alb-sg", Description="RMS ALB: HTTPS from anywhere", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+                                                                    for port in (80, 443)])
+    drawn = elb.create_load_balancer(Name="rms-alb-prod", Subnets=subnets, SecurityGroups=[sg], Scheme="internet-facing", Type="application",
+                                     Tags=[{"Key": "system", "Value": "rms"}])["LoadBalancers"][0]["LoadBalancerArn"]
+    backend = world.backend("elbv2", R)
+    balancer = backend.load_balancers.pop(drawn)
+    balancer.arn = ALB_ARN
+    backend.load_balancers[ALB_ARN] = balancer
+    group = elb.create_target_group(Name="rms-backend-tg", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip", HealthCheckPath="/health",
+                                    HealthCheckIntervalSeconds=30, HealthyThresholdCount=3, UnhealthyThresholdCount=3)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=group, Targets=[{"Id": f"10.0.1.{11 + i}", "Port": 8000} for i in range(3)])
+    https = elb.create_listener(LoadBalancerArn=ALB_ARN, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": certificate}],
+                                SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]["ListenerArn"]
+    listener = balancer.listeners.pop(https)
+    listener.arn = LISTENER_ARN
+    balancer.listeners[LISTENER_ARN] = listener
+    elb.create_listener(LoadBalancerArn=ALB_ARN, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+
+
+def _frontend(c, certificate: str) -> None:
+    """The RMS frontend: a bucket behind a CloudFront distribution for rms.example.com (its /health
+    is the bucket's health.json, as the distribution serves it: sites.py follows both)."""
+    s3 = c("s3", R)
+    s3.create_bucket(Bucket=RMS["frontend_bucket"])
+    s3.put_object(Bucket=RMS["frontend_bucket"], Key="index.html", Body=b"<html><body>RMS 2.14.0</body></html>", ContentType="text/html")
+    s3.put_object(Bucket=RMS["frontend_bucket"], Key="health.json", Body=json.dumps({"status": "healthy", "version": "2.14.0"}).encode(),
+                  ContentType="application/json")
+    c("cloudfront").create_distribution(DistributionConfig={
+        "CallerReference": "rms-frontend-production", "Comment": "RMS frontend (production)", "Enabled": True, "DefaultRootObject": "index.html",
+        "Aliases": {"Quantity": 2, "Items": ["rms.example.com", "www.rms.example.com"]},
+        "Origins": {"Quantity": 1, "Items": [{"Id": "frontend-bucket", "DomainName": f"{RMS['frontend_bucket']}.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "frontend-bucket", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
+                                 "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, "TrustedSigners": {"Enabled": False, "Quantity": 0}},
+        "ViewerCertificate": {"ACMCertificateArn": certificate, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+    })
