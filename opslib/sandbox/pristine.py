@@ -77,7 +77,8 @@ def restore(pristine: Pristine) -> None:
     from moto.moto_api._internal import mock_random
 
     delta = _now() - pristine.taken
-    saved = _Unpickler(io.BytesIO(pristine.data), pristine.dicts, delta).load()
+    _LIVE[:] = pristine.dicts
+    saved = _Unpickler(io.BytesIO(pristine.data), delta).load()
     for bd in BackendDict._instances:  # services first used since: as they were, never called
         if bd not in pristine.dicts:
             for regions in bd.values():
@@ -125,6 +126,13 @@ def _shift_text(message: str, delta: timedelta) -> str:
     return _EPOCH.sub(lambda m: f"{m[1]}{int(m[2]) + int(delta.total_seconds())}", message)
 
 
+_LIVE: list = []  # moto's live BackendDicts while a pristine copy is loaded
+
+
+def _live(service: int, account: str | None = None):
+    return _LIVE[service] if account is None else _LIVE[service][account]
+
+
 def _from_pem(kind: str, pem: bytes):
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -152,14 +160,11 @@ class _Pickler(pickle.Pickler):
         self.index = {id(bd): i for i, bd in enumerate(dicts)}
         self.accounts = {id(regions): (i, account) for i, bd in enumerate(dicts) for account, regions in bd.items()}
 
-    def persistent_id(self, obj):  # moto's registries stay the live ones
-        if id(obj) in self.index:
-            return ("service", self.index[id(obj)])
+    def reducer_override(self, obj):  # not called for str, int and the like (a persistent_id would be: half a million calls)
+        if id(obj) in self.index:  # moto's registries stay the live ones
+            return _live, (self.index[id(obj)],)
         if id(obj) in self.accounts:
-            return ("account", *self.accounts[id(obj)])
-        return None
-
-    def reducer_override(self, obj):
+            return _live, self.accounts[id(obj)]
         if isinstance(obj, _LOCK_TYPES):
             return type(obj), ()
         if isinstance(obj, defaultdict) and "<" in getattr(obj.default_factory, "__qualname__", ""):  # a lambda: what it makes, copied anew
@@ -179,15 +184,9 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, buf, dicts: list, delta: timedelta):
+    def __init__(self, buf, delta: timedelta):
         super().__init__(buf)
-        self.dicts = dicts
         self.delta = delta
-
-    def persistent_load(self, pid):
-        if pid[0] == "service":
-            return self.dicts[pid[1]]
-        return self.dicts[pid[1]][pid[2]]
 
     def find_class(self, module, name):
         if (module, name) == ("datetime", "datetime"):
