@@ -105,3 +105,12 @@ def test_get_metric_statistics_answers_percentiles(healthy, aws):
     assert len(points) >= 2
     for p in points:
         assert 0 < p["ExtendedStatistics"]["p95"] <= p["ExtendedStatistics"]["p99"] < 5
+
+
+def test_list_metrics_names_each_metric_once(healthy, aws):
+    """moto listed a metric of two dimensions once per datapoint (about a thousand for a week)."""
+    cw = aws.client("cloudwatch", RMS["region"])
+    found = cw.list_metrics(Namespace="AWS/ECS", MetricName="CPUUtilization")["Metrics"]
+    assert [sorted((d["Name"], d["Value"]) for d in m["Dimensions"]) for m in found] == [[("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"])]]
+    only = cw.list_metrics(Namespace="AWS/ECS", Dimensions=[{"Name": "ServiceName", "Value": RMS["service"]}])["Metrics"]
+    assert sorted(m["MetricName"] for m in only) == ["CPUUtilization", "MemoryUtilization"]
