@@ -38,8 +38,8 @@ def main(argv=None) -> int:
     p.add_argument("--env", action="append", default=[], help="consult this environment's witness (default: every environment that names one)")
 
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
-    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot"))
-    p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout)")
+    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox"))
+    p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout); webhook (for `inbox`, default: all)")
 
     args = parser.parse_args(argv)
     from .errors import OpsError
@@ -333,6 +333,13 @@ def cmd_sandbox(args) -> int:
             print(f"sandbox snapshot written to {args.name}")
         else:
             sys.stdout.write(text)
+    elif args.action == "inbox":
+        sandbox.up()
+        received = [m for m in sandbox.inbox() if not args.name or m["webhook"] == args.name]
+        print(f"{len(received)} message(s) received by the sandbox's webhooks since the last reset"
+              + (f"; post to {sandbox.webhook_url()} (Slack) to add one" if not received else ""))
+        for m in received:
+            print(f"{m['at']}  {m['webhook']:<12} {m['answered']}  {_gist(m['body'])}")
     elif args.action == "scenarios":
         from .sandbox.scenarios import REGISTRY
 
@@ -353,6 +360,18 @@ def cmd_sandbox(args) -> int:
         sandbox.control(f"scenario/{args.name}")
         print(f"sandbox scenario {args.name}: {REGISTRY[args.name].changes}")
     return 0
+
+
+def _gist(body: str) -> str:
+    """A received message in one line: a Slack payload's text, an SNS notification's subject."""
+    import json
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:120]
+    text = data.get("text") or data.get("Subject") or data.get("Message") or body if isinstance(data, dict) else body
+    return " ".join(str(text).split())[:120]
 
 
 def _table(headers, rows) -> None:

@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -174,6 +175,13 @@ def _expect_cert_expiring(aws):
 
         cert = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
     assert 4 <= (cert.not_valid_after_utc - datetime.now(timezone.utc)).days <= 5
+
+
+def _expect_slack_down(aws):
+    request = urllib.request.Request(sandbox.webhook_url(), data=b'{"text": "x"}', headers={"Content-Type": "application/json"}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(request, timeout=10)
+    assert failed.value.code == 500
 
 
 def _expect_stale_terraform_lock(aws):

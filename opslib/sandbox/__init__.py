@@ -150,6 +150,16 @@ AWS_CLI_V1 = ("# aws-cli v1 ignores AWS_ENDPOINT_URL for rds in us-east-1, sqs a
               '[ -n "$BASH_VERSION" ] && export -f aws  # for the scripts this shell runs')
 
 
+def inbox() -> list[dict]:
+    """What the sandbox's local webhooks received since the last reset, oldest first."""
+    return _get(f"{url()}/_sandbox/inbox")
+
+
+def webhook_url(name: str = "slack") -> str:
+    """A local Slack incoming webhook that keeps what it is sent (`opslib sandbox inbox`)."""
+    return f"{url()}/_sandbox/webhooks/{name}"
+
+
 def env_lines() -> str:
     """Shell lines that point the aws CLI or any boto3 script at the sandbox."""
     lines = [f"export AWS_ENDPOINT_URL={url()}"] + [f"export {k}={v}" for k, v in FAKE_CREDENTIALS.items()]

@@ -242,6 +242,12 @@ def backups_missing(state, c):
         s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
 
 
+@scenario("slack-down", "The team's Slack webhook and the SNS relay to it answer 500 (what a notification must survive).",
+          ("incident-declare", "incident-update"))
+def slack_down(state, c):
+    state.webhooks_failing = {"slack", "slack-relay"}
+
+
 @scenario("access-denied", "Every RDS call answers AccessDenied (a role missing rds:Describe*).", ("daily-health-check",))
 def access_denied(state, c):
     state.faults.set([{"kind": "deny", "service": "rds"}])

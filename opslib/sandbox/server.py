@@ -42,6 +42,8 @@ class State:
         self.pristine: pristine.Pristine | None = None  # the seeded world, which reset restores
         self.databases: databases.Databases | None = None  # real PostgreSQL and Redis behind seed 004's
         self.databases_starting: threading.Thread | None = None
+        self.inbox: list[dict] = []  # what the local webhooks received (`opslib sandbox inbox`)
+        self.webhooks_failing: set[str] = set()  # webhooks a scenario makes answer 500
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     def evaluate_alarms(self) -> None:
@@ -124,8 +126,11 @@ class SandboxApp:
     def control(self, environ, start_response, route: str):
         method = environ["REQUEST_METHOD"]
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        payload = json.loads(environ["wsgi.input"].read(length) or b"null") if length else None
+        raw = environ["wsgi.input"].read(length) if length else b""
         parts = route.strip("/").split("/")
+        if parts[0] == "webhooks" and len(parts) == 2 and method == "POST":
+            return self.webhook(start_response, parts[1], raw, environ)
+        payload = json.loads(raw or b"null")
         try:
             if parts[0] == "sites" and len(parts) >= 2:
                 code, body, delay = sites.answer(parts[1], self.state)
@@ -133,6 +138,8 @@ class SandboxApp:
                 return _json(start_response, body, code)
             if parts[0] == "status":
                 return _json(start_response, self.state.status())
+            if parts[0] == "inbox":
+                return _json(start_response, self.state.inbox)
             if method != "POST":
                 return _json(start_response, {"error": "use POST"}, 405)
             if parts[0] == "reset":
@@ -149,6 +156,17 @@ class SandboxApp:
         except Exception as exc:  # the control client shows this message
             return _json(start_response, {"error": f"{type(exc).__name__}: {exc}"}, 500)
         return _json(start_response, {"error": f"no route {route}"}, 404)
+
+
+    def webhook(self, start_response, name: str, raw: bytes, environ):
+        """A local Slack incoming webhook (or the SNS subscriber that relays to one): keeps what arrives."""
+        with self.state.lock:
+            self.state.inbox.append({"webhook": name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                     "content_type": environ.get("CONTENT_TYPE", ""), "body": raw.decode("utf-8", "replace"),
+                                     "answered": 500 if name in self.state.webhooks_failing else 200})
+        if name in self.state.webhooks_failing:
+            return _json(start_response, {"error": "internal_error"}, 500)
+        return _json(start_response, {"ok": True})
 
 
 def _json(start_response, body, code: int = 200):
@@ -178,6 +196,7 @@ def reset(state: State) -> None:
 
 def _reseed(state: State) -> None:
     state.faults.set([])
+    state.webhooks_failing = set()
     state.sites = {}  # answers scenarios set; the rest follow the world (sites.answer)
     state.site_requests = {}
     state.costs = costs.generate(date.today())
@@ -192,9 +211,13 @@ def _reseed(state: State) -> None:
             state.databases_starting.join()
             state.databases.publish(world.clients(state.url), world.IR["region"])
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
+        world.clients(state.url)("sns", world.EC2M["region"]).subscribe(  # seed 001: CloudWatch -> SNS -> Slack, the relay a local webhook
+            TopicArn=f"arn:aws:sns:{world.EC2M['region']}:{world.ACCOUNT}:ec2-manager-notifications-production", Protocol="http",
+            Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
+    state.inbox = []  # the subscription's confirmation included
     if state.databases:
         state.databases.reset()
 
