@@ -1,7 +1,9 @@
 """The seeded world: the resources of the five source runbooks, named as the seeds name them.
 
-Seeding goes through boto3 over HTTP, exactly as a script would against AWS; timestamps are
-relative to now, ids are fixed by moto's seed.
+Seeding goes through boto3 over HTTP, exactly as a script would against AWS (the week of metric
+history excepted: it goes straight into the sandbox's CloudWatch); timestamps are relative to now;
+ids come from moto's seeded generator at start-up and every reset restores that world (pristine.py).
+Each system lives in the region its seed names (`region` in its dict below).
 """
 
 import json
