@@ -89,7 +89,6 @@ class Aws:
                 self._clients[key] = self.session().client(service, region_name=key[1], endpoint_url=endpoint, config=config)
             return self._clients[key]
 
-
     def at(self, region: str) -> "Aws":
         """This run's AWS in another region: same session and credentials, same client cache."""
         import dataclasses

@@ -35,6 +35,3 @@ def apply(now: datetime | None = None) -> None:
     table = world.backend("dynamodb", world.EC2M["region"]).tables.get(world.EC2M["table"])
     if table is not None:
         table.opslib_pitr_since = (now - timedelta(days=60)).timestamp()
-    from .seeds import rms
-
-    rms.alb_log_now(now)

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,11 @@ class Databases:
     redis: dict = field(default_factory=dict)  # host, port, pid
     password: str = ""
     missing: list = field(default_factory=list)
+    _starting: threading.Thread | None = None
+
+    def start_in_background(self) -> None:
+        self._starting = threading.Thread(target=self.start, daemon=True)
+        self._starting.start()
 
     def start(self) -> None:
         """Both servers, each started as far as its binaries are here (seconds: run beside the seeding)."""
@@ -63,8 +69,12 @@ class Databases:
         return {"postgres": _address(self.postgres), "redis": _address(self.redis), "missing": self.missing}
 
     def publish(self, c, region: str) -> None:
-        """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager."""
+        """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager
+        (once both servers are up)."""
         from . import world
+
+        if self._starting:
+            self._starting.join()
 
         if self.postgres:
             db = world.backend("rds", region).databases[world.IR["db"]]

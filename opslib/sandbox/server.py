@@ -41,7 +41,7 @@ class State:
         self.seeding = False
         self.pristine: pristine.Pristine | None = None  # the seeded world, which reset restores
         self.databases: databases.Databases | None = None  # real PostgreSQL and Redis behind seed 004's
-        self.databases_starting: threading.Thread | None = None
+        self._clients = None
         self.inbox: list[dict] = []  # what the local webhooks received (`opslib sandbox inbox`)
         self.webhooks_failing: set[str] = set()  # webhooks a scenario makes answer 500
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -55,6 +55,21 @@ class State:
             except RuntimeError:  # an alarm or metric added mid-scan: the next evaluation sees it
                 pass
 
+    @property
+    def clients(self):
+        """This sandbox's boto3 clients, made once (a new set costs a session and its models)."""
+        if self._clients is None:
+            self._clients = world.clients(self.url)
+        return self._clients
+
+    def world_goes_on(self) -> None:
+        """What a live account does by itself: the seeded metric series flow, the load balancer logs."""
+        from .seeds import rms
+
+        with self.alarm_lock:
+            alarms.keep_metrics_flowing()
+            rms.alb_log_now(datetime.now(timezone.utc))
+
     def alarm_clock(self) -> None:
         """Every minute, as CloudWatch: keep the seeded series flowing, then evaluate every alarm."""
         while True:
@@ -62,11 +77,7 @@ class State:
             if self.seeding:
                 continue
             try:
-                with self.alarm_lock:
-                    alarms.keep_metrics_flowing()
-                    from .seeds import rms
-
-                    rms.alb_log_now(datetime.now(timezone.utc))  # the load balancer keeps logging too
+                self.world_goes_on()
                 self.evaluate_alarms()
             except Exception as exc:  # the clock must outlive one bad tick; the log says why
                 print(f"alarm clock: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -157,7 +168,6 @@ class SandboxApp:
             return _json(start_response, {"error": f"{type(exc).__name__}: {exc}"}, 500)
         return _json(start_response, {"error": f"no route {route}"}, 404)
 
-
     def webhook(self, start_response, name: str, raw: bytes, environ):
         """A local Slack incoming webhook (or the SNS subscriber that relays to one): keeps what arrives."""
         with self.state.lock:
@@ -206,27 +216,32 @@ def _reseed(state: State) -> None:
     else:
         _post(f"{state.url}/moto-api/reset")
         _post(f"{state.url}/moto-api/seed?a=42")
-        world.seed(state.url)
-        if state.databases_starting:  # started beside the seeding; their endpoints and credentials go into the world
-            state.databases_starting.join()
-            state.databases.publish(world.clients(state.url), world.IR["region"])
+        world.seed(state.clients)
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
-        world.clients(state.url)("sns", world.EC2M["region"]).subscribe(  # seed 001: CloudWatch -> SNS -> Slack, the relay a local webhook
-            TopicArn=f"arn:aws:sns:{world.EC2M['region']}:{world.ACCOUNT}:ec2-manager-notifications-production", Protocol="http",
-            Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
+        _wire_local_endpoints(state)
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
+    state.world_goes_on()
     state.inbox = []  # the subscription's confirmation included
     if state.databases:
         state.databases.reset()
+
+
+def _wire_local_endpoints(state: State) -> None:
+    """Where the world points at this process: seed 004's database and cache (started beside the
+    seeding) and seed 001's alarm topic, whose Slack relay is a local webhook."""
+    if state.databases:
+        state.databases.publish(state.clients, world.IR["region"])
+    state.clients("sns", world.EC2M["region"]).subscribe(TopicArn=f"arn:aws:sns:{world.EC2M['region']}:{world.ACCOUNT}:ec2-manager-notifications-production",
+                                                        Protocol="http", Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
 
 
 def apply_scenario(state: State, name: str) -> None:
     sc = scenarios.REGISTRY[name]
     if name == "healthy" or state.scenario != "healthy":
         reset(state)
-    sc.apply(state, world.clients(state.url))  # its metric data arrives through this server and is evaluated there
+    sc.apply(state, state.clients)  # its metric data arrives through this server and is evaluated there
     state.scenario = name
 
 
@@ -284,8 +299,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     startup.prepare()  # before moto is imported
     dbs = databases.Databases(Path(args.state_file).parent)
-    starting = threading.Thread(target=dbs.start, daemon=True)  # their own processes: beside moto's imports and the seeding
-    starting.start()
+    dbs.start_in_background()  # their own processes: beside moto's imports and the seeding
     gc.disable()  # start-up makes a few hundred thousand objects and frees almost none
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -307,7 +321,7 @@ def main(argv=None) -> int:
     thread.start()
 
     _serve_tls(state, state_file.parent)
-    state.databases, state.databases_starting = dbs, starting
+    state.databases = dbs
 
     def stop(*_):
         state.databases.stop()

@@ -126,15 +126,15 @@ def put_events(client, group: str, stream: str, events: list[dict]) -> None:
         client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i : i + 5000])
 
 
-def seed(url: str, now: datetime | None = None) -> None:
-    """Every seed's systems and the metric history; same ids and data on every call.
+def seed(c, now: datetime | None = None) -> None:
+    """Every seed's systems and the metric history through the sandbox's clients `c`; same ids and
+    data on every call.
 
     One after the other: moto draws ids from one seeded generator, so the order must not vary.
     """
     from .seeds import SEEDS, metrics
 
     now = now or datetime.now(timezone.utc)
-    c = clients(url)
     for module in (*SEEDS, metrics):
         module.seed(c, now, random.Random(42))
 
@@ -164,14 +164,19 @@ def cloudtrail_events(now: datetime, hours: int, rng: random.Random, region: str
     return sorted(events, key=lambda e: e["timestamp"])
 
 
+def create_bucket(c, name: str, region: str, **kwargs) -> None:
+    """A bucket in `region`, asked for as S3 wants it (us-east-1 takes no location constraint)."""
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    c("s3", region).create_bucket(Bucket=name, **where, **kwargs)
+
+
 def trail(c, region: str, name: str, bucket: str, now: datetime, rng: random.Random) -> str:
     """A trail delivering to S3 and to the log group `CloudTrail/<name>` (seeds 001 and 003), with a day of records; the group's name."""
     group = f"CloudTrail/{name}"
     logs = c("logs", region)
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=90)
-    s3 = c("s3", region)
-    s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    create_bucket(c, bucket, region)
     c("cloudtrail", region).create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=False,
                                          CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{group}:*",
                                          CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role")

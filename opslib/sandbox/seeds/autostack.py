@@ -6,7 +6,7 @@ import json
 import random
 from datetime import datetime
 
-from ..world import ACCOUNT, AUTOSTACK, put_events
+from ..world import ACCOUNT, AUTOSTACK, create_bucket, put_events
 
 from .ec2manager import access_lines
 
@@ -38,7 +38,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
 
     s3 = c("s3", R)
     bucket = AUTOSTACK["state_bucket"]
-    s3.create_bucket(Bucket=bucket)
+    create_bucket(c, bucket, R)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
     for serial, resources in ((41, 12), (42, 13), (43, 13), (44, 14)):

@@ -68,14 +68,14 @@ def seed(c, now: datetime, rng: random.Random) -> None:
 
     s3 = c("s3")
     bucket = EC2M["web_bucket"]
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    world.create_bucket(c, bucket, REGION)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
     for release in ("1.1.0", "1.2.0", "1.3.0"):
         s3.put_object(Bucket=bucket, Key="index.html", Body=f"<html><body>EC2 Manager {release}</body></html>".encode(), ContentType="text/html")
         s3.put_object(Bucket=bucket, Key="static/app.js", Body=f"console.log('ec2-manager {release}');".encode(), ContentType="application/javascript")
 
-    s3.create_bucket(Bucket=EC2M["log_export_bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
+    world.create_bucket(c, EC2M["log_export_bucket"], REGION)
 
     c("cloudfront").create_distribution(DistributionConfig={
         "CallerReference": "ec2-manager-web-production", "Comment": "EC2 Manager web (production)", "Enabled": True,

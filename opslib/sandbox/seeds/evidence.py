@@ -5,13 +5,13 @@ overwritten until its retention ends, so a forger holding the runs directory can
 what it says the chains held.
 """
 
-from ..world import ACCOUNT, REGION
+from ..world import ACCOUNT, REGION, create_bucket
 
 WITNESS_BUCKET = f"opslib-evidence-witness-{ACCOUNT}"
 
 
 def seed(c, now, rng) -> None:
     s3 = c("s3")
-    s3.create_bucket(Bucket=WITNESS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True)
+    create_bucket(c, WITNESS_BUCKET, REGION, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(Bucket=WITNESS_BUCKET, ObjectLockConfiguration={
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}})

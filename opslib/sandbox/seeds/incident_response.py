@@ -4,7 +4,7 @@ databases.py), the backups bucket, the work queue."""
 import random
 from datetime import datetime, timedelta
 
-from ..world import IR
+from ..world import IR, create_bucket
 
 R = IR["region"]
 
@@ -23,7 +23,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     )
     c("elasticache", R).create_cache_cluster(CacheClusterId=IR["cache"], Engine="redis", EngineVersion="7.0", CacheNodeType="cache.t3.small", NumCacheNodes=1)
     s3 = c("s3", R)
-    s3.create_bucket(Bucket=IR["backups_bucket"])
+    create_bucket(c, IR["backups_bucket"], R)
     s3.put_bucket_versioning(Bucket=IR["backups_bucket"], VersioningConfiguration={"Status": "Enabled"})
     for days_ago in range(7, 0, -1):
         day = (now - timedelta(days=days_ago)).strftime("%Y-%m-%d")

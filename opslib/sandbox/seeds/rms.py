@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from ..tls import self_signed
 from .. import world
-from ..world import ACCOUNT, RMS, app_log_lines, put_events
+from ..world import ACCOUNT, RMS, app_log_lines, create_bucket, put_events
 
 R = RMS["region"]
 
@@ -63,9 +63,9 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     logs.create_log_group(logGroupName=RMS["log_group"])
     logs.put_retention_policy(logGroupName=RMS["log_group"], retentionInDays=30)
     put_events(logs, RMS["log_group"], "ecs/rms-backend/seed", app_log_lines(now, 24, rng, errors_last_hour=2))
-    c("s3", R).create_bucket(Bucket=RMS["log_export_bucket"])
+    create_bucket(c, RMS["log_export_bucket"], R)
     world.trail(c, R, RMS["trail"], f"rms-cloudtrail-{ACCOUNT}", now, rng)
-    _alb_logs(c("s3", R), now, rng)
+    _alb_logs(c, now, rng)
     logs.create_log_group(logGroupName="VPCFlowLogs")  # seed 003 filters it with { $.action = "REJECT" }: flow logs in JSON
     put_events(logs, "VPCFlowLogs", "eni-rms-backend", flow_records(now, 6, rng))
 
@@ -109,9 +109,10 @@ def alb_log_now(now: datetime) -> None:
     world.backend("s3", "global").put_object(RMS["alb_logs_bucket"], alb_log_key(interval), b"\x1f\x8b" + bytes(254))
 
 
-def _alb_logs(s3, now: datetime, rng: random.Random) -> None:
+def _alb_logs(c, now: datetime, rng: random.Random) -> None:
     """rms-alb-prod's access logs where an ALB writes them, every 6 hours over the last two days (seed 003's `aws s3 ls`)."""
-    s3.create_bucket(Bucket=RMS["alb_logs_bucket"])
+    create_bucket(c, RMS["alb_logs_bucket"], R)
+    s3 = c("s3", R)
     last = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
     for hours in range(48, 0, -6):
         s3.put_object(Bucket=RMS["alb_logs_bucket"], Key=alb_log_key(last - timedelta(hours=hours)), Body=bytes(rng.randrange(256) for _ in range(256)))
@@ -165,7 +166,7 @@ def _frontend(c, certificate: str) -> None:
     """The RMS frontend: a bucket behind a CloudFront distribution for rms.example.com (its /health
     is the bucket's health.json, as the distribution serves it: sites.py follows both)."""
     s3 = c("s3", R)
-    s3.create_bucket(Bucket=RMS["frontend_bucket"])
+    create_bucket(c, RMS["frontend_bucket"], R)
     s3.put_object(Bucket=RMS["frontend_bucket"], Key="index.html", Body=b"<html><body>RMS 2.14.0</body></html>", ContentType="text/html")
     s3.put_object(Bucket=RMS["frontend_bucket"], Key="health.json", Body=json.dumps({"status": "healthy", "version": "2.14.0"}).encode(),
                   ContentType="application/json")
