@@ -294,11 +294,15 @@ def test_reset_equals_a_fresh_sandbox_and_down_leaves_nothing(healthy, tmp_path)
     env = dict(os.environ, OPSLIB_SANDBOX_DIR=str(tmp_path / "fresh"))
     code = ("import json, sys; from opslib import sandbox; from opslib.sandbox import snapshot; "
             "url = sandbox.up(); st = sandbox.status(); print(json.dumps({'pid': st['pid'], 'url': url, 'tls': st['tls_url'], 'dbs': st['databases'], 'snap': snapshot.take(url)}))")
-    fresh = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=180).stdout)
-    assert fresh["snap"] == mine
-    data = Path(json.loads((tmp_path / "fresh" / "databases.json").read_text())["postgres"]["data"])
-    assert data.is_dir()
-    assert subprocess.run([sys.executable, "-m", "opslib.cli", "sandbox", "down"], env=env, capture_output=True, text=True).stdout.strip() == "sandbox stopped"
+    down = lambda: subprocess.run([sys.executable, "-m", "opslib.cli", "sandbox", "down"], env=env, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    try:
+        fresh = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=180).stdout)
+        assert fresh["snap"] == mine
+        data = Path(json.loads((tmp_path / "fresh" / "databases.json").read_text())["postgres"]["data"])
+        assert data.is_dir()
+    finally:  # a failed comparison must not leave a sandbox and its databases running
+        stopped = down()
+    assert stopped == "sandbox stopped"
     with pytest.raises(OSError):
         os.kill(fresh["pid"], 0)
     assert not fresh["dbs"]["missing"] and not data.exists()  # PostgreSQL and Redis ran beside it (.ci/run installs them) ...
