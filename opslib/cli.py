@@ -37,6 +37,16 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default=None)
     p.add_argument("--env", action="append", default=[], help="consult this environment's witness (default: every environment that names one)")
 
+    p = sub.add_parser("incidents", help="incidents declared in this runs directory: severity, status, duration")
+    p.add_argument("--runs-dir", default=None)
+
+    p = sub.add_parser("report", help="a folder and zip for a reviewer: an incident's runs, timeline, post-mortem and verify result")
+    p.add_argument("--incident", default="", help="the incident (INC-YYYY-MMDD-NNN)")
+    p.add_argument("--since", help="without --incident: runs from (YYYY-MM-DD, today, yesterday, 7d, 12h)")
+    p.add_argument("--until", help="without --incident: runs before (same forms)")
+    p.add_argument("--out", default=None, help="folder to write (default: <runs dir>/reports/<incident or window>)")
+    p.add_argument("--runs-dir", default=None)
+
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
     p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox"))
     p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout); webhook (for `inbox`, default: all)")
@@ -297,6 +307,48 @@ def cmd_verify(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_incidents(args) -> int:
+    from . import incidents
+    from .ledger import Evidence
+    from .units import duration
+
+    found = sorted(incidents.all_incidents(Evidence(_runs(args))).values(), key=lambda inc: inc.started)
+    _table(("incident", "severity", "service", "status", "started", "duration", "updates", "not sent", "commander"),
+           [(inc.id, inc.severity, inc.service, inc.status, f"{inc.started:%Y-%m-%d %H:%M}Z", duration(inc.elapsed().total_seconds()) + ("" if inc.resolved else " so far"),
+             len(inc.updates), len(inc.unsent), inc.commander) for inc in found])
+    if not found:
+        print("no incident declared here; declare one with `opslib run incident-declare`")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from . import bundle, environment
+    from .errors import BadInput
+    from .ledger import Evidence
+
+    if not args.incident and not (args.since or args.until):
+        raise BadInput("report of what?", "pass --incident INC-YYYY-MMDD-NNN, or --since/--until for a time window")
+    if args.incident and (args.since or args.until):
+        raise BadInput("--incident takes no --since/--until", "an incident's report holds its own runs; drop --since/--until")
+    root = _runs(args)
+    since, until = (_since(args.since) if args.since else ""), (_since(args.until) if args.until else "")
+    name = args.incident or f"runs-{(since or 'start')[:16]}-to-{(until or 'now')[:16]}".replace(":", "")
+    if args.out is not None and not args.out.strip():
+        raise BadInput("--out is empty", "pass a folder, or leave it out for <runs dir>/reports/")
+    out = Path(args.out).resolve() if args.out else root / "reports" / name
+    _recover(root, "report")
+    evidence = Evidence(root, keys=environment.all_keys(_environments([])))
+    folder, archive, problems = bundle.make(evidence, out, args.incident, since, until)
+    print(f"report: {folder / 'index.html'}")
+    print(f"zip:    {archive}")
+    for p in problems:
+        print(f"FAIL {p}")
+    print("verified: every file in it matches its record" if not problems else f"NOT verified: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def cmd_sandbox(args) -> int:
     from . import sandbox
 
@@ -383,7 +435,8 @@ def _table(headers, rows) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "sandbox": cmd_sandbox}
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "report": cmd_report,
+            "sandbox": cmd_sandbox}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -62,12 +62,16 @@ class Chain:
     def quarantine(self) -> Path:
         return self.path.with_name(self.path.stem + ".quarantine.jsonl")
 
-    def append(self, record: dict) -> dict:
-        record, _ = scrub_tree(record)
+    def append(self, record: dict, complete=None) -> dict:
+        """`complete(chain, record)`, when given, finishes the record under the lock, after every
+        earlier append: what it reads of the chain (the last incident number of the day) cannot
+        change before the record is written."""
         with filing.open_append(self.path) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                entry = self._entry(record, self._repair_tail(fh))
+                prev = self._repair_tail(fh)
+                record, _ = scrub_tree(complete(self, record) if complete else record)
+                entry = self._entry(record, prev)
                 _write_line(fh, entry)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
@@ -213,6 +217,11 @@ class Evidence:
     def journal(self) -> Chain:
         return Chain(self.root / "journal.jsonl", self.key)
 
+    @property
+    def incidents(self) -> Chain:
+        """Incident records (opslib.incidents): declared, updated, notified, resolved."""
+        return Chain(self.root / "incidents.jsonl", self.key)
+
     def inside(self, rel) -> Path | None:
         """The filed file a record names, or None when the name leads outside the runs directory."""
         if not isinstance(rel, str) or not rel or rel.startswith("/") or "\\" in rel:
@@ -223,7 +232,7 @@ class Evidence:
 
     def verify(self, in_flight: set | None = None) -> list[str]:
         in_flight = in_flight or set()
-        problems = self.ledger.verify(self.keys) + self.journal.verify(self.keys)
+        problems = self.ledger.verify(self.keys) + self.journal.verify(self.keys) + self.incidents.verify(self.keys)
         runs = [r for r in self.ledger.records() if r.get("kind", "run") == "run"]
         filed = set()
         for rec in runs:

@@ -69,3 +69,35 @@ def stacked_with_bands(frame, warn=None, critical=None, title: str = "", ylabel:
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+MARKS = {"declared": ("#cf222e", "declared"), "resolved": ("#1a7f37", "resolved"), "run": ("#57606a", "run"),
+         "applied": ("#8250df", "action applied"), "failed": ("#8250df", "action failed"), "update": ("#0969da", "update")}
+
+
+def incident(series: dict, events: list, title: str):
+    """The incident on one time axis: each key series in its own panel, and a line at every run,
+    action, update, declaration and resolution, so a reader sees what was done when."""
+    import matplotlib.pyplot as plt
+
+    panels = [(label, s) for label, s in series.items()] or [("(no key metrics for this service)", None)]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 2.6 * len(panels) + 0.6), sharex=True, squeeze=False)
+    for ax, (label, s) in zip(axes[:, 0], panels):
+        if s is not None and len(s):
+            ax.plot(s.index, s.values, linewidth=1.4, color="#24292f")
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+        shown = set()
+        for e in events:
+            if e.kind in MARKS:
+                colour, name = MARKS[e.kind]
+                ax.axvline(e.at, color=colour, linestyle="--" if e.kind == "run" else "-", alpha=0.8, linewidth=1.2,
+                           label=None if name in shown else name)
+                shown.add(name)
+    axes[0, 0].set_title(title)
+    axes[0, 0].legend(loc="upper left", fontsize=7, ncol=6)
+    _time_axis(axes[-1, 0])
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -54,6 +54,22 @@ class Runbook:
     def session(self) -> dict:
         return {"run_id": self.run_id, "notebook": f"{self.notebook.area}/{self.notebook.name}", "env": self.env, "incident": self.incident}
 
+    @property
+    def evidence(self):
+        """This run's runs directory, signing with the environment's key."""
+        from . import journal
+
+        found = journal.evidence()
+        found.key = self.evidence_key
+        return found
+
+    @property
+    def record_session(self) -> dict:
+        """Who and which run, for records written outside the journal (incident records)."""
+        from .journal import who
+
+        return {**who(), **self.session}
+
     def journal(self, kind: str, **fields) -> dict:
         from . import journal
 
@@ -153,6 +169,8 @@ class Runbook:
         guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident)
         outcome = actions.execute(action, guard, confirm=confirm)
         display(outcome)
+        if outcome.status == "failed":  # a fault, as any other: an ERROR row with the reason, and the run goes on
+            self.record(_checks.error_check(f"action_{action.verb.replace('-', '_')}", action.describe(), outcome.error))
         if outcome.status == "planned" and not self.headless and _in_kernel():
             display(actions.confirm_button(action, guard, outcome))
         return outcome
@@ -271,9 +289,17 @@ def start(name: str, namespace: dict, region: str | None = None) -> Runbook:
         if "env" in sources:
             sources["env"] = "default" if env == specs["env"].default else "the parameters cell"
     rb = Runbook(nb, env, env_data, values, sources, region=values[region] if region else None)
+    if not rb.headless:  # the runner checked these before the kernel started
+        from . import incidents
+
+        rb.incident = incidents.require(nb, rb.evidence, rb.incident, headless=False)
+        if "incident_id" in values:
+            values["incident_id"] = rb.incident
+        params.needed_with(specs, values, nb.name, "the parameters cell")
     masked = params.Resolved(dict(values), sources).masked(specs)
     for n, p in specs.items():
-        values[n] = Secret.parse(values[n]) if p.secret else params.expand(values[n])
+        secret_from_file = p.secret and not str(values[n] or "").startswith("env:")  # by hand: `${OPSLIB_SANDBOX_URL}/...`
+        values[n] = Secret.parse(params.expand(values[n]) if secret_from_file else values[n]) if p.secret else params.expand(values[n])
         refuse_short(n, values[n].reveal() if p.secret else "")
     namespace.update(values)
     rb.journal("session-start", mode="headless" if rb.headless else "interactive", parameters=masked, parameter_sources=sources)

@@ -83,7 +83,11 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     resolved = params.resolve(specs, nb.name, env, env_data, params.parse_overrides(overrides))
     if incident and "incident_id" in specs:
         resolved.values["incident_id"], resolved.sources["incident_id"] = incident, "--incident"
-    _check_authorization(nb.name, env, env_data, resolved.values, incident)
+    from . import incidents
+
+    incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "")
+    params.needed_with(specs, resolved.values, nb.name, "-p")
+    _check_authorization(nb, env, env_data, resolved.values, incident)
     _check_profile(env, env_data)
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
     plan.witness = witness.for_environment(env, env_data, runs_dir)
@@ -114,9 +118,10 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     return plan
 
 
-def _check_authorization(name: str, env: str, env_data: dict, values: dict, incident: str) -> None:
-    if not (env_data.get("production") and values.get("confirm")):
-        return
+def _check_authorization(nb: catalog.Notebook, env: str, env_data: dict, values: dict, incident: str) -> None:
+    if not (env_data.get("production") and values.get("confirm")) or nb.fields.get("incident", "").startswith("declares"):
+        return  # declaring an incident is how its reference comes to exist
+    name = nb.name
     reference = (incident or values.get("change_ref") or "").strip()
     pattern = env_data.get("change_ref_pattern", environment.DEFAULT_CHANGE_REF)
     if not reference:

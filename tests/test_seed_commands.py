@@ -130,10 +130,11 @@ def names(sandbox_url):
             "arn:aws:acm:us-east-1:123456789012:certificate/example": cert, "sg-xxxxx": ir_group}
 
 
-def _run(seed: str, text: str, url: str) -> subprocess.CompletedProcess:
+def _run(seed: str, text: str, url: str, cwd: Path) -> subprocess.CompletedProcess:
+    """In `cwd`: seed 002's `s3api get-object ... terraform.tfstate` writes its download there."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(sandbox.FAKE_CREDENTIALS, AWS_ENDPOINT_URL=url, AWS_DEFAULT_REGION=REGION[seed], PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
-    return subprocess.run(["bash", "-c", f"{sandbox.AWS_CLI_V1}\n{text}"], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(["bash", "-c", f"{sandbox.AWS_CLI_V1}\n{text}"], capture_output=True, text=True, env=env, timeout=60, cwd=cwd)
 
 
 def _has_data(out: str) -> bool:
@@ -148,11 +149,11 @@ def _has_data(out: str) -> bool:
 
 
 @pytest.mark.parametrize("seed", sorted(REGION))
-def test_the_seeds_read_only_commands_return_data(seed, names, sandbox_url):
+def test_the_seeds_read_only_commands_return_data(seed, names, sandbox_url, tmp_path):
     (path,) = SEEDS.glob(f"{seed}_*.txt")
     found = commands(path)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda c: _run(seed, _fill(c[1], names), sandbox_url), found))
+        results = list(pool.map(lambda c: _run(seed, _fill(c[1], names), sandbox_url, tmp_path), found))
     wrong = []
     for (line, text), res in zip(found, results):
         key, ok = (seed, line), res.returncode == 0 and _has_data(res.stdout)

@@ -42,6 +42,7 @@ class Action:
     verb = ""
     permissions: tuple[str, ...] = ()
     max_resources = 20
+    needs_reference = True  # in production, only under a change or incident reference
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -69,6 +70,7 @@ class Outcome:
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     message: str = ""
+    error: BaseException | None = None  # why a failed apply failed
 
     def to_dict(self) -> dict:
         return {
@@ -109,6 +111,8 @@ class Guard:
 
 
 def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: str = "parameter") -> Outcome:
+    """Plan, and apply when confirmed. A refusal raises ActionRefused; a failed apply is an Outcome
+    with status `failed` and its `error` (journaled with the state after)."""
     before = action.capture(guard.aws)
     changes = action.plan(before)
     name = action.describe()
@@ -124,7 +128,7 @@ def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: s
         out = Outcome(name, "planned", changes, before, before, f"Dry run: {plural(len(changes), 'change')} planned, nothing changed. Set confirm=True to apply.")
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
-    if guard.production and not guard.reference:
+    if guard.production and not guard.reference and action.needs_reference:
         out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.")
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "pass --incident INC-... (or -p change_ref=CHG-...) and run again")
@@ -133,9 +137,9 @@ def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: s
         action.apply(guard.aws, changes)
     except Exception as exc:
         after = _safe_capture(action, guard.aws)
-        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}")
+        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc)
         guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
-        raise
+        return out
     after = action.capture(guard.aws)
     out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied.")
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
@@ -162,7 +166,7 @@ def confirm_button(action: Action, guard: Guard, planned: Outcome):
         with output:
             try:
                 display(execute(action, guard, confirm=True, confirmed_by="button"))
-            except Exception as exc:  # shown beside the button, journaled by execute
+            except Exception as exc:  # a refusal: shown beside the button, journaled by execute
                 print(f"Not applied: {exc}")
 
     button.on_click(on_click)

@@ -118,7 +118,24 @@ class _Deadline(Exception):
     pass
 
 
-def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool, addresses: list | None = None) -> tuple[int, str, bytes]:
+def post(url: str, body: bytes, content_type: str = "application/json", timeout: float = DEFAULT_DEADLINE_S) -> Probe:
+    """POST once (a webhook): vetted as a GET is, no redirect followed; no answer is a probe with no status."""
+    start = time.perf_counter()
+    problem, addresses = _vet(url, link_local_allowed())
+    if problem:
+        return Probe(url, None, _ms(start), None, f"refused: {problem}")
+    headers = {"User-Agent": "opslib", "Content-Type": content_type}
+    try:
+        status, _, raw = _fetch(url, headers, time.monotonic() + timeout, True, addresses, method="POST", body=body)
+    except _Deadline:
+        return Probe(url, None, _ms(start), None, f"no complete answer within {timeout:g} s")
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        return Probe(url, None, _ms(start), None, _describe(exc))
+    return Probe(url, status, _ms(start), None, "" if 200 <= status < 300 else raw[:200].decode("utf-8", "replace"))
+
+
+def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool, addresses: list | None = None, method: str = "GET",
+           body: bytes | None = None) -> tuple[int, str, bytes]:
     """One request, to one of `addresses` when given (TLS still checks the URL's host name); a timer
     closes the socket at the deadline, whatever the server is doing."""
     parts = urlsplit(url)
@@ -149,7 +166,7 @@ def _fetch(url: str, headers: dict, deadline: float, verify_tls: bool, addresses
     timer.daemon = True
     timer.start()
     try:
-        conn.request("GET", path, headers=headers)
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         chunks, size = [], 0
         while size < MAX_BODY:

@@ -1,0 +1,155 @@
+"""Declaring and updating an incident: the record and its notifications, as guarded actions.
+
+The plan shows the record it would write and every message it would send, whole; nothing is
+written or sent without confirmation. A notification that cannot be delivered does not undo the
+record: the record says what was not sent and why, and the run shows it as an ERROR row.
+"""
+
+from .. import incidents, messages
+from ..checks import ERROR, OK, Check
+from ..services import notify
+from . import Action, Change
+
+
+class _Notifying(Action):
+    permissions = ("sns:Publish",)
+    max_resources = 3
+
+    def __init__(self, rb, channels: list):
+        self.rb = rb
+        self.channels = list(channels)
+        self.deliveries: list[notify.Delivery] = []
+        self.incident: incidents.Incident | None = None
+
+    @property
+    def evidence(self):
+        return self.rb.evidence
+
+    def message(self) -> str:
+        raise NotImplementedError
+
+    def _send(self, text: str, about: str) -> None:
+        for channel in self.channels:
+            delivery = notify.send(self.rb.aws, channel, text, messages.subject(text))
+            self.deliveries.append(delivery)
+            incidents.append(self.evidence, incidents.NOTIFICATION, self.incident.id, self.rb.record_session, about=about, channel=channel.name,
+                             status="sent" if delivery.sent else "not sent", attempts=delivery.attempts, reason=delivery.reason, message=text)
+
+    def _message_changes(self, text: str) -> list[Change]:
+        first, lines = text.splitlines()[0], len(text.splitlines())
+        return [Change(c.name, "message", None, f"{first} ({lines} lines, shown in full above)") for c in self.channels]
+
+    def results(self) -> list[Check]:
+        """One row for the record and one per channel, once applied (none in a dry run)."""
+        if self.incident is None:
+            return []
+        inc = incidents.all_incidents(self.evidence)[self.incident.id]
+        rows = [Check("incident_record", OK, inc.id, inc.status, "-", self.recorded(inc))]
+        for d in self.deliveries:
+            if d.sent:
+                rows.append(Check("incident_notification", OK, d.channel, "sent", "delivered", f"{d.channel}: sent ({d.attempts} attempt{'s' if d.attempts > 1 else ''})."))
+            else:
+                rows.append(Check("incident_notification", ERROR, d.channel, "not sent", "delivered",
+                                  f"{d.channel}: NOT sent: {d.reason}. {inc.id} records it as not sent; tell the channel by hand."))
+        return rows
+
+    def recorded(self, inc) -> str:
+        raise NotImplementedError
+
+
+class DeclareIncident(_Notifying):
+    """Open an incident record (next id of the day) and send seed 001's initial notification."""
+
+    verb = "declare-incident"
+    needs_reference = False  # declaring is how a reference comes to exist
+
+    def __init__(self, rb, level, service: str, impact: str, summary: str, commander: str, current_actions: str = "", channels=()):
+        super().__init__(rb, channels)
+        from ..journal import who
+
+        self.level, self.service, self.impact, self.summary, self.current_actions = level, service, impact, summary, current_actions
+        self.commander = commander or f"@{who()['user']}"
+
+    def describe(self) -> str:
+        return f"declare-incident {self.level.name} {self.service}"
+
+    def preview(self) -> incidents.Incident:
+        """The incident as it would be declared now (its id is the day's next; another declare may take it first)."""
+        at = incidents.now()
+        return incidents.Incident(incidents.next_id(self.evidence.incidents.records(), at), self.level.name, self.service, self.impact,
+                                  self.summary, self.commander, at, "Investigating", self.level.update_minutes, self.level.scale)
+
+    def message(self) -> str:
+        return messages.declared(self.incident or self.preview(), self.level, self.current_actions)
+
+    def next_steps(self) -> str:
+        return incidents.next_steps(self.incident or self.preview())
+
+    def capture(self, aws) -> dict:
+        return {"incident": self.incident.id if self.incident else None, "status": self.incident.status if self.incident else None}
+
+    def plan(self, before: dict) -> list[Change]:
+        inc = self.preview()
+        return [Change("incident record", "status", None, f"{inc.id} {inc.severity} {inc.status}")] + self._message_changes(self.message())
+
+    def apply(self, aws, changes) -> None:
+        self.incident = incidents.declare(self.evidence, self.rb.record_session, self.level, self.service, self.impact, self.summary, self.commander)
+        self._send(self.message(), "declared")
+
+    def recorded(self, inc) -> str:
+        return f"{inc.id} declared: {inc.severity} {inc.service}, commander {inc.commander}, war room {inc.channel}."
+
+
+class UpdateIncident(_Notifying):
+    """Post seed 001's status update, or resolve: the resolution notice, and the record closed with its duration."""
+
+    verb = "update-incident"
+
+    def __init__(self, rb, incident_id: str, status: str = "", root_cause: str = "", actions_taken=(), eta: str = "",
+                 resolve: bool = False, resolution: str = "", impact: str = "", postmortem_at: str = "", channels=()):
+        super().__init__(rb, channels)
+        self.incident = incidents.find(self.evidence, incident_id, open_only=True)
+        self.applied = False
+        self.at = incidents.now()
+        self.status, self.root_cause, self.actions_taken, self.eta = status or ("Resolved" if resolve else ""), root_cause, list(actions_taken), eta
+        self.resolve, self.resolution, self.impact = resolve, resolution, impact
+        self.postmortem_at = postmortem_at or messages.postmortem_slot(self.at)
+
+    def describe(self) -> str:
+        return f"{'resolve' if self.resolve else 'update'}-incident {self.incident.id}"
+
+    def message(self) -> str:
+        if self.resolve:
+            return messages.resolved(self.incident, self.at, self.root_cause, self.resolution, self.impact, self.postmortem_at)
+        return messages.update(self.incident, self.at, self.status, self.root_cause, self.actions_taken, self.eta)
+
+    def capture(self, aws) -> dict:
+        inc = incidents.all_incidents(self.evidence)[self.incident.id]
+        return {"incident": inc.id, "status": inc.status, "updates": len(inc.updates)}
+
+    def plan(self, before: dict) -> list[Change]:
+        return [Change(self.incident.id, "status", before["status"], self.status)] + self._message_changes(self.message())
+
+    def apply(self, aws, changes) -> None:
+        self.at = incidents.now()
+        session = self.rb.record_session
+        if self.resolve:
+            incidents.find(self.evidence, self.incident.id, open_only=True)  # not resolved by someone else meanwhile
+            incidents.append(self.evidence, incidents.RESOLVED, self.incident.id, session, root_cause=self.root_cause, resolution=self.resolution,
+                             impact=self.impact, postmortem_at=self.postmortem_at, duration_s=(self.at - self.incident.started).total_seconds())
+        else:
+            incidents.append(self.evidence, incidents.UPDATE, self.incident.id, session, status=self.status, root_cause=self.root_cause,
+                             actions_taken=self.actions_taken, eta=self.eta)
+        self.applied = True
+        self._send(self.message(), "resolved" if self.resolve else "update")
+
+    def results(self) -> list[Check]:
+        return super().results() if self.applied else []
+
+    def next_steps(self) -> str:
+        return incidents.next_steps(self.incident)
+
+    def recorded(self, inc) -> str:
+        if inc.is_open:
+            return f"{inc.id} updated: {inc.status} ({len(inc.updates)} update{'s' if len(inc.updates) != 1 else ''} so far)."
+        return f"{inc.id} resolved after {messages.took(inc)}; post-mortem: `opslib run postmortem --incident {inc.id}`."

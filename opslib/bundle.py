@@ -1,0 +1,111 @@
+"""`opslib report --incident ID` (or `--since/--until`): one folder, and its zip, a reviewer takes away.
+
+index.html holds the incident, its timeline, each run's page in order, the post-mortem, and
+what verify found: every copied file against the SHA-256 the ledger (or the incident record)
+holds for it, and the chains themselves. Everything is a relative link; the folder opens
+straight from disk, offline. MANIFEST.sha256 lets anyone check the copy with `sha256sum -c`.
+"""
+
+import html
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from . import filing, history, incidents, timeline
+from .ledger import sha256_file
+from .secrets import scrub
+
+
+def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str = "") -> tuple[Path, Path, list[str]]:
+    """(folder, zip, problems found)."""
+    inc = incidents.find(evidence, incident_id) if incident_id else None
+    if inc is not None:
+        wanted = timeline.runs_of(evidence, incident_id)
+        runs = [r for r in history.runs(evidence) if r.get("run_id") in wanted]
+        events = timeline.build(evidence, incident_id)
+    else:
+        runs = [r for r in history.runs(evidence) if (not since or str(r.get("started", "")) >= since) and (not until or str(r.get("started", "")) < until)]
+        events = []
+    if out.exists():
+        shutil.rmtree(out)
+    filing.make_dirs(out / "runs")
+    checked, problems = [], list(evidence.verify())
+    rows = []
+    for n, run in enumerate(runs, 1):
+        copied = _copy_run(evidence, run, out, n, checked, problems)
+        rows.append((run, copied))
+    postmortem = _copy_postmortem(evidence, inc, out, checked, problems) if inc else None
+    filing.write_text(out / "index.html", scrub(_page(inc, since, until, rows, events, postmortem, checked, problems))[0])
+    manifest = "".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in sorted(out.rglob("*")) if p.is_file())
+    filing.write_text(out / "MANIFEST.sha256", manifest)
+    archive = Path(shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name))
+    return out, archive, problems
+
+
+def _copy_run(evidence, run: dict, out: Path, n: int, checked: list, problems: list) -> str:
+    rel = run.get("html")
+    if not rel:
+        return ""  # an interactive session: its journal records are in the timeline
+    source = evidence.inside(rel)
+    if source is None or not source.is_file():
+        problems.append(f"run {run.get('run_id')}: {rel} is missing")
+        return ""
+    target = out / "runs" / f"{n:02d}-{Path(rel).name}"
+    shutil.copyfile(source, target)
+    _check(target, run.get("html_sha256"), f"run {run.get('run_id')} ({run.get('notebook')})", checked, problems)
+    return target.relative_to(out).as_posix()
+
+
+def _copy_postmortem(evidence, inc, out: Path, checked: list, problems: list) -> str:
+    if not inc.postmortem:
+        return ""
+    source = evidence.inside(inc.postmortem.get("path"))
+    if source is None or not source.is_file():
+        problems.append(f"{inc.id}: its post-mortem {inc.postmortem.get('path')} is missing")
+        return ""
+    target = out / "postmortem.md"
+    shutil.copyfile(source, target)
+    _check(target, inc.postmortem.get("sha256"), f"post-mortem of {inc.id}", checked, problems)
+    return target.read_text(encoding="utf-8")
+
+
+def _check(path: Path, want: str | None, what: str, checked: list, problems: list) -> None:
+    ok = bool(want) and sha256_file(path) == want
+    checked.append((what, path.name, "verified" if ok else "DIFFERS from its record"))
+    if not ok:
+        problems.append(f"{what}: {path.name} differs from the SHA-256 its record holds")
+
+
+def _link(rel: str) -> str:
+    return f'<a href="{html.escape(rel, quote=True)}">{html.escape(rel)}</a>' if rel else "interactive session (journal only)"
+
+
+def _page(inc, since, until, rows, events, postmortem, checked, problems) -> str:
+    e = html.escape
+    title = f"Incident {inc.id}" if inc else f"Runs {since or 'from the start'} to {until or 'now'}"
+    head = ""
+    if inc:
+        facts = [("severity", inc.severity), ("service", inc.service), ("status", inc.status), ("started", f"{inc.started:%Y-%m-%d %H:%M} UTC"),
+                 ("resolved", f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "open"), ("commander", inc.commander), ("impact", inc.impact),
+                 ("root cause", inc.root_cause or "-"), ("resolution", inc.resolution or "-")]
+        head = "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in facts) + "</table>"
+    tl = "".join(f"<tr><td>{ev.at:%Y-%m-%d %H:%M:%S}</td><td>{e(ev.kind)}</td><td>{e(ev.what)}</td><td>{e(ev.who)}</td></tr>" for ev in events)
+    run_rows = "".join(
+        f"<tr><td>{e(str(r.get('started', '')))}</td><td>{e(str(r.get('notebook', '')))}</td><td>{e(str(r.get('status', '')))}</td><td>{e(str(r.get('user', '')))}</td>"
+        f"<td>{_link(link)}</td></tr>"
+        for r, link in rows)
+    verdict = "verified: every file matches its record and the chains are intact" if not problems else f"NOT verified: {len(problems)} problem(s)"
+    checks = "".join(f"<tr><td>{e(w)}</td><td>{e(f)}</td><td>{e(s)}</td></tr>" for w, f, s in checked)
+    probs = "".join(f"<li>{e(p)}</li>" for p in problems)
+    pm = f"<h2>Post-mortem</h2><pre>{e(postmortem)}</pre>" if postmortem else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>body {{ font-family: system-ui, sans-serif; margin: 2em; }} table {{ border-collapse: collapse; }}
+td, th {{ text-align: left; padding: .25em .7em; border-bottom: 1px solid #eaeef2; vertical-align: top; }} pre {{ white-space: pre-wrap; }}</style></head>
+<body><h1>{e(title)}</h1><p>Made {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `opslib report`.</p>{head}
+<h2>Verify</h2><p><b>{e(verdict)}</b></p><ul>{probs}</ul><table><tr><th>what</th><th>file</th><th>result</th></tr>{checks}</table>
+<h2>Timeline</h2><table><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>who</th></tr>{tl}</table>
+<h2>Runs, in order</h2><table><tr><th>started</th><th>notebook</th><th>status</th><th>who</th><th>page</th></tr>{run_rows}</table>
+{pm}
+</body></html>
+"""

@@ -1,0 +1,200 @@
+"""Incident records: declared, updated, notified, resolved; kept in runs/incidents.jsonl.
+
+The file sits beside the ledger and is hash-chained like it, so every responder's runs on this
+runs directory see the same incidents and `opslib verify` finds an edited one. An incident is
+the fold of its records. Ids are `INC-YYYY-MMDD-NNN` (seed 001), numbered per day and allocated
+under the chain's lock, so two responders declaring at once get two ids.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .errors import BadInput, did_you_mean
+from .units import duration
+
+ID = re.compile(r"^INC-\d{4}-\d{4}-\d{3,}$")
+DECLARED, UPDATE, RESOLVED, NOTIFICATION, POSTMORTEM = "incident-declared", "incident-update", "incident-resolved", "incident-notification", "incident-postmortem"
+
+
+@dataclass
+class Incident:
+    id: str
+    severity: str
+    service: str
+    impact: str
+    summary: str
+    commander: str
+    started: datetime
+    status: str
+    update_minutes: int
+    scale: str
+    env: str = ""
+    declared_by: str = ""
+    updates: list = field(default_factory=list)  # incident-update records, oldest first
+    notifications: list = field(default_factory=list)
+    resolved: datetime | None = None
+    root_cause: str = ""
+    resolution: str = ""
+    postmortem: dict | None = None
+
+    @property
+    def channel(self) -> str:
+        """Seed 001's war-room channel: `#incident-2025-0914-001`."""
+        return "#incident-" + self.id.removeprefix("INC-").lower()
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved is None
+
+    @property
+    def last_update(self) -> datetime:
+        return max([self.started] + [_time(u["at"]) for u in self.updates])
+
+    def elapsed(self, now: datetime | None = None) -> timedelta:
+        return (self.resolved or now or datetime.now(timezone.utc)) - self.started
+
+    @property
+    def unsent(self) -> list[dict]:
+        return [n for n in self.notifications if n.get("status") != "sent"]
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("incident", self.id), ("severity", self.severity), ("service", self.service), ("status", self.status),
+                ("started", f"{self.started:%Y-%m-%d %H:%M} UTC"), ("commander", self.commander), ("impact", self.impact),
+                ("elapsed" if self.is_open else "duration", duration(self.elapsed().total_seconds())), ("war room", self.channel),
+                ("updates", f"{len(self.updates)}; every {self.update_minutes} minutes due" if self.update_minutes else str(len(self.updates))),
+                ("not sent", "; ".join(f"{n['channel']}: {n.get('reason', '')}" for n in self.unsent) or "-")]
+        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return f'<div class="tex2jax_ignore mathjax_ignore"><table>{body}</table></div>'
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def fold(records: list[dict]) -> dict[str, Incident]:
+    """Every incident, from its records in chain order."""
+    found: dict[str, Incident] = {}
+    for rec in records:
+        kind, iid = rec.get("kind"), rec.get("incident")
+        if kind == DECLARED and isinstance(iid, str) and iid not in found:
+            found[iid] = Incident(iid, rec["severity"], rec["service"], rec.get("impact", ""), rec.get("summary", ""), rec.get("commander", ""),
+                                  _time(rec["started"]), rec.get("status", "Investigating"), int(rec.get("update_minutes") or 0), rec.get("scale", ""),
+                                  rec.get("env", ""), rec.get("user", ""))
+        inc = found.get(iid)
+        if inc is None:
+            continue
+        if kind == UPDATE:
+            inc.updates.append(rec)
+            inc.status = rec.get("status") or inc.status
+            inc.root_cause = rec.get("root_cause") or inc.root_cause
+        elif kind == RESOLVED:
+            inc.resolved, inc.status = _time(rec["at"]), "Resolved"
+            inc.root_cause = rec.get("root_cause") or inc.root_cause
+            inc.resolution = rec.get("resolution", "")
+            inc.updates.append(rec)
+        elif kind == NOTIFICATION:
+            inc.notifications.append(rec)
+        elif kind == POSTMORTEM:
+            inc.postmortem = rec
+    return found
+
+
+def all_incidents(evidence) -> dict[str, Incident]:
+    return fold(evidence.incidents.records())
+
+
+def find(evidence, incident_id: str, open_only: bool = False) -> Incident:
+    """The incident, or bad input that says which ones exist."""
+    if not ID.match(incident_id or ""):
+        raise BadInput(f"{incident_id!r} is not an incident id", "pass --incident INC-YYYY-MMDD-NNN (`opslib incidents` lists them)")
+    known = all_incidents(evidence)
+    inc = known.get(incident_id)
+    if inc is None:
+        hint = did_you_mean(incident_id, known)
+        raise BadInput(f"no incident {incident_id} in {evidence.incidents.path}", (hint + " " if hint else "") + "`opslib incidents` lists them; declare one with `opslib run incident-declare`")
+    if open_only and not inc.is_open:
+        raise BadInput(f"incident {incident_id} was resolved at {inc.resolved:%Y-%m-%d %H:%M} UTC and cannot be updated",
+                       f"declare a new one with `opslib run incident-declare`, or write it up with `opslib run postmortem --incident {incident_id}`")
+    return inc
+
+
+def declare(evidence, session: dict, level, service: str, impact: str, summary: str, commander: str, at: datetime | None = None) -> Incident:
+    """Open a record with the day's next id (allocated under the chain's lock)."""
+    at = at or now()
+    record = {"kind": DECLARED, "at": at.isoformat(), "started": at.isoformat(), **session, "severity": level.name, "tier": level.tier,
+              "scale": level.scale, "why": level.why, "update_minutes": level.update_minutes, "service": service, "impact": impact,
+              "summary": summary, "commander": commander, "status": "Investigating"}
+    entry = evidence.incidents.append(record, complete=lambda chain, rec: dict(rec, incident=next_id(chain.records(), at)))
+    return all_incidents(evidence)[entry["incident"]]
+
+
+def next_id(records: list[dict], at: datetime) -> str:
+    prefix = f"INC-{at:%Y-%m%d}-"
+    taken = [int(r["incident"][len(prefix):]) for r in records
+             if r.get("kind") == DECLARED and str(r.get("incident", "")).startswith(prefix) and r["incident"][len(prefix):].isdigit()]
+    return f"{prefix}{max(taken, default=0) + 1:03d}"
+
+
+def append(evidence, kind: str, incident_id: str, session: dict, **fields) -> dict:
+    return evidence.incidents.append({"kind": kind, "at": now().isoformat(), **session, "incident": incident_id, **fields})
+
+
+def cadence_check(inc: Incident, at: datetime | None = None):
+    """Seed 001: updates every 15 minutes for P1, 30 for P2. Late is a WARN row."""
+    from .checks import OK, WARN, Check
+
+    at = at or now()
+    if not inc.update_minutes or not inc.is_open:
+        return Check("incident_update_cadence", OK, inc.id, "-", "none", f"{inc.severity} has no update cadence." if inc.is_open else "Resolved.")
+    since = (at - inc.last_update).total_seconds() / 60
+    status = WARN if since > inc.update_minutes else OK
+    last = "declared" if not inc.updates else "last updated"
+    sentence = (f"{inc.id} was {last} {since:.0f} minutes ago; {inc.severity} wants an update every {inc.update_minutes} minutes"
+                + (": this update is late." if status == WARN else "."))
+    return Check("incident_update_cadence", status, inc.id, f"{since:.0f} min", f"<= {inc.update_minutes} min", sentence)
+
+
+def require(notebook, evidence, incident_id: str, headless: bool = True) -> str:
+    """The incident a notebook works on, checked before it starts, when its first cell says it needs
+    one (`**Incident:** required, open`). Headless it must be named; by hand in JupyterLab an empty
+    `incident_id` means the latest (open) one, which the notebook then shows."""
+    needs = notebook.fields.get("incident", "")
+    if not needs.startswith("required"):
+        return incident_id
+    open_only = "open" in needs
+    if incident_id:
+        return find(evidence, incident_id, open_only=open_only).id
+    if headless:
+        raise BadInput(f"{notebook.name} works on a declared incident and none was given", "pass --incident INC-YYYY-MMDD-NNN (`opslib incidents` lists them)")
+    candidates = [inc for inc in all_incidents(evidence).values() if inc.is_open or not open_only]
+    if not candidates:
+        raise BadInput(f"no {'open ' if open_only else ''}incident in {evidence.incidents.path}", "declare one with the incident-declare notebook, or set incident_id")
+    return max(candidates, key=lambda inc: inc.started).id
+
+
+def already_open(evidence, service: str):
+    """Before declaring: is one already open for this service? Then it wants an update, not a twin."""
+    from .checks import OK, WARN, Check
+
+    found = sorted((inc for inc in all_incidents(evidence).values() if inc.is_open and inc.service == service), key=lambda inc: inc.started)
+    if not found:
+        return Check("incident_already_open", OK, service, 0, "none open", f"No incident is open for {service}.")
+    ids = ", ".join(f"{inc.id} ({inc.severity}, {inc.status}, since {inc.started:%H:%M} UTC)" for inc in found)
+    return Check("incident_already_open", WARN, service, len(found), "none open",
+                 f"Already open for {service}: {ids}. Update it with `opslib run incident-update --incident {found[-1].id}` rather than declaring twice.")
+
+
+def next_steps(inc) -> str:
+    """What the responder runs next, with the id filled in."""
+    return "\n".join([f"Tag every run with the incident:  opslib run daily-health-check --incident {inc.id}",
+                      f"Post an update:                  opslib run incident-update --incident {inc.id} -p status=\"...\" -p confirm=true",
+                      f"Resolve:                         opslib run incident-update --incident {inc.id} -p resolve=true -p resolution=\"...\" -p confirm=true",
+                      f"Draft the post-mortem:           opslib run postmortem --incident {inc.id}",
+                      f"Reviewer's bundle:               opslib report --incident {inc.id}"])

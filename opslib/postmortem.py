@@ -1,0 +1,78 @@
+"""The post-mortem draft (seed 000's and 004's templates) with its timeline already in it.
+
+Date, severity, duration and impact come from the incident record; root cause and resolution
+from its updates; the timeline from the evidence (opslib.timeline). What only people know, the
+action items and lessons, is left as a checklist to fill.
+"""
+
+from datetime import datetime, timedelta
+
+from . import filing, incidents, severity
+from .checks import OK, WARN, Check
+from .ledger import sha256_file
+from .messages import took
+from .services.cloudwatch import Metric, metric_data
+
+PLACEHOLDER_ITEMS = ["[Preventive measure 1]", "[Preventive measure 2]", "[Documentation update]"]  # seed 000
+
+
+def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
+    end = f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "ongoing"
+    lines = [f"# Incident Post-Mortem: {inc.id}", "", f"**Date**: {inc.started:%Y-%m-%d}", f"**Severity**: {inc.severity} (seed {inc.scale} scale)",
+             f"**Duration**: {took(inc)} ({inc.started:%Y-%m-%d %H:%M} UTC - {end})", f"**Service**: {inc.service}", f"**Impact**: {_impact(inc)}",
+             f"**Incident Commander**: {inc.commander}", "", "## Timeline", ""]
+    for e in events:
+        link = f" ([evidence](../../{e.evidence}))" if e.evidence else ""  # from runs/incidents/<id>/
+        lines.append(f"- {e.at:%H:%M:%S}: **{e.kind}** {_md(e.what)}" + (f" ({e.who})" if e.who else "") + link)
+    lines += ["", "## Root Cause", "", inc.root_cause or "[Not recorded in any update: fill in]", "", "## Resolution", "",
+              inc.resolution or "[The incident is not resolved yet]", "", "## Notifications", ""]
+    lines += [f"- {n['at'][11:19]}: {n.get('about', '')} notice to {n['channel']}: {n['status']}" + (f" ({n.get('reason', '')})" if n.get("reason") else "")
+              for n in inc.notifications] or ["- none sent"]
+    lines += ["", "## Action Items", ""] + [f"- [ ] {item}" for item in (action_items or PLACEHOLDER_ITEMS)]
+    lines += ["", "## Lessons Learned", "", lessons or "[Key takeaways]", ""]
+    return "\n".join(lines)
+
+
+def _impact(inc) -> str:
+    resolved = next((u for u in reversed(inc.updates) if u.get("kind") == incidents.RESOLVED and u.get("impact")), None)
+    return resolved["impact"] if resolved else inc.impact
+
+
+def _md(text: str) -> str:
+    return str(text).replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+
+
+def file(rb, inc, text: str) -> list[Check]:
+    """Write the draft under runs/incidents/<id>/postmortem.md, its SHA-256 in the incident's records."""
+    path = rb.evidence.root / "incidents" / inc.id / "postmortem.md"
+    filing.write_text(path, text)
+    rel = path.relative_to(rb.evidence.root).as_posix()
+    incidents.append(rb.evidence, incidents.POSTMORTEM, inc.id, rb.record_session, path=rel, sha256=sha256_file(path))
+    return checks(inc, rel)
+
+
+def checks(inc, rel: str) -> list[Check]:
+    rows = [Check("postmortem_draft", OK, inc.id, rel, "-", f"Draft filed at {rel}: fill in the action items and lessons, then review it with the team.")]
+    if inc.is_open:
+        rows.append(Check("postmortem_incident_resolved", WARN, inc.id, inc.status, "resolved",
+                          f"{inc.id} is still open: resolve it with `opslib run incident-update --incident {inc.id} -p resolve=true` before the review."))
+    if inc.unsent:
+        rows.append(Check("postmortem_notifications", WARN, inc.id, f"{len(inc.unsent)} not sent", "all sent",
+                          f"{len(inc.unsent)} notification(s) of {inc.id} were not delivered: say so in the review."))
+    return rows
+
+
+def key_metrics(aws, inc, minutes_around: int) -> dict:
+    """The affected service's key series (parameters/incidents/severity.yaml) around the incident: {label: Series}."""
+    listed = severity.service(inc.service).get("metrics") or []
+    region = severity.service(inc.service).get("region", "")
+    metrics = [Metric(f"m{i}", m["namespace"], m["name"], tuple(m["dimensions"].items()), m.get("stat", "Average"), m.get("label", m["name"]), region)
+               for i, m in enumerate(listed)]
+    start = inc.started - timedelta(minutes=minutes_around)
+    end = min((inc.resolved or incidents.now()) + timedelta(minutes=minutes_around), incidents.now())
+    found = metric_data(aws, metrics, max(1, int((end - start).total_seconds() // 60)), 60, end=end) if metrics else {}
+    return {m.label: found[m.id] for m in metrics}
+
+
+def window(inc, minutes_around: int) -> tuple[datetime, datetime]:
+    return inc.started - timedelta(minutes=minutes_around), (inc.resolved or incidents.now()) + timedelta(minutes=minutes_around)

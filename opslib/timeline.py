@@ -1,0 +1,112 @@
+"""An incident's timeline, read back from the evidence: nobody types it.
+
+Sources: the incident records (declared, updates, notifications, resolved), the ledger (every
+run tagged with the incident, and the runs that wrote its records) and the journal (each of those
+runs' checks that went red, and every action planned, confirmed and applied).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import history, incidents
+from .checks import CRITICAL, ERROR
+
+RED = (CRITICAL, ERROR)
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # declared, update, resolved, notification, run, red, planned, confirmed, applied, failed
+    who: str
+    what: str
+    run_id: str = ""
+    notebook: str = ""
+    evidence: str = ""  # the run's filed HTML, relative to the runs directory
+
+    def row(self) -> dict:
+        return {"time (UTC)": f"{self.at:%Y-%m-%d %H:%M:%S}", "what": self.kind, "detail": self.what, "who": self.who,
+                "notebook": self.notebook.split("/")[-1], "run": self.run_id, "evidence": self.evidence}
+
+
+def _at(text) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def runs_of(evidence, incident_id: str) -> set[str]:
+    """Runs tagged with the incident, and the runs that declared or updated it."""
+    tagged = {r.get("run_id") for r in evidence.incidents.records() if r.get("incident") == incident_id}
+    tagged |= {r.get("run_id") for r in evidence.journal.records() if r.get("incident") == incident_id}
+    return {t for t in tagged if isinstance(t, str) and t}
+
+
+def build(evidence, incident_id: str) -> list[Event]:
+    events = list(_incident_events(evidence, incident_id))
+    wanted = runs_of(evidence, incident_id)
+    for run in history.runs(evidence):
+        if run.get("run_id") in wanted and _at(run.get("started")):
+            counts = run.get("checks") if isinstance(run.get("checks"), dict) else {}
+            shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no checks"
+            how = "" if run.get("mode") == "headless" else " (by hand in JupyterLab)"
+            events.append(Event(_at(run["started"]), "run", run.get("user", ""), f"{run.get('notebook', '').split('/')[-1]}{how}: {str(run.get('status', '')).upper()} ({shown})",
+                                run["run_id"], run.get("notebook", ""), run.get("html") or ""))
+    events += _journal_events(evidence, wanted)
+    return sorted(events, key=lambda e: (e.at, _WITHIN_A_SECOND.get(e.kind, 9)))
+
+
+# Records carry whole seconds: within one, a run starts, then a plan, its confirmation, the record
+# it writes, the notices it sends, and the applied action.
+_WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6}
+
+
+def _incident_events(evidence, incident_id: str):
+    for r in evidence.incidents.records():
+        if r.get("incident") != incident_id or not _at(r.get("at")):
+            continue
+        kind, at, who = r.get("kind"), _at(r["at"]), r.get("user", "")
+        common = {"run_id": r.get("run_id", ""), "notebook": r.get("notebook", "")}
+        if kind == incidents.DECLARED:
+            yield Event(at, "declared", who, f"Incident declared: {r['severity']} {r['service']}, {r.get('impact', '')}; commander {r.get('commander', '')} ({r.get('why', '')})", **common)
+        elif kind == incidents.UPDATE:
+            actions = "; ".join(r.get("actions_taken") or [])
+            yield Event(at, "update", who, f"Status update: {r.get('status', '')}" + (f"; root cause: {r['root_cause']}" if r.get("root_cause") else "")
+                        + (f"; actions: {actions}" if actions else ""), **common)
+        elif kind == incidents.RESOLVED:
+            yield Event(at, "resolved", who, f"Resolved: {r.get('resolution', '')}", **common)
+        elif kind == incidents.NOTIFICATION:
+            sent = r.get("status") == "sent"
+            yield Event(at, "notification", who, f"{r.get('about', '')} notice {'sent to' if sent else 'NOT sent to'} {r.get('channel', '')}"
+                        + ("" if sent else f": {r.get('reason', '')}"), **common)
+
+
+def _journal_events(evidence, runs: set[str]) -> list[Event]:
+    out, seen_red = [], set()
+    for r in evidence.journal.records():
+        if r.get("run_id") not in runs or not _at(r.get("at")):
+            continue
+        at, who, kind = _at(r["at"]), r.get("user", ""), r.get("kind")
+        common = {"run_id": r["run_id"], "notebook": r.get("notebook", "")}
+        check = r.get("check") if kind == "check" else None
+        if isinstance(check, dict) and check.get("status") in RED:
+            key = (check.get("id"), check.get("resource"))
+            if key not in seen_red:  # when it first went red
+                seen_red.add(key)
+                out.append(Event(at, "red", who, f"{check.get('status')} {check.get('id')}: {check.get('sentence', '')}", **common))
+        elif kind == "action-start":
+            out.append(Event(at, "confirmed", who, f"{r.get('action')} confirmed by {who} ({r.get('confirmed_by', '')})", **common))
+        elif kind == "action" and r.get("status") == "planned":
+            out.append(Event(at, "planned", who, f"{r.get('action')}: {len(r.get('changes') or [])} change(s) planned (dry run)", **common))
+        elif kind == "action" and r.get("status") in ("applied", "failed") and not r.get("dry_run"):
+            changes = "; ".join(f"{c.get('resource')} {c.get('attribute')}" for c in (r.get("changes") or [])[:3])
+            out.append(Event(at, r["status"], who, f"{r.get('action')} {r['status']}: {changes}" + (f" ({r.get('message')})" if r["status"] == "failed" else ""), **common))
+    return out
+
+
+def frame(events: list[Event]):
+    """The timeline as a table."""
+    import pandas as pd
+
+    return pd.DataFrame([e.row() for e in events], columns=list(Event(datetime.now(), "", "", "").row()))
