@@ -161,6 +161,14 @@ def cadence_check(inc: Incident, at: datetime | None = None):
     return Check("incident_update_cadence", status, inc.id, f"{since:.0f} min", f"<= {inc.update_minutes} min", sentence)
 
 
+def check_declaration(notebook, values: dict) -> None:
+    """A notebook that declares one: its service and severity override are known, before it starts."""
+    if notebook.fields.get("incident", "").startswith("declares") and "service" in values:
+        from .severity import classify
+
+        classify(values["service"], False, False, 0, False, values.get("severity") or "")
+
+
 def require(notebook, evidence, incident_id: str, headless: bool = True) -> str:
     """The incident a notebook works on, checked before it starts, when its first cell says it needs
     one (`**Incident:** required, open`). Headless it must be named; by hand in JupyterLab an empty

@@ -86,6 +86,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     from . import incidents
 
     incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "")
+    incidents.check_declaration(nb, resolved.values)
     params.needed_with(specs, resolved.values, nb.name, "-p")
     _check_authorization(nb, env, env_data, resolved.values, incident)
     _check_profile(env, env_data)

@@ -130,7 +130,23 @@ def project(tmp_path: Path, envs: dict, base: str | None = "sandbox", notebooks:
     (home / "notebooks").symlink_to(notebooks or ROOT / "notebooks")
     for path in (ROOT / "parameters").glob("*.yaml"):
         (home / "parameters" / path.name).write_text(path.read_text())
+    (home / "parameters" / "incidents").symlink_to(ROOT / "parameters" / "incidents")  # severity scales
     start = (ROOT / "parameters" / f"{base}.yaml").read_text() if base else ""
     for name, text in envs.items():
         (home / "parameters" / f"{name}.yaml").write_text(start + text)
     return home
+
+
+def declare(runs: Path, service: str = "EC2 Manager Production", at=None, resolved: bool = False):
+    """A P1 incident in `runs`, the records as incident-declare (and incident-update, `resolved`) write them."""
+    from opslib import incidents
+    from opslib.journal import who
+    from opslib.ledger import Evidence
+    from opslib.severity import classify
+
+    level = classify(service, True, False, 0, False)
+    session = {**who(), "run_id": "setup", "env": "sandbox"}
+    inc = incidents.declare(Evidence(runs), session, level, service, "Complete service outage", "set up by a test", "@tester", at)
+    if resolved:
+        incidents.append(Evidence(runs), incidents.RESOLVED, inc.id, session, root_cause="a test", resolution="the test ended", duration_s=1)
+    return inc

@@ -242,8 +242,8 @@ def backups_missing(state, c):
         s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
 
 
-@scenario("slack-down", "The team's Slack webhook and the SNS relay to it answer 500 (what a notification must survive).",
-          ("incident-declare", "incident-update"))
+@scenario("slack-down", "The team's Slack webhook and the SNS relay to it answer 500 (what a notification must survive: a confirmed "
+          "incident-declare or incident-update shows an ERROR row and the record says what was not sent).", ())
 def slack_down(state, c):
     state.webhooks_failing = {"slack", "slack-relay"}
 
