@@ -2,7 +2,8 @@
 
 A malformed file is bad input like a mistyped parameter: one line that names the fix, before
 any kernel starts. Sections: description, production, aws, parameters, notebooks, evidence
-(mode, witness, hmac_key), http (allow_link_local), change_ref_pattern.
+(mode, witness, hmac_key), http (allow_link_local), change_ref_pattern, incidents (table: a DynamoDB
+table keeping a copy of every incident record).
 """
 
 import os
@@ -13,7 +14,7 @@ from .errors import BadInput, did_you_mean
 from .filing import DEFAULT_MODE, parse_mode
 from .paths import parameters_dir
 
-SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern")
+SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents")
 DEFAULT_CHANGE_REF = r"^(INC|CHG)-[A-Za-z0-9-]+$"
 AUTHORIZING = ("confirm",)  # only -p on the command line or the Apply button may set these
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -79,7 +80,7 @@ def _check_shape(data, where: str) -> None:
         if key not in SECTIONS:
             hint = did_you_mean(str(key), SECTIONS)
             raise BadInput(f"{where}: unknown section '{key}'", hint or f"use {', '.join(SECTIONS)}")
-    for key in ("aws", "parameters", "notebooks", "evidence", "http"):
+    for key in ("aws", "parameters", "notebooks", "evidence", "http", "incidents"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise BadInput(f"{where}: {key} is a {type(data[key]).__name__}", f"make {key} a mapping of name: value")
     from .aws import AwsSettings

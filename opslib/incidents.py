@@ -125,13 +125,21 @@ def find(evidence, incident_id: str, open_only: bool = False) -> Incident:
     return inc
 
 
-def declare(evidence, session: dict, level, service: str, impact: str, summary: str, commander: str, at: datetime | None = None) -> Incident:
-    """Open a record with the day's next id (allocated under the chain's lock)."""
+def declare(evidence, session: dict, level, service: str, impact: str, summary: str, commander: str, at: datetime | None = None,
+            claim=None) -> Incident:
+    """Open a record with the day's next id, allocated under the chain's lock; `claim(id, record)`,
+    when given, must also take the id where other machines look (the incident table) or the next one is tried."""
     at = at or now()
     record = {"kind": DECLARED, "at": at.isoformat(), "started": at.isoformat(), **session, "severity": level.name, "tier": level.tier,
               "scale": level.scale, "why": level.why, "update_minutes": level.update_minutes, "service": service, "impact": impact,
               "summary": summary, "commander": commander, "status": "Investigating"}
-    entry = evidence.incidents.append(record, complete=lambda chain, rec: dict(rec, incident=next_id(chain.records(), at)))
+    def allocate(chain, rec):
+        candidate = next_id(chain.records(), at)
+        while claim is not None and not claim(candidate, dict(rec, incident=candidate)):
+            candidate = f"{candidate[:-3]}{int(candidate[-3:]) + 1:03d}"
+        return dict(rec, incident=candidate)
+
+    entry = evidence.incidents.append(record, complete=allocate)
     return all_incidents(evidence)[entry["incident"]]
 
 
@@ -140,6 +148,19 @@ def next_id(records: list[dict], at: datetime) -> str:
     taken = [int(r["incident"][len(prefix):]) for r in records
              if r.get("kind") == DECLARED and str(r.get("incident", "")).startswith(prefix) and r["incident"][len(prefix):].isdigit()]
     return f"{prefix}{max(taken, default=0) + 1:03d}"
+
+
+def table_of(env_data: dict) -> str:
+    """The DynamoDB table the environment file keeps a copy of every incident in (`incidents.table`), or ""."""
+    return str((env_data.get("incidents") or {}).get("table") or "")
+
+
+def state(inc: Incident) -> dict:
+    """An incident as the table holds it: one item, rewritten after every change."""
+    return {"severity": inc.severity, "service": inc.service, "status": inc.status, "impact": inc.impact, "summary": inc.summary,
+            "commander": inc.commander, "started": inc.started.isoformat(), "resolved": inc.resolved.isoformat() if inc.resolved else "",
+            "duration_s": round(inc.elapsed().total_seconds()) if inc.resolved else None, "updates": len(inc.updates),
+            "root_cause": inc.root_cause, "resolution": inc.resolution, "not_sent": len(inc.unsent), "env": inc.env}
 
 
 def append(evidence, kind: str, incident_id: str, session: dict, **fields) -> dict:

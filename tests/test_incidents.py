@@ -141,7 +141,7 @@ def test_bad_incident_input_is_refused_before_anything_starts(tmp_path):
 
 # -- the drill ------------------------------------------------------------------------------
 
-def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy, tmp_path):
+def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy, aws, tmp_path):
     runs = tmp_path / "runs"
     hook = f"{sandbox.webhook_url('slack')}?token=drill-webhook-secret-7f3a"
     env = {WEBHOOK_VARIABLE: hook}
@@ -179,6 +179,8 @@ def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy
     (resolved,) = [u for u in inc.updates if u["kind"] == incidents.RESOLVED]
     assert inc.status == "Resolved" and resolved["duration_s"] == pytest.approx((inc.resolved - inc.started).total_seconds(), abs=1)
     assert not inc.unsent and len(inc.notifications) == 6  # each notice to the webhook and to the SNS topic
+    item = aws.client("dynamodb").get_item(TableName="opslib-incidents", Key={"incident_id": {"S": iid}})["Item"]  # the environment file's copy
+    assert (item["status"]["S"], item["duration_s"]["N"], item["not_sent"]["N"]) == ("Resolved", str(round(resolved["duration_s"])), "0")
     relayed = [json.loads(m["body"]) for m in inbox if m["webhook"] == "slack-relay"]
     relayed = [m for m in relayed if m.get("Type") == "Notification" and "INCIDENT" in m.get("Subject", "")]  # not the alarms' own
     assert [m["Subject"] for m in relayed] == ["INCIDENT DECLARED - P1", f"INCIDENT UPDATE - {iid}", f"INCIDENT RESOLVED - {iid}"]
@@ -210,7 +212,9 @@ def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy
     assert leaked == []
 
 
-def test_a_failing_webhook_gives_an_error_row_and_the_record_says_what_was_not_sent(healthy, tmp_path):
+def test_an_id_taken_elsewhere_is_skipped_and_a_failing_webhook_gives_an_error_row_and_the_record_says_what_was_not_sent(healthy, aws, tmp_path):
+    taken = f"INC-{incidents.now():%Y-%m%d}-001"  # declared on another machine: only the shared table knows
+    aws.client("dynamodb").put_item(TableName="opslib-incidents", Item={"incident_id": {"S": taken}, "service": {"S": "RMS Production"}})
     sandbox.control("scenario/slack-down")
     res = opslib("run", "incident-declare", "-p", "impact=Partial outage", "-p", "summary=5xx on one route", "-p", "users_affected_pct=40",
                  "-p", "confirm=true", "--no-progress", runs=tmp_path)
@@ -219,6 +223,7 @@ def test_a_failing_webhook_gives_an_error_row_and_the_record_says_what_was_not_s
     (record,) = ledger(tmp_path)
     assert record["status"] == "error" and record["checks"]["ERROR"] == 1
     (inc,) = incidents.all_incidents(Evidence(tmp_path)).values()
+    assert inc.id == taken[:-3] + "002"
     (unsent,) = inc.unsent
     assert unsent["channel"] == "Slack webhook" and "HTTP 500" in unsent["reason"] and unsent["message"].startswith("🚨 INCIDENT DECLARED - P2")
     assert len([m for m in sandbox.inbox() if m["webhook"] == "slack"]) == notify.ATTEMPTS  # retried, then gave up

@@ -7,12 +7,12 @@ record: the record says what was not sent and why, and the run shows it as an ER
 
 from .. import incidents, messages
 from ..checks import ERROR, OK, Check
-from ..services import notify
+from ..services import dynamodb, notify
 from . import Action, Change
 
 
 class _Notifying(Action):
-    permissions = ("sns:Publish",)
+    permissions = ("sns:Publish", "dynamodb:PutItem")
     max_resources = 3
 
     def __init__(self, rb, channels: list):
@@ -27,6 +27,20 @@ class _Notifying(Action):
 
     def message(self) -> str:
         raise NotImplementedError
+
+    @property
+    def table(self) -> str:
+        return incidents.table_of(self.rb.env_data)
+
+    def _claim(self, incident_id: str, record: dict) -> bool:
+        fields = {k: record.get(k) for k in ("severity", "service", "status", "started", "commander", "impact", "summary", "env")}
+        return dynamodb.claim(self.rb.aws, self.table, "incident_id", incident_id, fields)
+
+    def _mirror(self) -> None:
+        """The table's copy follows the record (when the environment file names a table)."""
+        if self.table:
+            inc = incidents.all_incidents(self.evidence)[self.incident.id]
+            dynamodb.put(self.rb.aws, self.table, "incident_id", inc.id, incidents.state(inc))
 
     def _send(self, text: str, about: str) -> None:
         for channel in self.channels:
@@ -93,8 +107,10 @@ class DeclareIncident(_Notifying):
         return [Change("incident record", "status", None, f"{inc.id} {inc.severity} {inc.status}")] + self._message_changes(self.message())
 
     def apply(self, aws, changes) -> None:
-        self.incident = incidents.declare(self.evidence, self.rb.record_session, self.level, self.service, self.impact, self.summary, self.commander)
+        claim = self._claim if self.table else None
+        self.incident = incidents.declare(self.evidence, self.rb.record_session, self.level, self.service, self.impact, self.summary, self.commander, claim=claim)
         self._send(self.message(), "declared")
+        self._mirror()
 
     def recorded(self, inc) -> str:
         return f"{inc.id} declared: {inc.severity} {inc.service}, commander {inc.commander}, war room {inc.channel}."
@@ -142,6 +158,7 @@ class UpdateIncident(_Notifying):
                              actions_taken=self.actions_taken, eta=self.eta)
         self.applied = True
         self._send(self.message(), "resolved" if self.resolve else "update")
+        self._mirror()
 
     def results(self) -> list[Check]:
         return super().results() if self.applied else []

@@ -1,13 +1,16 @@
-"""opslib's own: the bucket that witnesses the evidence chains' heads (Object Lock, compliance mode).
+"""opslib's own: the bucket that witnesses the evidence chains' heads (Object Lock, compliance mode),
+and the table that holds a copy of every incident record.
 
-Environment files name it in `evidence.witness: s3://...`; nothing in it can be deleted or
+Environment files name the bucket in `evidence.witness: s3://...`; nothing in it can be deleted or
 overwritten until its retention ends, so a forger holding the runs directory cannot rewrite
-what it says the chains held.
+what it says the chains held. They name the table in `incidents.table`: responders on different
+machines then see the same incidents and never get the same id.
 """
 
 from ..world import ACCOUNT, REGION, create_bucket
 
 WITNESS_BUCKET = f"opslib-evidence-witness-{ACCOUNT}"
+INCIDENTS_TABLE = "opslib-incidents"
 
 
 def seed(c, now, rng) -> None:
@@ -15,3 +18,5 @@ def seed(c, now, rng) -> None:
     create_bucket(c, WITNESS_BUCKET, REGION, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(Bucket=WITNESS_BUCKET, ObjectLockConfiguration={
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}})
+    c("dynamodb").create_table(TableName=INCIDENTS_TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "incident_id", "AttributeType": "S"}])
