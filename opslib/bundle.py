@@ -89,7 +89,9 @@ def _page(inc, since, until, rows, events, postmortem, checked, problems) -> str
                  ("resolved", f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "open"), ("commander", inc.commander), ("impact", inc.impact),
                  ("root cause", inc.root_cause or "-"), ("resolution", inc.resolution or "-")]
         head = "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in facts) + "</table>"
-    tl = "".join(f"<tr><td>{ev.at:%Y-%m-%d %H:%M:%S}</td><td>{e(ev.kind)}</td><td>{e(ev.what)}</td><td>{e(ev.who)}</td></tr>" for ev in events)
+    pages = {r.get("run_id"): link for r, link in rows}
+    tl = "".join(f"<tr><td>{ev.at:%Y-%m-%d %H:%M:%S}</td><td>{e(ev.kind)}</td><td>{e(ev.what)}</td><td>{e(ev.who)}</td>"
+                 f"<td>{_link(pages.get(ev.run_id, '')) if ev.kind == 'run' else ''}</td></tr>" for ev in events)
     run_rows = "".join(
         f"<tr><td>{e(str(r.get('started', '')))}</td><td>{e(str(r.get('notebook', '')))}</td><td>{e(str(r.get('status', '')))}</td><td>{e(str(r.get('user', '')))}</td>"
         f"<td>{_link(link)}</td></tr>"
@@ -104,7 +106,7 @@ def _page(inc, since, until, rows, events, postmortem, checked, problems) -> str
 td, th {{ text-align: left; padding: .25em .7em; border-bottom: 1px solid #eaeef2; vertical-align: top; }} pre {{ white-space: pre-wrap; }}</style></head>
 <body><h1>{e(title)}</h1><p>Made {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `opslib report`.</p>{head}
 <h2>Verify</h2><p><b>{e(verdict)}</b></p><ul>{probs}</ul><table><tr><th>what</th><th>file</th><th>result</th></tr>{checks}</table>
-<h2>Timeline</h2><table><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>who</th></tr>{tl}</table>
+<h2>Timeline</h2><table><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>who</th><th>page</th></tr>{tl}</table>
 <h2>Runs, in order</h2><table><tr><th>started</th><th>notebook</th><th>status</th><th>who</th><th>page</th></tr>{run_rows}</table>
 {pm}
 </body></html>

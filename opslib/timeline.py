@@ -103,10 +103,3 @@ def _journal_events(evidence, runs: set[str]) -> list[Event]:
             changes = "; ".join(f"{c.get('resource')} {c.get('attribute')}" for c in (r.get("changes") or [])[:3])
             out.append(Event(at, r["status"], who, f"{r.get('action')} {r['status']}: {changes}" + (f" ({r.get('message')})" if r["status"] == "failed" else ""), **common))
     return out
-
-
-def frame(events: list[Event]):
-    """The timeline as a table."""
-    import pandas as pd
-
-    return pd.DataFrame([e.row() for e in events], columns=list(Event(datetime.now(), "", "", "").row()))

@@ -92,3 +92,20 @@ def bands(series_by_id: dict, keys, warn, critical, title: str, unit: str, kind:
         return f"No data for {', '.join(missing)}."
     series = series_by_id[keys] if isinstance(keys, str) else {label: series_by_id[k] for label, k in wanted.items()}
     return with_bands(series, warn, critical, title, unit, kind=kind)
+
+
+def timeline(events: list):
+    """An incident's timeline (opslib.timeline), whole: no cell cut short, red and changes coloured."""
+    import pandas as pd
+
+    from .checks import COLOURS
+
+    colours = {"declared": COLOURS["CRITICAL"], "red": COLOURS["CRITICAL"], "failed": COLOURS["ERROR"], "applied": COLOURS["ERROR"], "resolved": COLOURS["OK"]}
+    if not events:
+        return "Nothing in the timeline yet: no run was tagged with this incident."
+    frame = pd.DataFrame([e.row() for e in events])
+
+    def paint(kind):
+        return f"color:{colours[kind]};font-weight:bold" if kind in colours else ""
+
+    return frame.style.map(paint, subset=["what"]).hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})

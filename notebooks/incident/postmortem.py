@@ -4,14 +4,14 @@
 # - **Purpose:** The post-mortem of an incident with its timeline already written: every run tagged with the incident (who, when, verdict, evidence), every check that went red, every action planned, confirmed and applied, every notification; root cause and resolution from the updates; a plot of the key metrics with what was done when. Files the draft as markdown beside the runs.
 # - **When to use:** After the incident is resolved, before the review (seed 001: within 24 hours).
 # - **Expected time:** under 15 seconds.
-# - **Impact:** Read-only for AWS; writes the draft to runs/incidents/<id>/postmortem.md.
+# - **Impact:** Read-only for AWS; writes the draft to runs/incidents/INC-YYYY-MMDD-NNN/postmortem.md.
 # - **Replaces:** seed 000 "Post-Mortem Template" and seed 004 "Post-Incident Review Template".
 # - **Incident:** required (`--incident ID`; by hand, an empty `incident_id` is the latest one).
 
 # %%
 from IPython.display import Markdown
 
-from opslib import incidents, plots, postmortem, runbook, timeline
+from opslib import incidents, plots, postmortem, runbook, timeline, views
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
@@ -31,7 +31,7 @@ inc
 
 # %%
 events = timeline.build(rb.evidence, incident_id)
-timeline.frame(events)
+views.timeline(events)
 
 # %% [markdown]
 # ## 2. What was done when, against the service's key metrics
