@@ -169,11 +169,18 @@ class Runbook:
         guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident)
         outcome = actions.execute(action, guard, confirm=confirm)
         display(outcome)
-        if outcome.status == "failed":  # a fault, as any other: an ERROR row with the reason, and the run goes on
-            self.record(_checks.error_check(f"action_{action.verb.replace('-', '_')}", action.describe(), outcome.error))
+        self._applied(action, outcome)
         if outcome.status == "planned" and not self.headless and _in_kernel():
-            display(actions.confirm_button(action, guard, outcome))
+            display(actions.confirm_button(action, guard, outcome, after=self._applied))
         return outcome
+
+    def _applied(self, action, outcome) -> None:
+        """What applying came to, as rows: a fault is an ERROR row with the reason (and the run goes on)."""
+        rows = action.results() if outcome.status in ("applied", "failed") else []
+        if outcome.status == "failed":
+            rows = [*rows, _checks.error_check(f"action_{action.verb.replace('-', '_')}", action.describe(), outcome.error)]
+        if rows:
+            self.record(rows)
 
     def act_all(self, actions: list, confirm: bool = False, change_ref: str = "", nothing: str = "Nothing to do."):
         """`act` on each action in turn; says `nothing` when there is none (e.g. not requested)."""

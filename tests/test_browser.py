@@ -19,6 +19,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import ROOT, project
+from opslib import incidents, sandbox
 from opslib.ledger import Evidence
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -158,6 +159,22 @@ def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, 
     browser.get((lab["runs"] / "index.html").as_uri())
     listed = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr")]
     assert len(listed) == 2 and all("(interactive session: journal only)" in r for r in listed), listed
+
+    # declaring an incident by hand: the answers in the parameters cell, the message under the plan, the button sends
+    _open(browser, lab, "incident/incident-declare.ipynb")
+    line = next(e for e in browser.find_elements(By.CSS_SELECTOR, f"{SHOWN} .jp-Cell .cm-line") if e.text.startswith("service_down: bool = False"))
+    ActionChains(browser).double_click(line.find_element(By.XPATH, ".//span[text()='False']")).send_keys("True").perform()
+    _run_all(browser)
+    button = WebDriverWait(browser, 180).until(seen.element_to_be_clickable((By.XPATH, "//button[contains(., 'Apply 3 changes')]")))
+    _wait_for_text(browser, "🚨 INCIDENT DECLARED - P1")
+    button.click()
+    _wait_for_text(browser, "3 changes applied.", timeout=60)
+    _wait_for_text(browser, "declared: P1 EC2 Manager Production, commander")  # the rows a headless run prints, under the button
+    browser.save_screenshot(str(tmp_path / "incident-declare.png"))
+    (inc,) = incidents.all_incidents(Evidence(lab["runs"])).values()
+    assert (inc.severity, inc.impact, [n["status"] for n in inc.notifications]) == ("P1", "The service is down", ["sent", "sent"])
+    received = [m for m in sandbox.inbox() if m["webhook"] == "slack"]
+    assert len(received) == 1 and f"Incident ID: {inc.id}" in received[0]["body"]
 
 
 def test_a_reviewer_reads_the_index_and_a_filed_page_offline(browser, runs):

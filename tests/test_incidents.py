@@ -128,7 +128,7 @@ def test_bad_incident_input_is_refused_before_anything_starts(tmp_path):
         (["incident-update", "--incident", inc.id, "-p", "status=Still broken"], f"incident {inc.id} was resolved at"),
         (["incident-update"], "incident-update works on a declared incident and none was given: pass --incident"),
         (["postmortem", "--incident", "INC-1"], "'INC-1' is not an incident id"),
-        (["incident-declare", "-p", "confirm=true"], "incident-declare with confirm needs impact, summary: -p impact=... -p summary=..."),
+        (["incident-update", "--incident", declare(tmp_path).id, "-p", "resolve=true"], "incident-update with resolve needs resolution: -p resolution=..."),
         (["incident-declare", "-p", "service=RMS Prod"], "unknown service 'RMS Prod': did you mean 'RMS Production'?"),
         (["incident-declare", "-p", "severity=Sev1"], "severity 'Sev1' is not on EC2 Manager Production's scale"),
     ]

@@ -18,8 +18,8 @@ from opslib.severity import classify
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
 service: str = "EC2 Manager Production"  # the affected service, as parameters/incidents/severity.yaml names it
-impact: str = ""  # what users see, e.g. "Complete service outage" (needed with confirm)
-summary: str = ""  # initial assessment, e.g. "API Gateway returning 5xx errors" (needed with confirm)
+impact: str = ""  # what users see, e.g. "Complete service outage" (default: what the answers say)
+summary: str = ""  # initial assessment, e.g. "API Gateway returning 5xx errors" (default: to follow)
 service_down: bool = False  # is the service down for everyone?
 data_lost: bool = False  # was data lost or corrupted?
 users_affected_pct: float = 0.0  # share of users affected, % [0..100]
@@ -59,7 +59,6 @@ print(declare.message())
 
 # %%
 rb.act(declare, confirm=confirm)
-rb.record(declare.results())
 
 # %% [markdown]
 # ## 4. Next

@@ -51,7 +51,6 @@ print(update.message())
 
 # %%
 rb.act(update, confirm=confirm)
-rb.record(update.results())
 
 # %% [markdown]
 # ## 3. Next

@@ -61,6 +61,10 @@ class Action:
     def describe(self) -> str:
         return self.verb
 
+    def results(self) -> list:
+        """Check rows about what applying did (a notice not delivered), recorded by the run once applied."""
+        return []
+
 
 @dataclass
 class Outcome:
@@ -153,8 +157,9 @@ def _safe_capture(action, aws) -> dict:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def confirm_button(action: Action, guard: Guard, planned: Outcome):
-    """In JupyterLab: the plan, and a button that applies exactly that plan when clicked."""
+def confirm_button(action: Action, guard: Guard, planned: Outcome, after=None):
+    """In JupyterLab: the plan, and a button that applies exactly that plan when clicked; `after(action,
+    outcome)` then records what came of it, as a headless run does."""
     import ipywidgets as widgets
     from IPython.display import display
 
@@ -165,7 +170,10 @@ def confirm_button(action: Action, guard: Guard, planned: Outcome):
         button.disabled = True
         with output:
             try:
-                display(execute(action, guard, confirm=True, confirmed_by="button"))
+                outcome = execute(action, guard, confirm=True, confirmed_by="button")
+                display(outcome)
+                if after is not None:
+                    after(action, outcome)
             except Exception as exc:  # a refusal: shown beside the button, journaled by execute
                 print(f"Not applied: {exc}")
 

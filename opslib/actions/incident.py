@@ -81,7 +81,9 @@ class DeclareIncident(_Notifying):
         super().__init__(rb, channels)
         from ..journal import who
 
-        self.level, self.service, self.impact, self.summary, self.current_actions = level, service, impact, summary, current_actions
+        self.level, self.service, self.current_actions = level, service, current_actions
+        self.impact = impact or level.why[:1].upper() + level.why[1:]  # at 3 a.m. the answers are enough to declare
+        self.summary = summary or "to follow"
         self.commander = commander or f"@{who()['user']}"
 
     def describe(self) -> str:
