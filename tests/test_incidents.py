@@ -200,6 +200,9 @@ def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy
     assert times == sorted(times)
     assert "## Root Cause\n\nECS service scaled to 0" in text and "## Resolution\n\nDesired count back to 3" in text and "- [ ] [Preventive measure 1]" in text
 
+    (pm,) = [r for r in filed.values() if r["notebook"] == "incident/postmortem"]
+    assert '"image/png"' in (runs / pm["output"]).read_text()  # the plot of what was done when
+
     # the bundle: every run's page in order, the post-mortem, verified, zipped; the webhook's secret nowhere
     folder = runs / "reports" / iid
     pages = sorted(p.name for p in (folder / "runs").iterdir())
@@ -234,3 +237,14 @@ def test_the_notebooks_say_what_incident_they_need():
     assert needs["incident-declare"].startswith("declares") and needs["incident-update"].startswith("required, open")
     assert needs["postmortem"].startswith("required") and "open" not in needs["postmortem"].split("(")[0]
     assert (ROOT / "parameters" / "incidents" / "severity.yaml").is_file()
+
+
+def test_a_report_for_a_time_window_without_an_incident(runs, tmp_path):
+    res = opslib("report", "--since", "yesterday", "--out", str(tmp_path / "window"), runs=runs)
+    assert res.returncode == 0 and "verified: every file in it matches its record" in res.stdout, res.stdout + res.stderr
+    assert len(list((tmp_path / "window" / "runs").glob("*.html"))) == 3 and (tmp_path / "window.zip").is_file()
+    assert opslib("report", runs=runs).returncode == 2
+    page = next(runs.glob("[0-9]*/*/*/*.html"))
+    page.write_text(page.read_text() + "<!-- edited -->")
+    res = opslib("report", "--since", "7d", "--out", str(tmp_path / "tampered"), runs=runs)
+    assert res.returncode == 1 and "differs from the SHA-256 its record holds" in res.stdout, res.stdout
