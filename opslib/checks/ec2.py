@@ -18,7 +18,12 @@ def volumes_unattached(volumes: list[dict], scope: str = "EBS volumes") -> Check
 @check("ec2_instance_status")
 def instance_healthy(aws, instance: str, instance_id: str) -> Check:
     """Seed 000 P0 step 1 (`aws ec2 describe-instance-status`): running, instance and system checks passed."""
-    st = ec2.instance_status(aws, instance_id)
+    return status_checks(ec2.instance_status(aws, instance_id), instance)
+
+
+def status_checks(st: dict, instance: str) -> Check:
+    """The same, of a status already fetched."""
+    instance_id = st["InstanceId"]
     state = st["InstanceState"]["Name"]
     inst, system = st.get("InstanceStatus", {}).get("Status", "not-applicable"), st.get("SystemStatus", {}).get("Status", "not-applicable")
     observed = f"{state}, instance {inst}, system {system}"

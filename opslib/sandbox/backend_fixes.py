@@ -292,9 +292,12 @@ def _run_command_fix() -> None:
         host = instance(self.account_id, self.backend_region, instance_id)
         if host is None or self.document_name != "AWS-RunShellScript":
             return response
-        started = datetime.now(timezone.utc)
-        code, out, err = hosts.run(host, "\n".join(self.parameters.get("commands", [])))
-        elapsed = max((datetime.now(timezone.utc) - started).total_seconds(), 0.05)
+        done = self.__dict__.setdefault("opslib_ran", {})  # a command runs once; every read of its invocation sees that run
+        if instance_id not in done:
+            started = datetime.now(timezone.utc)
+            code, out, err = hosts.run(host, "\n".join(self.parameters.get("commands", [])))
+            done[instance_id] = (started, max((datetime.now(timezone.utc) - started).total_seconds(), 0.05), code, out, err)
+        started, elapsed, code, out, err = done[instance_id]
         status = "Success" if code == 0 else "Failed"
         return {**response, "ResponseCode": code, "Status": status, "StatusDetails": status, "ExecutionElapsedTime": f"PT{elapsed:.3f}S",
                 "ExecutionEndDateTime": started.isoformat(), "StandardOutputContent": out[-24000:], "StandardErrorContent": err[-8000:]}

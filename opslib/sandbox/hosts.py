@@ -3,8 +3,10 @@
 moto runs no command and always answers Success with empty output. Here each running instance
 tagged with an `image` runs one container (named by its `container` tag, default `webapp`),
 healthy unless a scenario set `opslib_host` on the instance. A small shell answers the
-read-only commands a responder runs on such a host (`docker ps`, `docker logs`, `docker
-inspect`); anything else fails as bash would, with exit code 127.
+commands a responder runs on such a host: `docker ps`, `docker logs`, `docker inspect`, and the
+ones that change it, `docker start`, `docker restart` and `docker stop` (seed 000 "P0: Service
+Completely Down"), whose effect stays on the instance; anything else fails as bash would, with
+exit code 127. A reboot brings the containers back up (their restart policy: unless-stopped).
 """
 
 import json
@@ -54,6 +56,8 @@ def _one(found: dict, instance, line: str) -> tuple[int, str, str]:
     verb, rest = (argv[1], argv[2:]) if len(argv) > 1 else ("", [])
     if verb == "ps":
         return _ps(found, rest)
+    if verb in ("start", "restart", "stop"):
+        return _change(instance, found, verb, [a for a in rest if not a.startswith("-")])
     if verb in ("logs", "inspect"):
         names = [a for a in rest if not a.startswith("-") and not _is_value(rest, a)]
         missing = [n for n in names if n not in found]
@@ -62,7 +66,33 @@ def _one(found: dict, instance, line: str) -> tuple[int, str, str]:
         if verb == "inspect":
             return 0, json.dumps([_inspect(n, found[n]) for n in names], indent=4) + "\n", ""
         return 0, _logs(instance, names[0], found[names[0]], _option(rest, "--tail", "-n"), "--timestamps" in rest or "-t" in rest), ""
-    return 1, "", f"docker: '{verb}' is not a docker command the sandbox host answers (read-only: ps, logs, inspect).\n"
+    return 1, "", f"docker: '{verb}' is not a docker command the sandbox host answers (ps, logs, inspect, start, restart, stop).\n"
+
+
+def _change(instance, found: dict, verb: str, names: list[str]) -> tuple[int, str, str]:
+    """`docker start|restart|stop NAME`: prints the name, as docker does; the host remembers."""
+    missing = [n for n in names if n not in found]
+    if not names or missing:
+        return 1, "", f"Error response from daemon: No such container: {(missing or ['(none given)'])[0]}\n"
+    now = datetime.now(timezone.utc)
+    for name in names:
+        c = found[name]
+        if verb == "stop":
+            c.update(state="exited", exit_code=0, finished=now, oom=False)
+        elif verb == "restart" or c["state"] != "running":
+            c.update(state="running", exit_code=0, started=now, finished=None, oom=False, restarts=c["restarts"] + (verb == "restart"))
+    instance.opslib_host = found  # from now on this host runs what was done to it
+    return 0, "".join(f"{n}\n" for n in names), ""
+
+
+def rebooted(instance) -> None:
+    """After a reboot every container comes back up, freshly started."""
+    found = containers(instance)
+    if found:
+        now = datetime.now(timezone.utc)
+        for c in found.values():
+            c.update(state="running", exit_code=0, started=now, finished=None, oom=False)
+        instance.opslib_host = found
 
 
 def _has_docker(instance) -> bool:

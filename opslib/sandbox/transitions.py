@@ -51,10 +51,13 @@ def apply() -> None:
     reboot_instances, instance_status = EC2Backend.reboot_instances, EC2Backend.describe_instance_status
 
     def reboot_ec2(self, instance_ids):
+        from .hosts import rebooted as containers_back
+
         rebooted = reboot_instances(self, instance_ids)
         for instance in rebooted:  # the status checks start over (backend_fixes reads opslib_status)
-            previous = getattr(instance, "opslib_status", {})
-            begin(instance, "opslib_status", {"instance": "initializing", "system": "initializing"}, EC2_REBOOT_STEPS, previous)
+            previous = getattr(instance, "opslib_status", {})  # a reboot clears an instance (OS) impairment, not a system (host) one
+            begin(instance, "opslib_status", {"instance": "initializing", "system": "initializing"}, EC2_REBOOT_STEPS, {"system": previous.get("system", "ok")})
+            containers_back(instance)
         return rebooted
 
     def describe_instance_status(self, *args, **kwargs):

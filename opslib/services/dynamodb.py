@@ -1,6 +1,11 @@
-"""DynamoDB items: the incident table's copy of each record (the environment file's `incidents.table`)."""
+"""DynamoDB: tables, and items of the incident table (the environment file's `incidents.table`)."""
 
 import json
+
+
+def describe_table(aws, name: str, region: str = "") -> dict:
+    """`aws dynamodb describe-table --table-name NAME`."""
+    return aws.client("dynamodb", region or None).describe_table(TableName=name)["Table"]
 
 
 def claim(aws, table: str, key: str, value: str, fields: dict) -> bool:

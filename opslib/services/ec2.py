@@ -39,3 +39,8 @@ def instance_status(aws, instance_id: str) -> dict:
     """`aws ec2 describe-instance-status`, including instances that are not running."""
     statuses = aws.client("ec2").describe_instance_status(InstanceIds=[instance_id], IncludeAllInstances=True)["InstanceStatuses"]
     return statuses[0] if statuses else {"InstanceId": instance_id, "InstanceState": {"Name": "unknown"}}
+
+
+def reboot(aws, instance_id: str) -> None:
+    """`aws ec2 reboot-instances` (guarded: opslib.actions.hosts)."""
+    aws.client("ec2").reboot_instances(InstanceIds=[instance_id])

@@ -42,8 +42,9 @@ def set_retention(aws, log_group: str, days: int) -> None:
     aws.client("logs").put_retention_policy(logGroupName=log_group, retentionInDays=days)
 
 
-def search(aws, log_groups: list[str], pattern: str, minutes: int) -> dict[str, list[dict]]:
-    """`filter_events` over several groups at once: {group: events}."""
+def search(aws, log_groups: list[str], pattern: str, minutes: int, region: str = "") -> dict[str, list[dict]]:
+    """`filter_events` over several groups at once: {group: events} (in `region`, else the run's)."""
+    aws = aws.at(region) if region else aws
     found = at_once(partial(filter_events, aws, g, pattern, minutes) for g in log_groups)
     return dict(zip(log_groups, found))
 

@@ -43,11 +43,22 @@ def read_only(command: str) -> str:
 
 
 def run_shell(aws, instance_id: str, commands: list[str], timeout_s: int = 60, poll_s: float = 0.3) -> Output:
-    """Send AWS-RunShellScript to one instance and wait for its output."""
-    commands = [read_only(c) for c in commands]
+    """Send AWS-RunShellScript (read-only diagnostics only) to one instance and wait for its output."""
+    return _send(aws, instance_id, [read_only(c) for c in commands], timeout_s, poll_s, "opslib read-only diagnostics")
+
+
+def run_change(aws, instance_id: str, commands: list[str], timeout_s: int = 60) -> Output:
+    """A command that changes the host: for guarded actions only (opslib.actions.hosts)."""
+    out = _send(aws, instance_id, commands, timeout_s, 0.3, "opslib guarded action")
+    if out.code != 0:
+        raise CommandFailed(out, "; ".join(commands))
+    return out
+
+
+def _send(aws, instance_id: str, commands: list[str], timeout_s: int, poll_s: float, comment: str) -> Output:
     ssm = aws.client("ssm")
     command_id = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript", TimeoutSeconds=max(30, timeout_s),
-                                  Parameters={"commands": commands}, Comment="opslib read-only diagnostics")["Command"]["CommandId"]
+                                  Parameters={"commands": commands}, Comment=comment)["Command"]["CommandId"]
     deadline = time.monotonic() + timeout_s
     while True:
         try:

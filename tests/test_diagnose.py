@@ -1,0 +1,73 @@
+"""The incident notebooks that find the cause (issue "Diagnose"): what each catches, what its guarded
+fix changes (read back through plain boto3, as a responder's terminal would), and how it fares
+under faults. Green-on-healthy and red-under-scenario come from tests/test_notebooks.py."""
+
+import json
+from datetime import timedelta
+
+from conftest import declare, eventually, ledger, opslib
+from opslib import advice, incidents, sandbox
+
+
+def _container_state(aws, instance_id: str) -> str:
+    """`docker ps -a` on the host through SSM, as the seed's responder would run it."""
+    ssm = aws.client("ssm", "us-west-2")
+    command = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript",
+                               Parameters={"commands": ["docker ps -a --filter name=webapp --format '{{json .}}'"]})["Command"]["CommandId"]
+    out = eventually(lambda: ssm.get_command_invocation(CommandId=command, InstanceId=instance_id), lambda r: r["Status"] not in ("Pending", "InProgress"))[-1]
+    return json.loads(out["StandardOutputContent"].splitlines()[0])["State"]
+
+
+def _webapp(aws) -> str:
+    reservations = aws.client("ec2", "us-west-2").describe_instances(Filters=[{"Name": "tag:Name", "Values": ["secure-webapp-prod"]}])["Reservations"]
+    return reservations[0]["Instances"][0]["InstanceId"]
+
+
+def _instance_status(aws, instance_id: str) -> str:
+    return aws.client("ec2", "us-west-2").describe_instance_status(InstanceIds=[instance_id])["InstanceStatuses"][0]["InstanceStatus"]["Status"]
+
+
+def test_service_down_plans_the_fix_applies_it_only_when_confirmed_and_times_the_escalation(healthy, aws, tmp_path):
+    sandbox.control("scenario/service-down")
+    inc = declare(tmp_path, "Secure Web Application", at=incidents.now() - timedelta(minutes=7))
+    instance_id = _webapp(aws)
+
+    first = opslib("run", "service-down", "--incident", inc.id, "--no-progress", runs=tmp_path)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "CHANGED" not in first.stdout
+    assert f"7 minutes into {inc.id}: the restart window has passed; roll back to the last known good version" in first.stdout
+    filed = json.loads(open(tmp_path / ledger(tmp_path)[-1]["output"]).read())
+    said = "".join("".join(o.get("text", "")) for c in filed["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout")
+    assert f"opslib run service-down --incident {inc.id} -p confirm=true" in said  # the copyable next step
+    assert (_container_state(aws, instance_id), _instance_status(aws, instance_id)) == ("exited", "impaired")  # the dry run changed nothing
+
+    fixed = opslib("run", "service-down", "--incident", inc.id, "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CHANGED  restart-container webapp on secure-webapp-prod: secure-webapp-prod:webapp state: exited" in fixed.stdout, fixed.stdout
+    assert "CHANGED  reboot-instance secure-webapp-prod" in fixed.stdout
+    assert _container_state(aws, instance_id) == "running"
+    statuses = eventually(lambda: _instance_status(aws, instance_id), lambda s: s == "ok", timeout=30)
+    assert statuses[0] == "initializing" and statuses[-1] == "ok"  # the reboot passes through its checks
+
+    again = opslib("run", "service-down", "--incident", inc.id, "--no-progress", runs=tmp_path)
+    assert again.returncode == 0, again.stdout
+    actions = [r for r in json.loads("[" + ",".join((tmp_path / "journal.jsonl").read_text().splitlines()) + "]") if r["kind"] == "action" and not r["dry_run"]]
+    assert sorted(a["action"].split()[0] for a in actions) == ["reboot-instance", "restart-container"] and all(a["incident"] == inc.id for a in actions)
+
+
+def test_service_down_under_faults_completes_with_error_rows(healthy, tmp_path):
+    sandbox.control("faults", [{"kind": "deny", "service": "cloudformation", "action": "DescribeStacks"},
+                               {"kind": "deny", "service": "ec2", "action": "DescribeInstanceStatus"}])
+    res = opslib("run", "service-down", "--no-progress", runs=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
+    errors = [line for line in res.stdout.splitlines() if line.startswith("ERROR    ")]
+    assert {line.split()[1] for line in errors} == {"cloudformation_stack_status", "ec2_instance_status"} 
+    codes = {e.split()[1]: e.split("Could not check")[1].split(":")[1].strip() for e in errors}
+    assert codes == {"cloudformation_stack_status": "AccessDenied", "ec2_instance_status": "UnauthorizedOperation"}  # EC2's word for it, as on AWS
+    sandbox.control("scenario/throttling-storm")
+    res = opslib("run", "service-down", "--no-progress", runs=tmp_path)
+    assert res.returncode in (0, 1) and "Traceback" not in res.stdout + res.stderr and ledger(tmp_path)[-1]["status"] in ("passed", "error")
+
+
+def test_next_steps_are_copyable_command_lines():
+    assert advice.command("incident-update", "INC-2026-1202-001", resolve=True, resolution="Desired count back to 3") == \
+        "opslib run incident-update --incident INC-2026-1202-001 -p resolve=true -p 'resolution=Desired count back to 3'"
