@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import opslib
+from conftest import ledger, opslib
 from opslib import sandbox
 from opslib.sandbox import scenarios
 from opslib.sandbox.world import RMS
@@ -22,6 +22,14 @@ URLS = {"https://rms.example.com/health": "rms-frontend", "https://api.rms.examp
 ROWS = {"Frontend": ("http_endpoint_healthy", "frontend"), "API": ("http_endpoint_healthy", "api"),
         "Database": ("rds_instance_available", "rms-db-prod"), "ECS Service": ("ecs_service_tasks_running", "rms-backend-service-prod"),
         "Error Rate": ("logs_errors_recent", "/aws/ecs/rms-backend-prod")}
+# What else the same execution shows, by scenario: (text the run prints, ledger status).
+SAYS = {
+    "access-denied": ("ERROR    rds_instance_available         rms-db-prod                  Could not check rms-db-prod: AccessDenied: User: "
+                      "arn:aws:sts::123456789012:assumed-role/OnCall/opslib is not authorized to perform this action", "error"),
+    "ecs-rolling": ("runs 2 of 3 tasks (1 pending): a deployment is rolling (rms-backend-prod:3)", "warn"),
+    "ecs-degraded": ("runs 1 of 3 tasks (2 pending): degraded, and no deployment is rolling.", "critical"),
+    "throttling-storm": ("", None),  # completes (retries), whatever it finds
+}
 # Where the notebook means to differ from the seed, and why.
 DELIBERATE = {
     ("ecs-rolling", "ECS Service"): "the seed calls any running != desired DEGRADED; while a deployment rolls the notebook warns and says so",
@@ -46,23 +54,31 @@ def seed_verdicts(url: str) -> dict[str, bool]:
     return verdicts
 
 
-def notebook_rows(tmp_path) -> tuple[int, dict[tuple[str, str], str]]:
+def notebook_rows(tmp_path) -> tuple[int, dict[tuple[str, str], str], str]:
     res = opslib("run", "daily-health-check", "--env", "sandbox", "--fail-on", "warn", "--no-progress", runs=tmp_path)
     rows = {}
     for line in res.stdout.splitlines():
         parts = line.split()
         if parts[:1] and parts[0] in ("OK", "WARN", "CRITICAL", "ERROR"):
             rows[(parts[1], parts[2])] = parts[0]
-    return res.returncode, rows
+    return res.returncode, rows, res.stdout + res.stderr
 
 
 @pytest.mark.parametrize("scenario", sorted(scenarios.REGISTRY))
 def test_the_seed_script_and_the_notebook_agree(healthy, tmp_path, scenario):
     sandbox.control(f"scenario/{scenario}")
     seed = seed_verdicts(sandbox.url())
-    code, rows = notebook_rows(tmp_path)
+    code, rows, said = notebook_rows(tmp_path)
     if "daily-health-check" in scenarios.REGISTRY[scenario].caught_by or scenario == "healthy":
         assert code == (0 if scenario == "healthy" else 1), rows
+    text, status = SAYS.get(scenario, ("", None))
+    assert text in said and "Traceback" not in said, said
+    (record,) = ledger(tmp_path)  # filed, whatever came back
+    assert status is None or record["status"] == status
+    if scenario == "access-denied":
+        assert list(rows.values()).count("OK") == 6  # the other checks still ran
+    if scenario == "throttling-storm":
+        assert sandbox.status()["faults"][0]["hits"] > 0
     for name, key in ROWS.items():
         notebook_passes = rows[key] in ("OK", "WARN")
         if (scenario, name) in DELIBERATE:
