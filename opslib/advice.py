@@ -41,3 +41,29 @@ def service_down(report, incident: str, outcomes: list, env: str = "sandbox") ->
     if incident:
         return f"Everything answers. If users agree, resolve:\n  {command('incident-update', incident, resolve=True, resolution='...', confirm=True, **where)}"
     return f"Nothing here is down. The whole morning check:\n  {command('daily-health-check', **where)}"
+
+
+def rollback(deployment: dict) -> str:
+    """The seeds' rollback of one deployment, filled in (seed 001 "Lambda Function Rollback"; seed 003 ECS)."""
+    kind, _, name = deployment["where"].partition(":")
+    if kind == "lambda":
+        return f"aws lambda update-alias --function-name {name} --name LIVE --function-version {deployment['previous']}"
+    if kind == "ecs":
+        cluster, service = name.split("/", 1)
+        return f"aws ecs update-service --cluster {cluster} --service {service} --task-definition {deployment['previous']}"
+    return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
+
+
+def high_error_rate(report, deployments: list[dict], incident: str, env: str = "sandbox") -> str:
+    """After high-error-rate: roll back the deployment the errors followed, or search the logs."""
+    where = {"env": env} if env != "sandbox" else {}
+    blamed = next((c for c in report if c.id == "errors_after_deploy" and c.status == CRITICAL), None)
+    if blamed is not None:
+        from .checks.errors import suspects
+
+        lines = "\n  ".join(rollback(d) for d in suspects(deployments, blamed))
+        return (f"Roll back what the errors followed (the rollback notebooks are still to come; the seeds' commands):\n  {lines}\n"
+                f"then watch the rate fall:\n  {command('high-error-rate', incident, **where)}")
+    if _bad(report, "errors_rate"):
+        return f"Errors with no deployment before them: find the failing call in the logs:\n  {command('log-search', incident, **where)}"
+    return f"Error rates are normal. The whole morning check:\n  {command('daily-health-check', incident, **where)}"

@@ -109,3 +109,20 @@ def timeline(events: list):
         return f"color:{colours[kind]};font-weight:bold" if kind in colours else ""
 
     return frame.style.map(paint, subset=["what"]).hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
+
+
+def error_rates(rates_by_source: dict, warn: float, critical: float, window_minutes: int):
+    from .plots import with_bands
+
+    shown = {source: s for source, s in rates_by_source.items() if len(s)}
+    if not shown:
+        return f"No requests recorded in the last {window_minutes} minutes."
+    return with_bands(shown, warn, critical, f"Share of requests that failed, last {window_minutes} minutes", "%")
+
+
+def deployments(rows: list[dict], hours: int):
+    import pandas as pd
+
+    if not rows:
+        return f"No deployment in the last {hours} h (stack updates, ECS deployments, Lambda alias moves)."
+    return pd.DataFrame([{"when (UTC)": f"{r['when']:%Y-%m-%d %H:%M}", "what": r["what"], "where": r["where"], "rolls back to": r["previous"]} for r in rows])

@@ -104,3 +104,35 @@ def performance_metrics(ecs_cluster: str, ecs_service: str, db_instance: str, lo
         Metric("ddb_put_latency", "AWS/DynamoDB", "SuccessfulRequestLatency", ddb_put, "Average", "PutItem latency", ec2m_region),
         Metric("ddb_throttled", "AWS/DynamoDB", "ThrottledRequests", ddb, "Sum", "throttled requests", ec2m_region),
     ]
+
+
+ERROR_SOURCES = {  # source: (errors id, requests id)
+    "ALB (RMS API)": ("alb_5xx", "alb_requests"),
+    "API Gateway (EC2 Manager)": ("api_5xx", "api_requests"),
+    "Lambda (EC2 Manager)": ("lambda_errors", "lambda_invocations"),
+}
+
+
+def error_metrics(load_balancer: str, api_name: str, function_name: str, rms_region: str = "", ec2m_region: str = "") -> list[Metric]:
+    """Errors and requests of each front door (seed 004 "High Error Rate", seed 001 "API Gateway Issues"), as Sums."""
+    alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
+    return [
+        Metric("alb_5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum", "ALB 5xx", rms_region),
+        Metric("alb_requests", "AWS/ApplicationELB", "RequestCount", alb, "Sum", "ALB requests", rms_region),
+        Metric("api_5xx", "AWS/ApiGateway", "5XXError", api, "Sum", "API Gateway 5xx", ec2m_region),
+        Metric("api_requests", "AWS/ApiGateway", "Count", api, "Sum", "API Gateway requests", ec2m_region),
+        Metric("lambda_errors", "AWS/Lambda", "Errors", fn, "Sum", "Lambda errors", ec2m_region),
+        Metric("lambda_invocations", "AWS/Lambda", "Invocations", fn, "Sum", "Lambda invocations", ec2m_region),
+    ]
+
+
+def error_rates(series: dict) -> dict:
+    """{source: per-period error share in %} from `error_metrics` data."""
+    import pandas as pd
+
+    out = {}
+    for source, (errors, requests) in ERROR_SOURCES.items():
+        e, r = series.get(errors, pd.Series(dtype=float)), series.get(requests, pd.Series(dtype=float))
+        both = pd.concat([e.rename("e"), r.rename("r")], axis=1).fillna(0.0)
+        out[source] = (100 * both["e"] / both["r"].where(both["r"] > 0)).dropna()
+    return out

@@ -118,3 +118,19 @@ def recent(c, namespace: str, metric: str, dims: dict, value: float, minutes: in
     now = datetime.now(timezone.utc)
     points = [(now - timedelta(minutes=m), [max(0.0, rng.gauss(value, value * spread)) for _ in range(samples)]) for m in range(minutes - 1, -1, -1)]
     put(c("cloudwatch", region(dims)), namespace, metric, dims, points, unit)
+
+
+def share(c, namespace: str, metric: str, dims: dict, of: str, fraction: float, minutes: int = 20, unit: str = "Count") -> None:
+    """A scenario's error share: `metric` at `fraction` of series `of` (same namespace and dimensions)
+    at each of its points of the last `minutes`, with as many samples, so a rate read as Sum/Sum
+    is `fraction` whatever the hour's traffic."""
+    since = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    wanted = set(dims.items())
+    points = [(_aware(d.timestamp), [d.value * fraction]) for d in backend("cloudwatch", region(dims)).get_all_metrics()
+              if d.namespace == namespace and d.name == of and hasattr(d, "value") and {(x.name, x.value) for x in d.dimensions} == wanted
+              and _aware(d.timestamp) >= since]  # moto keeps one datum a sample
+    put(c("cloudwatch", region(dims)), namespace, metric, dims, sorted(points), unit)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
