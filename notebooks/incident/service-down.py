@@ -11,13 +11,8 @@
 # %%
 from opslib import advice, escalation, runbook, views
 from opslib.actions.hosts import RebootInstance, RestartContainer
-from opslib.checks import awslambda as lambda_checks
-from opslib.checks import cloudformation as stack_checks
-from opslib.checks import docker as docker_checks
-from opslib.checks import dynamodb as table_checks
-from opslib.checks import ec2 as ec2_checks
-from opslib.checks import http as http_checks
-from opslib.checks import logs as log_checks
+from opslib.checks import awslambda as lambda_checks, cloudformation as stack_checks, docker as docker_checks, dynamodb as table_checks
+from opslib.checks import ec2 as ec2_checks, http as http_checks, logs as log_checks
 from opslib.services import awslambda, cloudformation, docker, dynamodb, ec2, http, logs
 
 # %% tags=["parameters"]
@@ -81,6 +76,8 @@ rb.show(views.last_lines, lines, log_lines)
 found_stack, found_table, found_function = rb.fetch_all(("cloudformation_stack_status", stack, cloudformation.stack, stack, ec2m_region),
                                                         ("dynamodb_table_status", table, dynamodb.describe_table, table, ec2m_region),
                                                         ("lambda_function_state", function, awslambda.configuration, function, ec2m_region))
+
+# %%
 rb.judge(stack_checks.stack_status, found_stack)
 rb.judge(table_checks.table_active, found_table)
 rb.judge(lambda_checks.function_active, found_function)
