@@ -67,3 +67,22 @@ def high_error_rate(report, deployments: list[dict], incident: str, env: str = "
     if _bad(report, "errors_rate"):
         return f"Errors with no deployment before them: find the failing call in the logs:\n  {command('log-search', incident, **where)}"
     return f"Error rates are normal. The whole morning check:\n  {command('daily-health-check', incident, **where)}"
+
+
+def dynamodb_throttling(report, table: dict | None, incident: str, env: str = "sandbox") -> str:
+    """After dynamodb-throttling: spread a hot key, raise capacity (seed 001 "Temporary relief"), or look elsewhere."""
+    where = {"env": env} if env != "sandbox" else {}
+    again = command("dynamodb-throttling", incident, **where)
+    if table is None:
+        return f"The table could not be read (see the ERROR row); fix access, then:\n  {again}"
+    name = table["TableName"]
+    if _bad(report, "dynamodb_hot_partition"):
+        return (f"One partition key takes most writes: find the caller writing it (seed 001 \"Query optimization: review access patterns\"); "
+                f"more capacity only buys time. Then:\n  {again}")
+    if _bad(report, "dynamodb_throttled_requests", "dynamodb_capacity_used"):
+        t = table.get("ProvisionedThroughput", {})
+        read, write = int(t.get("ReadCapacityUnits") or 1), int(t.get("WriteCapacityUnits") or 1)
+        return ("Throttled at its provisioned capacity: double it (or go on-demand, as seed 001 expects: --billing-mode PAY_PER_REQUEST):\n"
+                f"  aws dynamodb update-table --table-name {name} --provisioned-throughput ReadCapacityUnits={read * 2},WriteCapacityUnits={write * 2}\n"
+                f"then watch the throttling stop:\n  {again}")
+    return f"No throttling on {name}. If the application still fails, its errors:\n  {command('high-error-rate', incident, **where)}"

@@ -126,3 +126,14 @@ def deployments(rows: list[dict], hours: int):
     if not rows:
         return f"No deployment in the last {hours} h (stack updates, ECS deployments, Lambda alias moves)."
     return pd.DataFrame([{"when (UTC)": f"{r['when']:%Y-%m-%d %H:%M}", "what": r["what"], "where": r["where"], "rolls back to": r["previous"]} for r in rows])
+
+
+def table_summary(table: dict):
+    import pandas as pd
+
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    t = table.get("ProvisionedThroughput", {})
+    return pd.DataFrame([{"table": table["TableName"], "status": table["TableStatus"], "billing": billing,
+                          "read units": t.get("ReadCapacityUnits", "-") if billing == "PROVISIONED" else "on demand",
+                          "write units": t.get("WriteCapacityUnits", "-") if billing == "PROVISIONED" else "on demand",
+                          "items": table.get("ItemCount", "-"), "keys": ", ".join(f"{k['AttributeName']} ({k['KeyType']})" for k in table.get("KeySchema", []))}])

@@ -62,6 +62,8 @@ DENIED = {  # notebook: (calls denied, the rows that must say so, with the code 
                      {"cloudformation_stack_status": "AccessDenied", "ec2_instance_status": "UnauthorizedOperation"}),  # EC2's word for it, as on AWS
     "high-error-rate": ([{"kind": "deny", "service": "cloudwatch"}, {"kind": "deny", "service": "cloudformation"}],
                         {"errors_rate": "AccessDeniedException", "errors_after_deploy": "AccessDenied"}),  # CloudWatch speaks JSON now
+    "dynamodb-throttling": ([{"kind": "deny", "service": "dynamodb"}],
+                            {"dynamodb_table_status": "AccessDeniedException", "dynamodb_hot_partition": "AccessDeniedException"}),
 }
 
 

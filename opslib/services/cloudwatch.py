@@ -136,3 +136,11 @@ def error_rates(series: dict) -> dict:
         both = pd.concat([e.rename("e"), r.rename("r")], axis=1).fillna(0.0)
         out[source] = (100 * both["e"] / both["r"].where(both["r"] > 0)).dropna()
     return out
+
+
+def table_metrics(table: str) -> list[Metric]:
+    """Seed 001 "DynamoDB Issues": consumed capacity and throttling of one table, as Sums a period."""
+    dims = (("TableName", table),)
+    return [Metric("consumed_read", "AWS/DynamoDB", "ConsumedReadCapacityUnits", dims, "Sum", "consumed reads"),
+            Metric("consumed_write", "AWS/DynamoDB", "ConsumedWriteCapacityUnits", dims, "Sum", "consumed writes"),
+            Metric("throttled", "AWS/DynamoDB", "ThrottledRequests", dims, "Sum", "throttled")]

@@ -35,3 +35,15 @@ def _item(key: str, value: str, fields: dict) -> dict:
             continue
         item[name] = {"N": str(v)} if isinstance(v, (int, float)) else {"S": v if isinstance(v, str) else json.dumps(v, default=str)}
     return {k: v for k, v in item.items() if v.get("S", "x") != ""}
+
+
+def recent_keys(aws, table: str, key: str, time_attribute: str, minutes: int, max_items: int = 5000) -> list[str]:
+    """Partition keys of the items whose `time_attribute` (ISO time) falls in the last `minutes`: a Scan of at most `max_items`."""
+    from datetime import datetime, timedelta, timezone
+
+    since = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat()
+    pages = aws.client("dynamodb").get_paginator("scan").paginate(TableName=table, ProjectionExpression="#k, #t",
+                                                                  ExpressionAttributeNames={"#k": key, "#t": time_attribute},
+                                                                  PaginationConfig={"MaxItems": max_items, "PageSize": 1000})
+    items = [item for page in pages for item in page.get("Items", [])]
+    return [str(next(iter(i[key].values()))) for i in items if key in i and str(next(iter(i.get(time_attribute, {"S": ""}).values()))) >= since]
