@@ -374,3 +374,16 @@ def test_a_reset_moves_the_seeded_world_on_with_the_clock(healthy, aws):
     assert 3 <= (later_point - point).total_seconds() <= elapsed + 1  # datapoints keep whole seconds
     written = datetime.fromisoformat(later_event["message"].split(" ")[0]).replace(tzinfo=timezone.utc)
     assert abs(written.timestamp() * 1000 - later_event["timestamp"]) < 1000
+
+
+def test_a_reset_with_nothing_written_keeps_the_world_and_one_after_a_write_undoes_it(healthy, aws):
+    """Reading never dirties the world, so the reset before the next test can skip restoring it."""
+    assert sandbox.status()["changed"] is False
+    aws.client("s3").list_buckets()
+    aws.client("logs", "us-east-1").filter_log_events(logGroupName="/aws/ecs/rms-backend-prod", limit=5)
+    assert sandbox.status()["changed"] is False
+    aws.client("s3").put_object(Bucket="autostack-tfstate", Key="stray.txt", Body=b"x")
+    assert sandbox.status()["changed"] is True
+    sandbox.control("reset")
+    keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket="autostack-tfstate").get("Contents", [])]
+    assert "stray.txt" not in keys and sandbox.status()["changed"] is False

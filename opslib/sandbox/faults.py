@@ -25,6 +25,17 @@ class Call:
     region: str
 
 
+_READS = ("Describe", "List", "Get", "Search", "Scan", "Query", "Filter", "Lookup", "BatchGet", "Head", "Test", "Select", "Estimate")
+
+
+def writes(call: Call, method: str) -> bool:
+    """Whether a call may change the world (a reset then has something to undo): REST calls other
+    than GET and HEAD, other protocols' actions not named as reads."""
+    if call.protocol.startswith("rest"):
+        return method not in ("GET", "HEAD")
+    return not call.action.startswith(_READS)
+
+
 def identify(environ: dict, body: bytes) -> Call | None:
     m = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not m:

@@ -36,6 +36,8 @@ class State:
         self.site_requests: dict = {}
         self.costs: dict = {}
         self.aws_calls = 0
+        self.changed = True  # anything may have changed since the last full reset (a call that writes, a scenario, a fault)
+        self.reset_at = 0.0  # monotonic time of the last full reset
         self.lock = threading.Lock()
         self.alarm_lock = threading.RLock()  # one evaluation at a time (the clock's and those after PutMetricData)
         self.seeding = False
@@ -84,7 +86,7 @@ class State:
 
     def status(self) -> dict:
         return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
-                "aws_calls": self.aws_calls, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days,
+                "aws_calls": self.aws_calls, "changed": self.changed, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days,
                 "databases": self.databases.describe() if self.databases else {}}
 
     def set_tls_days(self, days: int) -> None:
@@ -113,6 +115,8 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         call = faults.identify(environ, body)
+        if call is None or faults.writes(call, environ.get("REQUEST_METHOD", "GET")):
+            self.state.changed = True
         if call is not None:
             with self.state.lock:
                 self.state.aws_calls += 1
@@ -156,6 +160,7 @@ class SandboxApp:
             if parts[0] == "reset":
                 reset(self.state)
                 return _json(start_response, self.state.status())
+            self.state.changed = True  # a scenario or faults: reset must undo them
             if parts[0] == "scenario" and len(parts) == 2:
                 apply_scenario(self.state, parts[1])
                 return _json(start_response, self.state.status())
@@ -170,6 +175,7 @@ class SandboxApp:
 
     def webhook(self, start_response, name: str, raw: bytes, environ):
         """A local Slack incoming webhook (or the SNS subscriber that relays to one): keeps what arrives."""
+        self.state.changed = True
         with self.state.lock:
             self.state.inbox.append({"webhook": name, "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                      "content_type": environ.get("CONTENT_TYPE", ""), "body": raw.decode("utf-8", "replace"),
@@ -193,8 +199,18 @@ def _post(url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30).read()
 
 
+QUICK_RESET_WITHIN_S = 600  # a world nobody changed since a full reset this recent is still that world
+
+
 def reset(state: State) -> None:
-    """Back to a freshly seeded, healthy world with no faults."""
+    """Back to a freshly seeded, healthy world with no faults. When nothing was written, no scenario
+    or fault applied and no webhook called since a recent full reset, the world is already that one:
+    only the databases' statistics and cache (which no AWS call shows) are put back."""
+    if not state.changed and time.monotonic() - state.reset_at < QUICK_RESET_WITHIN_S:
+        state.site_requests = {}
+        if state.databases:
+            state.databases.reset()
+        return
     state.seeding = True  # no evaluation, no clock tick, while the world is rebuilt (its calls come back through this server)
     try:
         _reseed(state)
@@ -202,6 +218,7 @@ def reset(state: State) -> None:
         state.seeding = False
     state.evaluate_alarms()  # states from the seeded data, as CloudWatch would have them
     state.scenario = "healthy"
+    state.changed, state.reset_at = False, time.monotonic()
 
 
 def _reseed(state: State) -> None:
