@@ -5,7 +5,7 @@ from its updates; the timeline from the evidence (opslib.timeline). What only pe
 action items and lessons, is left as a checklist to fill.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from . import filing, incidents, severity
 from .checks import OK, WARN, Check
@@ -73,6 +73,3 @@ def key_metrics(aws, inc, minutes_around: int) -> dict:
     found = metric_data(aws, metrics, max(1, int((end - start).total_seconds() // 60)), 60, end=end) if metrics else {}
     return {m.label: found[m.id] for m in metrics}
 
-
-def window(inc, minutes_around: int) -> tuple[datetime, datetime]:
-    return inc.started - timedelta(minutes=minutes_around), (inc.resolved or incidents.now()) + timedelta(minutes=minutes_around)

@@ -79,11 +79,6 @@ def classify(service_name: str, service_down: bool, data_lost: bool, users_affec
     return _because(next(lv for lv in scale if lv.tier == tier), why)
 
 
-def by_name(service_name: str, name: str) -> Level:
-    """A level an incident record names, read back."""
-    return next((lv for lv in levels(service_name) if lv.name == name), levels(service_name)[-1])
-
-
 def _because(level: Level, why: str) -> Level:
     from dataclasses import replace
 
