@@ -86,3 +86,17 @@ def dynamodb_throttling(report, table: dict | None, incident: str, env: str = "s
                 f"  aws dynamodb update-table --table-name {name} --provisioned-throughput ReadCapacityUnits={read * 2},WriteCapacityUnits={write * 2}\n"
                 f"then watch the throttling stop:\n  {again}")
     return f"No throttling on {name}. If the application still fails, its errors:\n  {command('high-error-rate', incident, **where)}"
+
+
+def database_connection(report, db: str, incident: str, env: str = "sandbox") -> str:
+    """After database-connection: open the network path, find the leak, or look at the service."""
+    where = {"env": env} if env != "sandbox" else {}
+    again = command("database-connection", incident, **where)
+    if _bad(report, "ec2_db_ingress"):
+        return f"Open the path (the command is in the ec2_db_ingress row), then:\n  {again}"
+    if _bad(report, "postgres_connections_used"):
+        return ("Connections are used up: restart the service's workers to drop the leaked ones (seed 002 \"Scenario 4\": restart), "
+                "then find the code that does not close them (seed 004 \"Memory Leak\" step 2). Then:\n  " + again)
+    if _bad(report, "rds_instance_available", "postgres_connection"):
+        return f"The database itself does not answer: its status and events first (`aws rds describe-events --source-identifier {db}`), then:\n  {again}"
+    return f"The database answers. If the service still fails, its errors:\n  {command('high-error-rate', incident, **where)}"

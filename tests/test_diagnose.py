@@ -62,6 +62,8 @@ DENIED = {  # notebook: (calls denied, the rows that must say so, with the code 
                      {"cloudformation_stack_status": "AccessDenied", "ec2_instance_status": "UnauthorizedOperation"}),  # EC2's word for it, as on AWS
     "high-error-rate": ([{"kind": "deny", "service": "cloudwatch"}, {"kind": "deny", "service": "cloudformation"}],
                         {"errors_rate": "AccessDeniedException", "errors_after_deploy": "AccessDenied"}),  # CloudWatch speaks JSON now
+    "database-connection": ([{"kind": "deny", "service": "secretsmanager"}, {"kind": "deny", "service": "ec2", "action": "DescribeSecurityGroups"}],
+                            {"postgres_connection": "AccessDeniedException", "ec2_db_ingress": "UnauthorizedOperation"}),
     "dynamodb-throttling": ([{"kind": "deny", "service": "dynamodb"}],
                             {"dynamodb_table_status": "AccessDeniedException", "dynamodb_hot_partition": "AccessDeniedException"}),
 }
@@ -83,3 +85,13 @@ def test_under_faults_each_completes_with_error_rows_naming_the_code(healthy, tm
 def test_next_steps_are_copyable_command_lines():
     assert advice.command("incident-update", "INC-2026-1202-001", resolve=True, resolution="Desired count back to 3") == \
         "opslib run incident-update --incident INC-2026-1202-001 -p resolve=true -p 'resolution=Desired count back to 3'"
+
+
+def test_database_connection_reads_the_secret_and_never_shows_it(healthy, aws, tmp_path):
+    sandbox.control("scenario/db-connections-exhausted")
+    res = opslib("run", "database-connection", "--no-progress", runs=tmp_path)
+    assert res.returncode == 1 and "remaining connection slots are reserved" in res.stdout, res.stdout
+    secret = aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"]
+    password = json.loads(secret)["password"]
+    leaked = [p.name for p in tmp_path.rglob("*") if p.is_file() and password in p.read_text(errors="replace")]
+    assert leaked == [] and password not in res.stdout + res.stderr

@@ -11,8 +11,12 @@ TRANSIENT = {"backing-up", "modifying", "maintenance", "upgrading", "rebooting",
 
 @check("rds_instance_available")
 def instance_available(aws, db_instance: str) -> Check:
-    inst = rds.describe_instance(aws, db_instance)
-    status = inst["DBInstanceStatus"]
+    return available(rds.describe_instance(aws, db_instance))
+
+
+def available(inst: dict) -> Check:
+    """Of a description already fetched."""
+    db_instance, status = inst["DBInstanceIdentifier"], inst["DBInstanceStatus"]
     level = OK if status == "available" else WARN if status in TRANSIENT else CRITICAL
     return Check(
         "rds_instance_available", level, db_instance, status, "available",

@@ -45,6 +45,7 @@ class Databases:
     redis: dict = field(default_factory=dict)  # host, port, pid
     password: str = ""
     missing: list = field(default_factory=list)
+    held: list = field(default_factory=list)  # connections a scenario keeps open (a leak)
     _starting: threading.Thread | None = None
 
     def start_in_background(self) -> None:
@@ -79,6 +80,7 @@ class Databases:
         if self.postgres:
             db = world.backend("rds", region).databases[world.IR["db"]]
             db.opslib_address, db.port = self.postgres["host"], self.postgres["port"]
+            _open_port(c("ec2", region), self.postgres["port"])
             c("secretsmanager", region).create_secret(Name=SECRET, Description="incident-response-prod master credentials (seed 004)", SecretString=json.dumps(
                 {"username": USER, "password": self.password, "engine": "postgres", "host": self.postgres["host"], "port": self.postgres["port"], "dbname": DBNAME}))
         if self.redis:
@@ -86,8 +88,24 @@ class Databases:
             cluster.port = self.redis["port"]
             cluster.opslib_endpoint = {"Address": self.redis["host"], "Port": self.redis["port"]}
 
+    def hold(self, leave: int) -> int:
+        """Open the service role's connections until only `leave` are left to it, and keep them
+        (seed 004 "ensure max_connections not exceeded": a pool that leaks); how many were opened."""
+        import psycopg
+
+        with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
+            used, most, reserved = conn.execute("SELECT count(*), current_setting('max_connections')::int, "
+                                                "current_setting('superuser_reserved_connections')::int FROM pg_stat_activity WHERE backend_type = 'client backend'").fetchone()
+        for _ in range(max(0, most - reserved - (used - 1) - leave)):  # `used` counts the superuser's own (reserved) one
+            self.held.append(psycopg.connect(host=self.postgres["host"], port=self.postgres["port"], user=USER, password=self.password,
+                                             dbname=DBNAME, autocommit=True))
+        return len(self.held)
+
     def reset(self) -> None:
         """Statistics and cache back to a normal day's: the workload's statements, a warm cache."""
+        for conn in self.held:
+            conn.close()
+        self.held = []
         if self.postgres:
             import psycopg
 
@@ -100,6 +118,16 @@ class Databases:
 
     def stop(self) -> None:
         stop_recorded(self.folder)
+
+
+def _open_port(ec2, port: int) -> None:
+    """The database's group lets the application's in on the port it really listens on (seed 004: 5432)."""
+    groups = {g["GroupName"]: g["GroupId"] for g in ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["incident-response-app-sg", "incident-response-db-sg"]}])["SecurityGroups"]}
+    pair = [{"GroupId": groups["incident-response-app-sg"]}]
+    db = groups["incident-response-db-sg"]
+    ec2.revoke_security_group_ingress(GroupId=db, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": pair}])
+    ec2.authorize_security_group_ingress(GroupId=db, IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "UserIdGroupPairs": pair}])
 
 
 def stop_recorded(folder: Path) -> None:

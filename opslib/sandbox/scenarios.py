@@ -262,6 +262,14 @@ def backups_missing(state, c):
         s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
 
 
+@scenario("db-connections-exhausted", "incident-response-prod's connections are used up: a leaking pool holds every connection "
+          "its role may open (seed 004 \"Database Connection Errors\"), so the service's next connection is refused.", ("database-connection",))
+def db_connections_exhausted(state, c):
+    if state.databases and state.databases.postgres:
+        state.databases.hold(leave=0)
+    metrics.recent(c, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": IR["db"]}, 97, minutes=10, unit="Count", spread=0.0, samples=1)
+
+
 @scenario("slack-down", "The team's Slack webhook and the SNS relay to it answer 500 (what a notification must survive: a confirmed "
           "incident-declare or incident-update shows an ERROR row and the record says what was not sent).", ())
 def slack_down(state, c):

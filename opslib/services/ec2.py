@@ -44,3 +44,22 @@ def instance_status(aws, instance_id: str) -> dict:
 def reboot(aws, instance_id: str) -> None:
     """`aws ec2 reboot-instances` (guarded: opslib.actions.hosts)."""
     aws.client("ec2").reboot_instances(InstanceIds=[instance_id])
+
+
+def ingress_path(aws, db: dict, app_group: str) -> dict:
+    """Seed 004 step 2 (`aws ec2 describe-security-groups`): which rule of the database's groups (`db`:
+    its RDS description) lets its port in from the application's group (name or id), from an address range, or none."""
+    ec2 = aws.client("ec2")
+    db_groups = [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])]
+    port = int((db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort") or 5432)
+    by = {"GroupIds": [app_group]} if app_group.startswith("sg-") else {"Filters": [{"Name": "group-name", "Values": [app_group]}]}
+    app = ec2.describe_security_groups(**by)["SecurityGroups"]
+    app_id = app[0]["GroupId"] if app else None
+    rules = []
+    for group in ec2.describe_security_groups(GroupIds=db_groups)["SecurityGroups"]:
+        for perm in group.get("IpPermissions", []):
+            if perm.get("IpProtocol") not in ("tcp", "-1") or not perm.get("FromPort", 0) <= port <= perm.get("ToPort", 65535):
+                continue
+            rules += [{"group": group["GroupName"], "from": f"group {p['GroupId']}", "app": p["GroupId"] == app_id} for p in perm.get("UserIdGroupPairs", [])]
+            rules += [{"group": group["GroupName"], "from": r["CidrIp"], "app": False} for r in perm.get("IpRanges", [])]
+    return {"app_group": app_group, "app_id": app_id, "port": port, "rules": rules}
