@@ -258,6 +258,14 @@ def _expect_healthy(aws):
     assert _expect_ecs_healthy["runningCount"] == 3 and _site("rms-api")[0] == 200
 
 
+def _expect_db_connections_exhausted(aws):
+    import psycopg
+
+    creds = json.loads(aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"])
+    with pytest.raises(psycopg.OperationalError, match="remaining connection slots are reserved"):
+        psycopg.connect(host=creds["host"], port=creds["port"], user=creds["username"], password=creds["password"], dbname=creds["dbname"], connect_timeout=5)
+
+
 @pytest.mark.parametrize("name", sorted(scenarios.REGISTRY))
 def test_each_scenario_produces_the_state_it_claims(healthy, aws, name):
     opslib("sandbox", "scenario", name).check_returncode()

@@ -24,6 +24,7 @@ def take(url: str) -> dict:
         futures = {name: {region: pool.submit(fn, lambda service, region=region: c(service, region)) for region in _regions(name, world)}
                    for name, fn in parts.items()}
         state = {name: _one_or_each({region: f.result() for region, f in regional.items()}) for name, regional in futures.items()}
+    _name_local_ports(state, c, world)
     status = _get(f"{url}/_sandbox/status")[1]
     sites = {}
     for name in world.SITES:
@@ -33,6 +34,21 @@ def take(url: str) -> dict:
     state["sandbox"] = {"scenario": status["scenario"], "faults": [{k: v for k, v in f.items() if k != "hits"} for f in status["faults"]],
                         "tls_days": status["tls_days"], "sites": sites}
     return json.loads(dumps(_canonical(state)))  # plain JSON types: equal to a snapshot read back from a file
+
+
+def _name_local_ports(state: dict, c, world) -> None:
+    """The port the sandbox's own PostgreSQL listens on differs between sandboxes: a rule that opens it
+    says `<database port>`, so two sandboxes' worlds compare equal."""
+    try:
+        port = c("rds", world.IR["region"]).describe_db_instances(DBInstanceIdentifier=world.IR["db"])["DBInstances"][0]["Endpoint"]["Port"]
+    except Exception:  # no such instance in this world: nothing to name
+        return
+    for groups in (g["security_groups"] for g in state["ec2"].values()):
+        for group in groups:
+            for perm in group.get("IpPermissions", []):
+                for key in ("FromPort", "ToPort"):
+                    if perm.get(key) == port:
+                        perm[key] = "<database port>"
 
 
 GLOBAL = {"s3", "cloudfront", "iam"}  # one view for the account: read once
