@@ -8,9 +8,9 @@ import shlex
 from .checks import CRITICAL, ERROR, WARN
 
 
-def command(notebook: str, incident: str = "", **params) -> str:
-    """`opslib run NOTEBOOK --incident ID -p name=value ...`, quoted for a shell."""
-    parts = ["opslib", "run", notebook] + (["--incident", incident] if incident else [])
+def command(notebook: str, incident: str = "", env: str = "sandbox", **params) -> str:
+    """`opslib run NOTEBOOK [--env ENV] [--incident ID] -p name=value ...`, quoted for a shell (the sandbox is the default env)."""
+    parts = ["opslib", "run", notebook] + (["--env", env] if env != "sandbox" else []) + (["--incident", incident] if incident else [])
     for name, value in params.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         parts += ["-p", f"{name}={text}"]
@@ -23,24 +23,23 @@ def _bad(report, *ids) -> bool:
 
 def service_down(report, incident: str, outcomes: list, env: str = "sandbox") -> str:
     """After service-down: apply the planned fix, look again after one, roll back, look at the dependencies, or resolve."""
-    where = {"env": env} if env != "sandbox" else {}
     planned = [o.action for o in outcomes if o.status == "planned"]
     applied = [o.action for o in outcomes if o.status == "applied"]
     if planned:
-        return f"Apply what is planned above ({' and '.join(planned)}):\n  {command('service-down', incident, confirm=True, **where)}"
+        return f"Apply what is planned above ({' and '.join(planned)}):\n  {command('service-down', incident, confirm=True, env=env)}"
     if applied:
-        return f"Applied {' and '.join(applied)}. Give it a minute, then look again:\n  {command('service-down', incident, **where)}"
+        return f"Applied {' and '.join(applied)}. Give it a minute, then look again:\n  {command('service-down', incident, env=env)}"
     if _bad(report, "docker_container_running"):
         return ('The container is gone or will not stay up: roll back to the last good image (seed 000 "Quick Rollback to Previous Version"), '
-                f"then look again:\n  {command('service-down', incident, **where)}")
+                f"then look again:\n  {command('service-down', incident, env=env)}")
     if _bad(report, "cloudformation_stack_status", "dynamodb_table_status", "lambda_function_state", "logs_pattern_matches"):
         return ("The host is up; a dependency is not. Read the function's errors:\n  "
-                + command("log-search", incident, log_groups='["/aws/lambda/ec2-manager-function-prod"]', logs_region="us-west-2", **where))
+                + command("log-search", incident, log_groups='["/aws/lambda/ec2-manager-function-prod"]', logs_region="us-west-2", env=env))
     if _bad(report, "http_endpoint_healthy", "ec2_instance_status"):
-        return f"Still not answering: wait a minute for the checks to settle, then look again:\n  {command('service-down', incident, **where)}"
+        return f"Still not answering: wait a minute for the checks to settle, then look again:\n  {command('service-down', incident, env=env)}"
     if incident:
-        return f"Everything answers. If users agree, resolve:\n  {command('incident-update', incident, resolve=True, resolution='...', confirm=True, **where)}"
-    return f"Nothing here is down. The whole morning check:\n  {command('daily-health-check', **where)}"
+        return f"Everything answers. If users agree, resolve:\n  {command('incident-update', incident, resolve=True, resolution='...', confirm=True, env=env)}"
+    return f"Nothing here is down. The whole morning check:\n  {command('daily-health-check', env=env)}"
 
 
 def rollback(deployment: dict) -> str:
@@ -56,23 +55,21 @@ def rollback(deployment: dict) -> str:
 
 def high_error_rate(report, deployments: list[dict], incident: str, env: str = "sandbox") -> str:
     """After high-error-rate: roll back the deployment the errors followed, or search the logs."""
-    where = {"env": env} if env != "sandbox" else {}
     blamed = next((c for c in report if c.id == "errors_after_deploy" and c.status == CRITICAL), None)
     if blamed is not None:
         from .checks.errors import suspects
 
         lines = "\n  ".join(rollback(d) for d in suspects(deployments, blamed))
         return (f"Roll back what the errors followed (the rollback notebooks are still to come; the seeds' commands):\n  {lines}\n"
-                f"then watch the rate fall:\n  {command('high-error-rate', incident, **where)}")
+                f"then watch the rate fall:\n  {command('high-error-rate', incident, env=env)}")
     if _bad(report, "errors_rate"):
-        return f"Errors with no deployment before them: find the failing call in the logs:\n  {command('log-search', incident, **where)}"
-    return f"Error rates are normal. The whole morning check:\n  {command('daily-health-check', incident, **where)}"
+        return f"Errors with no deployment before them: find the failing call in the logs:\n  {command('log-search', incident, env=env)}"
+    return f"Error rates are normal. The whole morning check:\n  {command('daily-health-check', incident, env=env)}"
 
 
 def dynamodb_throttling(report, table: dict | None, incident: str, env: str = "sandbox") -> str:
     """After dynamodb-throttling: spread a hot key, raise capacity (seed 001 "Temporary relief"), or look elsewhere."""
-    where = {"env": env} if env != "sandbox" else {}
-    again = command("dynamodb-throttling", incident, **where)
+    again = command("dynamodb-throttling", incident, env=env)
     if table is None:
         return f"The table could not be read (see the ERROR row); fix access, then:\n  {again}"
     name = table["TableName"]
@@ -85,13 +82,12 @@ def dynamodb_throttling(report, table: dict | None, incident: str, env: str = "s
         return ("Throttled at its provisioned capacity: double it (or go on-demand, as seed 001 expects: --billing-mode PAY_PER_REQUEST):\n"
                 f"  aws dynamodb update-table --table-name {name} --provisioned-throughput ReadCapacityUnits={read * 2},WriteCapacityUnits={write * 2}\n"
                 f"then watch the throttling stop:\n  {again}")
-    return f"No throttling on {name}. If the application still fails, its errors:\n  {command('high-error-rate', incident, **where)}"
+    return f"No throttling on {name}. If the application still fails, its errors:\n  {command('high-error-rate', incident, env=env)}"
 
 
 def database_connection(report, db: str, incident: str, env: str = "sandbox") -> str:
     """After database-connection: open the network path, find the leak, or look at the service."""
-    where = {"env": env} if env != "sandbox" else {}
-    again = command("database-connection", incident, **where)
+    again = command("database-connection", incident, env=env)
     if _bad(report, "ec2_db_ingress"):
         return f"Open the path (the command is in the ec2_db_ingress row), then:\n  {again}"
     if _bad(report, "postgres_connections_used"):
@@ -99,4 +95,14 @@ def database_connection(report, db: str, incident: str, env: str = "sandbox") ->
                 "then find the code that does not close them (seed 004 \"Memory Leak\" step 2). Then:\n  " + again)
     if _bad(report, "rds_instance_available", "postgres_connection"):
         return f"The database itself does not answer: its status and events first (`aws rds describe-events --source-identifier {db}`), then:\n  {again}"
-    return f"The database answers. If the service still fails, its errors:\n  {command('high-error-rate', incident, **where)}"
+    return f"The database answers. If the service still fails, its errors:\n  {command('high-error-rate', incident, env=env)}"
+
+
+def incident(inc) -> str:
+    """After declaring or updating: the lifecycle's next commands, with the incident and its environment filled in."""
+    env = inc.env or "sandbox"
+    return "\n".join([f"Tag every run with the incident:  {command('daily-health-check', inc.id, env=env)}",
+                      f"Post an update:                  {command('incident-update', inc.id, env=env, status='...', confirm=True)}",
+                      f"Resolve:                         {command('incident-update', inc.id, env=env, resolve=True, resolution='...', confirm=True)}",
+                      f"Draft the post-mortem:           {command('postmortem', inc.id, env=env)}",
+                      f"Reviewer's bundle:               opslib report --incident {inc.id}"])

@@ -20,9 +20,7 @@ def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str
     """(folder, zip, problems found)."""
     inc = incidents.find(evidence, incident_id) if incident_id else None
     if inc is not None:
-        wanted = timeline.runs_of(evidence, incident_id)
-        runs = [r for r in history.runs(evidence) if r.get("run_id") in wanted]
-        events = timeline.build(evidence, incident_id)
+        events, runs = timeline.build(evidence, incident_id)
     else:
         runs = [r for r in history.runs(evidence) if (not since or str(r.get("started", "")) >= since) and (not until or str(r.get("started", "")) < until)]
         events = []

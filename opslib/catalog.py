@@ -28,6 +28,17 @@ class Notebook:
         """Can it change anything: its Impact line starts with 'Changes', or a cell acts."""
         return self.acts or self.fields.get("impact", "").lower().startswith("changes")
 
+    @property
+    def incident_need(self) -> str:
+        """What its first cell's `**Incident:**` line says it needs: "declares", "open" (an open one),
+        "declared" (any declared one), or "" (none)."""
+        text = self.fields.get("incident", "")
+        if text.startswith("declares"):
+            return "declares"
+        if text.startswith("required"):
+            return "open" if text.removeprefix("required").lstrip(", ").startswith("open") else "declared"
+        return ""
+
     def spec(self):
         return parse_spec(parameters_cell(read_notebook(self.path)), f"the parameters cell of {self.path.name}")
 

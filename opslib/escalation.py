@@ -50,7 +50,7 @@ def path(since: datetime | None, now: datetime | None = None):
 
 def judge(since: datetime | None, incident_id: str, report, now: datetime | None = None) -> Check:
     """WARN when the restart window has passed with the service still down, CRITICAL past 15 minutes."""
-    down = any(c.status in (CRITICAL,) for c in report)
+    down = any(c.status == CRITICAL for c in report)
     if not since:
         return Check("incident_escalation", OK, incident_id or "no incident", "-", "restart within 5 min",
                      "No incident declared here to time from: declare one (`opslib run incident-declare`) and tag this run with --incident.")

@@ -9,11 +9,11 @@ from .checks import RUN_STATUS, Check, Report
 from .units import duration
 
 
-def runs(evidence) -> list[dict]:
+def runs(evidence, journal: list[dict] | None = None) -> list[dict]:
     """Ledger run records, each marked `mode: headless`, and one record per interactive session,
-    oldest first."""
+    oldest first (`journal`: its records, when the caller has read them already)."""
     filed = [dict(r, mode="headless") for r in evidence.ledger.records() if r.get("kind", "run") == "run"]
-    found = filed + sessions(evidence.journal.records())
+    found = filed + sessions(evidence.journal.records() if journal is None else journal)
     return sorted(found, key=lambda r: str(r.get("started", "")))
 
 

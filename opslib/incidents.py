@@ -85,7 +85,7 @@ def fold(records: list[dict]) -> dict[str, Incident]:
         kind, iid = rec.get("kind"), rec.get("incident")
         if kind == DECLARED and isinstance(iid, str) and iid not in found:
             found[iid] = Incident(iid, rec["severity"], rec["service"], rec.get("impact", ""), rec.get("summary", ""), rec.get("commander", ""),
-                                  _time(rec["started"]), rec.get("status", "Investigating"), int(rec.get("update_minutes") or 0), rec.get("scale", ""),
+                                  _time(rec["at"]), rec.get("status", "Investigating"), int(rec.get("update_minutes") or 0), rec.get("scale", ""),
                                   rec.get("env", ""), rec.get("user", ""))
         inc = found.get(iid)
         if inc is None:
@@ -130,7 +130,7 @@ def declare(evidence, session: dict, level, service: str, impact: str, summary: 
     """Open a record with the day's next id, allocated under the chain's lock; `claim(id, record)`,
     when given, must also take the id where other machines look (the incident table) or the next one is tried."""
     at = at or now()
-    record = {"kind": DECLARED, "at": at.isoformat(), "started": at.isoformat(), **session, "severity": level.name, "tier": level.tier,
+    record = {"kind": DECLARED, "at": at.isoformat(), **session, "severity": level.name, "tier": level.tier,
               "scale": level.scale, "why": level.why, "update_minutes": level.update_minutes, "service": service, "impact": impact,
               "summary": summary, "commander": commander, "status": "Investigating"}
     def allocate(chain, rec):
@@ -184,7 +184,7 @@ def cadence_check(inc: Incident, at: datetime | None = None):
 
 def check_declaration(notebook, values: dict) -> None:
     """A notebook that declares one: its service and severity override are known, before it starts."""
-    if notebook.fields.get("incident", "").startswith("declares") and "service" in values:
+    if notebook.incident_need == "declares" and "service" in values:
         from .severity import classify
 
         classify(values["service"], False, False, 0, False, values.get("severity") or "")
@@ -194,10 +194,10 @@ def require(notebook, evidence, incident_id: str, headless: bool = True) -> str:
     """The incident a notebook works on, checked before it starts, when its first cell says it needs
     one (`**Incident:** required, open`). Headless it must be named; by hand in JupyterLab an empty
     `incident_id` means the latest (open) one, which the notebook then shows."""
-    needs = notebook.fields.get("incident", "")
-    if not needs.startswith("required"):
+    needs = notebook.incident_need
+    if needs not in ("open", "declared"):
         return incident_id
-    open_only = "open" in needs
+    open_only = needs == "open"
     if incident_id:
         return find(evidence, incident_id, open_only=open_only).id
     if headless:
@@ -219,11 +219,3 @@ def already_open(evidence, service: str):
     return Check("incident_already_open", WARN, service, len(found), "none open",
                  f"Already open for {service}: {ids}. Update it with `opslib run incident-update --incident {found[-1].id}` rather than declaring twice.")
 
-
-def next_steps(inc) -> str:
-    """What the responder runs next, with the id filled in."""
-    return "\n".join([f"Tag every run with the incident:  opslib run daily-health-check --incident {inc.id}",
-                      f"Post an update:                  opslib run incident-update --incident {inc.id} -p status=\"...\" -p confirm=true",
-                      f"Resolve:                         opslib run incident-update --incident {inc.id} -p resolve=true -p resolution=\"...\" -p confirm=true",
-                      f"Draft the post-mortem:           opslib run postmortem --incident {inc.id}",
-                      f"Reviewer's bundle:               opslib report --incident {inc.id}"])

@@ -322,7 +322,11 @@ _NEEDED_WITH = re.compile(r"\(needed with (\w+)\)")
 def needed_with(specs: dict[str, Param], values: dict, notebook: str, origin: str) -> None:
     """A parameter whose help says `(needed with confirm)` may stay empty unless `confirm` is set
     (an incident's impact may be blank in a dry run, not in the declaration)."""
-    missing = [(n, m[1]) for n, p in specs.items() for m in [_NEEDED_WITH.search(p.help)] if m and values.get(m[1]) and not values.get(n)]
+    missing = []
+    for n, p in specs.items():
+        m = _NEEDED_WITH.search(p.help)
+        if m and values.get(m[1]) and not values.get(n):
+            missing.append((n, m[1]))
     if missing:
         how = " ".join(f"-p {n}=..." for n, _ in missing) if origin == "-p" else f"fill {', '.join(n for n, _ in missing)} in {origin}"
         raise BadInput(f"{notebook} with {' and '.join(sorted({w for _, w in missing}))} needs {', '.join(n for n, _ in missing)}", how)

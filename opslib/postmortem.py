@@ -64,8 +64,8 @@ def checks(inc, rel: str) -> list[Check]:
 
 def key_metrics(aws, inc, minutes_around: int) -> dict:
     """The affected service's key series (parameters/incidents/severity.yaml) around the incident: {label: Series}."""
-    listed = severity.service(inc.service).get("metrics") or []
-    region = severity.service(inc.service).get("region", "")
+    entry = severity.service(inc.service)
+    listed, region = entry.get("metrics") or [], entry.get("region", "")
     metrics = [Metric(f"m{i}", m["namespace"], m["name"], tuple(m["dimensions"].items()), m.get("stat", "Average"), m.get("label", m["name"]), region)
                for i, m in enumerate(listed)]
     start = inc.started - timedelta(minutes=minutes_around)

@@ -305,8 +305,8 @@ def start(name: str, namespace: dict, region: str | None = None) -> Runbook:
         params.needed_with(specs, values, nb.name, "the parameters cell")
     masked = params.Resolved(dict(values), sources).masked(specs)
     for n, p in specs.items():
-        secret_from_file = p.secret and not str(values[n] or "").startswith("env:")  # by hand: `${OPSLIB_SANDBOX_URL}/...`
-        values[n] = Secret.parse(params.expand(values[n]) if secret_from_file else values[n]) if p.secret else params.expand(values[n])
+        value = params.expand(values[n])  # by hand, a secret from the environment file may be `${OPSLIB_SANDBOX_URL}/...`
+        values[n] = Secret.parse(value) if p.secret else value
         refuse_short(n, values[n].reveal() if p.secret else "")
     namespace.update(values)
     rb.journal("session-start", mode="headless" if rb.headless else "interactive", parameters=masked, parameter_sources=sources)

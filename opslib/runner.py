@@ -120,7 +120,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
 
 
 def _check_authorization(nb: catalog.Notebook, env: str, env_data: dict, values: dict, incident: str) -> None:
-    if not (env_data.get("production") and values.get("confirm")) or nb.fields.get("incident", "").startswith("declares"):
+    if not (env_data.get("production") and values.get("confirm")) or nb.incident_need == "declares":
         return  # declaring an incident is how its reference comes to exist
     name = nb.name
     reference = (incident or values.get("change_ref") or "").strip()

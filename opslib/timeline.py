@@ -36,25 +36,27 @@ def _at(text) -> datetime | None:
         return None
 
 
-def runs_of(evidence, incident_id: str) -> set[str]:
+def _runs_of(records: list[dict], journal: list[dict], incident_id: str) -> set[str]:
     """Runs tagged with the incident, and the runs that declared or updated it."""
-    tagged = {r.get("run_id") for r in evidence.incidents.records() if r.get("incident") == incident_id}
-    tagged |= {r.get("run_id") for r in evidence.journal.records() if r.get("incident") == incident_id}
+    tagged = {r.get("run_id") for r in records + journal if r.get("incident") == incident_id}
     return {t for t in tagged if isinstance(t, str) and t}
 
 
-def build(evidence, incident_id: str) -> list[Event]:
-    events = list(_incident_events(evidence, incident_id))
-    wanted = runs_of(evidence, incident_id)
-    for run in history.runs(evidence):
-        if run.get("run_id") in wanted and _at(run.get("started")):
+def build(evidence, incident_id: str) -> tuple[list[Event], list[dict]]:
+    """The events, oldest first, and the incident's runs (each chain read once)."""
+    records, journal = evidence.incidents.records(), evidence.journal.records()
+    wanted = _runs_of(records, journal, incident_id)
+    runs = [r for r in history.runs(evidence, journal) if r.get("run_id") in wanted]
+    events = list(_incident_events(records, incident_id))
+    for run in runs:
+        if _at(run.get("started")):
             counts = run.get("checks") if isinstance(run.get("checks"), dict) else {}
             shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no checks"
             how = "" if run.get("mode") == "headless" else " (by hand in JupyterLab)"
             events.append(Event(_at(run["started"]), "run", run.get("user", ""), f"{run.get('notebook', '').split('/')[-1]}{how}: {str(run.get('status', '')).upper()} ({shown})",
                                 run["run_id"], run.get("notebook", ""), run.get("html") or ""))
-    events += _journal_events(evidence, wanted)
-    return sorted(events, key=lambda e: (e.at, _WITHIN_A_SECOND.get(e.kind, 9)))
+    events += _journal_events(journal, wanted)
+    return sorted(events, key=lambda e: (e.at, _WITHIN_A_SECOND.get(e.kind, 9))), runs
 
 
 # Records carry whole seconds: within one, a run starts, then a plan, its confirmation, the record
@@ -62,8 +64,8 @@ def build(evidence, incident_id: str) -> list[Event]:
 _WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6}
 
 
-def _incident_events(evidence, incident_id: str):
-    for r in evidence.incidents.records():
+def _incident_events(records: list[dict], incident_id: str):
+    for r in records:
         if r.get("incident") != incident_id or not _at(r.get("at")):
             continue
         kind, at, who = r.get("kind"), _at(r["at"]), r.get("user", "")
@@ -82,9 +84,9 @@ def _incident_events(evidence, incident_id: str):
                         + ("" if sent else f": {r.get('reason', '')}"), **common)
 
 
-def _journal_events(evidence, runs: set[str]) -> list[Event]:
+def _journal_events(journal: list[dict], runs: set[str]) -> list[Event]:
     out, seen_red = [], set()
-    for r in evidence.journal.records():
+    for r in journal:
         if r.get("run_id") not in runs or not _at(r.get("at")):
             continue
         at, who, kind = _at(r["at"]), r.get("user", ""), r.get("kind")

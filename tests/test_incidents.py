@@ -233,9 +233,8 @@ def test_an_id_taken_elsewhere_is_skipped_and_a_failing_webhook_gives_an_error_r
 
 
 def test_the_notebooks_say_what_incident_they_need():
-    needs = {nb.name: nb.fields.get("incident", "") for nb in catalog.all_notebooks() if nb.area == "incident"}
-    assert needs["incident-declare"].startswith("declares") and needs["incident-update"].startswith("required, open")
-    assert needs["postmortem"].startswith("required") and "open" not in needs["postmortem"].split("(")[0]
+    needs = {nb.name: nb.incident_need for nb in catalog.all_notebooks() if nb.area == "incident"}
+    assert (needs["incident-declare"], needs["incident-update"], needs["postmortem"], needs["service-down"]) == ("declares", "open", "declared", "")
     assert (ROOT / "parameters" / "incidents" / "severity.yaml").is_file()
 
 

@@ -29,8 +29,8 @@ def test_first_cell_lists_exactly_the_scenarios_that_name_the_notebook():
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_defaults_on_a_healthy_sandbox_pass_and_change_nothing(healthy, tmp_path, name):
-    needs = NOTEBOOKS[name].fields.get("incident", "")
-    needs = ["--incident", declare(tmp_path, resolved="open" not in needs).id] if needs.startswith("required") else []
+    need = NOTEBOOKS[name].incident_need
+    needs = ["--incident", declare(tmp_path, resolved=need == "declared").id] if need in ("open", "declared") else []
     before = snapshot.take(sandbox.url())
     res = opslib("run", name, "--env", "sandbox", *needs, "--no-progress", runs=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr

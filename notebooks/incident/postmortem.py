@@ -30,7 +30,7 @@ inc
 # From the incident record, the ledger and the journal.
 
 # %%
-events = timeline.build(rb.evidence, incident_id)
+events, _ = timeline.build(rb.evidence, incident_id)  # and its runs, which the report copies
 views.timeline(events)
 
 # %% [markdown]

@@ -5,9 +5,10 @@ written or sent without confirmation. A notification that cannot be delivered do
 record: the record says what was not sent and why, and the run shows it as an ERROR row.
 """
 
-from .. import incidents, messages
+from .. import advice, incidents, messages
 from ..checks import ERROR, OK, Check
 from ..services import dynamodb, notify
+from ..units import plural
 from . import Action, Change
 
 
@@ -20,6 +21,7 @@ class _Notifying(Action):
         self.channels = list(channels)
         self.deliveries: list[notify.Delivery] = []
         self.incident: incidents.Incident | None = None
+        self.applied = False
 
     @property
     def evidence(self):
@@ -33,14 +35,15 @@ class _Notifying(Action):
         return incidents.table_of(self.rb.env_data)
 
     def _claim(self, incident_id: str, record: dict) -> bool:
-        fields = {k: record.get(k) for k in ("severity", "service", "status", "started", "commander", "impact", "summary", "env")}
+        fields = {k: record.get(k) for k in ("severity", "service", "status", "commander", "impact", "summary", "env")} | {"started": record["at"]}
         return dynamodb.claim(self.rb.aws, self.table, "incident_id", incident_id, fields)
 
-    def _mirror(self) -> None:
-        """The table's copy follows the record (when the environment file names a table)."""
+    def _applied(self) -> None:
+        """The record as it now stands (read back once), and the table's copy of it when the environment file names one."""
+        self.applied = True
+        self.incident = incidents.all_incidents(self.evidence)[self.incident.id]
         if self.table:
-            inc = incidents.all_incidents(self.evidence)[self.incident.id]
-            dynamodb.put(self.rb.aws, self.table, "incident_id", inc.id, incidents.state(inc))
+            dynamodb.put(self.rb.aws, self.table, "incident_id", self.incident.id, incidents.state(self.incident))
 
     def _send(self, text: str, about: str) -> None:
         for channel in self.channels:
@@ -55,13 +58,13 @@ class _Notifying(Action):
 
     def results(self) -> list[Check]:
         """One row for the record and one per channel, once applied (none in a dry run)."""
-        if self.incident is None:
+        if not self.applied:
             return []
-        inc = incidents.all_incidents(self.evidence)[self.incident.id]
+        inc = self.incident
         rows = [Check("incident_record", OK, inc.id, inc.status, "-", self.recorded(inc))]
         for d in self.deliveries:
             if d.sent:
-                rows.append(Check("incident_notification", OK, d.channel, "sent", "delivered", f"{d.channel}: sent ({d.attempts} attempt{'s' if d.attempts > 1 else ''})."))
+                rows.append(Check("incident_notification", OK, d.channel, "sent", "delivered", f"{d.channel}: sent ({plural(d.attempts, 'attempt')})."))
             else:
                 rows.append(Check("incident_notification", ERROR, d.channel, "not sent", "delivered",
                                   f"{d.channel}: NOT sent: {d.reason}. {inc.id} records it as not sent; tell the channel by hand."))
@@ -69,6 +72,9 @@ class _Notifying(Action):
 
     def recorded(self, inc) -> str:
         raise NotImplementedError
+
+    def next_steps(self) -> str:
+        return advice.incident(self.incident)
 
 
 class DeclareIncident(_Notifying):
@@ -93,26 +99,26 @@ class DeclareIncident(_Notifying):
         """The incident as it would be declared now (its id is the day's next; another declare may take it first)."""
         at = incidents.now()
         return incidents.Incident(incidents.next_id(self.evidence.incidents.records(), at), self.level.name, self.service, self.impact,
-                                  self.summary, self.commander, at, "Investigating", self.level.update_minutes, self.level.scale)
+                                  self.summary, self.commander, at, "Investigating", self.level.update_minutes, self.level.scale, env=self.rb.env)
 
-    def message(self) -> str:
-        return messages.declared(self.incident or self.preview(), self.level, self.current_actions)
+    def message(self, inc: incidents.Incident | None = None) -> str:
+        return messages.declared(inc or self.incident or self.preview(), self.level, self.current_actions)
 
     def next_steps(self) -> str:
-        return incidents.next_steps(self.incident or self.preview())
+        return advice.incident(self.incident or self.preview())
 
     def capture(self, aws) -> dict:
         return {"incident": self.incident.id if self.incident else None, "status": self.incident.status if self.incident else None}
 
     def plan(self, before: dict) -> list[Change]:
         inc = self.preview()
-        return [Change("incident record", "status", None, f"{inc.id} {inc.severity} {inc.status}")] + self._message_changes(self.message())
+        return [Change("incident record", "status", None, f"{inc.id} {inc.severity} {inc.status}")] + self._message_changes(self.message(inc))
 
     def apply(self, aws, changes) -> None:
         claim = self._claim if self.table else None
         self.incident = incidents.declare(self.evidence, self.rb.record_session, self.level, self.service, self.impact, self.summary, self.commander, claim=claim)
         self._send(self.message(), "declared")
-        self._mirror()
+        self._applied()
 
     def recorded(self, inc) -> str:
         return f"{inc.id} declared: {inc.severity} {inc.service}, commander {inc.commander}, war room {inc.channel}."
@@ -127,7 +133,6 @@ class UpdateIncident(_Notifying):
                  resolve: bool = False, resolution: str = "", impact: str = "", postmortem_at: str = "", channels=()):
         super().__init__(rb, channels)
         self.incident = incidents.find(self.evidence, incident_id, open_only=True)
-        self.applied = False
         self.at = incidents.now()
         self.status, self.root_cause, self.actions_taken, self.eta = status or ("Resolved" if resolve else ""), root_cause, list(actions_taken), eta
         self.resolve, self.resolution, self.impact = resolve, resolution, impact
@@ -151,24 +156,17 @@ class UpdateIncident(_Notifying):
     def apply(self, aws, changes) -> None:
         self.at = incidents.now()
         session = self.rb.record_session
+        incidents.find(self.evidence, self.incident.id, open_only=True)  # not resolved by someone else since the plan
         if self.resolve:
-            incidents.find(self.evidence, self.incident.id, open_only=True)  # not resolved by someone else meanwhile
             incidents.append(self.evidence, incidents.RESOLVED, self.incident.id, session, root_cause=self.root_cause, resolution=self.resolution,
                              impact=self.impact, postmortem_at=self.postmortem_at, duration_s=(self.at - self.incident.started).total_seconds())
         else:
             incidents.append(self.evidence, incidents.UPDATE, self.incident.id, session, status=self.status, root_cause=self.root_cause,
                              actions_taken=self.actions_taken, eta=self.eta)
-        self.applied = True
         self._send(self.message(), "resolved" if self.resolve else "update")
-        self._mirror()
-
-    def results(self) -> list[Check]:
-        return super().results() if self.applied else []
-
-    def next_steps(self) -> str:
-        return incidents.next_steps(self.incident)
+        self._applied()
 
     def recorded(self, inc) -> str:
         if inc.is_open:
-            return f"{inc.id} updated: {inc.status} ({len(inc.updates)} update{'s' if len(inc.updates) != 1 else ''} so far)."
+            return f"{inc.id} updated: {inc.status} ({plural(len(inc.updates), 'update')} so far)."
         return f"{inc.id} resolved after {messages.took(inc)}; post-mortem: `opslib run postmortem --incident {inc.id}`."

@@ -43,16 +43,15 @@ def alias_moves(aws, function: str, alias: str, since: datetime, region: str = "
     if version == "$LATEST":
         return []
     published = _aware(lam.get_function_configuration(FunctionName=function, Qualifier=version)["LastModified"])
-    pages = lam.get_paginator("list_versions_by_function").paginate(FunctionName=function)
-    numbers = sorted(int(v["Version"]) for page in pages for v in page["Versions"] if v["Version"].isdigit())
-    previous = max((n for n in numbers if n < int(version)), default=None)
     if published < since:
         return []
+    pages = lam.get_paginator("list_versions_by_function").paginate(FunctionName=function)
+    previous = max((int(v["Version"]) for page in pages for v in page["Versions"] if v["Version"].isdigit() and int(v["Version"]) < int(version)), default=None)
     return [{"when": published, "what": f"alias {alias} -> version {version}", "where": f"lambda:{function}", "previous": str(previous) if previous else "none"}]
 
 
 def recent(aws, stack: str, cluster: str, service: str, function: str, alias: str, hours: int, stack_region: str = "", ecs_region: str = "") -> list[dict]:
-    """All three at once, newest first."""
+    """All three at once, newest first (`stack_region`: the stack's and its function's; `ecs_region`: the cluster's)."""
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     found = at_once([lambda: stack_updates(aws, stack, since, stack_region), lambda: ecs_deployments(aws, cluster, service, since, ecs_region),
                      lambda: alias_moves(aws, function, alias, since, stack_region)])
