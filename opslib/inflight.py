@@ -89,6 +89,8 @@ def recover(runs_dir: Path, by: str) -> list[str]:
             out = file_run(Evidence(Path(runs_dir), settings.hmac_key), meta, nb, "killed", reason, "critical", duration,
                            for_environment(meta["env"], env_data, Path(runs_dir)), filed_by=by)
             notebook.unlink(missing_ok=True)
+            for partial in note.parent.glob(f".{note.stem}.*.tmp"):
+                partial.unlink(missing_ok=True)  # a save the kill cut short
             note.unlink()
             lines.append(f"run {meta['run_id']} ({meta['notebook']}, {meta['env']}, started {meta['started']}) was killed; filed as {out.output.relative_to(runs_dir)}")
     return lines
