@@ -98,6 +98,48 @@ def database_connection(report, db: str, incident: str, env: str = "sandbox") ->
     return f"The database answers. If the service still fails, its errors:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def high_latency(report, db: str, incident: str, env: str = "sandbox") -> str:
+    """After high-latency: seed 004's resolution steps that the findings call for, in its order, then look again."""
+    again = command("high-latency", incident, env=env)
+    steps = []
+    if _bad(report, "postgres_slow_statements"):
+        steps.append("EXPLAIN ANALYZE the slowest statement (postgres_slow_statements row) on the database and add the index it lacks (seed 004 step 1).")
+    if _bad(report, "elasticache_hit_rate"):
+        steps.append("Warm the cache: most reads miss and go to the database (seed 004 step 2).")
+    if _bad(report, "rds_cpu_recent"):
+        steps.append(f"Scale the database up, CPU is over 80 % (seed 004 step 4): `aws rds modify-db-instance --db-instance-identifier {db} "
+                     "--db-instance-class <next size> --apply-immediately` (a restart: minutes of downtime).")
+    if steps:
+        return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)) + f"\nThen look again:\n  {again}"
+    if _bad(report, "alb_latency_p95_recent", "apigateway_latency_p95_recent"):
+        return ("Slow with the database and cache well: what changed lately (seed 004 step 3, recent code changes)?\n  "
+                + command("high-error-rate", incident, env=env))
+    return f"Latency is within its thresholds. The week's trend:\n  {command('performance-review', incident, env=env)}"
+
+
+def lambda_errors(report, config: dict | None, incident: str, env: str = "sandbox", outcomes: list = ()) -> str:
+    """After lambda-errors: seed 001's "Common Issues and Solutions" that the findings call for, then look again."""
+    again = command("lambda-errors", incident, env=env)
+    if any(o.status == "planned" for o in outcomes) and not _bad(report, "lambda_log_errors", "lambda_error_rate"):
+        return f"Nothing failing in the log or the metrics. To see one invocation through, invoke it with the test payload:\n  {command('lambda-errors', incident, env=env, confirm=True)}"
+    name = config["FunctionName"] if config else "<function>"
+    steps = []
+    if _bad(report, "lambda_log_errors", "lambda_error_rate", "lambda_test_invoke"):
+        steps.append("Read the failing calls (top errors above). An AccessDenied or UnauthorizedOperation is the function's role (seed 001: check IAM roles): "
+                     f"`aws iam list-attached-role-policies --role-name {config['Role'].rsplit('/', 1)[-1] if config else '<role>'}`; "
+                     f"if the errors began with a deployment:\n  {command('high-error-rate', incident, env=env)}")
+    if _bad(report, "lambda_memory_used"):
+        size = int(config["MemorySize"]) * 2 if config else 1024
+        steps.append(f"Give it more memory (seed 001): `aws lambda update-function-configuration --function-name {name} --memory-size {size}`.")
+    if _bad(report, "lambda_timeout_headroom", "lambda_duration_recent"):
+        steps.append(f"Near its timeout: raise it or find what is slow (seed 001): `aws lambda update-function-configuration --function-name {name} --timeout <seconds>`.")
+    if _bad(report, "lambda_throttles"):
+        steps.append(f"Throttled: its concurrency is used up: `aws lambda get-function-concurrency --function-name {name}`.")
+    if steps:
+        return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)) + f"\nThen look again:\n  {again}"
+    return f"The function is healthy. If the API still fails, the errors at each front door:\n  {command('high-error-rate', incident, env=env)}"
+
+
 def incident(inc) -> str:
     """After declaring or updating: the lifecycle's next commands, with the incident and its environment filled in."""
     env = inc.env or "sandbox"

@@ -141,8 +141,10 @@ def _report(outcome, root) -> int:
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
-    for change in _applied(root).get(outcome.run_id, []):
-        lines.append(f"CHANGED  {change}")
+    done = _actions(root).get(outcome.run_id, [])
+    lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change in done]
+    if any(status == "planned" for status, _ in done):
+        lines.append("(dry run: nothing PLANNED was changed; run again with -p confirm=true to apply it)")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
@@ -165,7 +167,7 @@ def cmd_history(args) -> int:
     _recover(root, "history")
     evidence = Evidence(root)
     ledger = evidence.ledger
-    applied = _applied(root)
+    actions = _actions(root)
     rows = []
     for r in history.runs(evidence):
         g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user", "mode")}
@@ -177,7 +179,7 @@ def cmd_history(args) -> int:
             continue
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, len(applied.get(g["run_id"], [])),
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, sum(status == "applied" for status, _ in actions.get(g["run_id"], [])),
                      g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
@@ -240,16 +242,17 @@ def _parameters_line(values: dict, sources: dict) -> str:
     return ", ".join(given + ([plural(defaults, "default")] if defaults else [])) or "none"
 
 
-def _applied(root) -> dict[str, list[str]]:
-    """run id -> one line per change its guarded actions applied, from the journal."""
+def _actions(root) -> dict[str, list[tuple[str, str]]]:
+    """run id -> (applied | planned, one line per change) of its guarded actions, from the journal:
+    what a dry run would change is said as plainly as what was changed."""
     from .actions import Change
     from .ledger import Evidence
 
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
     for rec in Evidence(root).journal.records():
-        if rec.get("kind") == "action" and rec.get("status") == "applied":
+        if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned"):
             for c in rec.get("changes") or [{}]:
-                out.setdefault(str(rec.get("run_id")), []).append(f"{rec.get('action')}: {Change.from_record(c)}")
+                out.setdefault(str(rec.get("run_id")), []).append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}"))
     return out
 
 

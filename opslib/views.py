@@ -137,3 +137,48 @@ def table_summary(table: dict):
                           "read units": t.get("ReadCapacityUnits", "-") if billing == "PROVISIONED" else "on demand",
                           "write units": t.get("WriteCapacityUnits", "-") if billing == "PROVISIONED" else "on demand",
                           "items": table.get("ItemCount", "-"), "keys": ", ".join(f"{k['AttributeName']} ({k['KeyType']})" for k in table.get("KeySchema", []))}])
+
+
+def latency(series: dict, warn_ms: float, critical_ms: float, window_minutes: int):
+    """p95 at both front doors on one axis, in ms (the ALB reports seconds)."""
+    from .plots import with_bands
+
+    shown = {label: s for label, s in (("ALB (RMS API)", series.get("alb_p95", []) * 1000), ("API Gateway (EC2 Manager)", series.get("api_p95", [])))
+             if len(s)}
+    if not shown:
+        return f"No latency recorded in the last {window_minutes} minutes."
+    return with_bands(shown, warn_ms, critical_ms, f"p95 latency, last {window_minutes} minutes", "ms")
+
+
+def statements(rows: list[dict]):
+    """pg_stat_statements' slowest, whole statements (they are what a responder EXPLAINs)."""
+    import pandas as pd
+
+    if not rows:
+        return "pg_stat_statements has recorded nothing since its last reset."
+    frame = pd.DataFrame(rows, columns=["mean_ms", "calls", "total_ms", "rows", "statement"])
+    return frame.style.hide(axis="index").set_properties(subset=["statement"], **{"text-align": "left", "white-space": "normal", "font-family": "monospace"})
+
+
+def function_config(config: dict):
+    """Seed 001 step 1's `get-function-configuration`, the fields a responder reads."""
+    import pandas as pd
+
+    return pd.DataFrame([{"function": config["FunctionName"], "runtime": config.get("Runtime", "-"), "memory (MB)": config.get("MemorySize"),
+                          "timeout (s)": config.get("Timeout"), "state": config.get("State", "Active"), "last update": config.get("LastUpdateStatus", "-"),
+                          "modified": config.get("LastModified", "-"), "role": config.get("Role", "-").rsplit("/", 1)[-1]}])
+
+
+def invocations(found: dict):
+    """What the REPORT lines add up to: invocations, cold starts, duration and memory (seed 001 "Lambda Optimization")."""
+    import pandas as pd
+
+    reports = found["reports"]
+    if not reports:
+        return f"No REPORT line in {found['log_group']} in the window."
+    frame = pd.DataFrame(reports)
+    cold = frame["init_ms"].notna()
+    return pd.DataFrame([{"invocations": len(frame), "error lines": len(found["errors"]), "cold starts": int(cold.sum()),
+                          "duration p50 (ms)": round(frame["duration_ms"].median(), 1), "duration max (ms)": round(frame["duration_ms"].max(), 1),
+                          "memory used max (MB)": int(frame["used_mb"].max()), "memory size (MB)": int(frame["memory_mb"].max()),
+                          "init max (ms)": round(frame.loc[cold, "init_ms"].max(), 1) if cold.any() else "-"}])

@@ -64,6 +64,8 @@ DENIED = {  # notebook: (calls denied, the rows that must say so, with the code 
                         {"errors_rate": "AccessDeniedException", "errors_after_deploy": "AccessDenied"}),  # CloudWatch speaks JSON now
     "database-connection": ([{"kind": "deny", "service": "secretsmanager"}, {"kind": "deny", "service": "ec2", "action": "DescribeSecurityGroups"}],
                             {"postgres_connection": "AccessDeniedException", "ec2_db_ingress": "UnauthorizedOperation"}),
+    "high-latency": ([{"kind": "deny", "service": "secretsmanager"}, {"kind": "deny", "service": "elasticache"}],
+                     {"postgres_slow_statements": "AccessDeniedException", "elasticache_hit_rate": "AccessDenied"}),
     "dynamodb-throttling": ([{"kind": "deny", "service": "dynamodb"}],
                             {"dynamodb_table_status": "AccessDeniedException", "dynamodb_hot_partition": "AccessDeniedException"}),
 }
@@ -71,15 +73,17 @@ DENIED = {  # notebook: (calls denied, the rows that must say so, with the code 
 
 @pytest.mark.parametrize("name", sorted(DENIED))
 def test_under_faults_each_completes_with_error_rows_naming_the_code(healthy, tmp_path, name):
+    """One run under both: the calls denied, and a third of the rest throttled (the throttling-storm
+    scenario's rule), so the run also completes through retries. A call throttled past its retries
+    is an ERROR row too, naming the throttling code."""
     denied, expected = DENIED[name]
-    sandbox.control("faults", denied)
+    sandbox.control("faults", denied + [{"kind": "throttle", "rate": 0.33}])
     res = opslib("run", name, "--no-progress", runs=tmp_path)
     assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
-    errors = [line for line in res.stdout.splitlines() if line.startswith("ERROR    ")]
-    assert {e.split()[1]: e.split("Could not check")[1].split(":")[1].strip() for e in errors} == expected, errors
-    sandbox.control("scenario/throttling-storm")
-    res = opslib("run", name, "--no-progress", runs=tmp_path)
-    assert res.returncode in (0, 1) and "Traceback" not in res.stdout + res.stderr and ledger(tmp_path)[-1]["status"] in ("passed", "warn", "error")
+    errors = {e.split()[1]: e.split("Could not check")[1].split(":")[1].strip() for e in res.stdout.splitlines() if e.startswith("ERROR    ")}
+    assert {k: v for k, v in errors.items() if k in expected} == expected, errors
+    assert all("Throttl" in code for k, code in errors.items() if k not in expected), errors
+    assert ledger(tmp_path)[-1]["status"] == "error"
 
 
 def test_next_steps_are_copyable_command_lines():
@@ -87,11 +91,20 @@ def test_next_steps_are_copyable_command_lines():
         "opslib run incident-update --incident INC-2026-1202-001 -p resolve=true -p 'resolution=Desired count back to 3'"
 
 
-def test_database_connection_reads_the_secret_and_never_shows_it(healthy, aws, tmp_path):
-    sandbox.control("scenario/db-connections-exhausted")
-    res = opslib("run", "database-connection", "--no-progress", runs=tmp_path)
-    assert res.returncode == 1 and "remaining connection slots are reserved" in res.stdout, res.stdout
-    secret = aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"]
-    password = json.loads(secret)["password"]
-    leaked = [p.name for p in tmp_path.rglob("*") if p.is_file() and password in p.read_text(errors="replace")]
-    assert leaked == [] and password not in res.stdout + res.stderr
+def test_lambda_test_invoke_runs_the_alias_version_only_when_confirmed(healthy, aws, tmp_path):
+    """The dry run (its red run is in tests/test_notebooks.py) invokes nothing; confirmed, the function
+    runs once through LIVE, and Lambda's log has that invocation, as a terminal reads it."""
+    sandbox.control("scenario/lambda-errors")
+    logs = aws.client("logs", "us-west-2")
+    group = "/aws/lambda/ec2-manager-function-prod"
+    streams = lambda: {s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]}
+    live = aws.client("lambda", "us-west-2").get_alias(FunctionName="ec2-manager-function-prod", Name="LIVE")["FunctionVersion"]
+    before = streams()
+    res = opslib("run", "lambda-errors", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert f"CRITICAL lambda_test_invoke             ec2-manager-function-prod    Test invoke of ec2-manager-function-prod (version {live}) failed in" in res.stdout, res.stdout
+    assert "ClientError: An error occurred (UnauthorizedOperation) when calling the DescribeInstances operation" in res.stdout
+    (new,) = streams() - before
+    lines = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=new, startFromHead=True)["events"]]
+    assert f"[{live}]" in new and lines[0].startswith("START RequestId:") and lines[-1].startswith("REPORT RequestId:") and len(lines) == 4
+    (action,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action"]
+    assert action["status"] == "applied" and action["before"]["version"] == live and action["confirmed_by"] == "parameter"

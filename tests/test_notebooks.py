@@ -9,11 +9,12 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
-from conftest import ROOT, declare, ledger, opslib
-from opslib import catalog, sandbox
+from conftest import declare, ledger, opslib
+from opslib import catalog, incidents, sandbox
 from opslib.sandbox import scenarios, snapshot
 
 NOTEBOOKS = {nb.name: nb for nb in catalog.all_notebooks()}
@@ -27,37 +28,59 @@ def test_first_cell_lists_exactly_the_scenarios_that_name_the_notebook():
         assert claimed == expected, f"{name}: first cell says {sorted(claimed)}, scenarios say {sorted(expected)}"
 
 
-@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
-def test_defaults_on_a_healthy_sandbox_pass_and_change_nothing(healthy, tmp_path, name):
-    need = NOTEBOOKS[name].incident_need
-    needs = ["--incident", declare(tmp_path, resolved=need == "declared").id] if need in ("open", "declared") else []
-    before = snapshot.take(sandbox.url())
-    res = opslib("run", name, "--env", "sandbox", *needs, "--no-progress", runs=tmp_path)
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert snapshot.take(sandbox.url()) == before, f"{name} changed the sandbox when run with its defaults"
-    (record,) = ledger(tmp_path)
-    assert record["status"] == "passed" and sum(record["checks"].values()) >= 1
+# What the run must say under the scenario (its finding, in the words a responder reads), where one
+# execution shows more than "something is red".
+FINDINGS = {
+    ("high-latency", "high-latency"): [
+        "on average over 1 call: SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts FROM incidents i",
+        "EXPLAIN ANALYZE it", "CRITICAL elasticache_hit_rate", "14.3% of reads hit (30 hits, 180 misses)",
+        "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "CRITICAL apigateway_latency_p95_recent"],
+    ("database-connection", "db-connections-exhausted"): ["remaining connection slots are reserved"],
+    ("lambda-errors", "lambda-errors"): [
+        "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",
+        "WARN     lambda_duration_recent", "PLANNED  test-invoke ec2-manager-function-prod:LIVE"],
+}
 
 
 @pytest.mark.parametrize("name, scenario", [p for p in PAIRS if p[0] != "daily-health-check"])  # that one: tests/test_seed_parity.py
-def test_notebook_goes_red_on_the_scenarios_it_catches(healthy, tmp_path, name, scenario):
+def test_notebook_goes_red_on_the_scenarios_it_catches(healthy, aws, tmp_path, name, scenario):
     sandbox.control(f"scenario/{scenario}")
     res = opslib("run", name, "--env", "sandbox", "--fail-on", "warn", "--no-progress", runs=tmp_path)
     assert res.returncode == 1, res.stdout + res.stderr
     (record,) = ledger(tmp_path)
     assert record["checks"]["WARN"] + record["checks"]["CRITICAL"] + record["checks"]["ERROR"] >= 1
+    missing = [text for text in FINDINGS.get((name, scenario), []) if text not in res.stdout]
+    assert not missing, res.stdout
+    secret = aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"]
+    password = json.loads(secret)["password"]  # the notebooks that connect read it; none may show it
+    leaked = [p.name for p in tmp_path.rglob("*") if p.is_file() and password in p.read_text(errors="replace")]
+    assert leaked == [] and password not in res.stdout + res.stderr
 
 
-def test_nbval_lax_runs_every_notebook(healthy, tmp_path):
-    declare(tmp_path)  # by hand, the incident notebooks take the latest open one
+GROUPS = [sorted(NOTEBOOKS)[i : i + 6] for i in range(0, len(NOTEBOOKS), 6)]  # one nbval session each, in parallel
+
+
+@pytest.mark.parametrize("names", GROUPS, ids=lambda names: f"{names[0]}..{names[-1]}")
+def test_each_notebook_by_hand_with_its_defaults_is_green_and_changes_nothing(healthy, tmp_path, names):
+    """nbval (--nbval-lax) runs each notebook as a responder does in JupyterLab: no runner, no
+    parameters injected, every cell in order. Each session's verdict (journaled by its summary
+    cell) must be all OK, and the sandbox must be exactly as it was. The runner's own path with
+    defaults is the same code under papermill (tests/test_run.py, the red runs below)."""
+    # By hand an incident notebook takes the latest incident it may work on: incident-update the open
+    # one, postmortem the latest (resolved, so it has its duration); incident-declare's service has none open.
+    declare(tmp_path, "RMS Production", at=incidents.now() - timedelta(minutes=10))
+    declare(tmp_path, "Secure Web Application", resolved=True)
     env = dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path))
     env.pop("OPSLIB_RUN_ID", None)
-    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "--nbval-lax", str(ROOT / "notebooks"), "--rootdir", str(tmp_path)],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stdout[-3000:]
-    assert " passed" in res.stdout and "failed" not in res.stdout
+    before = snapshot.take(sandbox.url())
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", "--nbval-lax",
+                          *[str(NOTEBOOKS[n].path) for n in names], "--rootdir", str(tmp_path)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and "failed" not in res.stdout, res.stdout[-3000:]
     journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
-    assert {r["notebook"] for r in journal} == {f"{nb.area}/{nb.name}" for nb in NOTEBOOKS.values()}
+    verdicts = {r["notebook"].split("/")[-1]: r["verdict"] for r in journal if r["kind"] == "summary"}
+    assert set(verdicts) == set(names), verdicts
+    assert {n: v for n, v in verdicts.items() if not v.endswith(("checks OK.", "The check is OK."))} == {}
+    assert snapshot.take(sandbox.url()) == before, f"one of {names} changed the sandbox when run with its defaults"
 
 
 def test_log_search_exports_only_through_the_guard(healthy, aws, tmp_path):

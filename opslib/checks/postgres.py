@@ -1,6 +1,6 @@
 """A database as its service sees it: can it connect, how full is it, may the network let it in."""
 
-from ..units import duration, number
+from ..units import duration, number, plural
 from . import CRITICAL, OK, WARN, Check, describe_threshold, evaluate
 
 
@@ -39,3 +39,20 @@ def network_path(path: dict, db: str) -> Check:
     return Check("ec2_db_ingress", CRITICAL, db, "no rule", f"port {path['port']} from {path['app_group']}",
                  f"{db}: nothing lets {path['app_group']} in on port {path['port']} ({others}): "
                  f"`aws ec2 authorize-security-group-ingress --group-id <db-sg> --protocol tcp --port {path['port']} --source-group {path['app_id'] or path['app_group']}`.")
+
+
+def slowest_statement(statements: list[dict], db: str, warn_ms: float, critical_ms: float) -> Check:
+    """Seed 004 "High Latency" step 1: "identify slow database queries and add indexes"."""
+    if not statements:
+        return Check("postgres_slow_statements", OK, db, None, describe_threshold(warn_ms, critical_ms, " ms"),
+                     f"{db}: pg_stat_statements has nothing recorded since its last reset.")
+    top = statements[0]
+    status = evaluate(top["mean_ms"], warn_ms, critical_ms)
+    hint = " EXPLAIN ANALYZE it: seed 004 says add the index it lacks." if status != OK else ""
+    return Check("postgres_slow_statements", status, db, f"{number(top['mean_ms'])} ms", describe_threshold(warn_ms, critical_ms, " ms"),
+                 f"{db}: the slowest statement takes {duration(top['mean_ms'] / 1000)} on average over {plural(top['calls'], 'call')}: "
+                 f"{_clip(top['statement'])}.{hint}")
+
+
+def _clip(statement: str, most: int = 120) -> str:
+    return statement if len(statement) <= most else statement[: most - 1] + "…"

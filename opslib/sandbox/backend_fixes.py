@@ -15,6 +15,9 @@
   wrongly, so it listed one per datapoint (thousands), and took quadratic time doing it.
 - DynamoDB's point-in-time window moving with the clock (moto freezes it at the moment recovery
   was turned on): latest about five minutes ago, earliest 35 days back or since it was turned on.
+- Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
+  each invocation is answered as the function would, and logged as Lambda logs it. An invocation
+  through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
 - Endpoints where something answers (`databases`): an RDS instance or ElastiCache cluster backed by
   a real local server reports its address; moto's cache clusters list no nodes at all.
 """
@@ -31,6 +34,7 @@ def apply() -> None:
     _local_endpoints_fix()
     _pitr_window_fix()
     _list_metrics_fix()
+    _invoke_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -361,3 +365,30 @@ def _list_metrics_fix() -> None:
         return found
 
     CloudWatchBackend.get_filtered_metrics = get_filtered_metrics
+
+
+def _invoke_fix() -> None:
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+
+    from . import functions
+
+    plain_response = LambdaResponse.invoke
+
+    def invoke_response(self):  # boto3 sends ?Qualifier=LIVE; moto reads `qualifier` and ran $LATEST
+        if "Qualifier" in self.querystring:
+            self.querystring.setdefault("qualifier", self.querystring["Qualifier"])
+        return plain_response(self)
+
+    LambdaResponse.invoke = invoke_response
+
+    def invoke(self, body, request_headers, response_headers):
+        kind = request_headers.get("x-amz-invocation-type") or request_headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        payload, error, tail = functions.invoke(self, body)
+        if error:
+            response_headers["x-amz-function-error"] = error
+        response_headers["x-amz-log-result"] = tail
+        response_headers["x-amz-executed-version"] = str(self.version)
+        return payload if kind == "RequestResponse" else b""
+
+    LambdaFunction.invoke = invoke

@@ -35,6 +35,7 @@ WORKLOAD = [  # what the service runs all day: pg_stat_statements has something 
     ("SELECT i.id, count(a.id) FROM incidents i LEFT JOIN alerts a ON a.incident_id = i.id GROUP BY i.id", (), 8),
     ("UPDATE incidents SET updated = now() WHERE id = %s", (3,), 15),
 ]
+SLOW_REPORT = "SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts FROM incidents i ORDER BY i.id"
 CACHE_KEYS, CACHE_HITS, CACHE_MISSES = 200, 180, 20  # a warm cache: 90 % of reads hit
 
 
@@ -101,6 +102,21 @@ class Databases:
                                              dbname=DBNAME, autocommit=True))
         return len(self.held)
 
+    def slow_down(self) -> None:
+        """What makes the service slow (seed 004 "High Latency"): a report that counts each incident's
+        alerts with no index on alerts.incident_id, now that alerts has grown tenfold, and a cache
+        flushed under load (most reads miss)."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
+                conn.execute("INSERT INTO alerts (incident_id, name) SELECT 1 + n % 200, 'alert ' || n FROM generate_series(2001, 20000) n")
+                conn.execute("SELECT pg_stat_statements_reset((SELECT oid FROM pg_roles WHERE rolname = 'postgres'))")  # the growth is not the service's
+            with psycopg.connect(host=self.postgres["host"], port=self.postgres["port"], user=USER, password=self.password, dbname=DBNAME, autocommit=True) as conn:
+                conn.execute(SLOW_REPORT)
+        if self.redis:
+            _warm_cache(self.redis, hits=CACHE_HITS // 6, misses=CACHE_HITS)
+
     def reset(self) -> None:
         """Statistics and cache back to a normal day's: the workload's statements, a warm cache."""
         for conn in self.held:
@@ -111,6 +127,7 @@ class Databases:
 
             with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
                 conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()", (USER,))
+                conn.execute("DELETE FROM alerts WHERE id > 2000")
                 conn.execute("SELECT pg_stat_statements_reset()")
             _workload(self.postgres, self.password)
         if self.redis:
@@ -244,7 +261,7 @@ def _start_redis() -> dict:
     raise RuntimeError("redis-server did not start within 10 s")
 
 
-def _warm_cache(server: dict) -> None:
+def _warm_cache(server: dict, hits: int = CACHE_HITS, misses: int = CACHE_MISSES) -> None:
     import redis
 
     r = redis.Redis(host=server["host"], port=server["port"])
@@ -253,8 +270,8 @@ def _warm_cache(server: dict) -> None:
     with r.pipeline(transaction=False) as p:
         for i in range(CACHE_KEYS):
             p.set(f"incident:{i}", json.dumps({"id": i, "status": "resolved"}), ex=3600)
-        for i in range(CACHE_HITS):
+        for i in range(hits):
             p.get(f"incident:{i % CACHE_KEYS}")
-        for i in range(CACHE_MISSES):
+        for i in range(misses):
             p.get(f"incident:missing:{i}")
         p.execute()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from . import rollouts, world
+from . import functions, rollouts, world
 from .seeds import ec2manager, metrics
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
@@ -133,8 +133,13 @@ def error_spike(state, c):
 
 
 @scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "
-          "rms-api-latency-high in ALARM.", ("high-latency", "performance-review", "alarm-review"))
+          "rms-api-latency-high in ALARM. Behind the incident-response service: a report query with no index to use (tenths of a "
+          "second a call, in the real PostgreSQL's pg_stat_statements), database CPU at 88 %, and a flushed cache (14 % of reads hit).",
+          ("high-latency", "performance-review", "alarm-review"))
 def high_latency(state, c):
+    if state.databases:
+        state.databases.slow_down()
+    metrics.recent(c, "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": IR["db"]}, 88, unit="Percent", spread=0.04)
     metrics.recent(c, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
     metrics.recent(c, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
     metrics.recent(c, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
@@ -160,15 +165,14 @@ def dynamodb_throttling(state, c):
     _alarm(c, "ec2-manager-dynamodb-throttling")
 
 
-@scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation), runs near its 512 MB "
-          "and 12 s for the last 30 minutes.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
+@scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation: its role lost "
+          "ec2:DescribeInstances), and so does a test invoke; runs near its 512 MB and 12 s for the last hour.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
 def lambda_errors(state, c):
     metrics.recent(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
     metrics.recent(c, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
     metrics.recent(c, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
-    lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512)
-    for line in lines:
-        line["message"] = line["message"].replace("Duration: ", "Duration: 1").replace("Max Memory Used: 1", "Max Memory Used: 50")
+    lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512, duration_ms=11800, used_mb=496)
+    functions.break_function(EC2M["function"], EC2M["region"], functions.DENIED, 11800, 496)
     world.put_events(c("logs"), EC2M["lambda_log_group"], "2026/errors/[4]lambda", lines)
     _alarm(c, "ec2-manager-lambda-errors")
     _alarm(c, "ec2-manager-lambda-duration-high")

@@ -1,6 +1,44 @@
 """Lambda (`lambda` is a keyword, hence the name)."""
 
+import base64
+import json
+import re
+from functools import partial
 
-def configuration(aws, name: str, region: str = "") -> dict:
-    """`aws lambda get-function-configuration --function-name NAME`."""
-    return aws.client("lambda", region or None).get_function_configuration(FunctionName=name)
+from ..aws import at_once
+from . import logs
+
+_REPORT = re.compile(r"RequestId: (\S+)\s+Duration: ([\d.]+) ms.*?Memory Size: (\d+) MB\s+Max Memory Used: (\d+) MB(?:\s+Init Duration: ([\d.]+) ms)?")
+
+
+def configuration(aws, name: str, region: str = "", qualifier: str = "") -> dict:
+    """`aws lambda get-function-configuration --function-name NAME [--qualifier ALIAS]`."""
+    extra = {"Qualifier": qualifier} if qualifier else {}
+    return aws.client("lambda", region or None).get_function_configuration(FunctionName=name, **extra)
+
+
+def report(message: str) -> dict | None:
+    """A REPORT line as numbers: duration, memory size and used, init duration (a cold start)."""
+    m = _REPORT.search(message)
+    if not m:
+        return None
+    rid, duration, size, used, init = m.groups()
+    return {"request_id": rid, "duration_ms": float(duration), "memory_mb": int(size), "used_mb": int(used), "init_ms": float(init) if init else None}
+
+
+def invocations(aws, name: str, minutes: int) -> dict:
+    """Seed 001 "Lambda Function Issues" step 2 (`--filter-pattern "ERROR"`) and "Lambda Optimization"
+    (`[report_type="REPORT", ...]`) on the function's log, at once: its error lines and its REPORT lines as numbers."""
+    group = f"/aws/lambda/{name}"
+    errors, reports = at_once([partial(logs.filter_events, aws, group, "ERROR", minutes),
+                                           partial(logs.filter_events, aws, group, '[report_type="REPORT", ...]', minutes)])
+    return {"log_group": group, "errors": errors, "reports": [r for r in (report(e["message"]) for e in reports) if r]}
+
+
+def test_invoke(aws, name: str, qualifier: str, payload: dict) -> dict:
+    """Seed 001 "API Gateway Issues" step 5: `aws lambda invoke --payload '{"test": "data"}'`, with the log tail."""
+    answer = aws.client("lambda").invoke(FunctionName=name, Qualifier=qualifier, Payload=json.dumps(payload).encode(), LogType="Tail")
+    tail = base64.b64decode(answer.get("LogResult") or b"").decode(errors="replace")
+    reports = [r for r in (report(line) for line in tail.splitlines()) if r]
+    return {"status": answer["StatusCode"], "function_error": answer.get("FunctionError", ""), "version": answer.get("ExecutedVersion", ""),
+            "payload": answer["Payload"].read().decode(errors="replace"), "log": tail, "report": reports[-1] if reports else None}

@@ -106,6 +106,21 @@ def performance_metrics(ecs_cluster: str, ecs_service: str, db_instance: str, lo
     ]
 
 
+def latency_metrics(load_balancer: str, api_name: str, db_instance: str, rms_region: str = "", ec2m_region: str = "", db_region: str = "") -> list[Metric]:
+    """Seed 004 "High Latency" / seed 001 "Performance": p95 at each front door, and the database's CPU."""
+    return [Metric("alb_p95", "AWS/ApplicationELB", "TargetResponseTime", (("LoadBalancer", load_balancer),), "p95", "ALB p95 (s)", rms_region),
+            Metric("api_p95", "AWS/ApiGateway", "Latency", (("ApiName", api_name),), "p95", "API Gateway p95 (ms)", ec2m_region),
+            Metric("db_cpu", "AWS/RDS", "CPUUtilization", (("DBInstanceIdentifier", db_instance),), "Average", "database CPU %", db_region)]
+
+
+def function_metrics(name: str) -> list[Metric]:
+    """Seed 001 "Lambda Function Issues" step 3: errors, invocations, duration (average and maximum), throttles."""
+    fn = (("FunctionName", name),)
+    return [Metric("errors", "AWS/Lambda", "Errors", fn, "Sum", "errors"), Metric("invocations", "AWS/Lambda", "Invocations", fn, "Sum", "invocations"),
+            Metric("duration_avg", "AWS/Lambda", "Duration", fn, "Average", "average"), Metric("duration_max", "AWS/Lambda", "Duration", fn, "Maximum", "maximum"),
+            Metric("throttles", "AWS/Lambda", "Throttles", fn, "Sum", "throttles")]
+
+
 ERROR_SOURCES = {  # source: (errors id, requests id)
     "ALB (RMS API)": ("alb_5xx", "alb_requests"),
     "API Gateway (EC2 Manager)": ("api_5xx", "api_requests"),

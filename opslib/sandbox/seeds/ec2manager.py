@@ -131,13 +131,15 @@ def _ev(t: datetime, message: str) -> dict:
     return {"timestamp": int(t.timestamp() * 1000), "message": message}
 
 
-def lambda_lines(now: datetime, hours: int, rng: random.Random, error_share: float = 0.002, memory_mb: int = 512) -> list[dict]:
-    """START / REPORT (and some ERROR) lines, one invocation every 2 minutes."""
+def lambda_lines(now: datetime, hours: int, rng: random.Random, error_share: float = 0.002, memory_mb: int = 512,
+                 duration_ms: float = 380, used_mb: int = 180) -> list[dict]:
+    """START / REPORT (and some ERROR) lines, one invocation every 2 minutes, each taking about
+    `duration_ms` and `used_mb` (the sandbox's Invoke answers with the same: `functions.HEALTHY`)."""
     out, t = [], now - timedelta(hours=hours)
     while t < now - timedelta(seconds=20):
         rid = f"{rng.randrange(16**8):08x}-{rng.randrange(16**4):04x}-4{rng.randrange(16**3):03x}-a{rng.randrange(16**3):03x}-{rng.randrange(16**12):012x}"
-        duration = max(40.0, rng.gauss(380, 120))
-        used = int(min(memory_mb, rng.gauss(180, 25)))
+        duration = max(40.0, rng.gauss(duration_ms, duration_ms * 0.3))
+        used = int(min(memory_mb, rng.gauss(used_mb, used_mb * 0.05 + 10)))
         out.append(_ev(t, f"START RequestId: {rid} Version: 4"))
         if rng.random() < error_share:
             out.append(_ev(t + timedelta(milliseconds=duration * 0.8), f"[ERROR]\t{t.isoformat()}Z\t{rid}\tClientError: An error occurred (UnauthorizedOperation) when calling DescribeInstances"))

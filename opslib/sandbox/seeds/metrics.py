@@ -23,6 +23,7 @@ SERIES = [
     ("AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": RMS["db"]}, 61e9, 60e9, 0.002, "Bytes"),
     ("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": IR["db"]}, 4, 22, 0.10, "Count"),
     ("AWS/RDS", "ReadLatency", {"DBInstanceIdentifier": IR["db"]}, 0.002, 0.004, 0.15, "Seconds"),
+    ("AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": IR["db"]}, 6, 32, 0.10, "Percent"),
     ("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": ALB}, 0.09, 0.22, 0.25, "Seconds"),
     ("AWS/ApplicationELB", "RequestCount", {"LoadBalancer": ALB}, 800, 9000, 0.08, "Count"),
     ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": ALB}, 0, 6, 0.5, "Count"),
