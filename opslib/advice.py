@@ -140,6 +140,54 @@ def lambda_errors(report, config: dict | None, incident: str, env: str = "sandbo
     return f"The function is healthy. If the API still fails, the errors at each front door:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def auth_failures(report, pool: dict | None, incident: str, env: str = "sandbox") -> str:
+    """After auth-failures: a burst is a security alert (seed 001: 2 minutes to respond); a callback
+    that does not match breaks every login; no sign-ins at all is an outage of sign-in."""
+    again = command("auth-failures", incident, env=env)
+    burst = next((c for c in report if c.id == "cognito_auth_failure_burst" and c.status == CRITICAL), None)
+    if burst is not None:
+        first = str(burst.observed).split(",")[0]
+        declare = "" if incident else f"\n  {command('incident-declare', env=env, service='EC2 Manager Production', impact='Brute-force sign-in attempts', summary=f'Failed sign-ins from {first}')}"
+        return (f"A security alert (seed 001: respond within 2 minutes). Block {first} at the edge (seed 002: `deny {first};`), "
+                f"and sign the users it tried out everywhere: `aws cognito-idp admin-user-global-sign-out --user-pool-id {(pool or {}).get('Id', '<pool>')} --username <user>`."
+                + (f" Declare it:{declare}" if declare else "") + f"\nThen look again:\n  {again}")
+    if _bad(report, "cognito_client_callbacks"):
+        return ("Make the client's callback URLs match the application's (seed 002 \"Scenario 3\" step 2): "
+                "`aws cognito-idp update-user-pool-client ... --callback-urls <url>` keeps only what you pass, so pass them all. Then:\n  " + again)
+    if _bad(report, "cognito_sign_in_successes", "cognito_user_pool"):
+        return f"Nobody signs in: is the front end up?\n  {command('service-down', incident, env=env)}"
+    return f"Sign-in is healthy. If users still cannot get in, the API's errors:\n  {command('high-error-rate', incident, env=env)}"
+
+
+def rate_limiting(report, incident: str, env: str = "sandbox") -> str:
+    """After rate-limiting: block the few (seed 002 step 3), or raise the limits for the many (step 4)."""
+    again = command("rate-limiting", incident, env=env)
+    found = next((c for c in report if c.id == "ratelimit_offenders"), None)
+    if found is not None and found.status == CRITICAL:
+        return f"Block the addresses listed above at the edge (seed 002 step 3: nginx `deny`, or the WAF IP set), then watch the 429s stop:\n  {again}"
+    if found is not None and found.status == WARN:
+        return ("Many clients are refused, none stands out: raise the limit of the busiest route if the traffic is legitimate "
+                f"(seed 002 step 4: backend/middleware/rate_limit.py), then:\n  {again}")
+    return f"Nobody is being rate-limited much. If users still see errors:\n  {command('high-error-rate', incident, env=env)}"
+
+
+def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandbox") -> str:
+    """After deployment-failed: hand off the rollback to the revision that still serves (seed 002 step 3), then the root cause (step 4)."""
+    again = command("deployment-failed", incident, env=env)
+    if svc is None:
+        return f"The service could not be read (see the ERROR row); fix access, then:\n  {again}"
+    old = [d for d in svc.get("deployments", []) if d.get("status") != "PRIMARY"]
+    if _bad(report, "ecs_deployment_state", "ecs_task_failures") and old:
+        previous = old[0]["taskDefinition"].rsplit("/", 1)[-1]
+        where = f"ecs:{svc['clusterArn'].rsplit('/', 1)[-1]}/{svc['serviceName']}"
+        return (f"Roll back to {previous}, which still serves (the rollback notebooks are still to come; seed 003's command):\n"
+                f"  {rollback({'where': where, 'previous': previous})}\n"
+                "then find why the release does not start (seed 002 step 4: the task's log above, its settings, its limits, what it depends on), and look again:\n  " + again)
+    if _bad(report, "ecs_deployment_state"):
+        return f"The deployment is still rolling: give it a few minutes, then:\n  {again}"
+    return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
+
+
 def incident(inc) -> str:
     """After declaring or updating: the lifecycle's next commands, with the incident and its environment filled in."""
     env = inc.env or "sandbox"

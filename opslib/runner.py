@@ -193,9 +193,9 @@ class _HtmlRenderer:
 
     @staticmethod
     def _make():
-        from nbconvert import HTMLExporter
+        from .highlight_cache import html_exporter
 
-        return HTMLExporter(extra_template_basedirs=[str(Path(__file__).parent / "templates")], template_name="evidence")
+        return html_exporter(extra_template_basedirs=[str(Path(__file__).parent / "templates")], template_name="evidence")
 
     def _load(self):
         try:

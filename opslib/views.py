@@ -182,3 +182,64 @@ def invocations(found: dict):
                           "duration p50 (ms)": round(frame["duration_ms"].median(), 1), "duration max (ms)": round(frame["duration_ms"].max(), 1),
                           "memory used max (MB)": int(frame["used_mb"].max()), "memory size (MB)": int(frame["memory_mb"].max()),
                           "init max (ms)": round(frame.loc[cold, "init_ms"].max(), 1) if cold.any() else "-"}])
+
+
+def sign_in_failures(events: list[dict], n: int = 10):
+    """Failed sign-ins by source address: how many, which users were tried, from when to when."""
+    import pandas as pd
+
+    failed = pd.DataFrame([e for e in events if e["result"] == "FAILED"], columns=["at", "result", "user", "source", "reason"])
+    if failed.empty:
+        return "No failed sign-in in the window."
+    rows = failed.groupby("source").agg(failures=("user", "size"), users=("user", lambda u: ", ".join(sorted(set(u)))),
+                                        first=("at", "min"), last=("at", "max")).sort_values("failures", ascending=False).head(n)
+    return rows.assign(first=rows["first"].dt.strftime("%H:%M:%S"), last=rows["last"].dt.strftime("%H:%M:%S")).reset_index()
+
+
+def refusals(found: dict, n: int = 10):
+    """The top refused addresses and the refusals a minute (seed 002: `... | sort | uniq -c`)."""
+    import pandas as pd
+
+    from .plots import with_bands
+
+    t = found["tally"]
+    if not t.total:
+        return f"No {found['status']} in {found['log_group']} in the last {found['minutes']} minutes."
+    table = pd.DataFrame([{"address": a, f"{found['status']}s": c, "share %": round(100 * c / t.total, 1)} for a, c in t.top(n)])
+    minutes = pd.Series(found["per_minute"], dtype=float)
+    minutes.index = pd.to_datetime(minutes.index, unit="s", utc=True)
+    return table, with_bands(minutes.sort_index(), None, None, f"{found['status']}s a minute: {found['log_group']}", "per minute", kind="bar")
+
+
+def block_list(found: dict, block_at: int, allow: list[str]):
+    """What to paste (seed 002 step 3: `deny 1.2.3.4;` for nginx) and the AWS WAF equivalent; nothing is applied here."""
+    from IPython.display import Pretty
+
+    from .checks.ratelimit import offenders
+
+    bad = offenders(found, block_at, allow)
+    if not bad:
+        return Pretty(f"Nothing to block: no address has {block_at}+ refusals outside the allowed networks.")
+    lines = ["# nginx (seed 002 step 3)", *[f"deny {a};  # {n} refusals" for a, n in bad], "",
+             "# AWS WAF: add them to the web ACL's block IP set (get-ip-set gives the lock token)",
+             "aws wafv2 update-ip-set --scope REGIONAL --name <blocked> --id <id> --lock-token <token> --addresses "
+             + " ".join(f"{a}/32" if ":" not in a else f"{a}/128" for a, _ in bad)]
+    return Pretty("\n".join(lines))
+
+
+def ecs_deployments(svc: dict):
+    """`aws ecs describe-services`' deployments, newest first."""
+    import pandas as pd
+
+    return pd.DataFrame([{"deployment": d.get("id", ""), "status": d.get("status", ""), "task definition": d.get("taskDefinition", "").rsplit("/", 1)[-1],
+                          "rollout": d.get("rolloutState", "-"), "running": d.get("runningCount", 0), "desired": d.get("desiredCount", 0),
+                          "failed": d.get("failedTasks", 0), "created (UTC)": f"{d['createdAt']:%Y-%m-%d %H:%M}" if d.get("createdAt") else "-"}
+                         for d in svc.get("deployments", [])])
+
+
+def stopped_tasks(rows: list[dict]):
+    import pandas as pd
+
+    if not rows:
+        return "No stopped task in the last hour."
+    return pd.DataFrame(rows, columns=["task", "revision", "reason", "stop_code", "exit_code", "container_reason"])

@@ -66,6 +66,13 @@ DENIED = {  # notebook: (calls denied, the rows that must say so, with the code 
                             {"postgres_connection": "AccessDeniedException", "ec2_db_ingress": "UnauthorizedOperation"}),
     "high-latency": ([{"kind": "deny", "service": "secretsmanager"}, {"kind": "deny", "service": "elasticache"}],
                      {"postgres_slow_statements": "AccessDeniedException", "elasticache_hit_rate": "AccessDenied"}),
+    "auth-failures": ([{"kind": "deny", "service": "cloudwatch"}, {"kind": "deny", "service": "logs"}],
+                      {"cognito_sign_in_successes": "AccessDeniedException", "cognito_auth_failure_burst": "AccessDeniedException"}),
+    "rate-limiting": ([{"kind": "deny", "service": "logs", "action": "FilterLogEvents"}], {"ratelimit_offenders": "AccessDeniedException"}),
+    "lambda-errors": ([{"kind": "deny", "service": "lambda", "action": "GetFunctionConfiguration"}, {"kind": "deny", "service": "logs"}],
+                      {"lambda_function_state": "AccessDeniedException", "lambda_log_errors": "AccessDeniedException"}),
+    "deployment-failed": ([{"kind": "deny", "service": "ecs"}],
+                          {"ecs_deployment_state": "AccessDeniedException", "ecs_task_failures": "AccessDeniedException", "recent_changes": "AccessDeniedException"}),
     "dynamodb-throttling": ([{"kind": "deny", "service": "dynamodb"}],
                             {"dynamodb_table_status": "AccessDeniedException", "dynamodb_hot_partition": "AccessDeniedException"}),
 }

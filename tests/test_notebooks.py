@@ -36,6 +36,12 @@ FINDINGS = {
         "EXPLAIN ANALYZE it", "CRITICAL elasticache_hit_rate", "14.3% of reads hit (30 hits, 180 misses)",
         "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "CRITICAL apigateway_latency_p95_recent"],
     ("database-connection", "db-connections-exhausted"): ["remaining connection slots are reserved"],
+    ("auth-failures", "auth-failure-burst"): [
+        "CRITICAL cognito_auth_failure_burst", "1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25); users tried from 203.0.113.66: admin,"],
+    ("rate-limiting", "rate-limit-attack"): ["CRITICAL ratelimit_offenders", "1 address took 100% of", "203.0.113.77 ("],
+    ("deployment-failed", "failed-deployment"): [
+        "Deployment of rms-backend-prod:3 is FAILED (0 of 3 running, 3 failed to start): ECS deployment circuit breaker: tasks failed to start; "
+        "rms-backend-prod:2 still serves 3 of 3.", "exit code 1; its log ends: KeyError: 'DATABASE_URL'."],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",
         "WARN     lambda_duration_recent", "PLANNED  test-invoke ec2-manager-function-prod:LIVE"],

@@ -147,6 +147,11 @@ def _expect_high_latency(aws):
     assert _recent_max(aws, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}) > 2
     assert _recent_max(aws, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}) > 2000
     assert _alarm(aws, "rms-api-latency-high") == "ALARM" and _alarm(aws, "ec2-manager-api-latency-high") == "ALARM"
+    import redis
+
+    node = aws.client("elasticache", IR["region"]).describe_cache_clusters(CacheClusterId=IR["cache"], ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]
+    stats = redis.Redis(host=node["Endpoint"]["Address"], port=node["Endpoint"]["Port"]).info("stats")  # what `redis-cli INFO stats` shows
+    assert stats["keyspace_hits"] / (stats["keyspace_hits"] + stats["keyspace_misses"]) < 0.2
 
 
 def _expect_dynamodb_throttling(aws):
@@ -160,6 +165,8 @@ def _expect_lambda_errors(aws):
     assert _count(aws, EC2M["lambda_log_group"], "ERROR") >= 3
     assert _recent_max(aws, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}) > 10000
     assert _alarm(aws, "ec2-manager-lambda-errors") == "ALARM"
+    answer = aws.client("lambda").invoke(FunctionName=EC2M["function"], Qualifier="LIVE", Payload=b'{"test": "data"}')  # seed 001's test invoke fails too
+    assert answer["FunctionError"] == "Unhandled" and "UnauthorizedOperation" in answer["Payload"].read().decode()
 
 
 def _expect_cert_expiring(aws):
@@ -264,6 +271,19 @@ def _expect_db_connections_exhausted(aws):
     creds = json.loads(aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"])
     with pytest.raises(psycopg.OperationalError, match="remaining connection slots are reserved"):
         psycopg.connect(host=creds["host"], port=creds["port"], user=creds["username"], password=creds["password"], dbname=creds["dbname"], connect_timeout=5)
+
+
+def _expect_failed_deployment(aws):
+    ecs = aws.client("ecs", RMS["region"])
+    svc = ecs.describe_services(cluster=RMS["cluster"], services=[RMS["service"]])["services"][0]
+    new, old = svc["deployments"]
+    assert (new["rolloutState"], new["failedTasks"], old["runningCount"], svc["runningCount"]) == ("FAILED", 3, 3, 3)
+    arns = ecs.list_tasks(cluster=RMS["cluster"], serviceName=RMS["service"], desiredStatus="STOPPED")["taskArns"]
+    tasks = ecs.describe_tasks(cluster=RMS["cluster"], tasks=arns)["tasks"]
+    assert len(tasks) == 3 and {(t["stopCode"], t["containers"][0]["exitCode"]) for t in tasks} == {("EssentialContainerExited", 1)}
+    stream = f"ecs/rms-backend/{tasks[0]['taskArn'].rsplit('/', 1)[-1]}"
+    events = aws.client("logs", RMS["region"]).get_log_events(logGroupName=RMS["log_group"], logStreamName=stream)["events"]
+    assert events[-1]["message"] == "KeyError: 'DATABASE_URL'"
 
 
 @pytest.mark.parametrize("name", sorted(scenarios.REGISTRY))

@@ -1,6 +1,6 @@
 """Checked against the seeds themselves: seed 003's own `daily-health-check.sh`, pointed at the
 sandbox with nothing changed but its two URLs, reaches the same verdict as the notebook, check by
-check, under every scenario. The same execution shows the notebook goes red (with --fail-on warn)
+check, under every scenario that changes what it reads (ELSEWHERE lists the others). The same execution shows the notebook goes red (with --fail-on warn)
 on the scenarios that name it, and is green on a healthy sandbox."""
 
 import os
@@ -64,7 +64,25 @@ def notebook_rows(tmp_path) -> tuple[int, dict[tuple[str, str], str], str]:
     return res.returncode, rows, res.stdout + res.stderr
 
 
-@pytest.mark.parametrize("scenario", sorted(scenarios.REGISTRY))
+# Scenarios that change nothing the seed script reads (RMS's two /health URLs, its database's status,
+# its ECS service, its application log): both sides answer as on a healthy sandbox, which the
+# "healthy" case shows; each is held to what it changes by tests/test_sandbox.py and to the
+# notebooks that catch it by tests/test_notebooks.py. A new scenario is compared here until listed.
+ELSEWHERE = {
+    "auth-failure-burst": "EC2 Manager's Cognito sign-in log",
+    "backups-missing": "RMS's snapshots, the audit table's recovery and seed 004's dumps (the script reads the instance's status only)",
+    "cert-expiring": "an ACM certificate",
+    "db-connections-exhausted": "seed 004's database",
+    "dynamodb-throttling": "EC2 Manager's table",
+    "high-latency": "latency and connection metrics, alarms, seed 004's database and cache",
+    "lambda-errors": "EC2 Manager's function",
+    "rate-limit-attack": "AutoStack's access log",
+    "slack-down": "the webhooks",
+    "stale-terraform-lock": "AutoStack's lock table",
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(set(scenarios.REGISTRY) - set(ELSEWHERE)))
 def test_the_seed_script_and_the_notebook_agree(healthy, tmp_path, scenario):
     sandbox.control(f"scenario/{scenario}")
     seed = seed_verdicts(sandbox.url())

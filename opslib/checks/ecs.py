@@ -25,3 +25,31 @@ def service_tasks_running(aws, service: str, cluster: str) -> Check:
         "ecs_service_tasks_running", level, service, f"{running}/{desired}", "running = desired (below it only while a deployment rolls)",
         f"ECS service {service} in {cluster} runs {running} of {desired} tasks ({pending} pending): {state}.",
     )
+
+
+def deployment_state(svc: dict) -> Check:
+    """Seed 002 "Scenario 1": is the newest deployment stuck or failed, and what still serves."""
+    deployments = svc.get("deployments", [])
+    new = next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else {})
+    old = [d for d in deployments if d is not new]
+    revision = new.get("taskDefinition", "").rsplit("/", 1)[-1]
+    serving = "; " + ", ".join(f"{d['taskDefinition'].rsplit('/', 1)[-1]} still serves {d.get('runningCount', 0)} of {svc['desiredCount']}" for d in old) if old else ""
+    state = new.get("rolloutState", "COMPLETED")
+    level = {"FAILED": CRITICAL, "IN_PROGRESS": WARN}.get(state, OK)
+    why = f": {new['rolloutStateReason'].rstrip('.')}" if level != OK and new.get("rolloutStateReason") else ""
+    return Check("ecs_deployment_state", level, svc["serviceName"], f"{revision} {state}", "COMPLETED",
+                 f"Deployment of {revision} is {state} ({new.get('runningCount', 0)} of {new.get('desiredCount', svc['desiredCount'])} running, "
+                 f"{new.get('failedTasks', 0)} failed to start){why}{serving}.")
+
+
+def task_failures(rows: list[dict], service: str, log: list[str] | None = None) -> Check:
+    """Seed 002 "Scenario 1" step 1's `kubectl logs`: the tasks that stopped failing, why, and the
+    last line the newest one printed (`log`, when it ran at all)."""
+    bad = ecs.failed(rows)
+    if not bad:
+        return Check("ecs_task_failures", OK, service, 0, "none", f"No task of {service} failed lately.")
+    newest = bad[0]
+    code = f", exit code {newest['exit_code']}" if newest["exit_code"] is not None else ""
+    return Check("ecs_task_failures", CRITICAL, service, len(bad), "none",
+                 f"{len(bad)} tasks of {service} failed lately, the newest ({newest['revision']}): {newest['reason']}{code}"
+                 + (f" ({newest['container_reason']})" if newest["container_reason"] else "") + (f"; its log ends: {log[-1].strip()}" if log else "") + ".")

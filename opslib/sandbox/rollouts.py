@@ -5,9 +5,10 @@ A new deployment (a new task definition, or `--force-new-deployment`) starts its
 at a time and stops one of the old deployment's for each that comes up; a change of desired count
 moves one task a step. A step takes `pace()` seconds (`OPSLIB_SANDBOX_PACE`, default 3), so tests
 run in seconds while nothing a notebook waits for is instant. Tasks whose image the sandbox's ECR
-repository does not hold never start (CannotPullContainerError); after as many failures as the
-deployment circuit breaker allows (half the desired count, at least 3) the deployment is FAILED
-and the old deployment keeps serving. (Rollback is not modelled: moto drops a service's
+repository does not hold never start (CannotPullContainerError), and a scenario's release may
+crash at start (`crash`: exit 1, its last words in the awslogs stream); after as many failures as
+the deployment circuit breaker allows (half the desired count, at least 3) the deployment is FAILED
+and the old deployment keeps serving. Each failed start is kept as a STOPPED task with its reason. (Rollback is not modelled: moto drops a service's
 deploymentConfiguration.) Running tasks are real moto tasks, so `list-tasks --service-name` and
 `describe-tasks` show them.
 
@@ -44,6 +45,8 @@ class Rollout:
     pull_error: str = ""  # why the new tasks cannot start
     deploying: bool = True  # a new deployment; False: a change of desired count within the primary one
     slowness: float = 1.0  # steps of this rollout take this many paces (a large image, a long health-check grace)
+    crash: str = ""  # what each new task prints as it exits 1 at start (its image runs, the application does not)
+    recorded: int = 0  # failed starts already kept as STOPPED tasks
 
 
 def start(backend, service, old: dict | None, old_running: int, new_deployment: bool) -> None:
@@ -76,6 +79,14 @@ def hold(backend, service, capacity: int) -> None:
     advance(backend, service)
 
 
+def crash(backend, service, message: str) -> None:
+    """A scenario's release whose tasks start and exit at once, printing `message` (a missing setting)."""
+    r = getattr(service, "opslib_rollout", None)
+    if r is not None:
+        r.crash = message
+        advance(backend, service)
+
+
 def slow(backend, service, factor: float) -> None:
     """A scenario's deployment whose tasks take `factor` times the pace to come up."""
     r = getattr(service, "opslib_rollout", None)
@@ -104,8 +115,9 @@ def advance(backend, service, now: datetime | None = None) -> None:
     desired, cap = service.desired_count, getattr(service, "opslib_capacity", None)
     room = desired if cap is None else min(desired, cap)
     failed = 0
-    if r.pull_error:
-        new_running, failed = 0, steps
+    threshold = min(max(math.ceil(desired / 2), 3), 200)
+    if r.pull_error or r.crash:
+        new_running, failed = 0, min(steps, threshold)  # the circuit breaker stops the attempts
     elif r.from_new <= desired:
         attempted = r.from_new + steps
         new_running = min(desired, attempted, room)
@@ -113,7 +125,6 @@ def advance(backend, service, now: datetime | None = None) -> None:
     else:  # scaling in
         new_running = min(max(desired, r.from_new - steps), room)
     old_running = max(0, min(r.from_old - new_running, room - new_running)) if r.old else 0
-    threshold = min(max(math.ceil(desired / 2), 3), 200)
     if not r.deploying:
         state = "COMPLETED"
     elif failed >= threshold:
@@ -131,6 +142,8 @@ def advance(backend, service, now: datetime | None = None) -> None:
     service.pending_count = r.new["pendingCount"]
     _sync_tasks(backend, service, {r.new["id"]: (r.new["taskDefinition"], new_running),
                                    **({r.old["id"]: (r.old["taskDefinition"], old_running)} if r.old else {})})
+    if r.pull_error or r.crash:
+        _record_failures(backend, service, r, failed, now)
     if new_running == desired and state == "COMPLETED" and cap is None:
         service.opslib_rollout = None
 
@@ -213,6 +226,43 @@ def _start(backend, cluster, service, task_definition: str, deployment_id: str, 
                 started_by=deployment_id, networking_configuration=None)
     task._transitions = [("RUNNING", "RUNNING")]  # moto advances tasks on every describe; ours run until stopped
     tasks[task.task_arn] = task
+
+
+def _record_failures(backend, service, r: Rollout, failed: int, now: datetime) -> None:
+    """Each failed start as ECS keeps it for an hour: a STOPPED task with its reason and its
+    container's exit code, and (a crash) what the container printed, in its awslogs stream."""
+    cluster = backend._get_cluster(service.cluster_name)
+    tasks = backend.tasks.setdefault(cluster.name, {})
+    for _ in range(r.recorded, failed):
+        _start(backend, cluster, service, r.new["taskDefinition"], r.new["id"], tasks)
+        task = list(tasks.values())[-1]
+        container = task.containers[0]
+        container.last_status = "STOPPED"
+        if r.pull_error:
+            _stop(task, f"CannotPullContainerError: {r.pull_error.split(': ', 1)[-1]}")
+            task.stop_code, container.reason, container.exitCode = "TaskFailedToStart", r.pull_error, None
+        else:
+            _stop(task, "Essential container in task exited")
+            task.stop_code, container.exitCode = "EssentialContainerExited", 1
+            _log_crash(backend, task, r.crash, now)
+    r.recorded = max(r.recorded, failed)
+
+
+def _log_crash(backend, task, message: str, now: datetime) -> None:
+    """The container's last words where awslogs puts them: <group>/<prefix>/<container>/<task id>."""
+    from moto.logs.models import logs_backends
+
+    spec = backend.describe_task_definition(task.task_definition_arn).container_definitions[0]
+    options = (spec.get("logConfiguration") or {}).get("options", {})
+    group = options.get("awslogs-group")
+    if not group:
+        return
+    logs = logs_backends[backend.account_id][options.get("awslogs-region", backend.region_name)]
+    stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{spec['name']}/{task.id}"
+    logs.ensure_log_stream(group, stream)
+    at = int(now.timestamp() * 1000)
+    lines = [f"{now.isoformat(timespec='milliseconds')} INFO starting {spec['image'].rsplit('/', 1)[-1]}", *message.splitlines()]
+    logs.put_log_events(group, stream, [{"timestamp": at + i, "message": line} for i, line in enumerate(lines)])
 
 
 def _stop(task, reason: str) -> None:

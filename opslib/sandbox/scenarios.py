@@ -237,6 +237,28 @@ def _released(when: datetime, version: str) -> None:
         service.deployments[0]["createdAt"] = when
 
 
+CRASH = "\n".join(["Traceback (most recent call last):", '  File "/app/rms/settings.py", line 14, in <module>',
+                   '    DATABASE_URL = os.environ["DATABASE_URL"]', "KeyError: 'DATABASE_URL'"])  # what a release without its setting prints
+
+
+@scenario("failed-deployment", "RMS backend release 2.15.0, deployed 8 minutes ago, dropped DATABASE_URL from its task definition: "
+          "every new task exits 1 at start (KeyError in its log), the circuit breaker failed the deployment after 3, and the "
+          "previous revision still serves 3 of 3.", ("deployment-failed",))
+def failed_deployment(state, c):
+    ecs = c("ecs", RMS["region"])
+    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]["containerDefinitions"][0]
+    logging = {"logDriver": "awslogs", "options": {**base["logConfiguration"]["options"], "awslogs-stream-prefix": "ecs"}}
+    container = dict(base, image=base["image"].replace("2.14.0", "2.15.0"), logConfiguration=logging)
+    release = ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512",
+                                           memory="1024", containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=release)
+    rollouts.crash(*_rms_service(), CRASH)
+    rollouts.age(*_rms_service(), 4)
+    _, service = _rms_service()
+    for deployment in (service.opslib_rollout.new, service.deployments[0]):
+        deployment["createdAt"] = _now() - timedelta(minutes=8)
+
+
 @scenario("auth-failure-burst", "25 failed Cognito sign-ins from one address in the last 5 minutes.", ("auth-failures", "security-incident"))
 def auth_failure_burst(state, c):
     pool = c("cognito-idp").list_user_pools(MaxResults=10)["UserPools"][0]["Id"]

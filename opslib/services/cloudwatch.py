@@ -121,6 +121,12 @@ def function_metrics(name: str) -> list[Metric]:
             Metric("throttles", "AWS/Lambda", "Throttles", fn, "Sum", "throttles")]
 
 
+def sign_in_metrics(pool: dict | None) -> list[Metric]:
+    """Seed 001 "Authentication Issues" step 3: SignInSuccesses of the pool, a Sum a period."""
+    pool_id = (pool or {}).get("Id", "")
+    return [Metric("successes", "AWS/Cognito", "SignInSuccesses", (("UserPool", pool_id), ("UserPoolClient", "ALL")), "Sum", "sign-in successes")]
+
+
 ERROR_SOURCES = {  # source: (errors id, requests id)
     "ALB (RMS API)": ("alb_5xx", "alb_requests"),
     "API Gateway (EC2 Manager)": ("api_5xx", "api_requests"),

@@ -1,0 +1,59 @@
+"""Syntax-highlighted code cells for the filed HTML, kept between runs.
+
+Highlighting the code cells was half of rendering a run's HTML (pygments, about 0.4 s a run), and
+a notebook's code is the same run after run (only the injected parameters change). Each cell's
+HTML is kept under ~/.cache/opslib/highlight (XDG_CACHE_HOME respected), keyed by its source, the
+lexer and the pygments and nbconvert versions, so a rerun highlights only what changed. A cache that
+cannot be written is only slower.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def folder() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opslib" / "highlight"
+
+
+class CachedHighlight:
+    """A drop-in for nbconvert's `highlight_code` filter."""
+
+    def __init__(self, plain):
+        import nbconvert
+        import pygments
+
+        self.plain, self.versions = plain, f"{pygments.__version__}|{nbconvert.__version__}"
+
+    def __call__(self, source, language=None, metadata=None):
+        key = hashlib.sha256(f"{self.versions}|{language or self.plain.pygments_lexer}|{source}".encode()).hexdigest()
+        path = folder() / key[:2] / f"{key}.html"
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            pass
+        html = self.plain(source, language, metadata)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp.write_text(html, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return html
+
+
+def html_exporter(**kw):
+    """nbconvert's HTMLExporter, highlighting through the cache with the lexer it would pick itself
+    (the notebook's language_info)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    class Exporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **more):
+            info = nb.metadata.get("language_info", {})
+            plain = Highlight2HTML(pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self)
+            self.filters = {**self.filters, "highlight_code": CachedHighlight(plain)}
+            return super().from_notebook_node(nb, resources, **more)
+
+    return Exporter(**kw)
