@@ -13,6 +13,7 @@ from functools import partial
 
 from . import checks as _checks
 from .aws import at_once
+from .errors import ActionRefused
 from .secrets import Secret
 
 
@@ -167,7 +168,13 @@ class Runbook:
         from . import actions
 
         guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident)
-        outcome = actions.execute(action, guard, confirm=confirm)
+        try:
+            outcome = actions.execute(action, guard, confirm=confirm)
+        except ActionRefused:
+            raise
+        except Exception as exc:  # the state could not be read to plan from (AccessDenied, throttled past retries): a finding
+            outcome = actions.Outcome(action.describe(), "failed", [], message=f"could not plan: {type(exc).__name__}: {exc}", error=exc)
+            self.journal("action", **outcome.to_dict(), dry_run=not confirm)
         display(outcome)
         self._applied(action, outcome)
         if outcome.status == "planned" and not self.headless and _in_kernel():

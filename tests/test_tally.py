@@ -11,11 +11,12 @@ def _line(ip: str, status: int, size: int = 512) -> str:
 
 def test_counts_the_status_field_only_by_client_in_text_or_bytes():
     lines = [_line("203.0.113.7", 429), _line("203.0.113.7", 429), _line("198.51.100.2", 200, size=429), _line("198.51.100.3", 429),
-             "not a log line with 429 in it"]
+             "not a log line with 429 in it", _line("2001:db8::1:77", 429), _line("2001:db8::1:78", 429), _line("2001:db8::1:77", 429)]
     text = "\n".join(lines)
     for chunks in ([text], [text.encode()], [lines[0], "\n".join(lines[1:])]):
         found = tally.by_client(chunks)
-        assert found.counts == Counter({"203.0.113.7": 2, "198.51.100.3": 1}) and found.total == 3 and found.error == 0
+        assert found.counts == Counter({"203.0.113.7": 2, "198.51.100.3": 1, "2001:db8::1:77": 2, "2001:db8::1:78": 1})  # IPv6: longer than the prefix
+        assert found.total == 6 and found.error == 0
     assert tally.by_client([text], status=200).counts == Counter({"198.51.100.2": 1})
 
 
@@ -26,3 +27,13 @@ def test_memory_stays_bounded_and_the_heavy_hitter_is_never_missed():
     assert len(found.counts) <= 1000 and found.total == 10300
     (top, n), = found.top(1)
     assert top == "203.0.113.77" and 300 - found.error <= n <= 300  # low by at most the stated error
+
+
+def test_lines_cut_between_chunks_anywhere_count_once():
+    text = "".join(f"{_line(f'203.0.113.{i % 3}', 429 if i % 2 else 200)}\n" for i in range(50))
+    expected = tally.by_client([text]).counts
+    assert sum(expected.values()) == 25
+    for size in (1, 7, 64, 101, 1000):
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        assert tally.by_client(pieces).counts == expected
+        assert tally.by_client(tally.prefetched(p.encode() for p in pieces)).counts == expected

@@ -89,8 +89,9 @@ def error_response(call: Call, kind: str, message: str | None = None) -> tuple[s
         body = f"<Error><Code>{rest_code}</Code><Message>{message}</Message><RequestId>{rid}</RequestId></Error>".encode()
         headers = [("Content-Type", "application/xml")]
     else:
-        body = json.dumps({"message": message}).encode()
-        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", rest_code), ("x-amzn-RequestId", rid)]
+        body = json.dumps({"message": message}).encode()  # Lambda, API Gateway: AccessDeniedException, TooManyRequestsException
+        code = rest_code if kind == "throttle" else json_code
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code), ("x-amzn-RequestId", rid)]
         status = 429 if kind == "throttle" else status
     reason = {400: "Bad Request", 403: "Forbidden", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
     return f"{status} {reason}", headers + [("Content-Length", str(len(body)))], body

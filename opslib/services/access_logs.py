@@ -19,7 +19,7 @@ def refused_by_client(aws, log_group: str, minutes: int, status: int = 429) -> d
         for page in pages:
             events = page.get("events", [])
             per_minute.update(e["timestamp"] // 60000 * 60 for e in events)
-            yield "\n".join(e["message"] for e in events)
+            yield "".join(f"{e['message']}\n" for e in events)
 
-    counted = tally.by_client(chunks(), status)
+    counted = tally.by_client(tally.prefetched(chunks()), status)  # the next page is fetched while this one is counted
     return {"log_group": log_group, "status": status, "minutes": minutes, "tally": counted, "per_minute": per_minute}
