@@ -142,9 +142,10 @@ def _report(outcome, root) -> int:
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
     done = _actions(root).get(outcome.run_id, [])
-    lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change in done]
-    if any(status == "planned" for status, _ in done):
-        lines.append("(dry run: nothing PLANNED was changed; run again with -p confirm=true to apply it)")
+    lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
+    planned = sorted({pid for status, _, pid in done if status == "planned"})
+    if planned:
+        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly this plan, run again with -p confirm={','.join(planned)})")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
@@ -179,7 +180,7 @@ def cmd_history(args) -> int:
             continue
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, sum(status == "applied" for status, _ in actions.get(g["run_id"], [])),
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, sum(status == "applied" for status, _, _ in actions.get(g["run_id"], [])),
                      g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
@@ -242,17 +243,18 @@ def _parameters_line(values: dict, sources: dict) -> str:
     return ", ".join(given + ([plural(defaults, "default")] if defaults else [])) or "none"
 
 
-def _actions(root) -> dict[str, list[tuple[str, str]]]:
-    """run id -> (applied | planned, one line per change) of its guarded actions, from the journal:
-    what a dry run would change is said as plainly as what was changed."""
+def _actions(root) -> dict[str, list[tuple[str, str, str]]]:
+    """run id -> (applied | planned, one line per change, plan id) of its guarded actions, from the
+    journal: what a dry run would change is said as plainly as what was changed."""
     from .actions import Change
     from .ledger import Evidence
 
-    out: dict[str, list[tuple[str, str]]] = {}
+    out: dict[str, list[tuple[str, str, str]]] = {}
     for rec in Evidence(root).journal.records():
         if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned"):
+            pid = rec.get("plan_id") or ""
             for c in rec.get("changes") or [{}]:
-                out.setdefault(str(rec.get("run_id")), []).append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}"))
+                out.setdefault(str(rec.get("run_id")), []).append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else ""), pid))
     return out
 
 

@@ -24,7 +24,12 @@ class BadInput(OpsError):
 
 
 class ActionRefused(OpsError):
-    """A guarded action was asked to do something its guards do not allow."""
+    """A guarded action was asked to do something its guards do not allow; `outcome` is the plan it
+    made (shown to the responder: a stale plan's replacement)."""
+
+    def __init__(self, message: str, fix: str = "", outcome=None):
+        super().__init__(message, fix)
+        self.outcome = outcome
 
 
 def did_you_mean(name: str, choices) -> str:

@@ -137,6 +137,11 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
             return value
         raise BadInput(f"{param.name} from {origin} is not text", "give a string, or env:VARIABLE")
     kind = TYPES[param.type]
+    if param.name == "confirm" and isinstance(value, str) and value.strip().startswith("PLAN-"):
+        from .actions import PLAN_ID
+
+        if PLAN_ID.fullmatch(value.strip()):
+            return value.strip()  # a reviewed plan's id: apply exactly that plan (opslib.actions)
     if isinstance(value, str) and kind is not str:
         value = _parse_text(param, value, origin)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):

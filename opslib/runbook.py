@@ -161,8 +161,9 @@ class Runbook:
         display(self.results)
 
     # -- actions -------------------------------------------------------------------------
-    def act(self, action, confirm: bool = False, change_ref: str = ""):
-        """Plan, then apply only if confirmed (parameter headless, or the button by hand)."""
+    def act(self, action, confirm: bool | str = False, change_ref: str = ""):
+        """Plan, then apply only if confirmed (`True`, or the plan's id; headless by parameter, by hand the button).
+        A stale plan id, or production confirmed without one, shows the plan to review and a CRITICAL row."""
         from IPython.display import display
 
         from . import actions
@@ -170,14 +171,18 @@ class Runbook:
         guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident)
         try:
             outcome = actions.execute(action, guard, confirm=confirm)
-        except ActionRefused:
-            raise
+        except ActionRefused as refused:
+            if refused.outcome is None:
+                raise
+            outcome = refused.outcome  # stale, or production without a plan id: the plan to review now, and a red row
+            self.record(_checks.Check(f"action_{action.verb.replace('-', '_')}", _checks.CRITICAL, action.describe(), outcome.status,
+                                      "the reviewed plan, unchanged", f"Not applied: {outcome.message}"))
         except Exception as exc:  # the state could not be read to plan from (AccessDenied, throttled past retries): a finding
             outcome = actions.Outcome(action.describe(), "failed", [], message=f"could not plan: {type(exc).__name__}: {exc}", error=exc)
             self.journal("action", **outcome.to_dict(), dry_run=not confirm)
         display(outcome)
         self._applied(action, outcome)
-        if outcome.status == "planned" and not self.headless and _in_kernel():
+        if outcome.status in ("planned", "stale") and not self.headless and _in_kernel():
             display(actions.confirm_button(action, guard, outcome, after=self._applied))
         return outcome
 
@@ -189,7 +194,7 @@ class Runbook:
         if rows:
             self.record(rows)
 
-    def act_all(self, actions: list, confirm: bool = False, change_ref: str = "", nothing: str = "Nothing to do."):
+    def act_all(self, actions: list, confirm: bool | str = False, change_ref: str = "", nothing: str = "Nothing to do."):
         """`act` on each action in turn; says `nothing` when there is none (e.g. not requested)."""
         if not actions:
             print(nothing)

@@ -61,11 +61,12 @@ def test_confirmed_action_applies_and_captures_before_and_after(aws, groups):
 
 def test_production_needs_a_reference(aws, groups):
     journal = Sink()
+    pid = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal)).plan_id
     with pytest.raises(ActionRefused, match="need a change or incident reference"):
-        actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True), confirm=True)
+        actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True), confirm=pid)
     assert retention(aws, groups) == [30, 30, 30]
     assert journal[-1]["status"] == "refused"
-    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True, reference="CHG-1042"), confirm=True)
+    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal, production=True, reference="CHG-1042"), confirm=pid)
     assert out.status == "applied" and journal[-1]["reference"] == "CHG-1042"
 
 
@@ -124,3 +125,48 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     assert "run-start" in applied.splitlines()[1] and "run-end" in applied.splitlines()[-1]
     assert opslib("history", "--run", "nope", runs=tmp_path).returncode == 2
     assert "changes" in history[0].split() and [line.split()[6] for line in history[1:]] == ["0", "1"]  # the dry run changed nothing; the confirmed run one thing
+
+
+def test_a_plan_has_an_id_and_only_that_plan_is_applied(aws, groups):
+    journal = Sink()
+    first = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal))
+    assert re.fullmatch(r"PLAN-[0-9a-f]{12}", first.plan_id) and f"confirm={first.plan_id}" in first.message
+    assert actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal)).plan_id == first.plan_id  # same state, same plan
+    assert actions.execute(SetLogRetention(groups, 7), actions.Guard(aws, journal)).plan_id != first.plan_id
+    aws.client("logs").put_retention_policy(logGroupName=groups[0], retentionInDays=60)  # someone changed it by hand since the review
+    with pytest.raises(ActionRefused, match=f"{first.plan_id} is stale") as refused:
+        actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=first.plan_id)
+    assert retention(aws, groups) == [60, 30, 30]  # nothing applied
+    fresh = refused.value.outcome
+    assert fresh.status == "stale" and fresh.plan_id != first.plan_id and fresh.changes[0].before == 60
+    assert journal[-1]["status"] == "stale" and journal[-1]["confirmed_plan"] == first.plan_id
+    out = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=fresh.plan_id)
+    assert out.status == "applied" and retention(aws, groups) == [14, 14, 14] and journal[-1]["plan_id"] == fresh.plan_id
+
+
+def test_production_applies_only_a_reviewed_plan_id(aws, groups):
+    journal = Sink()
+    guard = actions.Guard(aws, journal, production=True, reference="CHG-1042")
+    with pytest.raises(ActionRefused, match="Production applies only a reviewed plan") as refused:
+        actions.execute(SetLogRetention(groups, 14), guard, confirm=True)
+    assert retention(aws, groups) == [30, 30, 30]
+    out = actions.execute(SetLogRetention(groups, 14), guard, confirm=refused.value.outcome.plan_id)
+    assert out.status == "applied" and retention(aws, groups) == [14, 14, 14]
+
+
+def test_a_reviewed_plan_id_is_refused_as_stale_after_a_change_by_hand(healthy, aws, tmp_path):
+    """Headless, as a responder does it: review the dry run's plan id, someone moves the alias by
+    hand, the reviewed id is refused (exit 1, nothing invoked, the new plan shown), the new id applies."""
+    lam, logs = aws.client("lambda", "us-west-2"), aws.client("logs", "us-west-2")
+    streams = lambda: {s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/aws/lambda/ec2-manager-function-prod")["logStreams"]}
+    dry = opslib("run", "lambda-errors", "--no-progress", runs=tmp_path)
+    (reviewed,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    lam.update_alias(FunctionName="ec2-manager-function-prod", Name="LIVE", FunctionVersion="3")
+    before = streams()
+    stale = opslib("run", "lambda-errors", "-p", f"confirm={reviewed}", "--no-progress", runs=tmp_path)
+    assert stale.returncode == 1 and f"{reviewed} is stale" in stale.stdout and "CRITICAL action_test_invoke" in stale.stdout, stale.stdout
+    assert streams() == before  # nothing was invoked
+    (fresh,) = re.findall(r"the plan now is (PLAN-[0-9a-f]{12})", stale.stdout)
+    done = opslib("run", "lambda-errors", "-p", f"confirm={fresh}", "--no-progress", runs=tmp_path)
+    assert "CHANGED  test-invoke ec2-manager-function-prod:LIVE: ec2-manager-function-prod:LIVE (version 3)" in done.stdout, done.stdout
+    assert len(streams() - before) == 1

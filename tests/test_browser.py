@@ -142,9 +142,10 @@ def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, 
     assert any(e.text.startswith("export: bool = True") for e in browser.find_elements(By.CSS_SELECTOR, f"{SHOWN} .jp-Cell .cm-line"))
     _run_all(browser)
     button = WebDriverWait(browser, 180).until(seen.element_to_be_clickable((By.XPATH, "//button[contains(., 'Apply 1 change')]")))
-    _wait_for_text(browser, "Dry run: 1 change planned, nothing changed.")
+    _wait_for_text(browser, "Dry run: 1 change planned as PLAN-")
+    planned = re.search(r"planned as (PLAN-[0-9a-f]{12})", browser.find_element(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook").text)[1]
     button.click()
-    _wait_for_text(browser, "1 change applied.", timeout=60)
+    _wait_for_text(browser, f"1 change applied ({planned}).", timeout=60)  # exactly the plan the button sat under
     browser.save_screenshot(str(tmp_path / "log-search.png"))
     assert not button.is_enabled()
 
@@ -168,7 +169,7 @@ def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, 
     button = WebDriverWait(browser, 180).until(seen.element_to_be_clickable((By.XPATH, "//button[contains(., 'Apply 3 changes')]")))
     _wait_for_text(browser, "🚨 INCIDENT DECLARED - P1")
     button.click()
-    _wait_for_text(browser, "3 changes applied.", timeout=60)
+    _wait_for_text(browser, "3 changes applied (PLAN-", timeout=60)
     _wait_for_text(browser, "declared: P1 EC2 Manager Production, commander")  # the rows a headless run prints, under the button
     browser.save_screenshot(str(tmp_path / "incident-declare.png"))
     (inc,) = incidents.all_incidents(Evidence(lab["runs"])).values()

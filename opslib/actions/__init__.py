@@ -3,10 +3,18 @@
 An action says what it would change (plan), changes nothing unless confirmed (dry-run by
 default), refuses production without a change or incident reference and plans larger than its
 cap, captures state before and after, and journals every step.
+
+Every plan has an id (`PLAN-` and twelve hex digits): a hash of the action, its targets, the
+state it read and the state it will set. Confirming with that id (`-p confirm=PLAN-...`, several
+joined by commas, or the button under the plan) applies only if the plan computed now has that id: if anything changed
+since it was reviewed, nothing is applied and the new plan is shown (stale). Production accepts
+only a plan id, never a bare `confirm=true`.
 """
 
+import hashlib
 import html
 import json
+import re
 from dataclasses import dataclass, field
 
 from ..errors import ActionRefused
@@ -66,15 +74,25 @@ class Action:
         return []
 
 
+PLAN_ID = re.compile(r"PLAN-[0-9a-f]{12}(,PLAN-[0-9a-f]{12})*")  # one plan id, or several (a notebook that plans more than one action)
+
+
+def plan_id(action: "Action", before: dict, changes: list[Change]) -> str:
+    """The plan's id: the same action on the same state, setting the same values, has the same id."""
+    body = dumps({"verb": action.verb, "action": action.describe(), "before": before, "changes": [vars(c) for c in changes]})
+    return "PLAN-" + hashlib.sha256(body.encode()).hexdigest()[:12]
+
+
 @dataclass
 class Outcome:
     action: str
-    status: str  # planned (dry-run), applied, nothing-to-do, refused, failed
+    status: str  # planned (dry-run), applied, nothing-to-do, refused, stale, failed
     changes: list[Change]
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     message: str = ""
     error: BaseException | None = None  # why a failed apply failed
+    plan_id: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -84,6 +102,7 @@ class Outcome:
             "before": self.before,
             "after": self.after,
             "message": self.message,
+            "plan_id": self.plan_id,
         }
 
     def _repr_html_(self) -> str:
@@ -114,38 +133,50 @@ class Guard:
     reference: str = ""  # change or incident id
 
 
-def execute(action: Action, guard: Guard, confirm: bool = False, confirmed_by: str = "parameter") -> Outcome:
-    """Plan, and apply when confirmed. A refusal raises ActionRefused; a failed apply is an Outcome
-    with status `failed` and its `error` (journaled with the state after)."""
+def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed_by: str = "parameter") -> Outcome:
+    """Plan, and apply when confirmed: `True` applies the plan made now (outside production), a plan
+    id applies only that reviewed plan. A refusal raises ActionRefused (a stale plan id included,
+    with the new plan journaled); a failed apply is an Outcome with status `failed` and its `error`."""
     before = action.capture(guard.aws)
     changes = action.plan(before)
     name = action.describe()
+    pid = plan_id(action, before, changes) if changes else ""
     if not changes:
         out = Outcome(name, "nothing-to-do", [], before, before, "Nothing to change.")
         guard.journal("action", **out.to_dict(), dry_run=not confirm)
         return out
     if len(changes) > action.max_resources:
-        out = Outcome(name, "refused", changes, before, {}, f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.")
+        out = Outcome(name, "refused", changes, before, {}, f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "narrow the targets or raise the action's cap deliberately")
     if not confirm:
-        out = Outcome(name, "planned", changes, before, before, f"Dry run: {plural(len(changes), 'change')} planned, nothing changed. Set confirm=True to apply.")
+        out = Outcome(name, "planned", changes, before, before,
+                      f"Dry run: {plural(len(changes), 'change')} planned as {pid}, nothing changed. Apply exactly this plan with confirm={pid}.", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
+    if isinstance(confirm, str) and pid not in confirm.split(","):
+        out = Outcome(name, "stale", changes, before, before, f"{confirm} is stale: the state changed since it was planned. Nothing was applied; "
+                      f"the plan now is {pid} (above). Review it, then confirm={pid}.", plan_id=pid)
+        guard.journal("action", **out.to_dict(), dry_run=True, confirmed_plan=confirm)
+        raise ActionRefused(out.message, f"review the new plan and run again with -p confirm={pid}", outcome=out)
+    if guard.production and confirm is True:
+        out = Outcome(name, "refused", changes, before, before, f"Production applies only a reviewed plan: this one is {pid}.", plan_id=pid)
+        guard.journal("action", **out.to_dict(), dry_run=True)
+        raise ActionRefused(out.message, f"review the plan above, then run again with -p confirm={pid}", outcome=out)
     if guard.production and not guard.reference and action.needs_reference:
-        out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.")
+        out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "pass --incident INC-... (or -p change_ref=CHG-...) and run again")
-    guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference)
+    guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference, plan_id=pid)
     try:
         action.apply(guard.aws, changes)
     except Exception as exc:
         after = _safe_capture(action, guard.aws)
-        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc)
+        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc, plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
         return out
     after = action.capture(guard.aws)
-    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied.")
+    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}).", plan_id=pid)
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
     return out
 
@@ -170,7 +201,7 @@ def confirm_button(action: Action, guard: Guard, planned: Outcome, after=None):
         button.disabled = True
         with output:
             try:
-                outcome = execute(action, guard, confirm=True, confirmed_by="button")
+                outcome = execute(action, guard, confirm=planned.plan_id, confirmed_by="button")  # exactly the plan it sits under
                 display(outcome)
                 if after is not None:
                     after(action, outcome)
