@@ -40,6 +40,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("incidents", help="incidents declared in this runs directory: severity, status, duration")
     p.add_argument("--runs-dir", default=None)
 
+    p = sub.add_parser("approve", help="approve a plan a colleague reviewed (when the environment asks for a second person's approval)")
+    p.add_argument("plan_id", help="the plan's id, as its dry run printed it (PLAN-...)")
+    p.add_argument("--env", default="sandbox", help="the environment the plan was made in (default: sandbox)")
+
     p = sub.add_parser("report", help="a folder and zip for a reviewer: an incident's runs, timeline, post-mortem and verify result")
     p.add_argument("--incident", default="", help="the incident (INC-YYYY-MMDD-NNN)")
     p.add_argument("--since", help="without --incident: runs from (YYYY-MM-DD, today, yesterday, 7d, 12h)")
@@ -326,6 +330,32 @@ def cmd_incidents(args) -> int:
     return 0
 
 
+def cmd_approve(args) -> int:
+    """Record a second person's approval of a plan (opslib.approvals): its requester cannot."""
+    from . import approvals, environment, journal, locks
+    from .actions import PLAN_ID
+    from .aws import Aws, AwsSettings
+    from .errors import BadInput
+
+    if not PLAN_ID.fullmatch(args.plan_id) or "," in args.plan_id:
+        raise BadInput(f"{args.plan_id!r} is not a plan id", "give the PLAN-xxxxxxxxxxxx the dry run printed")
+    env_data = environment.load(args.env)
+    table, _, approval = locks.settings(env_data)
+    if not (table and approval):
+        raise BadInput(f"environment {args.env} does not ask for approval", "apply the plan with -p confirm=PLAN-...; or set actions.approval: true and actions.table")
+    settings = AwsSettings.from_env_file(env_data, user_agent="opslib/approve")
+    if settings.endpoint_url == "sandbox":
+        from . import sandbox
+
+        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    me = journal.who()
+    found = approvals.approve(Aws(settings), table, args.plan_id, f"{me['user']}@{me['host']}")
+    print(f"{args.plan_id} ({found['action']}), requested by {found['requester']} at {found['requested']}, approved by {found['approver']} at {found['approved']}:")
+    print("\n".join(f"  {line}" for line in found["changes"].splitlines()))
+    print(f"apply it: opslib run {found['notebook']} --env {args.env} -p confirm={args.plan_id}")
+    return 0
+
+
 def cmd_report(args) -> int:
     from pathlib import Path
 
@@ -440,7 +470,7 @@ def _table(headers, rows) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "report": cmd_report,
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "approve": cmd_approve, "report": cmd_report,
             "sandbox": cmd_sandbox}
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 A malformed file is bad input like a mistyped parameter: one line that names the fix, before
 any kernel starts. Sections: description, production, aws, parameters, notebooks, evidence
 (mode, witness, hmac_key), http (allow_link_local), change_ref_pattern, incidents (table: a DynamoDB
-table keeping a copy of every incident record).
+table keeping a copy of every incident record), actions (table: the DynamoDB table of locks on
+resources being changed and of plans awaiting approval; lock_minutes: how long a lock left by a
+killed run holds; approval: plans need a second person's `opslib approve`).
 """
 
 import os
@@ -14,7 +16,7 @@ from .errors import BadInput, did_you_mean
 from .filing import DEFAULT_MODE, parse_mode
 from .paths import parameters_dir
 
-SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents")
+SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents", "actions")
 DEFAULT_CHANGE_REF = r"^(INC|CHG)-[A-Za-z0-9-]+$"
 AUTHORIZING = ("confirm",)  # only -p on the command line or the Apply button may set these
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -80,7 +82,7 @@ def _check_shape(data, where: str) -> None:
         if key not in SECTIONS:
             hint = did_you_mean(str(key), SECTIONS)
             raise BadInput(f"{where}: unknown section '{key}'", hint or f"use {', '.join(SECTIONS)}")
-    for key in ("aws", "parameters", "notebooks", "evidence", "http", "incidents"):
+    for key in ("aws", "parameters", "notebooks", "evidence", "http", "incidents", "actions"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise BadInput(f"{where}: {key} is a {type(data[key]).__name__}", f"make {key} a mapping of name: value")
     from .aws import AwsSettings
@@ -89,6 +91,9 @@ def _check_shape(data, where: str) -> None:
     unknown = [str(k) for k in (data.get("aws") or {}) if k not in fields]
     if unknown:
         raise BadInput(f"{where}: unknown aws setting(s) {', '.join(unknown)}", (did_you_mean(unknown[0], fields) + " " if did_you_mean(unknown[0], fields) else "") + f"use {', '.join(fields)}")
+    section = data.get("actions") or {}
+    if section.get("approval") and not section.get("table"):
+        raise BadInput(f"{where}: actions.approval needs actions.table", "name the DynamoDB table where plans and approvals are kept (actions.table)")
     if "production" in data and not isinstance(data["production"], bool):
         raise BadInput(f"{where}: production is {data['production']!r}", "set production: true or production: false")
     for name, own in (data.get("notebooks") or {}).items():

@@ -1,5 +1,6 @@
 """The guarded action, exercised with a real action (log retention) against the sandbox."""
 
+import json
 import re
 import uuid
 
@@ -156,7 +157,8 @@ def test_production_applies_only_a_reviewed_plan_id(aws, groups):
 
 def test_a_reviewed_plan_id_is_refused_as_stale_after_a_change_by_hand(healthy, aws, tmp_path):
     """Headless, as a responder does it: review the dry run's plan id, someone moves the alias by
-    hand, the reviewed id is refused (exit 1, nothing invoked, the new plan shown), the new id applies."""
+    hand, the reviewed id is refused (exit 1, nothing invoked, the new plan shown); the new id waits
+    while another responder holds the function's lock (refused with their name), then applies."""
     lam, logs = aws.client("lambda", "us-west-2"), aws.client("logs", "us-west-2")
     streams = lambda: {s["logStreamName"] for s in logs.describe_log_streams(logGroupName="/aws/lambda/ec2-manager-function-prod")["logStreams"]}
     dry = opslib("run", "lambda-errors", "--no-progress", runs=tmp_path)
@@ -167,6 +169,96 @@ def test_a_reviewed_plan_id_is_refused_as_stale_after_a_change_by_hand(healthy, 
     assert stale.returncode == 1 and f"{reviewed} is stale" in stale.stdout and "CRITICAL action_test_invoke" in stale.stdout, stale.stdout
     assert streams() == before  # nothing was invoked
     (fresh,) = re.findall(r"the plan now is (PLAN-[0-9a-f]{12})", stale.stdout)
+    db = aws.client("dynamodb")  # meanwhile a second responder is invoking it: the lock is theirs
+    db.put_item(TableName="opslib-actions", Item={"resource": {"S": "ec2-manager-function-prod:LIVE"}, "holder": {"S": "erin@laptop"}, "run_id": {"S": "run-erin"},
+                                                "plan_id": {"S": "PLAN-0123456789ab"}, "since": {"S": "2026-12-02T07:00:00+00:00"}, "expires": {"N": "9999999999"}})
+    locked = opslib("run", "lambda-errors", "-p", f"confirm={fresh}", "--no-progress", runs=tmp_path)
+    assert locked.returncode == 1 and "ec2-manager-function-prod:LIVE is locked by erin@laptop (run run-erin, plan PLAN-0123456789ab)" in locked.stdout, locked.stdout
+    assert streams() == before
+    db.delete_item(TableName="opslib-actions", Key={"resource": {"S": "ec2-manager-function-prod:LIVE"}})
     done = opslib("run", "lambda-errors", "-p", f"confirm={fresh}", "--no-progress", runs=tmp_path)
-    assert "CHANGED  test-invoke ec2-manager-function-prod:LIVE: ec2-manager-function-prod:LIVE (version 3)" in done.stdout, done.stdout
+    assert "CHANGED  test-invoke ec2-manager-function-prod:LIVE: ec2-manager-function-prod:LIVE test invocation: version 3 -> invoked once" in done.stdout, done.stdout
     assert len(streams() - before) == 1
+
+
+def _locks(aws, who: str, run: str, minutes: int = 15):
+    from opslib.locks import Locks
+
+    return Locks(aws, "opslib-actions", who, run, minutes)
+
+
+def test_a_resource_being_changed_is_locked_against_a_second_responder(aws, groups):
+    import threading
+    import time
+
+    class Slow(SetLogRetention):  # an apply that takes a while, as a real change does
+        def apply(self, aws_, changes):
+            time.sleep(1.5)
+            super().apply(aws_, changes)
+
+    results, journals = {}, {"alice": Sink(), "bob": Sink()}
+
+    def responder(who, delay):
+        time.sleep(delay)
+        try:
+            results[who] = actions.execute(Slow(groups[:1], 14), actions.Guard(aws, journals[who], locks=_locks(aws, f"{who}@host", f"run-{who}")), confirm=True).status
+        except ActionRefused as refused:
+            results[who] = str(refused)
+
+    threads = [threading.Thread(target=responder, args=("alice", 0)), threading.Thread(target=responder, args=("bob", 0.5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results["alice"] == "applied", results
+    assert f"{groups[0]} is locked by alice@host (run run-alice, plan PLAN-" in results["bob"], results
+    assert journals["bob"][-1]["status"] == "locked" and retention(aws, groups)[0] == 14
+    assert "Item" not in aws.client("dynamodb").get_item(TableName="opslib-actions", Key={"resource": {"S": groups[0]}})  # released
+
+
+def test_a_lock_left_by_a_killed_run_lapses(aws, groups):
+    db = aws.client("dynamodb")
+    db.put_item(TableName="opslib-actions", Item={"resource": {"S": groups[1]}, "holder": {"S": "carol@laptop"}, "run_id": {"S": "run-killed"},
+                                                "plan_id": {"S": "PLAN-000000000000"}, "since": {"S": "2026-12-02T05:00:00+00:00"}, "expires": {"N": "1"}})
+    out = actions.execute(SetLogRetention(groups[1:2], 7), actions.Guard(aws, Sink(), locks=_locks(aws, "dave@host", "run-dave")), confirm=True)
+    assert out.status == "applied" and retention(aws, groups)[1] == 7
+    assert "Item" not in db.get_item(TableName="opslib-actions", Key={"resource": {"S": groups[1]}})
+
+
+def test_a_plan_needs_a_second_persons_approval_when_the_environment_asks(aws, groups):
+    from opslib import approvals
+
+    def guard(who):
+        return actions.Guard(aws, Sink(), approvals=approvals.Approvals(aws, "opslib-actions", who, "log-search"))
+
+    planned = actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"))
+    assert "needs a second person's approval first: `opslib approve" in planned.message
+    with pytest.raises(ActionRefused, match=f"{planned.plan_id} is not approved"):
+        actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
+    with pytest.raises(BadInput, match="alice@laptop requested .* and cannot approve it"):
+        approvals.approve(aws, "opslib-actions", planned.plan_id, "alice@laptop")
+    assert retention(aws, groups)[2] == 30
+    approvals.approve(aws, "opslib-actions", planned.plan_id, "bob@desk")
+    out = actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
+    assert out.status == "applied" and "approved by bob@desk" in out.message and retention(aws, groups)[2] == 7
+
+
+def test_approving_from_the_command_line(healthy, tmp_path):
+    from conftest import ROOT, project
+
+    text = (ROOT / "parameters" / "sandbox.yaml").read_text().replace("actions:\n", "actions:\n  approval: true\n")
+    home = project(tmp_path, {"approving": text}, base=None)
+    env = {"OPSLIB_HOME": str(home)}
+    dry = opslib("run", "lambda-errors", "--env", "approving", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    (pid,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    own = opslib("approve", pid, "--env", "approving", env={**env, "USER": "alice", "LOGNAME": "alice"})
+    assert own.returncode == 2 and own.stderr.count("\n") == 1 and "cannot approve it" in own.stderr, own.stderr
+    unapproved = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    assert unapproved.returncode == 1 and f"{pid} is not approved" in unapproved.stdout
+    ok = opslib("approve", pid, "--env", "approving", env={**env, "USER": "bob", "LOGNAME": "bob"})
+    assert ok.returncode == 0 and "requested by alice@" in ok.stdout and "approved by bob@" in ok.stdout, ok.stdout + ok.stderr
+    assert f"apply it: opslib run lambda-errors --env approving -p confirm={pid}" in ok.stdout
+    done = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    assert "CHANGED  test-invoke" in done.stdout, done.stdout
+    (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
+    assert applied["approved_by"].startswith("bob@") and applied["plan_id"] == pid

@@ -51,6 +51,8 @@ class Action:
     permissions: tuple[str, ...] = ()
     max_resources = 20
     needs_reference = True  # in production, only under a change or incident reference
+    takes_locks = True  # one responder at a time per resource (opslib.locks); notices and records need not
+    needs_approval = True  # when the environment asks for a second person's approval of each plan (opslib.approvals)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -86,7 +88,7 @@ def plan_id(action: "Action", before: dict, changes: list[Change]) -> str:
 @dataclass
 class Outcome:
     action: str
-    status: str  # planned (dry-run), applied, nothing-to-do, refused, stale, failed
+    status: str  # planned (dry-run), applied, nothing-to-do, refused, stale, unapproved, locked, failed
     changes: list[Change]
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
@@ -131,6 +133,8 @@ class Guard:
     journal: object  # callable(kind, **fields)
     production: bool = False
     reference: str = ""  # change or incident id
+    locks: object = None  # opslib.locks.Locks when the environment names an actions table
+    approvals: object = None  # opslib.approvals.Approvals when the environment asks for approval
 
 
 def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed_by: str = "parameter") -> Outcome:
@@ -149,9 +153,13 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         out = Outcome(name, "refused", changes, before, {}, f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "narrow the targets or raise the action's cap deliberately")
+    approvals = guard.approvals if action.needs_approval else None
     if not confirm:
+        ask = f" It needs a second person's approval first: `opslib approve {pid}`." if approvals is not None else ""
+        if approvals is not None:
+            approvals.request(pid, name, [str(c) for c in changes])
         out = Outcome(name, "planned", changes, before, before,
-                      f"Dry run: {plural(len(changes), 'change')} planned as {pid}, nothing changed. Apply exactly this plan with confirm={pid}.", plan_id=pid)
+                      f"Dry run: {plural(len(changes), 'change')} planned as {pid}, nothing changed. Apply exactly this plan with confirm={pid}.{ask}", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
     if isinstance(confirm, str) and pid not in confirm.split(","):
@@ -167,17 +175,37 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.", plan_id=pid)
         guard.journal("action", **out.to_dict(), dry_run=True)
         raise ActionRefused(out.message, "pass --incident INC-... (or -p change_ref=CHG-...) and run again")
-    guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference, plan_id=pid)
-    try:
-        action.apply(guard.aws, changes)
-    except Exception as exc:
-        after = _safe_capture(action, guard.aws)
-        out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc, plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
-        return out
-    after = action.capture(guard.aws)
-    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}).", plan_id=pid)
-    guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
+    approver = approvals.approver(pid) if approvals is not None else ""
+    if approvals is not None and not approver:
+        out = Outcome(name, "unapproved", changes, before, before, f"{pid} is not approved: a second person must run `opslib approve {pid}` "
+                      "(the environment asks for approval; the requester cannot approve their own plan).", plan_id=pid)
+        guard.journal("action", **out.to_dict(), dry_run=True)
+        raise ActionRefused(out.message, f"ask a second person to run: opslib approve {pid}", outcome=out)
+    resources = [c.resource for c in changes]
+    locks = guard.locks if action.takes_locks else None
+    if locks is not None:
+        try:
+            locks.acquire(resources, pid)
+        except ActionRefused as held:
+            out = Outcome(name, "locked", changes, before, before, held.message, plan_id=pid)
+            guard.journal("action", **out.to_dict(), dry_run=True)
+            raise ActionRefused(held.message, held.fix, outcome=out) from None
+    guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference, plan_id=pid,
+                  locked=locks is not None, approved_by=approver)
+    try:  # the lock is held until the state after has been read
+        try:
+            action.apply(guard.aws, changes)
+        except Exception as exc:
+            after = _safe_capture(action, guard.aws)
+            out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc, plan_id=pid)
+            guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
+            return out
+        after = action.capture(guard.aws)
+    finally:
+        if locks is not None:
+            locks.release(resources)
+    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}" + (f", approved by {approver}" if approver else "") + ").", plan_id=pid)
+    guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver)
     return out
 
 

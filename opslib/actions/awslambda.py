@@ -29,7 +29,7 @@ class TestInvoke(Action):
                 "code_sha256": config.get("CodeSha256")}
 
     def plan(self, before: dict) -> list[Change]:
-        return [Change(f"{self.name}:{self.qualifier} (version {before['version']})", "test invocation", None,
+        return [Change(f"{self.name}:{self.qualifier}", "test invocation", f"version {before['version']}",
                        f"invoked once with {json.dumps(self.payload)}: the function runs and may act")]
 
     def apply(self, aws, changes) -> None:

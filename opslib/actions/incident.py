@@ -15,6 +15,8 @@ from . import Action, Change
 class _Notifying(Action):
     permissions = ("sns:Publish", "dynamodb:PutItem")
     max_resources = 3
+    takes_locks = False  # a record and its notices, not a resource: two declare at once and each claims its own id
+    needs_approval = False  # nor does telling people wait for a second person
 
     def __init__(self, rb, channels: list):
         self.rb = rb

@@ -11,6 +11,7 @@ from ..world import ACCOUNT, REGION, create_bucket
 
 WITNESS_BUCKET = f"opslib-evidence-witness-{ACCOUNT}"
 INCIDENTS_TABLE = "opslib-incidents"
+ACTIONS_TABLE = "opslib-actions"
 
 
 def seed(c, now, rng) -> None:
@@ -20,3 +21,5 @@ def seed(c, now, rng) -> None:
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}})
     c("dynamodb").create_table(TableName=INCIDENTS_TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "incident_id", "KeyType": "HASH"}],
                                AttributeDefinitions=[{"AttributeName": "incident_id", "AttributeType": "S"}])
+    c("dynamodb").create_table(TableName=ACTIONS_TABLE, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "resource", "KeyType": "HASH"}],
+                               AttributeDefinitions=[{"AttributeName": "resource", "AttributeType": "S"}])  # opslib.locks
