@@ -39,6 +39,13 @@ class Notebook:
             return "open" if text.removeprefix("required").lstrip(", ").startswith("open") else "declared"
         return ""
 
+    def actions(self) -> list:
+        """The guarded actions its cells use (opslib.actions classes it names), each with the IAM actions it needs."""
+        from . import actions
+
+        code = "\n".join(cell_source(c) for c in read_notebook(self.path)["cells"] if c.get("cell_type") == "code")
+        return [cls for cls in actions.load_all().values() if re.search(rf"\b{cls.__name__}\b", code)]
+
     def spec(self):
         return parse_spec(parameters_cell(read_notebook(self.path)), f"the parameters cell of {self.path.name}")
 

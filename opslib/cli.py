@@ -44,6 +44,13 @@ def main(argv=None) -> int:
     p.add_argument("plan_id", help="the plan's id, as its dry run printed it (PLAN-...)")
     p.add_argument("--env", default="sandbox", help="the environment the plan was made in (default: sandbox)")
 
+    p = sub.add_parser("undo", help="put back what a run's guarded actions changed (a dry run unless --confirm)")
+    p.add_argument("run_id", help="the run whose changes to undo (`opslib history` lists runs)")
+    p.add_argument("--confirm", default="", help="PLAN-... (the plan the dry run printed; several joined by commas), or true outside production")
+    p.add_argument("--env", default="", help="the environment (default: the run's)")
+    p.add_argument("--incident", default="", help="the incident this undo belongs to (default: the run's)")
+    p.add_argument("--runs-dir", default=None)
+
     p = sub.add_parser("report", help="a folder and zip for a reviewer: an incident's runs, timeline, post-mortem and verify result")
     p.add_argument("--incident", default="", help="the incident (INC-YYYY-MMDD-NNN)")
     p.add_argument("--since", help="without --incident: runs from (YYYY-MM-DD, today, yesterday, 7d, 12h)")
@@ -120,6 +127,13 @@ def cmd_show(args) -> int:
         except OpsError:
             pass
     print(f"\nenvironments: {', '.join(usable) or 'none'}")
+    acts = nb.actions()
+    if acts:
+        from .actions import TABLE_PERMISSIONS
+
+        print("\nchanges it can make (guarded: a dry run unless confirmed), and the IAM actions each needs:")
+        _table(("action", "IAM actions"), [(cls.verb, ", ".join(cls.permissions)) for cls in acts])
+        print(f"and, for the environment's actions table (locks, approvals): {', '.join(TABLE_PERMISSIONS)}")
     return 0
 
 
@@ -356,6 +370,61 @@ def cmd_approve(args) -> int:
     return 0
 
 
+def cmd_undo(args) -> int:
+    """Each undoable change of a run, put back by a guarded action of its own: planned (a dry run)
+    unless --confirm, journaled as a run `undo-...` that names the run it undoes."""
+    import uuid
+
+    from . import actions, environment, journal
+    from .aws import Aws, AwsSettings
+    from .errors import ActionRefused, BadInput
+    from .ledger import Evidence
+
+    root = _runs(args)
+    os.environ["OPSLIB_RUNS_DIR"] = str(root)  # the undo's own journal records go where the run's are
+    done = [r for r in Evidence(root).journal.records()
+            if r.get("run_id") == args.run_id and r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run")]
+    if not done:
+        raise BadInput(f"run {args.run_id} applied no change in {root}", "`opslib history` lists runs and how many changes each applied")
+    specs = [u for r in done for u in (r.get("undo") or [])]
+    if not specs:
+        why = "; ".join(f"{r.get('action')}: {r.get('undo_note') or 'no undo recorded'}" for r in done)
+        raise BadInput(f"nothing run {args.run_id} changed can be undone ({why})", "undo it by hand, as a new change")
+    confirm = True if args.confirm.lower() == "true" else args.confirm if actions.PLAN_ID.fullmatch(args.confirm) else False
+    if args.confirm and confirm is False:
+        raise BadInput(f"--confirm {args.confirm!r} is neither a plan id nor true", "give the PLAN-... the dry run printed")
+    env = args.env or done[0].get("env") or "sandbox"
+    env_data = environment.load(env)
+    settings = AwsSettings.from_env_file(env_data, user_agent="opslib/undo")
+    if settings.endpoint_url == "sandbox":
+        from . import sandbox
+
+        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    aws, key = Aws(settings), environment.evidence_settings(env_data, env).hmac_key
+    session = {"run_id": f"undo-{uuid.uuid4().hex[:10]}", "notebook": "opslib/undo", "env": env, "incident": args.incident or done[0].get("incident") or "",
+               "undoes": args.run_id}
+
+    def write(kind, **fields):
+        return journal.write(kind, session, key=key, **fields)
+
+    registry, code, planned = actions.load_all(), 0, []
+    for spec in specs:
+        action = registry[spec["verb"]](**spec["args"])
+        guard = actions.guard_for(aws.at(spec["region"]) if spec.get("region") else aws, env_data, write, session["run_id"], "opslib undo", session["incident"])
+        try:
+            out = actions.execute(action, guard, confirm=confirm)
+        except ActionRefused as refused:
+            if refused.outcome is None:
+                raise
+            out, code = refused.outcome, 1
+        print(repr(out) + (f"  [{out.plan_id}]" if out.plan_id else ""))
+        planned += [out.plan_id] if out.status == "planned" else []
+    if planned:
+        print(f"(dry run: nothing was changed; to put it back, run: opslib undo {args.run_id} --confirm {','.join(planned)})")
+    print(f"journaled as run {session['run_id']}")
+    return code
+
+
 def cmd_report(args) -> int:
     from pathlib import Path
 
@@ -470,7 +539,7 @@ def _table(headers, rows) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "approve": cmd_approve, "report": cmd_report,
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "approve": cmd_approve, "undo": cmd_undo, "report": cmd_report,
             "sandbox": cmd_sandbox}
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ class Runbook:
 
         from . import actions
 
-        guard = actions.Guard(self.aws, self.journal, self.production, change_ref or self.incident, *self._guards())
+        guard = actions.guard_for(self.aws, self.env_data, self.journal, self.run_id, self.notebook.name, change_ref or self.incident)
         try:
             outcome = actions.execute(action, guard, confirm=confirm)
         except ActionRefused as refused:
@@ -185,22 +185,6 @@ class Runbook:
         if outcome.status in ("planned", "stale") and not self.headless and _in_kernel():
             display(actions.confirm_button(action, guard, outcome, after=self._applied))
         return outcome
-
-    def _guards(self) -> tuple:
-        """(locks, approvals) as the environment's `actions` section asks, each None when it does not."""
-        from . import approvals, journal, locks
-
-        table, minutes, approval = locks.settings(self.env_data)
-        if not table:
-            return None, None
-        me = journal.who()
-        who = f"{me['user']}@{me['host']}"
-        return locks.Locks(self.actions_aws, table, who, self.run_id, minutes), (approvals.Approvals(self.actions_aws, table, who, self.notebook.name) if approval else None)
-
-    @property
-    def actions_aws(self):
-        """The environment's home region, where its actions table is, whatever region this notebook works in."""
-        return self.aws.at((self.env_data.get("aws") or {}).get("region") or self.aws.region)
 
     def _applied(self, action, outcome) -> None:
         """What applying came to, as rows: a fault is an ERROR row with the reason (and the run goes on)."""

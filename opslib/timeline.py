@@ -98,10 +98,15 @@ def _journal_events(journal: list[dict], runs: set[str]) -> list[Event]:
                 seen_red.add(key)
                 out.append(Event(at, "red", who, f"{check.get('status')} {check.get('id')}: {check.get('sentence', '')}", **common))
         elif kind == "action-start":
-            out.append(Event(at, "confirmed", who, f"{r.get('action')} confirmed by {who} ({r.get('confirmed_by', '')})", **common))
+            approved = f", approved by {r['approved_by']}" if r.get("approved_by") else ""
+            locked = ", resources locked" if r.get("locked") else ""
+            out.append(Event(at, "confirmed", who, f"{r.get('action')} {r.get('plan_id', '')} confirmed by {who} ({r.get('confirmed_by', '')}){approved}{locked}", **common))
         elif kind == "action" and r.get("status") == "planned":
-            out.append(Event(at, "planned", who, f"{r.get('action')}: {len(r.get('changes') or [])} change(s) planned (dry run)", **common))
+            out.append(Event(at, "planned", who, f"{r.get('action')}: {len(r.get('changes') or [])} change(s) planned as {r.get('plan_id', '')} (dry run)", **common))
+        elif kind == "action" and r.get("status") in ("stale", "locked", "unapproved"):
+            out.append(Event(at, "failed", who, f"{r.get('action')} refused ({r['status']}): {r.get('message', '')}", **common))
         elif kind == "action" and r.get("status") in ("applied", "failed") and not r.get("dry_run"):
             changes = "; ".join(f"{c.get('resource')} {c.get('attribute')}" for c in (r.get("changes") or [])[:3])
-            out.append(Event(at, r["status"], who, f"{r.get('action')} {r['status']}: {changes}" + (f" ({r.get('message')})" if r["status"] == "failed" else ""), **common))
+            verified = {True: ", verified", False: f", NOT verified ({r.get('verify_note', '')})"}.get(r.get("verified"), "")
+            out.append(Event(at, r["status"], who, f"{r.get('action')} {r['status']}: {changes}{verified}" + (f" ({r.get('message')})" if r["status"] == "failed" else ""), **common))
     return out

@@ -56,6 +56,7 @@ def test_confirmed_action_applies_and_captures_before_and_after(aws, groups):
     assert out.before == {n: 30 for n in groups} and out.after == {n: 14 for n in groups}
     assert [r["kind"] for r in journal] == ["action-start", "action"]
     assert journal[-1]["confirmed_by"] == "parameter" and journal[-1]["dry_run"] is False
+    assert out.verified is True and journal[-1]["verified"] is True and out.message.endswith("; verified.")
     again = actions.execute(SetLogRetention(groups, 14), actions.Guard(aws, journal), confirm=True)
     assert again.status == "nothing-to-do"
 
@@ -125,6 +126,18 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     assert re.search(rf"action\s+applied set-log-retention 14d on 1 log group: {re.escape(groups[0])} retentionInDays: 30 -> 14", applied), applied
     assert "run-start" in applied.splitlines()[1] and "run-end" in applied.splitlines()[-1]
     assert opslib("history", "--run", "nope", runs=tmp_path).returncode == 2
+
+    # undo: a guarded action of its own, planned first, then applied by its plan id; plain boto3 sees the before state again
+    planned = opslib("undo", records[1]["run_id"], runs=tmp_path)
+    assert planned.returncode == 0 and retention(aws, groups) == [14, 30, 30], planned.stdout + planned.stderr
+    (pid,) = re.findall(r"--confirm (PLAN-[0-9a-f]{12})", planned.stdout)
+    assert "set-log-retention 30d on 1 log group: PLANNED" in planned.stdout and f"{groups[0]} retentionInDays: 14 -> 30" in planned.stdout
+    undone = opslib("undo", records[1]["run_id"], "--confirm", pid, runs=tmp_path)
+    assert undone.returncode == 0 and retention(aws, groups) == [30, 30, 30], undone.stdout + undone.stderr
+    (undo,) = [r for r in Evidence(tmp_path).journal.records() if r["kind"] == "action" and r["status"] == "applied" and r.get("undoes")]
+    assert undo["undoes"] == records[1]["run_id"] and undo["plan_id"] == pid and undo["verified"] is True and undo["run_id"].startswith("undo-")
+    nothing = opslib("undo", "no-such-run", runs=tmp_path)
+    assert nothing.returncode == 2 and "applied no change" in nothing.stderr and nothing.stderr.count("\n") == 1
     assert "changes" in history[0].split() and [line.split()[6] for line in history[1:]] == ["0", "1"]  # the dry run changed nothing; the confirmed run one thing
 
 
@@ -262,3 +275,28 @@ def test_approving_from_the_command_line(healthy, tmp_path):
     assert "CHANGED  test-invoke" in done.stdout, done.stdout
     (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
     assert applied["approved_by"].startswith("bob@") and applied["plan_id"] == pid
+
+
+def test_every_action_declares_the_iam_actions_it_needs_and_show_lists_them():
+    assert len(actions.load_all()) >= 7
+    for verb, cls in actions.REGISTRY.items():
+        assert cls.permissions and all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z]+", p) for p in cls.permissions), f"{verb} declares {cls.permissions!r}"
+    from opslib import catalog
+
+    users = {nb.name: nb for nb in catalog.all_notebooks() if nb.acts}
+    assert {cls.verb for nb in users.values() for cls in nb.actions()} >= {"restart-container", "reboot-instance", "test-invoke", "export-logs", "declare-incident"}
+    shown = opslib("show", "service-down").stdout
+    assert "restart-container  ssm:SendCommand, ssm:GetCommandInvocation" in shown and "dynamodb:PutItem, dynamodb:GetItem" in shown
+
+
+def test_a_change_that_does_not_take_effect_is_recorded_unverified(aws, groups):
+    class Ignored(SetLogRetention):  # the call is accepted and nothing changes, as an eventually-consistent API can
+        verify_within_s = 2
+
+        def apply(self, aws_, changes):
+            pass
+
+    journal = Sink()
+    out = actions.execute(Ignored(groups[:1], 14), actions.Guard(aws, journal), confirm=True)
+    assert out.status == "applied" and out.verified is False and "NOT verified within 2 s: still to take effect" in out.message
+    assert journal[-1]["verified"] is False and "retentionInDays: 30 -> 14" in journal[-1]["verify_note"]

@@ -145,7 +145,7 @@ def test_a_responder_runs_notebooks_and_applies_a_change_in_jupyterlab(browser, 
     _wait_for_text(browser, "Dry run: 1 change planned as PLAN-")
     planned = re.search(r"planned as (PLAN-[0-9a-f]{12})", browser.find_element(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook").text)[1]
     button.click()
-    _wait_for_text(browser, f"1 change applied ({planned}).", timeout=60)  # exactly the plan the button sat under
+    _wait_for_text(browser, f"1 change applied ({planned}); verified.", timeout=60)  # exactly the plan the button sat under, and it took effect
     browser.save_screenshot(str(tmp_path / "log-search.png"))
     assert not button.is_enabled()
 

@@ -195,7 +195,8 @@ def test_the_drill_declare_diagnose_act_update_resolve_postmortem_report(healthy
     assert [r["notebook"].split("/")[-1] for r in sorted(filed.values(), key=lambda r: r["started"])][:6] == notebooks_in_order
     kinds = [kind for kind, _ in order]
     assert kinds.index("declared") < kinds.index("red") < kinds.index("applied", kinds.index("red")) < kinds.index("update") < kinds.index("resolved")
-    assert any("export-logs" in line and "**applied**" in line for line in lines) and any("**confirmed**" in line and "export-logs" in line for line in lines)
+    assert any("export-logs" in line and "**applied**" in line and ", verified" in line for line in lines), lines
+    assert any("**confirmed**" in line and re.search(r"export-logs .* PLAN-[0-9a-f]{12} confirmed by", line) for line in lines), lines  # which plan, verified
     times = [line[2:10] for line in lines]
     assert times == sorted(times)
     assert "## Root Cause\n\nECS service scaled to 0" in text and "## Resolution\n\nDesired count back to 3" in text and "- [ ] [Preventive measure 1]" in text

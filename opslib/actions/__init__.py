@@ -21,6 +21,7 @@ from ..errors import ActionRefused
 from ..units import plural
 
 REGISTRY: dict[str, type] = {}
+TABLE_PERMISSIONS = ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem")  # opslib.locks, opslib.approvals
 
 
 def shown(value) -> str:
@@ -71,6 +72,22 @@ class Action:
     def describe(self) -> str:
         return self.verb
 
+    verify_within_s = 60  # how long applying waits for the change to take effect
+    undo_note = "this change has no undo"  # said when `undo` gives nothing
+
+    def args(self) -> dict | None:
+        """What rebuilds this action from the journal (`REGISTRY[verb](**args)`); None: it cannot be."""
+        return None
+
+    def undo(self, before: dict, changes: list[Change]) -> list["Action"]:
+        """The guarded actions that put `before` back (opslib undo RUN-ID); none when it cannot be undone."""
+        return []
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        """Has the change taken effect? By default: planning again from the state now finds nothing left to do."""
+        left = self.plan(after)
+        return (not left, "the state now is what was planned" if not left else "still to take effect: " + "; ".join(str(c) for c in left))
+
     def results(self) -> list:
         """Check rows about what applying did (a notice not delivered), recorded by the run once applied."""
         return []
@@ -95,6 +112,7 @@ class Outcome:
     message: str = ""
     error: BaseException | None = None  # why a failed apply failed
     plan_id: str = ""
+    verified: bool | None = None  # applied: did the change take effect (None: not applied)
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +123,7 @@ class Outcome:
             "after": self.after,
             "message": self.message,
             "plan_id": self.plan_id,
+            "verified": self.verified,
         }
 
     def _repr_html_(self) -> str:
@@ -200,13 +219,62 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
             out = Outcome(name, "failed", changes, before, after, f"{type(exc).__name__}: {exc}", error=exc, plan_id=pid)
             guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference)
             return out
-        after = action.capture(guard.aws)
+        after, verified, note = _until_verified(action, guard.aws, before)
     finally:
         if locks is not None:
             locks.release(resources)
-    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}" + (f", approved by {approver}" if approver else "") + ").", plan_id=pid)
-    guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver)
+    said = "verified" if verified else f"NOT verified within {action.verify_within_s} s: {note}"
+    out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}" + (f", approved by {approver}" if approver else "") + f"); {said}.",
+                  plan_id=pid, verified=verified)
+    undo = [{"verb": a.verb, "args": a.args(), "region": getattr(guard.aws, "region", "")} for a in action.undo(before, changes)]
+    guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver, verify_note=note,
+                  undo=undo, undo_note="" if undo else action.undo_note)
     return out
+
+
+def load_all() -> dict[str, type]:
+    """Every action class, registered by verb (their modules imported)."""
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+    return REGISTRY
+
+
+def guard_for(aws, env_data: dict, journal, run_id: str, notebook: str, reference: str = "") -> Guard:
+    """The guard an environment asks for: production or not, the reference, and (with `actions.table`)
+    locks and, with `actions.approval`, approvals, both in the environment's home region."""
+    from .. import approvals as _approvals
+    from .. import locks as _locks
+    from ..journal import who
+
+    table, minutes, approval = _locks.settings(env_data)
+    production = bool(env_data.get("production"))
+    if not table:
+        return Guard(aws, journal, production, reference)
+    home = aws.at((env_data.get("aws") or {}).get("region") or aws.region)
+    me = f"{who()['user']}@{who()['host']}"
+    return Guard(aws, journal, production, reference, _locks.Locks(home, table, me, run_id, minutes),
+                 _approvals.Approvals(home, table, me, notebook) if approval else None)
+
+
+def _until_verified(action: Action, aws, before: dict) -> tuple[dict, bool, str]:
+    """Read the state until the change shows (or `verify_within_s` passes): (state after, verified, why)."""
+    import time
+
+    deadline, waited = time.monotonic() + action.verify_within_s, False
+    while True:
+        after = action.capture(aws)
+        verified, note = action.verify(aws, before, after)
+        if verified or time.monotonic() >= deadline:
+            if waited:
+                print(f"{action.describe()}: {'took effect' if verified else 'did not take effect in time'}", flush=True)
+            return after, verified, note
+        if not waited:
+            print(f"{action.describe()}: applied; waiting up to {action.verify_within_s} s for it to take effect ({note})", flush=True)
+            waited = True
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
 def _safe_capture(action, aws) -> dict:

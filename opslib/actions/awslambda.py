@@ -35,5 +35,9 @@ class TestInvoke(Action):
     def apply(self, aws, changes) -> None:
         self.answer = awslambda.test_invoke(aws, self.name, self.qualifier, self.payload)
 
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        """It ran: an answer came back (whether the function failed is the result row's business)."""
+        return (self.answer is not None, f"answered {self.answer['status']}" if self.answer else "no answer")
+
     def results(self) -> list:
         return [checks.test_invoke(self.answer, self.name)] if self.answer else []

@@ -16,6 +16,10 @@ class _Notifying(Action):
     permissions = ("sns:Publish", "dynamodb:PutItem")
     max_resources = 3
     takes_locks = False  # a record and its notices, not a resource: two declare at once and each claims its own id
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        """The record is written (a notice not delivered is its own ERROR row, not a failed change)."""
+        return (self.applied, "recorded" if self.applied else "not recorded")
     needs_approval = False  # nor does telling people wait for a second person
 
     def __init__(self, rb, channels: list):

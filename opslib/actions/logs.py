@@ -13,17 +13,27 @@ class SetLogRetention(Action):
     """Give log groups a retention period (seed 001 'Log Rotation and Cleanup')."""
 
     verb = "set-log-retention"
-    permissions = ("logs:DescribeLogGroups", "logs:PutRetentionPolicy")
+    permissions = ("logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy")
 
-    def __init__(self, log_groups: list[str], days: int):
+    def __init__(self, log_groups: list[str], days: int | None):
         self.log_groups = list(log_groups)
-        self.days = int(days)
-        if self.days not in RETENTION_DAYS:
+        self.days = None if days is None else int(days)  # None: kept forever (no retention policy), as a new group is
+        if self.days is not None and self.days not in RETENTION_DAYS:
             nearest = min(RETENTION_DAYS, key=lambda d: abs(d - self.days))
             raise BadInput(f"{self.days} days is not a retention CloudWatch Logs accepts", f"use one of {', '.join(map(str, RETENTION_DAYS))} (nearest: {nearest})")
 
     def describe(self) -> str:
-        return f"set-log-retention {self.days}d on {plural(len(self.log_groups), 'log group')}"
+        return f"set-log-retention {'never-expire' if self.days is None else f'{self.days}d'} on {plural(len(self.log_groups), 'log group')}"
+
+    def args(self) -> dict:
+        return {"log_groups": self.log_groups, "days": self.days}
+
+    def undo(self, before: dict, changes: list[Change]) -> list["SetLogRetention"]:
+        """Each group back to the retention it had: one action per period it had."""
+        by_days: dict = {}
+        for c in changes:
+            by_days.setdefault(c.before, []).append(c.resource)
+        return [SetLogRetention(groups, days) for days, groups in by_days.items()]
 
     def capture(self, aws) -> dict:
         found = {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_groups(aws, self.log_groups)}
@@ -67,6 +77,11 @@ class ExportLogs(Action):
 
     def apply(self, aws, changes: list[Change]) -> None:
         logs.start_export(aws, self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms)
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        """The export task is listed (every export is a new task, so planning again never comes up empty)."""
+        new = sorted(set(after["export_tasks"]) - set(before["export_tasks"]))
+        return (bool(new), f"export task {new[0]}" if new else "no new export task listed")
 
     @classmethod
     def window(cls, log_groups: list[str], bucket: str, minutes: int, requested: bool = True, end=None) -> list["ExportLogs"]:

@@ -38,8 +38,12 @@ def describe_groups(aws, names: list[str]) -> list[dict]:
     return list(out.values())
 
 
-def set_retention(aws, log_group: str, days: int) -> None:
-    aws.client("logs").put_retention_policy(logGroupName=log_group, retentionInDays=days)
+def set_retention(aws, log_group: str, days: int | None) -> None:
+    """`put-retention-policy`, or with None `delete-retention-policy` (kept forever)."""
+    if days is None:
+        aws.client("logs").delete_retention_policy(logGroupName=log_group)
+    else:
+        aws.client("logs").put_retention_policy(logGroupName=log_group, retentionInDays=days)
 
 
 def search(aws, log_groups: list[str], pattern: str, minutes: int, region: str = "") -> dict[str, list[dict]]:
