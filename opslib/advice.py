@@ -188,6 +188,19 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+    """After rollback-lambda: apply the reviewed plan, or watch the errors fall (and how to undo)."""
+    outcome = outcomes[0] if outcomes else None
+    if outcome is not None and outcome.status in ("planned", "stale"):
+        return f"Apply exactly the plan above:\n  {command('rollback-lambda', incident, env=env, confirm=outcome.plan_id)}"
+    if outcome is not None and outcome.status == "applied":
+        return (f"Rolled back ({'verified' if outcome.verified else 'NOT verified'}). Watch the errors fall (seed 001 \"Post-Rollback Validation\"):\n"
+                f"  {command('high-error-rate', incident, env=env)}\nTo undo the rollback:\n  opslib undo {run_id}")
+    if _bad(report, "lambda_error_rate"):
+        return f"Errors, and no earlier version to roll back to: read them:\n  {command('lambda-errors', incident, env=env)}"
+    return f"Nothing to roll back. The function's health:\n  {command('lambda-errors', incident, env=env)}"
+
+
 def incident(inc) -> str:
     """After declaring or updating: the lifecycle's next commands, with the incident and its environment filled in."""
     env = inc.env or "sandbox"

@@ -243,3 +243,14 @@ def stopped_tasks(rows: list[dict]):
     if not rows:
         return "No stopped task in the last hour."
     return pd.DataFrame(rows, columns=["task", "revision", "reason", "stop_code", "exit_code", "container_reason"])
+
+
+def function_versions(found: dict):
+    """The published versions, newest first, with where the alias points and the rollback target marked."""
+    import pandas as pd
+
+    live, previous = found["alias"]["FunctionVersion"], found["previous"]
+    rows = [{"version": v["Version"], "": f"{found['alias']['Name']} (now)" if v["Version"] == live else "rollback target" if v["Version"] == previous else "",
+             "published": v.get("LastModified", "")[:19], "description": v.get("Description", ""), "code": v.get("CodeSha256", "")[:12]}
+            for v in reversed(found["versions"])]
+    return pd.DataFrame(rows, columns=["version", "", "published", "description", "code"])

@@ -42,6 +42,8 @@ FINDINGS = {
     ("deployment-failed", "failed-deployment"): [
         "Deployment of rms-backend-prod:3 is FAILED (0 of 3 running, 3 failed to start): ECS deployment circuit breaker: tasks failed to start; "
         "rms-backend-prod:2 still serves 3 of 3.", "exit code 1; its log ends: KeyError: 'DATABASE_URL'."],
+    ("rollback-lambda", "bad-deploy"): ["CRITICAL lambda_error_rate", "PLANNED  point-alias ec2-manager-function-prod:LIVE to version 4: "
+                                        "ec2-manager-function-prod:LIVE FunctionVersion: 5 -> 4  [PLAN-"],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",
         "WARN     lambda_duration_recent", "PLANNED  test-invoke ec2-manager-function-prod:LIVE"],

@@ -41,3 +41,42 @@ class TestInvoke(Action):
 
     def results(self) -> list:
         return [checks.test_invoke(self.answer, self.name)] if self.answer else []
+
+
+class PointAlias(Action):
+    """Seed 001 "Lambda Function Rollback": `aws lambda update-alias --name LIVE --function-version <previous-version>`,
+    verified with `get-alias`; undone by pointing it back."""
+
+    verb = "point-alias"
+    permissions = ("lambda:GetAlias", "lambda:UpdateAlias")
+    max_resources = 1
+
+    def __init__(self, function: str, alias: str, version: str):
+        self.function, self.alias, self.version = function, alias, str(version)
+
+    def describe(self) -> str:
+        return f"point-alias {self.function}:{self.alias} to version {self.version}"
+
+    def args(self) -> dict:
+        return {"function": self.function, "alias": self.alias, "version": self.version}
+
+    def capture(self, aws) -> dict:
+        found = aws.client("lambda").get_alias(FunctionName=self.function, Name=self.alias)
+        return {"version": found["FunctionVersion"], "description": found.get("Description", "")}
+
+    def plan(self, before: dict) -> list[Change]:
+        if not self.version or before["version"] == self.version:
+            return []
+        return [Change(f"{self.function}:{self.alias}", "FunctionVersion", before["version"], self.version)]
+
+    def apply(self, aws, changes) -> None:
+        aws.client("lambda").update_alias(FunctionName=self.function, Name=self.alias, FunctionVersion=self.version)
+
+    def undo(self, before: dict, changes) -> list["PointAlias"]:
+        return [PointAlias(self.function, self.alias, before["version"])]
+
+    @classmethod
+    def rollback(cls, found: dict | None, function: str, alias: str, to_version: str = "") -> list["PointAlias"]:
+        """The alias back to `to_version`, or to the version before the one it points to; none when there is none."""
+        target = to_version or (found or {}).get("previous", "")
+        return [cls(function, alias, target)] if found and target else []

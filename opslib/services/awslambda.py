@@ -42,3 +42,14 @@ def test_invoke(aws, name: str, qualifier: str, payload: dict) -> dict:
     reports = [r for r in (report(line) for line in tail.splitlines()) if r]
     return {"status": answer["StatusCode"], "function_error": answer.get("FunctionError", ""), "version": answer.get("ExecutedVersion", ""),
             "payload": answer["Payload"].read().decode(errors="replace"), "log": tail, "report": reports[-1] if reports else None}
+
+
+def versions(aws, name: str, alias: str) -> dict:
+    """`aws lambda get-alias` and `list-versions-by-function`: where the alias points, every published
+    version (oldest first, $LATEST left out), and the one before the alias's (the rollback target)."""
+    lam = aws.client("lambda")
+    pointed = lam.get_alias(FunctionName=name, Name=alias)
+    found = [v for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=name) for v in page["Versions"] if v["Version"] != "$LATEST"]
+    found.sort(key=lambda v: int(v["Version"]))
+    older = [v["Version"] for v in found if int(v["Version"]) < int(pointed["FunctionVersion"])] if pointed["FunctionVersion"].isdigit() else []
+    return {"alias": pointed, "versions": found, "previous": older[-1] if older else ""}
