@@ -201,6 +201,17 @@ def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str
     return f"Nothing to roll back. The function's health:\n  {command('lambda-errors', incident, env=env)}"
 
 
+def rollback_ecs(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+    """After rollback-ecs: apply the reviewed plan, or check health once steady (and how to undo)."""
+    outcome = outcomes[0] if outcomes else None
+    if outcome is not None and outcome.status in ("planned", "stale"):
+        return f"Apply exactly the plan above:\n  {command('rollback-ecs', incident, env=env, confirm=outcome.plan_id)}"
+    if outcome is not None and outcome.status == "applied":
+        return (f"Rolled back ({'steady' if outcome.verified else 'NOT steady yet'}). The morning check of health, tasks and errors:\n"
+                f"  {command('daily-health-check', incident, env=env)}\nTo undo the rollback:\n  opslib undo {run_id}")
+    return f"Nothing to roll back to. Why the service is unwell:\n  {command('deployment-failed', incident, env=env)}"
+
+
 def incident(inc) -> str:
     """After declaring or updating: the lifecycle's next commands, with the incident and its environment filled in."""
     env = inc.env or "sandbox"

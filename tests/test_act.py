@@ -26,3 +26,17 @@ def test_rollback_lambda_moves_the_alias_back_verifies_it_and_is_undone(healthy,
     undone = opslib("undo", run_id, "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0 and "FunctionVersion: 4 -> 5" in undone.stdout, undone.stdout + undone.stderr
     assert _alias(aws) == "5"  # back where the responder found it
+
+
+def test_rollback_ecs_waits_for_the_previous_revision_to_be_steady_and_plans_its_undo(healthy, aws, tmp_path):
+    sandbox.control("scenario/bad-deploy")  # rms-backend-prod:3 crashes: 1 of 3 running
+    ecs = aws.client("ecs", "us-east-1")
+    res = opslib("run", "rollback-ecs", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CHANGED  set-task-definition rms-backend-service-prod to rms-backend-prod:2" in res.stdout, res.stdout
+    svc = ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]
+    assert (svc["taskDefinition"].rsplit("/", 1)[-1], svc["runningCount"], svc["deployments"][0]["rolloutState"]) == ("rms-backend-prod:2", 3, "COMPLETED")
+    assert "OK       http_endpoint_healthy          api" in res.stdout  # and its users get answers again
+    (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
+    assert applied["verified"] is True and applied["verify_note"].startswith("3/3 running, rollout COMPLETED")
+    undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)  # planned only: it would bring the crashing release back
+    assert undo.returncode == 0 and "taskDefinition: rms-backend-prod:2 -> rms-backend-prod:3" in undo.stdout, undo.stdout + undo.stderr

@@ -44,6 +44,8 @@ FINDINGS = {
         "rms-backend-prod:2 still serves 3 of 3.", "exit code 1; its log ends: KeyError: 'DATABASE_URL'."],
     ("rollback-lambda", "bad-deploy"): ["CRITICAL lambda_error_rate", "PLANNED  point-alias ec2-manager-function-prod:LIVE to version 4: "
                                         "ec2-manager-function-prod:LIVE FunctionVersion: 5 -> 4  [PLAN-"],
+    ("rollback-ecs", "bad-deploy"): ["CRITICAL ecs_deployment_state", "PLANNED  set-task-definition rms-backend-service-prod to rms-backend-prod:2: "
+                                     "rms-cluster-prod/rms-backend-service-prod taskDefinition: rms-backend-prod:3 -> rms-backend-prod:2  [PLAN-"],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",
         "WARN     lambda_duration_recent", "PLANNED  test-invoke ec2-manager-function-prod:LIVE"],

@@ -263,17 +263,17 @@ def _until_verified(action: Action, aws, before: dict) -> tuple[dict, bool, str]
     """Read the state until the change shows (or `verify_within_s` passes): (state after, verified, why)."""
     import time
 
-    deadline, waited = time.monotonic() + action.verify_within_s, False
+    deadline, said = time.monotonic() + action.verify_within_s, ""
     while True:
         after = action.capture(aws)
         verified, note = action.verify(aws, before, after)
         if verified or time.monotonic() >= deadline:
-            if waited:
-                print(f"{action.describe()}: {'took effect' if verified else 'did not take effect in time'}", flush=True)
+            if said:
+                print(f"{action.describe()}: {'took effect' if verified else 'did not take effect in time'} ({note})", flush=True)
             return after, verified, note
-        if not waited:
-            print(f"{action.describe()}: applied; waiting up to {action.verify_within_s} s for it to take effect ({note})", flush=True)
-            waited = True
+        if note != said:  # progress, as it moves
+            print(f"{action.describe()}: waiting up to {action.verify_within_s} s to take effect: {note}", flush=True)
+            said = note
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 

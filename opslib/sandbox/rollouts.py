@@ -70,9 +70,11 @@ def start(backend, service, old: dict | None, old_running: int, new_deployment: 
     advance(backend, service, now)
 
 
-def hold(backend, service, capacity: int) -> None:
-    """A scenario's fault: at most `capacity` tasks stay up; the rest crash as they start."""
+def hold(backend, service, capacity: int, revision: str = "") -> None:
+    """A scenario's fault: at most `capacity` tasks stay up; the rest crash as they start. With
+    `revision` (a task definition ARN) only that release crashes: deploying another lifts it."""
     service.opslib_capacity = capacity
+    service.opslib_capacity_revision = revision
     if getattr(service, "opslib_rollout", None) is None:
         primary = dict(service.deployments[0]) if service.deployments else {}
         service.opslib_rollout = Rollout(primary, None, service.running_count, 0, _now(), deploying=False)
@@ -113,6 +115,8 @@ def advance(backend, service, now: datetime | None = None) -> None:
     now = now or _now()
     steps = int((now - r.started).total_seconds() / (pace() * r.slowness))
     desired, cap = service.desired_count, getattr(service, "opslib_capacity", None)
+    if cap is not None and getattr(service, "opslib_capacity_revision", "") not in ("", r.new.get("taskDefinition")):
+        cap = service.opslib_capacity = None  # a release that does not crash replaced the one that did
     room = desired if cap is None else min(desired, cap)
     failed = 0
     threshold = min(max(math.ceil(desired / 2), 3), 200)

@@ -212,8 +212,9 @@ def bad_deploy(state, c):
     metrics.share(c, "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, "Count", 0.12)
     _alarm(c, "ec2-manager-api-5xx-high")
     ecs = c("ecs", RMS["region"])
-    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=_release(ecs, "2.15.0"))
-    ecs_running(1)
+    release = _release(ecs, "2.15.0")
+    ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=release)
+    rollouts.hold(*_rms_service(), 1, revision=release)  # 2.15.0's tasks crash; rolling back to 2.14.0 lifts it
     rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
