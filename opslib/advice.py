@@ -42,14 +42,15 @@ def service_down(report, incident: str, outcomes: list, env: str = "sandbox") ->
     return f"Nothing here is down. The whole morning check:\n  {command('daily-health-check', env=env)}"
 
 
-def rollback(deployment: dict) -> str:
-    """The seeds' rollback of one deployment, filled in (seed 001 "Lambda Function Rollback"; seed 003 ECS)."""
+def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
+    """The rollback of one deployment: the rollback notebook for a function's alias or an ECS service
+    (the plan it prints is applied with its id), the seed's script for a stack."""
     kind, _, name = deployment["where"].partition(":")
     if kind == "lambda":
-        return f"aws lambda update-alias --function-name {name} --name LIVE --function-version {deployment['previous']}"
+        return command("rollback-lambda", incident, env=env, function_name=name, to_version=deployment["previous"])
     if kind == "ecs":
         cluster, service = name.split("/", 1)
-        return f"aws ecs update-service --cluster {cluster} --service {service} --task-definition {deployment['previous']}"
+        return command("rollback-ecs", incident, env=env, cluster=cluster, service=service, to_revision=deployment["previous"])
     return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
 
 
@@ -59,8 +60,8 @@ def high_error_rate(report, deployments: list[dict], incident: str, env: str = "
     if blamed is not None:
         from .checks.errors import suspects
 
-        lines = "\n  ".join(rollback(d) for d in suspects(deployments, blamed))
-        return (f"Roll back what the errors followed (the rollback notebooks are still to come; the seeds' commands):\n  {lines}\n"
+        lines = "\n  ".join(rollback(d, incident, env) for d in suspects(deployments, blamed))
+        return (f"Roll back what the errors followed (each prints its plan; apply it with the plan id it gives):\n  {lines}\n"
                 f"then watch the rate fall:\n  {command('high-error-rate', incident, env=env)}")
     if _bad(report, "errors_rate"):
         return f"Errors with no deployment before them: find the failing call in the logs:\n  {command('log-search', incident, env=env)}"
@@ -180,36 +181,47 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     if _bad(report, "ecs_deployment_state", "ecs_task_failures") and old:
         previous = old[0]["taskDefinition"].rsplit("/", 1)[-1]
         where = f"ecs:{svc['clusterArn'].rsplit('/', 1)[-1]}/{svc['serviceName']}"
-        return (f"Roll back to {previous}, which still serves (the rollback notebooks are still to come; seed 003's command):\n"
-                f"  {rollback({'where': where, 'previous': previous})}\n"
+        return (f"Roll back to {previous}, which still serves (the notebook prints its plan; apply it with the plan id it gives):\n"
+                f"  {rollback({'where': where, 'previous': previous}, incident, env)}\n"
                 "then find why the release does not start (seed 002 step 4: the task's log above, its settings, its limits, what it depends on), and look again:\n  " + again)
     if _bad(report, "ecs_deployment_state"):
         return f"The deployment is still rolling: give it a few minutes, then:\n  {again}"
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
-def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
-    """After rollback-lambda: apply the reviewed plan, or watch the errors fall (and how to undo)."""
+def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str, then: str) -> str:
+    """After a notebook's guarded step: apply the reviewed plan, or (applied) what to look at next and
+    how to undo it; "" when nothing was planned."""
     outcome = outcomes[0] if outcomes else None
     if outcome is not None and outcome.status in ("planned", "stale"):
-        return f"Apply exactly the plan above:\n  {command('rollback-lambda', incident, env=env, confirm=outcome.plan_id)}"
+        return f"Apply exactly the plan above:\n  {command(notebook, incident, env=env, confirm=outcome.plan_id)}"
     if outcome is not None and outcome.status == "applied":
-        return (f"Rolled back ({'verified' if outcome.verified else 'NOT verified'}). Watch the errors fall (seed 001 \"Post-Rollback Validation\"):\n"
-                f"  {command('high-error-rate', incident, env=env)}\nTo undo the rollback:\n  opslib undo {run_id}")
-    if _bad(report, "lambda_error_rate"):
-        return f"Errors, and no earlier version to roll back to: read them:\n  {command('lambda-errors', incident, env=env)}"
-    return f"Nothing to roll back. The function's health:\n  {command('lambda-errors', incident, env=env)}"
+        return f"Applied ({'verified' if outcome.verified else 'NOT verified'}). {then}\nTo undo it:\n  opslib undo {run_id}"
+    return ""
+
+
+def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+    """After rollback-lambda: apply the reviewed plan, or watch the errors fall (and how to undo)."""
+    then = f"Watch the errors fall (seed 001 \"Post-Rollback Validation\"):\n  {command('high-error-rate', incident, env=env)}"
+    return _guarded("rollback-lambda", outcomes, run_id, incident, env, then) or \
+        f"Nothing to roll back to. The function's health:\n  {command('lambda-errors', incident, env=env)}"
 
 
 def rollback_ecs(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
     """After rollback-ecs: apply the reviewed plan, or check health once steady (and how to undo)."""
-    outcome = outcomes[0] if outcomes else None
-    if outcome is not None and outcome.status in ("planned", "stale"):
-        return f"Apply exactly the plan above:\n  {command('rollback-ecs', incident, env=env, confirm=outcome.plan_id)}"
-    if outcome is not None and outcome.status == "applied":
-        return (f"Rolled back ({'steady' if outcome.verified else 'NOT steady yet'}). The morning check of health, tasks and errors:\n"
-                f"  {command('daily-health-check', incident, env=env)}\nTo undo the rollback:\n  opslib undo {run_id}")
-    return f"Nothing to roll back to. Why the service is unwell:\n  {command('deployment-failed', incident, env=env)}"
+    then = f"The morning check of health, tasks and errors:\n  {command('daily-health-check', incident, env=env)}"
+    return _guarded("rollback-ecs", outcomes, run_id, incident, env, then) or \
+        f"Nothing to roll back to. Why the service is unwell:\n  {command('deployment-failed', incident, env=env)}"
+
+
+def scale_service(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+    """After scale-service: apply the reviewed plans (one id for each), or look at the load once it settled."""
+    planned = [o.plan_id for o in outcomes if o.status in ("planned", "stale")]
+    if planned:
+        return f"Apply exactly the plans above:\n  {command('scale-service', incident, env=env, confirm=','.join(planned))}"
+    then = f"Watch the load settle (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
+    return _guarded("scale-service", [o for o in outcomes if o.status == "applied"], run_id, incident, env, then) or \
+        "Nothing asked: give -p desired_count=N and/or -p db_instance_class=db.x.y (seed 003 \"Manual Scaling\")."
 
 
 def incident(inc) -> str:

@@ -254,3 +254,12 @@ def function_versions(found: dict):
              "published": v.get("LastModified", "")[:19], "description": v.get("Description", ""), "code": v.get("CodeSha256", "")[:12]}
             for v in reversed(found["versions"])]
     return pd.DataFrame(rows, columns=["version", "", "published", "description", "code"])
+
+
+def database(db: dict):
+    """`aws rds describe-db-instances`, the fields scaling is about."""
+    import pandas as pd
+
+    return pd.DataFrame([{"instance": db["DBInstanceIdentifier"], "class": db["DBInstanceClass"], "status": db["DBInstanceStatus"],
+                          "engine": f"{db.get('Engine', '')} {db.get('EngineVersion', '')}".strip(), "multi-AZ": db.get("MultiAZ", False),
+                          "storage (GB)": db.get("AllocatedStorage")}])

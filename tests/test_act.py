@@ -40,3 +40,15 @@ def test_rollback_ecs_waits_for_the_previous_revision_to_be_steady_and_plans_its
     assert applied["verified"] is True and applied["verify_note"].startswith("3/3 running, rollout COMPLETED")
     undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)  # planned only: it would bring the crashing release back
     assert undo.returncode == 0 and "taskDefinition: rms-backend-prod:2 -> rms-backend-prod:3" in undo.stdout, undo.stdout + undo.stderr
+
+
+def test_scale_service_scales_tasks_and_database_until_stable_and_plans_both_undos(healthy, aws, tmp_path):
+    res = opslib("run", "scale-service", "-p", "desired_count=5", "-p", "db_instance_class=db.r5.xlarge", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "desiredCount: 3 -> 5" in res.stdout and "DBInstanceClass: db.t3.medium -> db.r5.xlarge (DOWNTIME" in res.stdout, res.stdout
+    svc = aws.client("ecs", "us-east-1").describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]
+    db = aws.client("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier="rms-db-prod")["DBInstances"][0]
+    assert (svc["desiredCount"], svc["runningCount"], db["DBInstanceClass"], db["DBInstanceStatus"]) == (5, 5, "db.r5.xlarge", "available")
+    applied = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
+    assert [(r["action"].split()[0], r["verified"]) for r in applied] == [("scale-service", True), ("resize-database", True)]
+    undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)
+    assert "desiredCount: 5 -> 3" in undo.stdout and "DBInstanceClass: db.r5.xlarge -> db.t3.medium" in undo.stdout, undo.stdout + undo.stderr

@@ -57,3 +57,43 @@ class SetTaskDefinition(Action):
         family, _, number = current.rpartition(":")
         target = to_revision or (older[0] if older else f"{family}:{int(number) - 1}" if number.isdigit() and int(number) > 1 else "")
         return [cls(cluster, service, target)] if target and target != current else []
+
+
+class ScaleService(Action):
+    """Seed 003 "Scale ECS Service": `aws ecs update-service --desired-count N`, watched with
+    `describe-services` until running equals desired; undone by the count it had."""
+
+    verb = "scale-service"
+    permissions = ("ecs:DescribeServices", "ecs:UpdateService")
+    max_resources = 1
+    verify_within_s = 180
+
+    def __init__(self, cluster: str, service: str, desired: int):
+        self.cluster, self.service, self.desired = cluster, service, int(desired)
+
+    def describe(self) -> str:
+        return f"scale-service {self.service} to {self.desired}"
+
+    def args(self) -> dict:
+        return {"cluster": self.cluster, "service": self.service, "desired": self.desired}
+
+    def capture(self, aws) -> dict:
+        svc = ecs.describe_service(aws, self.cluster, self.service)
+        return {"desired": svc["desiredCount"], "running": svc["runningCount"], "pending": svc.get("pendingCount", 0)}
+
+    def plan(self, before: dict) -> list[Change]:
+        return [] if before["desired"] == self.desired else [Change(f"{self.cluster}/{self.service}", "desiredCount", before["desired"], self.desired)]
+
+    def apply(self, aws, changes) -> None:
+        aws.client("ecs").update_service(cluster=self.cluster, service=self.service, desiredCount=self.desired)
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        return (after["desired"] == self.desired == after["running"], f"{after['running']}/{after['desired']} running, {after['pending']} pending")
+
+    def undo(self, before: dict, changes) -> list["ScaleService"]:
+        return [ScaleService(self.cluster, self.service, before["desired"])]
+
+    @classmethod
+    def requested(cls, cluster: str, service: str, desired: int) -> list["ScaleService"]:
+        """Planned only when a count is asked for (-1 keeps it)."""
+        return [cls(cluster, service, desired)] if desired >= 0 else []

@@ -203,13 +203,20 @@ def _start_postgres(bindir: Path, password: str) -> dict:
     if user:
         entry = pwd.getpwnam(user)
         os.chown(home, entry.pw_uid, entry.pw_gid)
-    port = _free_port()
     run = dict(user=user, capture_output=True, text=True, timeout=120, check=True)
     subprocess.run([str(bindir / "initdb"), "-D", f"{home}/data", "-U", "postgres", "-E", "UTF8", "--no-sync",
                     "--auth-local=trust", "--auth-host=scram-sha-256"], **run)
-    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home} -c max_connections={MAX_CONNECTIONS} "
-               "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off -c synchronous_commit=off")
-    subprocess.run([str(bindir / "pg_ctl"), "-D", f"{home}/data", "-l", f"{home}/postgres.log", "-w", "-o", options, "start"], **run)
+    for attempt in range(3):  # a free port can be taken by another process before PostgreSQL binds it: take another
+        port = _free_port()
+        options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home} -c max_connections={MAX_CONNECTIONS} "
+                   "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off -c synchronous_commit=off")
+        try:
+            subprocess.run([str(bindir / "pg_ctl"), "-D", f"{home}/data", "-l", f"{home}/postgres.log", "-w", "-o", options, "start"], **run)
+            break
+        except subprocess.CalledProcessError as exc:
+            log = Path(home, "postgres.log").read_text(errors="replace")[-2000:] if Path(home, "postgres.log").exists() else ""
+            if attempt == 2 or "in use" not in log:
+                raise RuntimeError(f"pg_ctl could not start PostgreSQL: {log.strip().splitlines()[-1] if log.strip() else exc.stderr}") from exc
     server = {"host": "127.0.0.1", "port": port, "data": str(home), "socket": str(home), "user": user, "bindir": str(bindir)}
     _create_database(server, password)
     return server
