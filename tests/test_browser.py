@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -87,7 +88,8 @@ def _copy_notebooks(tmp_path):
 def _open(driver, lab, notebook: str):
     driver.get(f"{lab['base']}/lab/tree/notebooks/{notebook}?token={lab['token']}")
     name = notebook.rsplit("/", 1)[-1]
-    WebDriverWait(driver, 240).until(lambda d: any(t.text.strip() == name for t in d.find_elements(By.CSS_SELECTOR, ".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current")))
+    WebDriverWait(driver, 240, ignored_exceptions=(StaleElementReferenceException,)).until(  # JupyterLab redraws its tabs while a notebook opens
+        lambda d: any(t.text.strip() == name for t in d.find_elements(By.CSS_SELECTOR, ".jp-mod-current .lm-TabBar-tabLabel, .lm-TabBar-tab.lm-mod-current")))
     WebDriverWait(driver, 240).until(seen.presence_of_element_located((By.CSS_SELECTOR, f"{SHOWN} .jp-Cell .cm-content")))
     WebDriverWait(driver, 240).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{SHOWN} .jp-Notebook-ExecutionIndicator[data-status='idle']"))
 
