@@ -344,11 +344,24 @@ def cmd_incidents(args) -> int:
     return 0
 
 
+def _env_aws_settings(env_data: dict, agent: str):
+    """An environment's AWS settings for a command run outside a notebook; the sandbox's (started if
+    need be, its credentials in this process) when the environment names it."""
+    from .aws import AwsSettings
+
+    settings = AwsSettings.from_env_file(env_data, user_agent=agent)
+    if settings.endpoint_url == "sandbox":
+        from . import sandbox
+
+        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    return settings
+
+
 def cmd_approve(args) -> int:
     """Record a second person's approval of a plan (opslib.approvals): its requester cannot."""
     from . import approvals, environment, journal, locks
     from .actions import PLAN_ID
-    from .aws import Aws, AwsSettings
+    from .aws import Aws
     from .errors import BadInput
 
     if not PLAN_ID.fullmatch(args.plan_id) or "," in args.plan_id:
@@ -357,11 +370,7 @@ def cmd_approve(args) -> int:
     table, _, approval = locks.settings(env_data)
     if not (table and approval):
         raise BadInput(f"environment {args.env} does not ask for approval", "apply the plan with -p confirm=PLAN-...; or set actions.approval: true and actions.table")
-    settings = AwsSettings.from_env_file(env_data, user_agent="opslib/approve")
-    if settings.endpoint_url == "sandbox":
-        from . import sandbox
-
-        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    settings = _env_aws_settings(env_data, "opslib/approve")
     me = journal.who()
     found = approvals.approve(Aws(settings), table, args.plan_id, f"{me['user']}@{me['host']}")
     print(f"{args.plan_id} ({found['action']}), requested by {found['requester']} at {found['requested']}, approved by {found['approver']} at {found['approved']}:")
@@ -376,7 +385,7 @@ def cmd_undo(args) -> int:
     import uuid
 
     from . import actions, environment, journal
-    from .aws import Aws, AwsSettings
+    from .aws import Aws
     from .errors import ActionRefused, BadInput
     from .ledger import Evidence
 
@@ -395,11 +404,7 @@ def cmd_undo(args) -> int:
         raise BadInput(f"--confirm {args.confirm!r} is neither a plan id nor true", "give the PLAN-... the dry run printed")
     env = args.env or done[0].get("env") or "sandbox"
     env_data = environment.load(env)
-    settings = AwsSettings.from_env_file(env_data, user_agent="opslib/undo")
-    if settings.endpoint_url == "sandbox":
-        from . import sandbox
-
-        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    settings = _env_aws_settings(env_data, "opslib/undo")
     aws, key = Aws(settings), environment.evidence_settings(env_data, env).hmac_key
     session = {"run_id": f"undo-{uuid.uuid4().hex[:10]}", "notebook": "opslib/undo", "env": env, "incident": args.incident or done[0].get("incident") or "",
                "undoes": args.run_id}

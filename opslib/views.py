@@ -169,6 +169,11 @@ def function_config(config: dict):
                           "modified": config.get("LastModified", "-"), "role": config.get("Role", "-").rsplit("/", 1)[-1]}])
 
 
+def function_errors(found: dict, n: int):
+    """The function's top error lines (its log's ERROR matches, folded as top_messages folds them)."""
+    return top_messages({found["log_group"]: found["errors"]}, n)
+
+
 def invocations(found: dict):
     """What the REPORT lines add up to: invocations, cold starts, duration and memory (seed 001 "Lambda Optimization")."""
     import pandas as pd

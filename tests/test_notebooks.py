@@ -89,6 +89,8 @@ def test_each_notebook_by_hand_with_its_defaults_is_green_and_changes_nothing(he
     journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
     verdicts = {r["notebook"].split("/")[-1]: r["verdict"] for r in journal if r["kind"] == "summary"}
     assert set(verdicts) == set(names), verdicts
+    checked = {r["notebook"].split("/")[-1]: sum(r["counts"].values()) for r in journal if r["kind"] == "summary"}
+    assert {n: c for n, c in checked.items() if c < 1} == {}  # green means something was checked, not nothing
     assert {n: v for n, v in verdicts.items() if not v.endswith(("checks OK.", "The check is OK."))} == {}
     assert snapshot.take(sandbox.url()) == before, f"one of {names} changed the sandbox when run with its defaults"
 

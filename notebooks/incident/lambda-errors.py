@@ -56,7 +56,7 @@ rb.show(views.function_config, config)
 found = rb.fetch("lambda_log_errors", f"/aws/lambda/{function_name}", awslambda.invocations, function_name, window_minutes)
 rb.judge(lambda_checks.from_logs, found, config, window_minutes, error_rate_warn_pct, error_rate_critical_pct, memory_warn_pct, memory_critical_pct, timeout_warn_pct, timeout_critical_pct)
 rb.show(views.invocations, found)
-rb.show(views.top_messages, {f"/aws/lambda/{function_name}": (found or {}).get("errors", [])}, top_n)
+rb.show(views.function_errors, found, top_n)
 
 # %% [markdown]
 # ## 3. Errors and duration metrics

@@ -168,10 +168,15 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         out = Outcome(name, "nothing-to-do", [], before, before, "Nothing to change.")
         guard.journal("action", **out.to_dict(), dry_run=not confirm)
         return out
+    def refuse(status: str, message: str, fix: str, shown: bool = True, **extra):
+        """Journal the refusal (nothing applied); `shown`: the run shows the plan and a red row instead of failing."""
+        out = Outcome(name, status, changes, before, before, message, plan_id=pid)
+        guard.journal("action", **out.to_dict(), dry_run=True, **extra)
+        raise ActionRefused(message, fix, outcome=out if shown else None)
+
     if len(changes) > action.max_resources:
-        out = Outcome(name, "refused", changes, before, {}, f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.", plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=True)
-        raise ActionRefused(out.message, "narrow the targets or raise the action's cap deliberately")
+        refuse("refused", f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.",
+               "narrow the targets or raise the action's cap deliberately", shown=False)
     approvals = guard.approvals if action.needs_approval else None
     if not confirm:
         ask = f" It needs a second person's approval first: `opslib approve {pid}`." if approvals is not None else ""
@@ -182,33 +187,23 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
     if isinstance(confirm, str) and pid not in confirm.split(","):
-        out = Outcome(name, "stale", changes, before, before, f"{confirm} is stale: the state changed since it was planned. Nothing was applied; "
-                      f"the plan now is {pid} (above). Review it, then confirm={pid}.", plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=True, confirmed_plan=confirm)
-        raise ActionRefused(out.message, f"review the new plan and run again with -p confirm={pid}", outcome=out)
+        refuse("stale", f"{confirm} is stale: the state changed since it was planned. Nothing was applied; the plan now is {pid} (above). "
+               f"Review it, then confirm={pid}.", f"review the new plan and run again with -p confirm={pid}", confirmed_plan=confirm)
     if guard.production and confirm is True:
-        out = Outcome(name, "refused", changes, before, before, f"Production applies only a reviewed plan: this one is {pid}.", plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=True)
-        raise ActionRefused(out.message, f"review the plan above, then run again with -p confirm={pid}", outcome=out)
+        refuse("refused", f"Production applies only a reviewed plan: this one is {pid}.", f"review the plan above, then run again with -p confirm={pid}")
     if guard.production and not guard.reference and action.needs_reference:
-        out = Outcome(name, "refused", changes, before, before, "Production changes need a change or incident reference.", plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=True)
-        raise ActionRefused(out.message, "pass --incident INC-... (or -p change_ref=CHG-...) and run again")
+        refuse("refused", "Production changes need a change or incident reference.", "pass --incident INC-... (or -p change_ref=CHG-...) and run again", shown=False)
     approver = approvals.approver(pid) if approvals is not None else ""
     if approvals is not None and not approver:
-        out = Outcome(name, "unapproved", changes, before, before, f"{pid} is not approved: a second person must run `opslib approve {pid}` "
-                      "(the environment asks for approval; the requester cannot approve their own plan).", plan_id=pid)
-        guard.journal("action", **out.to_dict(), dry_run=True)
-        raise ActionRefused(out.message, f"ask a second person to run: opslib approve {pid}", outcome=out)
+        refuse("unapproved", f"{pid} is not approved: a second person must run `opslib approve {pid}` "
+               "(the environment asks for approval; the requester cannot approve their own plan).", f"ask a second person to run: opslib approve {pid}")
     resources = [c.resource for c in changes]
     locks = guard.locks if action.takes_locks else None
     if locks is not None:
         try:
             locks.acquire(resources, pid)
         except ActionRefused as held:
-            out = Outcome(name, "locked", changes, before, before, held.message, plan_id=pid)
-            guard.journal("action", **out.to_dict(), dry_run=True)
-            raise ActionRefused(held.message, held.fix, outcome=out) from None
+            refuse("locked", held.message, held.fix)
     guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference, plan_id=pid,
                   locked=locks is not None, approved_by=approver)
     try:  # the lock is held until the state after has been read

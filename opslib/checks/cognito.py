@@ -44,15 +44,18 @@ def sign_in_successes(series: dict, pool: str, minutes: int) -> Check:
 
 def failure_bursts(events: list[dict], pool: str, threshold: int, window_minutes: int) -> Check:
     """Seed 001 "Security Alert": 10+ failed sign-ins within 5 minutes, counted per source address."""
-    worst = sorted(((most_within(sorted(e["at"] for e in events if e["result"] == "FAILED" and e["source"] == s), window_minutes * 60), s)
-                    for s in {e["source"] for e in events if e["result"] == "FAILED"}), reverse=True)
+    failed: dict = {}  # source -> its failures, in one pass
+    for e in events:
+        if e["result"] == "FAILED":
+            failed.setdefault(e["source"], []).append(e)
+    worst = sorted(((most_within(sorted(e["at"] for e in mine), window_minutes * 60), s) for s, mine in failed.items()), reverse=True)
     limit = describe_threshold(None, threshold, f" failures in {window_minutes} min")
     if not worst or worst[0][0] < threshold:
         most = worst[0][0] if worst else 0
         return Check("cognito_auth_failure_burst", OK, pool, most, limit,
                      f"No address failed {threshold}+ sign-ins within {window_minutes} minutes (most: {most}).")
     bursts = [(n, s) for n, s in worst if n >= threshold]
-    users = sorted({e["user"] for e in events if e["result"] == "FAILED" and e["source"] == bursts[0][1]})
+    users = sorted({e["user"] for e in failed[bursts[0][1]]})
     return Check("cognito_auth_failure_burst", CRITICAL, pool, ", ".join(s for _, s in bursts), limit,
                  f"{plural(len(bursts), 'address', 'addresses')} failed {threshold}+ sign-ins within {window_minutes} minutes: "
                  + ", ".join(f"{s} ({number(n)})" for n, s in bursts) + f"; users tried from {bursts[0][1]}: {', '.join(users)}. Seed 001: a security alert.")

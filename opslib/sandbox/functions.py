@@ -33,8 +33,7 @@ def invoke(fn, body) -> tuple[bytes, str, str]:
     rng = random.Random(rid)
     duration = max(1.0, rng.gauss(behaviour["duration_ms"], behaviour["duration_ms"] * 0.05))
     used = min(fn.memory_size, int(rng.gauss(behaviour["used_mb"], 3)))
-    version = fn.version if str(fn.version) != "$LATEST" else "$LATEST"
-    lines = [f"START RequestId: {rid} Version: {version}"]
+    lines = [f"START RequestId: {rid} Version: {fn.version}"]
     if behaviour["error"]:
         payload = {"errorMessage": behaviour["error"], "errorType": "ClientError", "requestId": rid, "stackTrace": ['  File "/var/task/index.py", line 41, in handler']}
         lines.append(f"[ERROR]\t{now.isoformat(timespec='milliseconds').replace('+00:00', 'Z')}\t{rid}\tClientError: {behaviour['error']}")

@@ -17,7 +17,7 @@ def user_pool(aws, name: str) -> dict:
         raise LookupError(f"no user pool named {name} in {aws.region}")
     pool = idp.describe_user_pool(UserPoolId=pools[0]["Id"])["UserPool"]
     ids = [c["ClientId"] for page in idp.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool["Id"], MaxResults=60) for c in page["UserPoolClients"]]
-    pool["clients"] = at_once(partial(lambda cid: idp.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=cid)["UserPoolClient"], cid) for cid in ids)
+    pool["clients"] = [c["UserPoolClient"] for c in at_once(partial(idp.describe_user_pool_client, UserPoolId=pool["Id"], ClientId=cid) for cid in ids)]
     for client in pool["clients"]:
         client.pop("ClientSecret", None)  # never needed here, never shown
     return pool
