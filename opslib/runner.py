@@ -193,7 +193,7 @@ class _HtmlRenderer:
 
     @staticmethod
     def _make():
-        from .highlight_cache import html_exporter
+        from .html_cache import html_exporter
 
         return html_exporter(extra_template_basedirs=[str(Path(__file__).parent / "templates")], template_name="evidence")
 
