@@ -27,7 +27,7 @@ confirm: bool = False  # apply: the plan ids the dry run printed (true outside p
 change_ref: str = ""  # change or incident reference, required in production
 
 # %%
-rb = runbook.start("incident/scale-service", globals(), region="region")
+rb = runbook.start("change/scale-service", globals(), region="region")
 rb
 
 # %% [markdown]

@@ -25,7 +25,7 @@ confirm: bool = False  # apply the rollback: the plan id the dry run printed (tr
 change_ref: str = ""  # change or incident reference, required in production
 
 # %%
-rb = runbook.start("incident/rollback-ecs", globals(), region="region")
+rb = runbook.start("change/rollback-ecs", globals(), region="region")
 rb
 
 # %% [markdown]
