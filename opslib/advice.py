@@ -189,38 +189,37 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
-def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str, then: str) -> str:
-    """After a notebook's guarded step: apply the reviewed plan, or (applied) what to look at next and
-    how to undo it; "" when nothing was planned."""
-    outcome = outcomes[0] if outcomes else None
-    if outcome is not None and outcome.status in ("planned", "stale"):
-        return f"Apply exactly the plan above:\n  {command(notebook, incident, env=env, confirm=outcome.plan_id)}"
-    if outcome is not None and outcome.status == "applied":
-        return f"Applied ({'verified' if outcome.verified else 'NOT verified'}). {then}\nTo undo it:\n  opslib undo {run_id}"
+def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str, then: str, **params) -> str:
+    """After a notebook's guarded steps: apply the reviewed plans (with the parameters that made them),
+    or (applied) what to look at next and how to undo it; "" when nothing was planned."""
+    planned = [o.plan_id for o in outcomes if o.status in ("planned", "stale")]
+    if planned:
+        return f"Apply exactly the plan{'s' if len(planned) > 1 else ''} above:\n  {command(notebook, incident, env=env, **params, confirm=','.join(planned))}"
+    applied = [o for o in outcomes if o.status == "applied"]
+    if applied:
+        verified = "verified" if all(o.verified for o in applied) else "NOT verified"
+        return f"Applied ({verified}). {then}\nTo undo it:\n  opslib undo {run_id}"
     return ""
 
 
-def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
     """After rollback-lambda: apply the reviewed plan, or watch the errors fall (and how to undo)."""
     then = f"Watch the errors fall (seed 001 \"Post-Rollback Validation\"):\n  {command('high-error-rate', incident, env=env)}"
-    return _guarded("rollback-lambda", outcomes, run_id, incident, env, then) or \
+    return _guarded("rollback-lambda", outcomes, run_id, incident, env, then, **(asked or {})) or \
         f"Nothing to roll back to. The function's health:\n  {command('lambda-errors', incident, env=env)}"
 
 
-def rollback_ecs(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+def rollback_ecs(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
     """After rollback-ecs: apply the reviewed plan, or check health once steady (and how to undo)."""
     then = f"The morning check of health, tasks and errors:\n  {command('daily-health-check', incident, env=env)}"
-    return _guarded("rollback-ecs", outcomes, run_id, incident, env, then) or \
+    return _guarded("rollback-ecs", outcomes, run_id, incident, env, then, **(asked or {})) or \
         f"Nothing to roll back to. Why the service is unwell:\n  {command('deployment-failed', incident, env=env)}"
 
 
-def scale_service(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox") -> str:
+def scale_service(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
     """After scale-service: apply the reviewed plans (one id for each), or look at the load once it settled."""
-    planned = [o.plan_id for o in outcomes if o.status in ("planned", "stale")]
-    if planned:
-        return f"Apply exactly the plans above:\n  {command('scale-service', incident, env=env, confirm=','.join(planned))}"
     then = f"Watch the load settle (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
-    return _guarded("scale-service", [o for o in outcomes if o.status == "applied"], run_id, incident, env, then) or \
+    return _guarded("scale-service", outcomes, run_id, incident, env, then, **(asked or {})) or \
         "Nothing asked: give -p desired_count=N and/or -p db_instance_class=db.x.y (seed 003 \"Manual Scaling\")."
 
 
@@ -232,3 +231,10 @@ def incident(inc) -> str:
                       f"Resolve:                         {command('incident-update', inc.id, env=env, resolve=True, resolution='...', confirm=True)}",
                       f"Draft the post-mortem:           {command('postmortem', inc.id, env=env)}",
                       f"Reviewer's bundle:               opslib report --incident {inc.id}"])
+
+
+def autoscaling_policy(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After autoscaling-policy: apply the reviewed plans, or watch the service scale on its own."""
+    then = f"Watch CPU and the task count against the target (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
+    return _guarded("autoscaling-policy", outcomes, run_id, incident, env, then, **(asked or {})) or \
+        f"The service already scales as asked. To change how many tasks run now:\n  {command('scale-service', incident, env=env, desired_count=5)}"

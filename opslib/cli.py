@@ -163,7 +163,7 @@ def _report(outcome, root) -> int:
     lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
     planned = sorted({pid for status, _, pid in done if status == "planned"})
     if planned:
-        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly this plan, run again with -p confirm={','.join(planned)})")
+        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run again with -p confirm={','.join(planned)})")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")

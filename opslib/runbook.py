@@ -50,6 +50,14 @@ class Runbook:
 
             os.environ[LINK_LOCAL_VARIABLE] = "1"
 
+    @property
+    def asked(self) -> dict:
+        """What this run was asked to do (`-p`, or edited in the parameters cell; no secret), for the command
+        that applies its plan: a plan id means nothing without the parameters that made the plan."""
+        specs = self.notebook.spec()
+        return {n: v for n, v in self.values.items() if n in specs and not specs[n].secret and n not in ("env", "confirm", "change_ref", "incident_id")
+                and self.sources.get(n) in ("-p", "the parameters cell")}
+
     # -- journal -----------------------------------------------------------------------
     @property
     def session(self) -> dict:

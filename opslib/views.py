@@ -268,3 +268,15 @@ def database(db: dict):
     return pd.DataFrame([{"instance": db["DBInstanceIdentifier"], "class": db["DBInstanceClass"], "status": db["DBInstanceStatus"],
                           "engine": f"{db.get('Engine', '')} {db.get('EngineVersion', '')}".strip(), "multi-AZ": db.get("MultiAZ", False),
                           "storage (GB)": db.get("AllocatedStorage")}])
+
+
+def scaling(target: dict | None, policies: list[dict]):
+    """The scalable target's bounds and each policy on it (seed 003: `describe-scalable-targets`, `describe-scaling-policies`)."""
+    import pandas as pd
+
+    from .services.autoscaling import target_tracking
+
+    bounds = f"{target['MinCapacity']}..{target['MaxCapacity']} tasks" if target else "not registered"
+    rows = [{"policy": p["PolicyName"], "type": p["PolicyType"], **(target_tracking(p) or {}), "alarms": len(p.get("Alarms", []))} for p in policies]
+    frame = pd.DataFrame(rows, columns=["policy", "type", "metric", "target", "scale_out_cooldown_s", "scale_in_cooldown_s", "alarms"])
+    return f"Scalable target: {bounds}; {len(rows)} scaling {'policy' if len(rows) == 1 else 'policies'}.", frame

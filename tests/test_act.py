@@ -52,3 +52,25 @@ def test_scale_service_scales_tasks_and_database_until_stable_and_plans_both_und
     assert [(r["action"].split()[0], r["verified"]) for r in applied] == [("scale-service", True), ("resize-database", True)]
     undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)
     assert "desiredCount: 5 -> 3" in undo.stdout and "DBInstanceClass: db.r5.xlarge -> db.t3.medium" in undo.stdout, undo.stdout + undo.stderr
+
+
+def _applied(runs) -> list[dict]:
+    return [r for r in map(json.loads, (runs / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
+
+
+def test_autoscaling_policy_puts_seed_003s_target_tracking_and_its_undo_removes_it_with_its_alarms(healthy, aws, tmp_path):
+    scaling, cloudwatch = aws.client("application-autoscaling", "us-east-1"), aws.client("cloudwatch", "us-east-1")
+    tracking = lambda: [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNamePrefix="TargetTracking-service/rms-cluster-prod/rms-backend-service-prod")["MetricAlarms"]]
+    res = opslib("run", "autoscaling-policy", "-p", "max_capacity=12", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "MaxCapacity: 10 -> 12" in res.stdout and "TargetValue: (none) -> 70.0" in res.stdout, res.stdout
+    (policy,) = scaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/rms-cluster-prod/rms-backend-service-prod")["ScalingPolicies"]
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert (policy["PolicyName"], config["TargetValue"], config["PredefinedMetricSpecification"]["PredefinedMetricType"], config["ScaleOutCooldown"], config["ScaleInCooldown"]) == \
+        ("rms-backend-scaling-policy", 70.0, "ECSServiceAverageCPUUtilization", 300, 300)
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["MaxCapacity"] == 12
+    assert len(tracking()) == 2  # AWS's own high and low alarms for the policy
+    assert [(r["action"].split()[0], r["verified"]) for r in _applied(tmp_path)] == [("set-scalable-target", True), ("set-target-tracking", True)]
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and "MaxCapacity: 12 -> 10" in undone.stdout, undone.stdout + undone.stderr
+    assert scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"] == [] and tracking() == []
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["MaxCapacity"] == 10
