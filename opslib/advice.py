@@ -51,6 +51,8 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
     if kind == "ecs":
         cluster, service = name.split("/", 1)
         return command("rollback-ecs", incident, env=env, cluster=cluster, service=service, to_revision=deployment["previous"])
+    if kind == "s3":
+        return command("rollback-static-site", incident, env=env, web_bucket=name)
     return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
 
 
@@ -238,3 +240,25 @@ def autoscaling_policy(report, outcomes: list, run_id: str, incident: str, env: 
     then = f"Watch CPU and the task count against the target (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
     return _guarded("autoscaling-policy", outcomes, run_id, incident, env, then, **(asked or {})) or \
         f"The service already scales as asked. To change how many tasks run now:\n  {command('scale-service', incident, env=env, desired_count=5)}"
+
+
+def rollback_static_site(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After rollback-static-site: apply the reviewed plans, or watch the site's errors fall (and how to undo)."""
+    then = f"Validate against the rollback triggers (seed 001 \"Post-Rollback Validation\"):\n  {command('deploy-verify', incident, env=env)}"
+    return _guarded("rollback-static-site", outcomes, run_id, incident, env, then, **(asked or {})) or \
+        f"Nothing to restore. The rest of the release:\n  {command('high-error-rate', incident, env=env)}"
+
+
+def deploy_verify(report, stage: str, deployments: list[dict], incident: str, env: str = "sandbox") -> str:
+    """After deploy-verify: before, deploy or finish the checklist; after, roll back what was deployed when a trigger fired."""
+    if stage == "pre":
+        missing = [c.resource for c in report if c.id == "deploy_checklist" and c.status != "OK"]
+        if missing:
+            return f"Not ready: confirm {', '.join(missing)} first, then:\n  {command('deploy-verify', incident, env=env, stage='pre', **{m: 'true' if m != 'change_ticket' else 'CHG-...' for m in missing})}"
+        return f"Ready to deploy (seed 004 \"Deployment Steps\"). Afterwards, the rollback triggers:\n  {command('deploy-verify', incident, env=env)}"
+    if _bad(report, "deploy_error_trigger", "deploy_latency_trigger", "http_endpoint_healthy", "cloudformation_stack_status"):
+        if deployments:
+            lines = "\n  ".join(rollback(d, incident, env) for d in deployments)
+            return f"A rollback trigger fired after these deployments: roll back (each prints its plan; apply it with the plan id it gives):\n  {lines}"
+        return f"A trigger fired with nothing deployed lately: find the cause:\n  {command('high-error-rate', incident, env=env)}"
+    return f"No rollback trigger fired. Watch for the seed's 15 minutes, then the morning check:\n  {command('daily-health-check', incident, env=env)}"

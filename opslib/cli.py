@@ -112,7 +112,7 @@ def cmd_show(args) -> int:
         if key in nb.fields:
             print(f"  {key}: {nb.fields[key]}")
     specs = nb.spec()
-    rows = [(p.name, p.type, "(required)" if p.required else repr(p.default), params._range(p) if p.low is not None or p.high is not None else "", p.help)
+    rows = [(p.name, p.type, "(required)" if p.required else repr(p.default), params._range(p) if p.low is not None or p.high is not None else " | ".join(p.choices), p.help)
             for p in specs.values()]
     print()
     _table(("parameter", "type", "default", "range", "help"), rows)

@@ -19,6 +19,7 @@ TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "di
 REQUIRED = object()  # a parameter whose default is `...`
 _ENV_REF = re.compile(r"\$\{(\w+)\}")
 _RANGE = re.compile(r"\[(-?\d+(?:\.\d+)?)?\.\.(-?\d+(?:\.\d+)?)?\]\s*$")  # `# help [1..1440]` at the end of the comment
+_CHOICES = re.compile(r"\{([\w-]+(?:\|[\w-]+)+)\}\s*$")  # `# help {pre|post}` at the end of the comment: a text parameter's only values
 ABSURD = 1e12  # no threshold, window or count of ours is this large; a number past it is a typo
 MAX_TEXT = 16 * 1024  # characters in one value
 MAX_ITEMS = 1000  # elements in one list or dict
@@ -33,6 +34,7 @@ class Param:
     help: str
     low: float | None = None  # declared range, `[low..high]` at the end of the help comment
     high: float | None = None
+    choices: tuple = ()  # the only values a text parameter takes, `{a|b}` at the end of the help comment
 
     @property
     def required(self) -> bool:
@@ -126,7 +128,10 @@ def parse_spec(source: str, where: str = "the parameters cell") -> dict[str, Par
         if m:
             low, high = (float(g) if g is not None else None for g in m.groups())
             comment = comment[: m.start()].rstrip()
-        specs[name] = Param(name, type_name, default, comment, low, high)
+        choices = _CHOICES.search(comment)
+        if choices:
+            comment = comment[: choices.start()].rstrip()
+        specs[name] = Param(name, type_name, default, comment, low, high, tuple(choices[1].split("|")) if choices else ())
     return specs
 
 
@@ -155,6 +160,8 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
         )
     _check_size(param, value, origin)
     _check_region(param, value, origin)
+    if param.choices and value not in param.choices:
+        raise BadInput(f"{param.name} from {origin} is {_short(value)}", f"use one of {', '.join(param.choices)}")
     if kind in (int, float):
         _check_number(param, value, origin)
     if param.type.startswith("list["):

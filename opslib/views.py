@@ -124,7 +124,7 @@ def deployments(rows: list[dict], hours: int):
     import pandas as pd
 
     if not rows:
-        return f"No deployment in the last {hours} h (stack updates, ECS deployments, Lambda alias moves)."
+        return f"No deployment in the last {hours} h (stack updates, ECS deployments, Lambda alias moves, web releases)."
     return pd.DataFrame([{"when (UTC)": f"{r['when']:%Y-%m-%d %H:%M}", "what": r["what"], "where": r["where"], "rolls back to": r["previous"]} for r in rows])
 
 
@@ -280,3 +280,15 @@ def scaling(target: dict | None, policies: list[dict]):
     rows = [{"policy": p["PolicyName"], "type": p["PolicyType"], **(target_tracking(p) or {}), "alarms": len(p.get("Alarms", []))} for p in policies]
     frame = pd.DataFrame(rows, columns=["policy", "type", "metric", "target", "scale_out_cooldown_s", "scale_in_cooldown_s", "alarms"])
     return f"Scalable target: {bounds}; {len(rows)} scaling {'policy' if len(rows) == 1 else 'policies'}.", frame
+
+
+def release(found: dict, versions: dict):
+    """The last release's objects: the version live now and the one it replaced (what a rollback restores)."""
+    import pandas as pd
+
+    rows = [{"object": key, "live since (UTC)": f"{versions[key][0]['modified']:%Y-%m-%d %H:%M}", "size": versions[key][0]["size"],
+             "restores": f"{before['modified']:%Y-%m-%d %H:%M} ({before['size']} bytes)" if before else "(removed: the release added it)"}
+            for key, before in found.items()]
+    if not rows:
+        return "No object in the bucket: nothing was released."
+    return pd.DataFrame(rows, columns=["object", "live since (UTC)", "size", "restores"])

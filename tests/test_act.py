@@ -74,3 +74,23 @@ def test_autoscaling_policy_puts_seed_003s_target_tracking_and_its_undo_removes_
     assert undone.returncode == 0 and "MaxCapacity: 12 -> 10" in undone.stdout, undone.stdout + undone.stderr
     assert scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"] == [] and tracking() == []
     assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["MaxCapacity"] == 10
+
+
+def test_rollback_static_site_restores_the_release_s_objects_invalidates_them_and_is_undone(healthy, aws, tmp_path):
+    sandbox.control("scenario/bad-deploy")  # web release 1.4.0: index.html loads a script that is not there
+    s3, bucket = aws.client("s3"), "ec2-manager-web-prod-123456789012"
+    body = lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert "1.4.0" in body("index.html")
+    res = opslib("run", "rollback-static-site", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CRITICAL cloudfront_error_rate" in res.stdout and "CHANGED  invalidate-paths" in res.stdout, res.stdout
+    assert body("index.html") == "<html><body>EC2 Manager 1.3.0</body></html>" and body("static/app.js") == "console.log('ec2-manager 1.3.0');"
+    distribution = next(d["Id"] for d in aws.client("cloudfront").list_distributions()["DistributionList"]["Items"] if d["Comment"].startswith("EC2 Manager"))
+    (listed,) = aws.client("cloudfront").list_invalidations(DistributionId=distribution)["InvalidationList"]["Items"]
+    invalidation = aws.client("cloudfront").get_invalidation(DistributionId=distribution, Id=listed["Id"])["Invalidation"]
+    assert (invalidation["Status"], sorted(invalidation["InvalidationBatch"]["Paths"]["Items"])) == ("Completed", ["/index.html", "/static/app.js"])
+    applied = _applied(tmp_path)
+    assert [(r["action"].split()[0], r["verified"]) for r in applied] == [("restore-object-versions", True), ("invalidate-paths", True)]
+    assert applied[1]["undo"] == [] and applied[1]["undo_note"].startswith("an invalidation has no undo")
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert "1.4.0" in body("index.html") and body("static/app.js") == "console.log('ec2-manager 1.4.0');"  # the release back, as the responder found it

@@ -21,6 +21,7 @@ def test_tripwire_kernel_is_the_one_started(sandbox_url, tmp_path, kernel_tripwi
     (["daily-health-check", "-p", "rms_region=us-east1"], "rms_region from -p: 'us-east1' is not an AWS region: give a region name such as us-east-1"),
     (["alarm-review", "-p", "regions=[us-east-1, Oregon]"], "regions from -p: 'Oregon' is not an AWS region"),
     ([str(FIXTURES / "required.ipynb")], "required needs a value for ticket: -p ticket=text"),
+    (["deploy-verify", "-p", "stage=prod"], "stage from -p is 'prod': use one of pre, post"),
     ([str(FIXTURES / "required.ipynb"), "-p", "ticket=T-1", "-p", "flag=maybe"], "flag from -p is 'maybe', not a bool"),
     ([str(FIXTURES / "secret.ipynb"), "-p", "token=env:OPSLIB_TEST_UNSET_VARIABLE"], "secret token reads $OPSLIB_TEST_UNSET_VARIABLE, which is not set"),
 ])

@@ -57,3 +57,28 @@ def test_the_scenario_table_names_only_notebooks_that_exist(capsys):
 def test_the_check_finds_a_missing_notebook_when_there_is_one():
     assert _mentions("then the `service-down` notebook", "service-down") and _mentions("open the rollback-ecs notebook", "rollback-ecs")
     assert not _mentions("sandbox scenario error-spike", "service-down")
+
+
+def test_deploy_verify_gates_on_the_checklist_and_hands_each_deployment_to_its_rollback():
+    from datetime import datetime, timezone
+
+    from opslib import advice
+    from opslib.checks import CRITICAL, Check, deploy
+
+    gate = deploy.checklist("pre", {"tests_passing": True, "change_ticket": "CHG-42"})
+    assert [(c.resource, c.status) for c in gate] == [("tests_passing", "OK"), ("security_scan_done", "CRITICAL"), ("change_ticket", "OK"),
+                                                      ("window_confirmed", "CRITICAL"), ("team_notified", "CRITICAL")]
+    assert "Change ticket approved: yes (CHG-42)." in gate[2].sentence and deploy.checklist("post", {}) == []
+    said = advice.deploy_verify(gate, "pre", [], "")
+    assert "opslib run deploy-verify -p stage=pre -p security_scan_done=true -p window_confirmed=true -p team_notified=true" in said
+    when = datetime.now(timezone.utc)
+    fired = [Check("deploy_error_trigger", CRITICAL, "API Gateway (EC2 Manager)", "12%", "< 10%", "")]
+    rows = [{"when": when, "what": "", "where": "lambda:ec2-manager-function-prod", "previous": "4"},
+            {"when": when, "what": "", "where": "ecs:rms-cluster-prod/rms-backend-service-prod", "previous": "rms-backend-prod:2"},
+            {"when": when, "what": "", "where": "s3:ec2-manager-web-prod-123456789012", "previous": "the versions it replaced"}]
+    said = advice.deploy_verify(fired, "post", rows, "INC-2026-1202-001")
+    assert "opslib run rollback-lambda --incident INC-2026-1202-001 -p function_name=ec2-manager-function-prod -p to_version=4" in said
+    assert "-p cluster=rms-cluster-prod -p service=rms-backend-service-prod -p to_revision=rms-backend-prod:2" in said
+    assert "opslib run rollback-static-site --incident INC-2026-1202-001 -p web_bucket=ec2-manager-web-prod-123456789012" in said
+    known = {nb.name for nb in catalog.all_notebooks()}
+    assert set(re.findall(r"opslib run ([\w-]+)", said)) <= known

@@ -46,6 +46,9 @@ FINDINGS = {
                                         "ec2-manager-function-prod:LIVE FunctionVersion: 5 -> 4  [PLAN-"],
     ("rollback-ecs", "bad-deploy"): ["CRITICAL ecs_deployment_state", "PLANNED  set-task-definition rms-backend-service-prod to rms-backend-prod:2: "
                                      "rms-cluster-prod/rms-backend-service-prod taskDefinition: rms-backend-prod:3 -> rms-backend-prod:2  [PLAN-"],
+    ("deploy-verify", "bad-deploy"): ["CRITICAL deploy_error_trigger           API Gateway (EC2 Manager)",
+                                      "CloudFront (EC2 Manager site): the share of failed requests over 10% for all of the last 10 minutes: a rollback trigger"],
+    ("rollback-static-site", "bad-deploy"): ["CRITICAL cloudfront_error_rate", "/index.html current version: ", " -> invalidated: /index.html /static/app.js  [PLAN-"],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",
         "WARN     lambda_duration_recent", "PLANNED  test-invoke ec2-manager-function-prod:LIVE"],

@@ -201,8 +201,9 @@ def stale_terraform_lock(state, c):
 
 
 @scenario("bad-deploy", "A release 20 minutes ago: Lambda alias LIVE moved to version 5 (12% of invocations and API requests fail since), RMS service moved to task "
-          "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, and a stack update.",
-          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "alarm-review"))
+          "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, a stack update, and EC2 Manager's web release 1.4.0 "
+          "(its index.html loads a script it did not upload: a quarter of the site's requests fail).",
+          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "alarm-review"))
 def bad_deploy(state, c):
     lam = c("lambda")
     lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
@@ -218,6 +219,12 @@ def bad_deploy(state, c):
     rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
+    s3 = c("s3")
+    s3.put_object(Bucket=EC2M["web_bucket"], Key="index.html", ContentType="text/html",
+                  Body=b'<html><body>EC2 Manager 1.4.0<script src="/static/app-1.4.0.js"></script></body></html>')
+    s3.put_object(Bucket=EC2M["web_bucket"], Key="static/app.js", Body=b"console.log('ec2-manager 1.4.0');", ContentType="application/javascript")
+    site = next(d["Id"] for d in c("cloudfront").list_distributions()["DistributionList"]["Items"] if d["Comment"].startswith("EC2 Manager"))
+    metrics.recent(c, "AWS/CloudFront", "TotalErrorRate", {"DistributionId": site, "Region": "Global"}, 25.0, minutes=20, unit="Percent", spread=0.05)
     now = _now()
     events = [e for e in world.app_log_lines(now, 1, random.Random(11), errors_last_hour=25) if " ERROR " in e["message"]]
     world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
@@ -232,6 +239,9 @@ def _released(when: datetime, version: str) -> None:
     for event in stack.events:
         if event.resource_status.startswith("UPDATE"):
             event.timestamp = when.replace(tzinfo=None)
+    bucket = world.backend("s3", "global").buckets[EC2M["web_bucket"]]
+    for key in ("index.html", "static/app.js"):
+        bucket.keys.getlist(key)[-1].last_modified = when.astimezone(timezone.utc).replace(tzinfo=None)
     _, service = _rms_service()
     service.opslib_rollout.new["createdAt"] = when
     if service.deployments:

@@ -1,14 +1,15 @@
 """States that take time, as on AWS (moto changes them at once or not at all): an RDS instance
 `modifying` or `rebooting` before it is `available` again, or `creating` when restored from a
 snapshot or to a point in time; a DynamoDB table restored from a backup or a point in time
-`CREATING` before `ACTIVE`; an EC2 instance whose status checks are `initializing` after a reboot.
-Each lasts a few steps of the sandbox's pace (rollouts.pace)."""
+`CREATING` before `ACTIVE`; an EC2 instance whose status checks are `initializing` after a reboot;
+a CloudFront invalidation `InProgress` before `Completed` (moto answers `COMPLETED`, a status AWS
+never gives). Each lasts a few steps of the sandbox's pace (rollouts.pace)."""
 
 from datetime import datetime, timedelta, timezone
 
 from .rollouts import pace
 
-RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, RDS_RESTORE_STEPS, DDB_RESTORE_STEPS, EC2_REBOOT_STEPS = 3, 2, 4, 3, 2
+RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, RDS_RESTORE_STEPS, DDB_RESTORE_STEPS, EC2_REBOOT_STEPS, INVALIDATION_STEPS = 3, 2, 4, 3, 2, 2
 
 
 def begin(obj, attribute: str, during, steps: int, after) -> None:
@@ -69,6 +70,7 @@ def apply() -> None:
     for name in ("restore_db_instance_from_db_snapshot", "restore_db_instance_to_point_in_time"):
         setattr(RDSBackend, name, _then(getattr(RDSBackend, name), "status", "creating", RDS_RESTORE_STEPS, "available"))
     _dynamodb_restores()
+    _invalidations()
 
     RDSBackend.modify_db_instance, RDSBackend.reboot_db_instance = modify_db_instance, reboot_db_instance
     RDSBackend.describe_db_instances = describe_db_instances
@@ -101,3 +103,17 @@ def _dynamodb_restores() -> None:
         return answer
 
     Table.describe = described
+
+
+def _invalidations() -> None:
+    from moto.cloudfront.models import CloudFrontBackend
+
+    create, get = CloudFrontBackend.create_invalidation, CloudFrontBackend.get_invalidation
+    CloudFrontBackend.create_invalidation = _then(create, "status", "InProgress", INVALIDATION_STEPS, "Completed")
+
+    def get_invalidation(self, dist_id: str, id: str):
+        found = get(self, dist_id, id)
+        settle(found)
+        return found
+
+    CloudFrontBackend.get_invalidation = get_invalidation

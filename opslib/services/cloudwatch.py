@@ -113,6 +113,12 @@ def latency_metrics(load_balancer: str, api_name: str, db_instance: str, rms_reg
             Metric("db_cpu", "AWS/RDS", "CPUUtilization", (("DBInstanceIdentifier", db_instance),), "Average", "database CPU %", db_region)]
 
 
+def response_metrics(load_balancer: str, api_name: str, rms_region: str = "", ec2m_region: str = "") -> list[Metric]:
+    """Seed 001's rollback trigger on response time: the average at each front door."""
+    return [Metric("alb_avg", "AWS/ApplicationELB", "TargetResponseTime", (("LoadBalancer", load_balancer),), "Average", "ALB average (s)", rms_region),
+            Metric("api_avg", "AWS/ApiGateway", "Latency", (("ApiName", api_name),), "Average", "API Gateway average (ms)", ec2m_region)]
+
+
 def function_metrics(name: str) -> list[Metric]:
     """Seed 001 "Lambda Function Issues" step 3: errors, invocations, duration (average and maximum), throttles."""
     fn = (("FunctionName", name),)

@@ -1,5 +1,6 @@
 """What was deployed lately, wherever it was deployed: stack updates (CloudFormation events), ECS
-deployments, and Lambda alias moves (the version an alias points to, and when it was published).
+deployments, Lambda alias moves (the version an alias points to, and when it was published), and
+a static site's release (the objects of its bucket written together last).
 
 Each becomes one row: {"when", "what", "where", "previous"}; `previous` is what a rollback returns to.
 """
@@ -50,9 +51,24 @@ def alias_moves(aws, function: str, alias: str, since: datetime, region: str = "
     return [{"when": published, "what": f"alias {alias} -> version {version}", "where": f"lambda:{function}", "previous": str(previous) if previous else "none"}]
 
 
-def recent(aws, stack: str, cluster: str, service: str, function: str, alias: str, hours: int, stack_region: str = "", ecs_region: str = "") -> list[dict]:
-    """All three at once, newest first (`stack_region`: the stack's and its function's; `ecs_region`: the cluster's)."""
+def site_release(aws, bucket: str, since: datetime, region: str = "") -> list[dict]:
+    """`aws s3api list-object-versions`: the bucket's last release (`s3.last_release`) when it was written since `since`."""
+    from . import s3
+
+    versions = s3.object_versions(aws.at(region) if region else aws, bucket)
+    release = s3.last_release(versions)
+    when = max((_aware(versions[key][0]["modified"]) for key in release), default=None)
+    if when is None or when < since:
+        return []
+    return [{"when": when, "what": f"web release ({len(release)} objects: {', '.join(sorted(release)[:3])}{', ...' if len(release) > 3 else ''})",
+             "where": f"s3:{bucket}", "previous": "the versions it replaced"}]
+
+
+def recent(aws, stack: str, cluster: str, service: str, function: str, alias: str, hours: int, stack_region: str = "", ecs_region: str = "",
+           web_bucket: str = "") -> list[dict]:
+    """All of them at once, newest first (`stack_region`: the stack's, its function's and its web bucket's; `ecs_region`: the cluster's)."""
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     found = at_once([lambda: stack_updates(aws, stack, since, stack_region), lambda: ecs_deployments(aws, cluster, service, since, ecs_region),
-                     lambda: alias_moves(aws, function, alias, since, stack_region)])
+                     lambda: alias_moves(aws, function, alias, since, stack_region),
+                     lambda: site_release(aws, web_bucket, since, stack_region) if web_bucket else []])
     return sorted((row for rows in found for row in rows), key=lambda r: r["when"], reverse=True)

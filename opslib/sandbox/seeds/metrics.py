@@ -57,7 +57,8 @@ def named_series() -> list[tuple]:
                 ("AWS/Cognito", "TokenRefreshSuccesses", {"UserPool": pool, "UserPoolClient": "ALL"}, 5, 90, 0.2, "Count")]
     for distribution in backend("cloudfront", "global").distributions:
         out += [("AWS/CloudFront", "Requests", {"DistributionId": distribution, "Region": "Global"}, 200, 4000, 0.1, "None"),
-                ("AWS/CloudFront", "CacheHitRate", {"DistributionId": distribution, "Region": "Global"}, 88, 94, 0.02, "Percent")]
+                ("AWS/CloudFront", "CacheHitRate", {"DistributionId": distribution, "Region": "Global"}, 88, 94, 0.02, "Percent"),
+                ("AWS/CloudFront", "TotalErrorRate", {"DistributionId": distribution, "Region": "Global"}, 0.1, 0.4, 0.3, "Percent")]
     return out
 
 
