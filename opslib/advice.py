@@ -262,3 +262,19 @@ def deploy_verify(report, stage: str, deployments: list[dict], incident: str, en
             return f"A rollback trigger fired after these deployments: roll back (each prints its plan; apply it with the plan id it gives):\n  {lines}"
         return f"A trigger fired with nothing deployed lately: find the cause:\n  {command('high-error-rate', incident, env=env)}"
     return f"No rollback trigger fired. Watch for the seed's 15 minutes, then the morning check:\n  {command('daily-health-check', incident, env=env)}"
+
+
+def rollback_container(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After rollback-container: apply the reviewed plan, or check the app once it runs the previous image."""
+    then = f"The app, its instance and container (seed 000 \"Checking Application Health\"):\n  {command('app-health', incident, env=env)}"
+    return _guarded("rollback-container", outcomes, run_id, incident, env, then, **(asked or {})) or \
+        f"No earlier image on the host to roll back to. Why the app is down:\n  {command('service-down', incident, env=env)}"
+
+
+def security_incident(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After security-incident: apply the reviewed plans, or (applied) watch the trail and record the incident."""
+    then = (f"Keep watching the trail, and record the incident:\n  {command('security-incident', incident, env=env)}\n  "
+            + (command("incident-update", incident, env=env, status="Contained", confirm=True) if incident
+               else command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach")))
+    return _guarded("security-incident", outcomes, run_id, incident, env, then, **(asked or {})) or \
+        f"Nothing to contain here. The sign-in side:\n  {command('auth-failures', incident, env=env)}"

@@ -292,3 +292,67 @@ def release(found: dict, versions: dict):
     if not rows:
         return "No object in the bucket: nothing was released."
     return pd.DataFrame(rows, columns=["object", "live since (UTC)", "size", "restores"])
+
+
+def images(rows: list[dict], running: dict | None):
+    """`docker images` for the app's repository, marking the one the container runs."""
+    import pandas as pd
+
+    current = (running or {}).get("image_id")
+    frame = pd.DataFrame([{"image": f"{r['Repository']}:{r['Tag']}", "id": r["ID"], "built": r["CreatedSince"], "size": r["Size"],
+                           "runs now": "<- webapp" if r["ID"] == current and r["Tag"] != "latest" else ""} for r in rows],
+                         columns=["image", "id", "built", "size", "runs now"])
+    return f"The container runs {(running or {}).get('image', 'nothing')} ({(running or {}).get('state', 'absent')}).", frame
+
+
+def security_events(found: list[dict], minutes: int):
+    """The high-risk calls and who was refused most, from the trail's records."""
+    import pandas as pd
+
+    from .checks.security import _since
+    from .services import cloudtrail
+
+    risky = pd.DataFrame([{"when (UTC)": r.get("eventTime", ""), "call": r.get("eventName", ""), "by": cloudtrail.actor(r), "from": r.get("sourceIPAddress", ""),
+                           "on": json_brief(r.get("requestParameters"))} for r in cloudtrail.high_risk(found)], columns=["when (UTC)", "call", "by", "from", "on"])
+    refused = pd.DataFrame([{"identity": who, "refused": len(calls), "from": ", ".join(sorted({c.get("sourceIPAddress", "?") for c in calls}))}
+                            for who, calls in list(cloudtrail.denied(_since(found, minutes)).items())[:10]], columns=["identity", "refused", "from"])
+    return f"High-risk calls: {len(risky)}", risky, f"Refused calls in the last {minutes} minutes, by identity:", refused
+
+
+def json_brief(value, limit: int = 80) -> str:
+    import json
+
+    text = json.dumps(value, sort_keys=True) if value else ""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def template(body):
+    """The processed template, kept in the run's evidence as it was when the breach was handled."""
+    import json
+
+    from IPython.display import Pretty
+
+    return Pretty(json.dumps(body, indent=2, sort_keys=True) if isinstance(body, dict) else str(body))
+
+
+def security_checklist(outcomes: list, incident: str, env: str):
+    """Seed 001 "Security Incident Checklist", each item with what this run did about it or the command that does it."""
+    import pandas as pd
+
+    from .advice import command
+
+    def state(verb: str, asked: str) -> str:
+        mine = [o for o in outcomes if o.action.startswith(verb)]
+        if not mine:
+            return f"not asked: {asked}"
+        return "; ".join(f"{o.status}{' (verified)' if o.verified else ''} {o.plan_id}".rstrip() for o in mine)
+
+    rows = [("Isolate affected systems immediately", state("set-api-policy", "-p isolate_api=true")),
+            ("Preserve evidence and logs", state("export-logs", "-p evidence_log_groups=[...]") + "; the processed stack template is kept in this run"),
+            ("Notify security team and management", command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach")
+             if not incident else command("incident-update", incident, env=env, status="...", confirm=True)),
+            ("Document timeline of events", f"every run tagged with the incident is on it: {command('postmortem', incident or 'INC-...', env=env)}"),
+            ("Reset compromised credentials", state("global-sign-out", "-p sign_out_user=NAME") + "; IAM keys: aws iam update-access-key --status Inactive"),
+            ("Review and update security measures", "seed 001 \"Security Hardening\" (IAM policies, security groups, bucket encryption)"),
+            ("Conduct post-incident security review", command("postmortem", incident or "INC-...", env=env))]
+    return pd.DataFrame(rows, columns=["seed 001 checklist", "this run"])

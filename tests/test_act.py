@@ -94,3 +94,58 @@ def test_rollback_static_site_restores_the_release_s_objects_invalidates_them_an
     undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert "1.4.0" in body("index.html") and body("static/app.js") == "console.log('ec2-manager 1.4.0');"  # the release back, as the responder found it
+
+
+def _docker(aws, script: str) -> str:
+    """A command on the web app's host through SSM Run Command, as a responder's terminal would send it."""
+    import time
+
+    ssm, ec2 = aws.client("ssm", "us-west-2"), aws.client("ec2", "us-west-2")
+    (instance,) = [i["InstanceId"] for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["secure-webapp-prod"]}])["Reservations"] for i in r["Instances"]]
+    command = ssm.send_command(InstanceIds=[instance], DocumentName="AWS-RunShellScript", Parameters={"commands": [script]})["Command"]["CommandId"]
+    for _ in range(50):
+        answer = ssm.get_command_invocation(CommandId=command, InstanceId=instance)
+        if answer["Status"] not in ("Pending", "InProgress"):
+            return answer["StandardOutputContent"]
+        time.sleep(0.2)
+    raise AssertionError("no answer from the host")
+
+
+def test_rollback_container_runs_the_previous_image_through_ssm_verifies_health_and_is_undone(healthy, aws, tmp_path):
+    from urllib.request import urlopen
+
+    sandbox.control("scenario/bad-deploy")  # the host runs 1.9.0 (commit c7d41f9), whose /health answers 500
+    health = lambda: json.loads(urlopen(f"{sandbox.url()}/_sandbox/sites/webapp/health").read())
+    res = opslib("run", "rollback-container", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CRITICAL http_endpoint_healthy          web app                      web app answered HTTP 500" in res.stdout, res.stdout
+    assert "CHANGED  run-image webapp on secure-webapp-prod from opsteam/secure-webapp:3f9c2e1" in res.stdout, res.stdout
+    (inspected,) = json.loads(_docker(aws, "docker inspect webapp"))
+    assert (inspected["Config"]["Image"], inspected["State"]["Status"]) == ("opsteam/secure-webapp:3f9c2e1", "running")
+    assert (health()["status"], health()["version"]) == ("healthy", "1.8.2")
+    (applied,) = _applied(tmp_path)
+    assert applied["verified"] is True and applied["verify_note"].endswith("/health answered 200 healthy 1.8.2")
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and "-> opsteam/secure-webapp:latest" in undone.stdout, undone.stdout + undone.stderr
+    assert json.loads(_docker(aws, "docker inspect webapp"))[0]["Config"]["Image"] == "opsteam/secure-webapp:latest"  # 1.9.0 again, as found
+
+
+def test_security_incident_isolates_the_api_signs_the_user_out_exports_the_evidence_and_undoes_the_isolation(healthy, aws, tmp_path):
+    sandbox.control("scenario/security-breach")  # ci-deployer's key probing from a Tor exit, then CreateAccessKey and AttachUserPolicy
+    apigw = aws.client("apigateway", "us-west-2")
+    api = next(a["id"] for a in apigw.get_rest_apis()["items"] if a["name"] == "ec2-manager-api-production")
+    res = opslib("run", "security-incident", "-p", "isolate_api=true", "-p", "sign_out_user=bob", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CRITICAL cloudtrail_high_risk_calls" in res.stdout and "AttachUserPolicy by arn:aws:iam::123456789012:user/ci-deployer from 185.220.101.4" in res.stdout, res.stdout
+    policy = json.loads(apigw.get_rest_api(restApiId=api)["policy"].replace('\\"', '"'))
+    assert policy["Statement"] == [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]
+    tasks = aws.client("logs", "us-west-2").describe_export_tasks()["exportTasks"]
+    assert sorted((t["logGroupName"], t["destination"]) for t in tasks) == [("/aws/ec2-manager/prod", "security-incident-logs-bucket"),
+                                                                             ("CloudTrail/ec2-manager-trail-production", "security-incident-logs-bucket")]
+    assert all(t["to"] - t["from"] == 24 * 3_600_000 for t in tasks)
+    applied = _applied(tmp_path)
+    assert [(r["action"].split()[0], r["verified"]) for r in applied] == [("set-api-policy", True), ("global-sign-out", True), ("export-logs", True), ("export-logs", True)]
+    assert [r["undo_note"] for r in applied][1].startswith("a sign-out has no undo")
+    evidence = json.loads(next(tmp_path.rglob("security-incident__*.ipynb")).read_text())
+    assert any("AWSTemplateFormatVersion" in "".join(o.get("data", {}).get("text/plain", "")) for c in evidence["cells"] for o in c.get("outputs", []))  # the template, kept
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and "resource policy: deny-all (isolated) -> (none: open)" in undone.stdout, undone.stdout + undone.stderr
+    assert not apigw.get_rest_api(restApiId=api).get("policy")  # open again

@@ -48,6 +48,10 @@ FINDINGS = {
                                      "rms-cluster-prod/rms-backend-service-prod taskDefinition: rms-backend-prod:3 -> rms-backend-prod:2  [PLAN-"],
     ("deploy-verify", "bad-deploy"): ["CRITICAL deploy_error_trigger           API Gateway (EC2 Manager)",
                                       "CloudFront (EC2 Manager site): the share of failed requests over 10% for all of the last 10 minutes: a rollback trigger"],
+    ("rollback-container", "bad-deploy"): ["web app answered HTTP 500", "version 1.9.0", "PLANNED  run-image webapp on secure-webapp-prod from opsteam/secure-webapp:3f9c2e1: "
+                                           "secure-webapp-prod:webapp image: opsteam/secure-webapp:latest ("],
+    ("security-incident", "security-breach"): ["CRITICAL cloudtrail_denied_calls        arn:aws:iam::123456789012:user/ci-deployer 31 calls",
+                                               "CreateAccessKey by arn:aws:iam::123456789012:user/ci-deployer from 185.220.101.4", "PLANNED  export-logs"],
     ("rollback-static-site", "bad-deploy"): ["CRITICAL cloudfront_error_rate", "/index.html current version: ", " -> invalidated: /index.html /static/app.js  [PLAN-"],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",

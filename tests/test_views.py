@@ -44,11 +44,11 @@ def test_checks_for_every_group_searched():
 
 
 def test_export_window_one_action_per_group_and_none_unless_requested():
-    end = datetime(2026, 11, 23, 7, 15, tzinfo=UTC)
-    actions = ExportLogs.window(["/aws/a", "/aws/b"], "bucket", 60, requested=True, end=end)
-    assert [a.prefix for a in actions] == ["log-search/aws-a/20261123T0715Z", "log-search/aws-b/20261123T0715Z"]
-    assert actions[0].end_ms - actions[0].start_ms == 3_600_000
-    assert ExportLogs.window(["/aws/a"], "bucket", 60, requested=False) == []
+    actions = ExportLogs.window_of(["/aws/a", "/aws/b"], "bucket", 60, requested=True, under="security-incident")
+    assert [a.prefix for a in actions] == ["security-incident/aws-a", "security-incident/aws-b"]
+    (change,) = actions[0].plan({"export_tasks": []})
+    assert change.after == "s3://bucket/security-incident/aws-a/<end time> (the 1 h before it is applied)"  # a plan that stays the same until applied
+    assert ExportLogs.window_of(["/aws/a"], "bucket", 60, requested=False) == []
 
 
 def test_performance_metrics_have_unique_ids():

@@ -60,7 +60,7 @@ rb.show(views.top_messages, found, top_n)
 # `aws logs create-export-task`: planned only with `export=True`, applied only with `confirm=True`.
 
 # %%
-exports = ExportLogs.window(log_groups, export_bucket, window_minutes, requested=export)
+exports = ExportLogs.window_of(log_groups, export_bucket, window_minutes, requested=export)
 rb.act_all(exports, confirm=confirm, change_ref=change_ref, nothing="No export requested (export=False).")
 
 # %%

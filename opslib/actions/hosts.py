@@ -1,11 +1,18 @@
-"""The first fixes of seed 000 "P0: Service Completely Down": start the stopped container, reboot the impaired instance.
+"""The first fixes of seed 000 "P0: Service Completely Down": start the stopped container, reboot the impaired instance;
+and seed 000 "Quick Rollback": the container run again from the previous image.
 
 Each is planned only when the checks call for it (a running container is not restarted), and
 applied only when confirmed; the state after is read back the way it was read before.
 """
 
-from ..services import docker, ec2, ssm
+import re
+import shlex
+
+from ..errors import BadInput
+from ..services import docker, ec2, http, ssm
 from . import Action, Change
+
+IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]*:[\w][\w.-]{0,127}")  # REPOSITORY:TAG, as docker accepts them
 
 
 class RestartContainer(Action):
@@ -74,3 +81,66 @@ class RebootInstance(Action):
             return []
         impaired = "impaired" in (status.get("InstanceStatus", {}).get("Status"), status.get("SystemStatus", {}).get("Status"))
         return [cls(instance_id, instance)] if impaired and status["InstanceState"]["Name"] == "running" else []
+
+
+class RunImage(Action):
+    """Seed 000 "Quick Rollback" through SSM Run Command instead of SSH: `docker stop NAME`, `docker rm NAME`,
+    `docker run -d --name NAME <options> IMAGE`; verified when the container runs that image and `/health` answers
+    healthy; undone by running the image it ran before."""
+
+    verb = "run-image"
+    permissions = ("ssm:SendCommand", "ssm:GetCommandInvocation")
+    max_resources = 1
+    verify_within_s = 120  # the app starts inside its container
+
+    def __init__(self, instance_id: str, instance: str, container: str, image: str, options: str = "", health_url: str = "", timeout_s: int = 60):
+        if not IMAGE.fullmatch(image):
+            raise BadInput(f"image {image!r} is not REPOSITORY:TAG", "give the image as docker names it, e.g. opsteam/secure-webapp:a41b7d0")
+        self.instance_id, self.instance, self.container, self.image = instance_id, instance, container, image
+        self.options, self.health_url, self.timeout_s = shlex.split(options), health_url, timeout_s
+
+    def describe(self) -> str:
+        return f"run-image {self.container} on {self.instance} from {self.image}"
+
+    def args(self) -> dict:
+        return {"instance_id": self.instance_id, "instance": self.instance, "container": self.container, "image": self.image,
+                "options": shlex.join(self.options), "health_url": self.health_url, "timeout_s": self.timeout_s}
+
+    def capture(self, aws) -> dict:
+        now = docker.running_image(aws, self.instance_id, self.container, self.timeout_s)
+        wanted = next((r for r in docker.images(aws, self.instance_id, self.timeout_s) if f"{r['Repository']}:{r['Tag']}" == self.image), {})
+        return {"image": now.get("image", "(none)"), "image_id": now.get("image_id", ""), "state": now.get("state", "absent"), "target_id": wanted.get("ID", "")}
+
+    def plan(self, before: dict) -> list[Change]:
+        if before["state"] == "running" and before["image_id"] == before["target_id"]:
+            return []
+        return [Change(f"{self.instance}:{self.container}", "image", f"{before['image']} ({before['image_id'] or 'unknown id'}, {before['state']})",
+                       f"{self.image} ({before['target_id'] or 'not on the host: docker will try to pull it'})")]
+
+    def apply(self, aws, changes) -> None:
+        run = shlex.join(["docker", "run", "-d", "--name", self.container, *self.options, self.image])
+        ssm.run_change(aws, self.instance_id, [f"docker stop {shlex.quote(self.container)}", f"docker rm {shlex.quote(self.container)}", run], self.timeout_s)
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        """The container runs the image, and (with a URL) the app answers healthy (seed 000 step 5: `curl http://localhost:5000/health`)."""
+        if after["state"] != "running" or after["image_id"] != after["target_id"]:
+            return False, f"{self.container} is {after['state']} on {after['image']}"
+        if not self.health_url:
+            return True, f"{self.container} runs {self.image}"
+        probe = http.get(self.health_url, 10.0)
+        body = probe.body or {}
+        healthy = probe.status == 200 and body.get("status") == "healthy"
+        return healthy, f"{self.container} runs {self.image}; /health answered {probe.status or probe.error} {body.get('status', '')} {body.get('version', '')}".rstrip()
+
+    def undo(self, before: dict, changes) -> list["RunImage"]:
+        if not IMAGE.fullmatch(before["image"]):
+            return []
+        # verified by the image alone: what it ran before need not have been healthy (it is usually why it was rolled back)
+        return [RunImage(self.instance_id, self.instance, self.container, before["image"], shlex.join(self.options), "", self.timeout_s)]
+
+    @classmethod
+    def rollback(cls, instance_id: str | None, instance: str, container: str, images: list[dict] | None, running: dict | None, to_image: str = "",
+                 options: str = "", health_url: str = "", timeout_s: int = 60) -> list["RunImage"]:
+        """The container from `to_image`, or from the image built before the one it runs; none when there is none."""
+        target = to_image or docker.previous_image(images, running)
+        return [cls(instance_id, instance, container, target, options, health_url, timeout_s)] if instance_id and target else []

@@ -48,18 +48,23 @@ class SetLogRetention(Action):
 
 
 class ExportLogs(Action):
-    """Copy a log group's events for a time range to S3 (seed 001 'Export logs for analysis')."""
+    """Copy a log group's events of the last `minutes` to S3 (seed 001 'Export logs for analysis';
+    'Suspected Security Breach': the last 24 hours as evidence).
+
+    The window is the `minutes` before the export is applied, and the plan says so: a plan that named
+    its end time would be stale a minute after it was reviewed. The times applied are journaled."""
 
     verb = "export-logs"
     permissions = ("logs:CreateExportTask", "logs:DescribeExportTasks", "s3:PutObject")
     max_resources = 5
 
-    def __init__(self, log_group: str, bucket: str, prefix: str, start_ms: int, end_ms: int):
+    def __init__(self, log_group: str, bucket: str, prefix: str, minutes: int):
         if not bucket:
             raise BadInput("no export bucket given", "pass -p export_bucket=NAME (a bucket the logs service may write to)")
-        if end_ms <= start_ms:
+        if minutes <= 0:
             raise BadInput("the export window is empty", "give a window_minutes above 0")
-        self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms = log_group, bucket, prefix.strip("/"), start_ms, end_ms
+        self.log_group, self.bucket, self.prefix, self.minutes = log_group, bucket, prefix.strip("/"), int(minutes)
+        self.window: tuple[int, int] | None = None  # (start, end) in ms, once applied
 
     def describe(self) -> str:
         return f"export-logs {self.log_group} to s3://{self.bucket}/{self.prefix}"
@@ -69,27 +74,28 @@ class ExportLogs(Action):
         return {"export_tasks": sorted(f"{t.get('taskName') or t['taskId']}:{t.get('destination')}/{t.get('destinationPrefix')}" for t in tasks)}
 
     def plan(self, before: dict) -> list[Change]:
-        from datetime import UTC, datetime
+        from ..units import duration
 
-        start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in (self.start_ms, self.end_ms))
-        target = f"s3://{self.bucket}/{self.prefix} ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC)"
-        return [Change(self.log_group, "export task", None, target)]
+        return [Change(self.log_group, "export task", None, f"s3://{self.bucket}/{self.prefix}/<end time> (the {duration(self.minutes * 60)} before it is applied)")]
 
     def apply(self, aws, changes: list[Change]) -> None:
-        logs.start_export(aws, self.log_group, self.bucket, self.prefix, self.start_ms, self.end_ms)
+        from datetime import UTC, datetime, timedelta
+
+        end = datetime.now(UTC)
+        self.window = int((end - timedelta(minutes=self.minutes)).timestamp() * 1000), int(end.timestamp() * 1000)
+        logs.start_export(aws, self.log_group, self.bucket, f"{self.prefix}/{end:%Y%m%dT%H%MZ}", *self.window)
 
     def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
         """The export task is listed (every export is a new task, so planning again never comes up empty)."""
+        from datetime import UTC, datetime
+
         new = sorted(set(after["export_tasks"]) - set(before["export_tasks"]))
-        return (bool(new), f"export task {new[0]}" if new else "no new export task listed")
+        start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in self.window or (0, 0))
+        return (bool(new), f"export task {new[0]} ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC)" if new else "no new export task listed")
 
     @classmethod
-    def window(cls, log_groups: list[str], bucket: str, minutes: int, requested: bool = True, end=None) -> list["ExportLogs"]:
-        """One export per group of the last `minutes`, under `log-search/<group>/<end>`; none unless requested."""
-        from datetime import UTC, datetime, timedelta
-
+    def window_of(cls, log_groups: list[str], bucket: str, minutes: int, requested: bool = True, under: str = "log-search") -> list["ExportLogs"]:
+        """One export per group of the last `minutes`, under `<under>/<group>/<end>`; none unless requested."""
         if not requested:
             return []
-        end = end or datetime.now(UTC)
-        start_ms, end_ms = int((end - timedelta(minutes=minutes)).timestamp() * 1000), int(end.timestamp() * 1000)
-        return [cls(group, bucket, f"log-search/{group.strip('/').replace('/', '-')}/{end:%Y%m%dT%H%MZ}", start_ms, end_ms) for group in log_groups]
+        return [cls(group, bucket, f"{under}/{group.strip('/').replace('/', '-')}", minutes) for group in log_groups]

@@ -3,10 +3,15 @@
 moto runs no command and always answers Success with empty output. Here each running instance
 tagged with an `image` runs one container (named by its `container` tag, default `webapp`),
 healthy unless a scenario set `opslib_host` on the instance. A small shell answers the
-commands a responder runs on such a host: `docker ps`, `docker logs`, `docker inspect`, and the
-ones that change it, `docker start`, `docker restart` and `docker stop` (seed 000 "P0: Service
-Completely Down"), whose effect stays on the instance; anything else fails as bash would, with
-exit code 127. A reboot brings the containers back up (their restart policy: unless-stopped).
+commands a responder runs on such a host: `docker ps`, `docker logs`, `docker inspect`, `docker
+images`, and the ones that change it, `docker start`, `docker restart` and `docker stop` (seed 000
+"P0: Service Completely Down"), `docker rm` and `docker run` (seed 000 "Quick Rollback"), whose
+effect stays on the instance; anything else fails as bash would, with exit code 127. A reboot
+brings the containers back up (their restart policy: unless-stopped).
+
+The host holds the images seed 000's pipeline pushed, `:latest` and `:<commit SHA>` (RELEASES);
+a container's /health reports the version of the image it runs (sites.py), and an image a
+scenario marks unhealthy answers 500.
 """
 
 import json
@@ -15,6 +20,34 @@ import shlex
 from datetime import datetime, timedelta, timezone
 
 COMMAND = "gunicorn -b 0.0.0.0:5000 app:app"
+REPOSITORY = "opsteam/secure-webapp"  # seed 000: YOUR_DOCKERHUB_USERNAME/secure-webapp
+RELEASES = (("3f9c2e1", "1.8.2", 2), ("a41b7d0", "1.8.1", 9), ("9e0d5c3", "1.8.0", 16))  # (commit SHA, version, days since built), newest first
+
+
+def images(instance) -> list[dict]:
+    """The host's images, newest first: each SHA's, and `latest` on the newest (what a scenario pulled, else the pipeline's releases)."""
+    found = getattr(instance, "opslib_images", None)
+    if found is None:
+        now = datetime.now(timezone.utc)
+        found = [image(sha, version, now - timedelta(days=days)) for sha, version, days in RELEASES]
+        instance.opslib_images = found = tag_latest(found)
+    return found
+
+
+def image(sha: str, version: str, built: datetime, healthy: bool = True) -> dict:
+    return {"repository": REPOSITORY, "tag": sha, "id": _id(f"image/{sha}")[:12], "created": built, "version": version, "healthy": healthy, "size": "182MB"}
+
+
+def tag_latest(found: list[dict]) -> list[dict]:
+    """`latest` moves to the newest build, as the pipeline's push does."""
+    builds = sorted((i for i in found if i["tag"] != "latest"), key=lambda i: i["created"], reverse=True)
+    return [{**builds[0], "tag": "latest"}, *builds] if builds else []
+
+
+def image_of(instance, reference: str) -> dict | None:
+    """The image a reference (`repo:tag`, or a bare tag) names on this host."""
+    repository, _, tag = reference.rpartition(":") if ":" in reference else (reference, "", "latest")
+    return next((i for i in images(instance) if i["tag"] == tag and (not repository or i["repository"] == repository)), None)
 
 
 def containers(instance) -> dict[str, dict]:
@@ -27,7 +60,7 @@ def containers(instance) -> dict[str, dict]:
         return {}
     launched = _aware(instance.launch_time)
     name = tags.get("container", "webapp")
-    return {name: {"image": tags["image"], "state": "running", "exit_code": 0, "started": launched,
+    return {name: {"image": tags["image"], "image_id": (image_of(instance, tags["image"]) or {}).get("id", ""), "state": "running", "exit_code": 0, "started": launched,
                    "created": launched, "restarts": 0, "oom": False, "finished": None}}
 
 
@@ -58,6 +91,12 @@ def _one(found: dict, instance, line: str) -> tuple[int, str, str]:
         return _ps(found, rest)
     if verb in ("start", "restart", "stop"):
         return _change(instance, found, verb, [a for a in rest if not a.startswith("-")])
+    if verb == "images":
+        return _images(instance, rest)
+    if verb == "rm":
+        return _rm(instance, found, [a for a in rest if not a.startswith("-")], "-f" in rest or "--force" in rest)
+    if verb == "run":
+        return _run(instance, found, rest)
     if verb in ("logs", "inspect"):
         names = [a for a in rest if not a.startswith("-") and not _is_value(rest, a)]
         missing = [n for n in names if n not in found]
@@ -66,7 +105,61 @@ def _one(found: dict, instance, line: str) -> tuple[int, str, str]:
         if verb == "inspect":
             return 0, json.dumps([_inspect(n, found[n]) for n in names], indent=4) + "\n", ""
         return 0, _logs(instance, names[0], found[names[0]], _option(rest, "--tail", "-n"), "--timestamps" in rest or "-t" in rest), ""
-    return 1, "", f"docker: '{verb}' is not a docker command the sandbox host answers (ps, logs, inspect, start, restart, stop).\n"
+    return 1, "", f"docker: '{verb}' is not a docker command the sandbox host answers (ps, logs, inspect, images, start, restart, stop, rm, run).\n"
+
+
+def _images(instance, args: list[str]) -> tuple[int, str, str]:
+    now = datetime.now(timezone.utc)
+    rows = [{"Containers": "N/A", "CreatedAt": i["created"].strftime("%Y-%m-%d %H:%M:%S +0000 UTC"), "CreatedSince": f"{_ago(now - i['created'])} ago",
+             "Digest": "<none>", "ID": i["id"], "Repository": i["repository"], "SharedSize": "N/A", "Size": i["size"], "Tag": i["tag"],
+             "UniqueSize": "N/A", "VirtualSize": i["size"]} for i in images(instance)]
+    fmt = _option(args, "--format")
+    if fmt and "json" in fmt:
+        return 0, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows), ""
+    head = f"{'REPOSITORY':<26}{'TAG':<10}{'IMAGE ID':<15}{'CREATED':<16}SIZE\n"
+    return 0, head + "".join(f"{r['Repository']:<26}{r['Tag']:<10}{r['ID']:<15}{r['CreatedSince']:<16}{r['Size']}\n" for r in rows), ""
+
+
+def _rm(instance, found: dict, names: list[str], force: bool) -> tuple[int, str, str]:
+    """`docker rm NAME`: a running container is refused unless forced."""
+    missing = [n for n in names if n not in found]
+    if not names or missing:
+        return 1, "", f"Error response from daemon: No such container: {(missing or ['(none given)'])[0]}\n"
+    running = [n for n in names if found[n]["state"] == "running"]
+    if running and not force:
+        return 1, "", (f"Error response from daemon: cannot remove container \"/{running[0]}\": container is running: "
+                       "stop the container before removing or force remove\n")
+    for n in names:
+        del found[n]
+    instance.opslib_host = found
+    return 0, "".join(f"{n}\n" for n in names), ""
+
+
+def _run(instance, found: dict, args: list[str]) -> tuple[int, str, str]:
+    """`docker run -d --name NAME [-p ..] [--restart ..] [-e ..] IMAGE`: a new container from an image the host holds."""
+    takes_value = ("--name", "-p", "--publish", "--restart", "-e", "--env", "-v", "--volume", "--network")
+    positional, i = [], 0
+    while i < len(args):
+        if args[i] in takes_value:
+            i += 2
+            continue
+        if not args[i].startswith("-"):
+            positional.append(args[i])
+        i += 1
+    name, reference = _option(args, "--name"), positional[0] if positional else ""
+    if not reference:
+        return 125, "", "\"docker run\" requires at least 1 argument.\n"
+    if name in found:
+        return 125, "", f"docker: Error response from daemon: Conflict. The container name \"/{name}\" is already in use by container \"{_id(name)}\".\n"
+    built = image_of(instance, reference)
+    if built is None:
+        return 125, "", (f"Unable to find image '{reference}' locally\ndocker: Error response from daemon: manifest for {reference} not found: "
+                         "manifest unknown: manifest unknown.\n")
+    now = datetime.now(timezone.utc)
+    found[name or "container"] = {"image": reference, "image_id": built["id"], "state": "running", "exit_code": 0, "started": now, "created": now,
+                                  "restarts": 0, "oom": False, "finished": None}
+    instance.opslib_host = found
+    return 0, _id(f"{name}/{now.isoformat()}") + "\n", ""
 
 
 def _change(instance, found: dict, verb: str, names: list[str]) -> tuple[int, str, str]:
@@ -148,7 +241,7 @@ def _ps_row(name: str, c: dict) -> dict:
 
 def _inspect(name: str, c: dict) -> dict:
     zero = "0001-01-01T00:00:00Z"
-    return {"Id": _id(name), "Name": f"/{name}", "RestartCount": c["restarts"], "Config": {"Image": c["image"]},
+    return {"Id": _id(name), "Name": f"/{name}", "RestartCount": c["restarts"], "Image": f"sha256:{c.get('image_id', '')}", "Config": {"Image": c["image"]},
             "State": {"Status": c["state"], "Running": c["state"] == "running", "Restarting": c["state"] == "restarting",
                       "OOMKilled": c["oom"], "ExitCode": c["exit_code"], "StartedAt": c["started"].isoformat().replace("+00:00", "Z"),
                       "FinishedAt": c["finished"].isoformat().replace("+00:00", "Z") if c["finished"] else zero}}

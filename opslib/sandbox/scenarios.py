@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from . import functions, rollouts, world
+from . import functions, hosts, rollouts, world
 from .seeds import ec2manager, metrics
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
@@ -100,7 +100,7 @@ def service_down(state, c):
             if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
                 instance.opslib_status = {"instance": "impaired", "system": "ok"}
                 stopped = _now() - timedelta(minutes=12)
-                instance.opslib_host = {"webapp": {"image": "secure-webapp:latest", "state": "exited", "exit_code": 137, "oom": True,
+                instance.opslib_host = {"webapp": {"image": f"{hosts.REPOSITORY}:latest", "state": "exited", "exit_code": 137, "oom": True,
                                                    "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9),
                                                    "finished": stopped}}
     _alarm(c, "rms-api-5xx-high")
@@ -202,8 +202,9 @@ def stale_terraform_lock(state, c):
 
 @scenario("bad-deploy", "A release 20 minutes ago: Lambda alias LIVE moved to version 5 (12% of invocations and API requests fail since), RMS service moved to task "
           "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, a stack update, and EC2 Manager's web release 1.4.0 "
-          "(its index.html loads a script it did not upload: a quarter of the site's requests fail).",
-          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "alarm-review"))
+          "(its index.html loads a script it did not upload: a quarter of the site's requests fail), and the web app's image 1.9.0 "
+          "(commit c7d41f9, pushed as latest and run on its host: /health answers 500).",
+          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "rollback-container", "alarm-review"))
 def bad_deploy(state, c):
     lam = c("lambda")
     lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
@@ -225,10 +226,21 @@ def bad_deploy(state, c):
     s3.put_object(Bucket=EC2M["web_bucket"], Key="static/app.js", Body=b"console.log('ec2-manager 1.4.0');", ContentType="application/javascript")
     site = next(d["Id"] for d in c("cloudfront").list_distributions()["DistributionList"]["Items"] if d["Comment"].startswith("EC2 Manager"))
     metrics.recent(c, "AWS/CloudFront", "TotalErrorRate", {"DistributionId": site, "Region": "Global"}, 25.0, minutes=20, unit="Percent", spread=0.05)
+    _web_app_release(_now() - timedelta(minutes=21))
     now = _now()
     events = [e for e in world.app_log_lines(now, 1, random.Random(11), errors_last_hour=25) if " ERROR " in e["message"]]
     world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
     _released(now - timedelta(minutes=21), version)
+
+
+def _web_app_release(when: datetime) -> None:
+    """Seed 000 "Manual Deployment": the pipeline pushed 1.9.0 (latest moves to it), and its host pulled it and ran it as webapp."""
+    instance = next(i for r in world.backend("ec2", WEBAPP["region"]).reservations.values() for i in r.instances
+                    if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in i.get_tags()))
+    instance.opslib_images = hosts.tag_latest(hosts.images(instance) + [hosts.image("c7d41f9", "1.9.0", when - timedelta(minutes=4), healthy=False)])
+    container = hosts.containers(instance)["webapp"]
+    container.update(image=f"{hosts.REPOSITORY}:latest", image_id=hosts.image_of(instance, f"{hosts.REPOSITORY}:latest")["id"], created=when, started=when)
+    instance.opslib_host = {"webapp": container}
 
 
 def _released(when: datetime, version: str) -> None:
@@ -275,6 +287,29 @@ def auth_failure_burst(state, c):
     pool = c("cognito-idp").list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
     lines = [e for e in ec2manager.auth_lines(_now(), 0, random.Random(5), failures_last_5min=25)]
     world.put_events(c("logs"), f"/aws/cognito/{pool}", "auth/burst", lines)
+
+
+INTRUDER = "185.220.101.4"  # a Tor exit: nobody at the company calls AWS from it
+
+
+@scenario("security-breach", f"ci-deployer's access key used from {INTRUDER} for the last 40 minutes: 30 calls refused while it probed "
+          "(IAM, secrets, buckets, the trail), then it made itself an access key and attached AdministratorAccess; a StopLogging was refused.",
+          ("security-incident",))
+def security_breach(state, c):
+    rng, now = random.Random(13), _now()
+    who = {"type": "IAMUser", "arn": f"arn:aws:iam::{world.ACCOUNT}:user/ci-deployer", "userName": "ci-deployer", "accountId": world.ACCOUNT,
+           "accessKeyId": "AKIAEXAMPLECIDEPLOY1"}
+    probes = [("iam.amazonaws.com", "ListUsers"), ("secretsmanager.amazonaws.com", "GetSecretValue"), ("s3.amazonaws.com", "ListBuckets"),
+              ("iam.amazonaws.com", "ListAttachedUserPolicies"), ("kms.amazonaws.com", "ListKeys"), ("rds.amazonaws.com", "DescribeDBInstances")]
+    lines = [world.cloudtrail_record(now - timedelta(minutes=40 - i), rng, EC2M["region"], who, *probes[i % len(probes)], INTRUDER, error=True,
+                                     user_agent="Boto3/1.34.0 Python/3.12") for i in range(30)]
+    lines += [world.cloudtrail_record(now - timedelta(minutes=9), rng, EC2M["region"], who, "iam.amazonaws.com", "CreateAccessKey", INTRUDER,
+                                      parameters={"userName": "ci-deployer"}, user_agent="Boto3/1.34.0 Python/3.12"),
+              world.cloudtrail_record(now - timedelta(minutes=8), rng, EC2M["region"], who, "iam.amazonaws.com", "AttachUserPolicy", INTRUDER,
+                                      parameters={"userName": "ci-deployer", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, user_agent="Boto3/1.34.0 Python/3.12"),
+              world.cloudtrail_record(now - timedelta(minutes=7), rng, EC2M["region"], who, "cloudtrail.amazonaws.com", "StopLogging", INTRUDER, error=True,
+                                      parameters={"name": EC2M["trail"]}, user_agent="Boto3/1.34.0 Python/3.12")]
+    world.put_events(c("logs", EC2M["region"]), f"CloudTrail/{EC2M['trail']}", f"{world.ACCOUNT}_CloudTrail_{EC2M['region']}_breach", lines)
 
 
 @scenario("rate-limit-attack", "203.0.113.77 sent 600 requests to the AutoStack backend in 10 minutes; most answered 429.",

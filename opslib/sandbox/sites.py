@@ -101,6 +101,10 @@ def _webapp() -> tuple[int, dict, float]:
         exit_code = (container or {}).get("exit_code")
         reason = f"container webapp exited ({exit_code})" if container else "no container webapp"
         return 502, {"status": "unhealthy", "version": version, "error": reason}, 0.0
+    built = next((i for i in hosts.images(instance) if i["id"] == container.get("image_id")), None) or hosts.image_of(instance, container["image"]) or {}
+    version = built.get("version", version)
+    if not built.get("healthy", True):  # a release that cannot reach its database
+        return 500, {"status": "unhealthy", "version": version, "error": "database: connection refused (DB_HOST is not set)"}, 0.0
     return 200, {"status": "healthy", "version": version}, 0.0
 
 

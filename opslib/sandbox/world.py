@@ -39,6 +39,7 @@ EC2M = {
     "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",
     "access_log_group": "/aws/apigateway/ec2-manager-api-production/access",
     "log_export_bucket": f"ec2-manager-log-exports-{ACCOUNT}",
+    "evidence_bucket": "security-incident-logs-bucket",  # seed 001's name for it
     "trail": "ec2-manager-trail-production",
     "dashboard": "EC2Manager-Enhanced-production",  # seed 001: aws cloudwatch get-dashboard
     "region": REGION,
@@ -148,13 +149,8 @@ def cloudtrail_events(now: datetime, hours: int, rng: random.Random, region: str
 
     def record(t: datetime, error: bool) -> dict:
         source, name = rng.choice(calls)
-        body = {"eventVersion": "1.08", "userIdentity": {"type": "AssumedRole", "arn": rng.choice(who), "accountId": ACCOUNT},
-                "eventTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source, "eventName": name, "awsRegion": region,
-                "sourceIPAddress": f"198.51.100.{rng.randrange(2, 60)}", "userAgent": "aws-cli/2.15.0", "requestID": f"{rng.randrange(16**12):012x}",
-                "eventID": f"{rng.randrange(16**12):012x}", "readOnly": True, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT}
-        if error:
-            body |= {"errorCode": "AccessDenied", "errorMessage": f"User is not authorized to perform: {source.split('.')[0]}:{name}"}
-        return {"timestamp": int(t.timestamp() * 1000), "message": json.dumps(body)}
+        return cloudtrail_record(t, rng, region, {"type": "AssumedRole", "arn": rng.choice(who), "accountId": ACCOUNT}, source, name,
+                                 f"198.51.100.{rng.randrange(2, 60)}", error)
 
     events, t = [], now - timedelta(hours=hours)
     while t < now - timedelta(minutes=1):
@@ -162,6 +158,18 @@ def cloudtrail_events(now: datetime, hours: int, rng: random.Random, region: str
         t += timedelta(minutes=2)
     events += [record(now - timedelta(minutes=50 - 20 * i), True) for i in range(errors_last_hour)]
     return sorted(events, key=lambda e: e["timestamp"])
+
+
+def cloudtrail_record(t: datetime, rng: random.Random, region: str, identity: dict, source: str, name: str, address: str, error: bool = False,
+                      parameters: dict | None = None, user_agent: str = "aws-cli/2.15.0") -> dict:
+    """One record as a trail delivers it to CloudWatch Logs (a log event); `error`: refused as AccessDenied."""
+    body = {"eventVersion": "1.08", "userIdentity": identity, "eventTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "eventSource": source, "eventName": name,
+            "awsRegion": region, "sourceIPAddress": address, "userAgent": user_agent, "requestID": f"{rng.randrange(16**12):012x}",
+            "eventID": f"{rng.randrange(16**12):012x}", "readOnly": name.startswith(("Describe", "List", "Get")), "eventType": "AwsApiCall",
+            "recipientAccountId": ACCOUNT, **({"requestParameters": parameters} if parameters else {})}
+    if error:
+        body |= {"errorCode": "AccessDenied", "errorMessage": f"User is not authorized to perform: {source.split('.')[0]}:{name}"}
+    return {"timestamp": int(t.timestamp() * 1000), "message": json.dumps(body)}
 
 
 def create_bucket(c, name: str, region: str, **kwargs) -> None:

@@ -19,3 +19,32 @@ def logs(aws, instance_id: str, name: str, tail: int = 100, timeout_s: int = 60)
     if out.code != 0:
         raise ssm.CommandFailed(out, "docker logs")
     return out.stdout.splitlines()
+
+
+def images(aws, instance_id: str, timeout_s: int = 60) -> list[dict]:
+    """`docker images` rows (docker's own JSON rows), newest first as docker lists them."""
+    out = ssm.run_shell(aws, instance_id, ["docker images --format '{{json .}}'"], timeout_s)
+    if out.code != 0:
+        raise ssm.CommandFailed(out, "docker images")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip().startswith("{")]
+
+
+def running_image(aws, instance_id: str, name: str, timeout_s: int = 60) -> dict:
+    """What the container runs: its image reference, that image's id, and its state (`docker inspect NAME`); absent: {}."""
+    out = ssm.run_shell(aws, instance_id, [f"docker inspect {name}"], timeout_s)
+    if out.code != 0:
+        return {}
+    (found,) = json.loads(out.stdout)
+    return {"image": found["Config"]["Image"], "image_id": found.get("Image", "").removeprefix("sha256:")[:12], "state": found["State"]["Status"]}
+
+
+def previous_image(rows: list[dict] | None, running: dict | None) -> str:
+    """The image built before the one the container runs (seed 000 "Quick Rollback" step 2: `docker images | grep secure-webapp`), as REPOSITORY:TAG; "" when none."""
+    if not rows or not running:
+        return ""
+    current = next((r for r in rows if r["ID"] == running.get("image_id")), None)
+    if current is None:
+        return ""
+    older = sorted((r for r in rows if r["Repository"] == current["Repository"] and r["CreatedAt"] < current["CreatedAt"] and r["Tag"] not in ("latest", "<none>")),
+                   key=lambda r: r["CreatedAt"], reverse=True)
+    return f"{older[0]['Repository']}:{older[0]['Tag']}" if older else ""

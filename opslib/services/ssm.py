@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import ActionRefused
 
-READ_ONLY = ("docker ps", "docker logs", "docker inspect", "docker stats --no-stream", "systemctl status", "journalctl", "uptime", "df -h", "free -m")
+READ_ONLY = ("docker ps", "docker logs", "docker inspect", "docker images", "docker stats --no-stream", "systemctl status", "journalctl", "uptime", "df -h", "free -m")
 _SHELL_OPERATORS = (";", "&", "|", "`", "$(", ">", "<", "\n")
 _RUNNING = {"Pending", "InProgress", "Delayed"}
 

@@ -76,6 +76,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         s3.put_object(Bucket=bucket, Key="static/app.js", Body=f"console.log('ec2-manager {release}');".encode(), ContentType="application/javascript")
 
     world.create_bucket(c, EC2M["log_export_bucket"], REGION)
+    world.create_bucket(c, EC2M["evidence_bucket"], REGION)  # seed 001 "Suspected Security Breach": create-export-task --destination
 
     c("cloudfront").create_distribution(DistributionConfig={
         "CallerReference": "ec2-manager-web-production", "Comment": "EC2 Manager web (production)", "Enabled": True,

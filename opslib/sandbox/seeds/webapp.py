@@ -22,5 +22,5 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         ImageId=image, InstanceType="t3.small", MinCount=1, MaxCount=1, KeyName=WEBAPP["key_name"], SecurityGroupIds=[sg],
         TagSpecifications=[{"ResourceType": "instance", "Tags": [
             {"Key": "Name", "Value": WEBAPP["instance_name"]}, {"Key": "app", "Value": "secure-webapp"},
-            {"Key": "image", "Value": "secure-webapp:latest"}]}],
+            {"Key": "image", "Value": "opsteam/secure-webapp:latest"}]}],  # hosts.REPOSITORY
     )
