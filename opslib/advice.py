@@ -278,3 +278,14 @@ def security_incident(report, outcomes: list, run_id: str, incident: str, env: s
                else command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach")))
     return _guarded("security-incident", outcomes, run_id, incident, env, then, **(asked or {})) or \
         f"Nothing to contain here. The sign-in side:\n  {command('auth-failures', incident, env=env)}"
+
+
+def data_corruption(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After data-corruption: apply the reviewed plans; once the copy is ready, copy the records back; else nothing to do."""
+    copied = [o for o in outcomes if o.action.startswith("copy-items") and o.status == "applied"]
+    restored = [o for o in outcomes if o.action.startswith("restore-table") and o.status in ("applied", "nothing-to-do")]
+    if not copied and restored and any(c.id == "dynamodb_recovery_copy" and c.status == "OK" for c in report):
+        return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command('data-corruption', incident, env=env, **(asked or {}), copy_back=True)}"
+    then = f"Check again that nothing is corrupt:\n  {command('data-corruption', incident, env=env)}"
+    return _guarded("data-corruption", outcomes, run_id, incident, env, then, **(asked or {})) or \
+        f"No corrupt record. What the function wrote lately:\n  {command('lambda-errors', incident, env=env)}"

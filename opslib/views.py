@@ -356,3 +356,33 @@ def security_checklist(outcomes: list, incident: str, env: str):
             ("Review and update security measures", "seed 001 \"Security Hardening\" (IAM policies, security groups, bucket encryption)"),
             ("Conduct post-incident security review", command("postmortem", incident or "INC-...", env=env))]
     return pd.DataFrame(rows, columns=["seed 001 checklist", "this run"])
+
+
+def corrupt_records(bad: list[dict], n: int = 20):
+    import pandas as pd
+
+    if not bad:
+        return "No corrupt record."
+    return pd.DataFrame([{"id": i.get("id"), "timestamp": i.get("timestamp"), "action": i.get("action"), "user": i.get("user"), "wrong": ", ".join(i["problems"])}
+                         for i in bad[:n]], columns=["id", "timestamp", "action", "user", "wrong"])
+
+
+def recovery_sources(sources: dict):
+    import pandas as pd
+
+    pitr = sources["pitr"]
+    window = (f"point-in-time recovery {pitr['PointInTimeRecoveryStatus']}: {pitr['EarliestRestorableDateTime']:%Y-%m-%d %H:%M} to "
+              f"{pitr['LatestRestorableDateTime']:%Y-%m-%d %H:%M} UTC") if pitr.get("EarliestRestorableDateTime") else f"point-in-time recovery {pitr['PointInTimeRecoveryStatus']}"
+    backups = pd.DataFrame([{"backup": b["BackupName"], "taken (UTC)": f"{b['BackupCreationDateTime']:%Y-%m-%d %H:%M}", "status": b.get("BackupStatus", ""),
+                             "arn": b["BackupArn"]} for b in sources["backups"]], columns=["backup", "taken (UTC)", "status", "arn"])
+    return window, backups
+
+
+def recovery_comparison(compared: dict):
+    import pandas as pd
+
+    if compared.get("status") != "ACTIVE":
+        return f"The recovery table is {compared.get('status')}."
+    rows = [{"id": k.get("id"), "timestamp": k.get("timestamp"), "live": f"{k.get('action')!r} by {k.get('user')!r}",
+             "recovery copy": f"{kept.get('action')!r} by {kept.get('user')!r}" if kept else "(not in the copy)"} for k, kept in compared["pairs"]]
+    return f"Records: live {compared['live_count']}, recovery copy {compared['recovery_count']}.", pd.DataFrame(rows, columns=["id", "timestamp", "live", "recovery copy"])

@@ -149,3 +149,23 @@ def test_security_incident_isolates_the_api_signs_the_user_out_exports_the_evide
     undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0 and "resource policy: deny-all (isolated) -> (none: open)" in undone.stdout, undone.stdout + undone.stderr
     assert not apigw.get_rest_api(restApiId=api).get("policy")  # open again
+
+
+def test_data_corruption_restores_a_copy_copies_the_records_back_and_both_are_undone(healthy, aws, tmp_path):
+    sandbox.control("scenario/corrupted-items")  # 12 records overwritten 25 minutes ago: action 'NaN', user 'undefined'
+    ddb = aws.client("dynamodb", "us-west-2")
+    corrupt = lambda table: sorted(i["id"]["S"] for i in ddb.scan(TableName=table)["Items"] if i["action"]["S"] == "NaN")
+    assert len(corrupt("ec2-manager-audit-production")) == 12
+    first = opslib("run", "data-corruption", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CRITICAL dynamodb_corrupt_items" in first.stdout and "12 of the 12 corrupt records are intact in it" in first.stdout, first.stdout
+    assert ddb.describe_table(TableName="ec2-manager-audit-recovery")["Table"]["TableStatus"] == "ACTIVE" and corrupt("ec2-manager-audit-recovery") == []
+    restore_run = ledger(tmp_path)[-1]["run_id"]
+    second = opslib("run", "data-corruption", "-p", "copy_back=true", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "CHANGED  copy-items 12 records from ec2-manager-audit-recovery to ec2-manager-audit-production" in second.stdout, second.stdout
+    assert corrupt("ec2-manager-audit-production") == []
+    assert [(r["action"].split()[0], r["verified"]) for r in _applied(tmp_path)] == [("restore-table", True), ("copy-items", True)]
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)  # the records as they were: corrupt again
+    assert undone.returncode == 0 and len(corrupt("ec2-manager-audit-production")) == 12, undone.stdout + undone.stderr
+    undone = opslib("undo", restore_run, "--confirm", "true", runs=tmp_path)  # and the copy gone
+    assert undone.returncode == 0 and "ec2-manager-audit-recovery table: ACTIVE (a restored copy) -> (none)" in undone.stdout, undone.stdout + undone.stderr
+    assert "ec2-manager-audit-recovery" not in ddb.list_tables()["TableNames"]

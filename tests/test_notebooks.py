@@ -52,6 +52,8 @@ FINDINGS = {
                                            "secure-webapp-prod:webapp image: opsteam/secure-webapp:latest ("],
     ("security-incident", "security-breach"): ["CRITICAL cloudtrail_denied_calls        arn:aws:iam::123456789012:user/ci-deployer 31 calls",
                                                "CreateAccessKey by arn:aws:iam::123456789012:user/ci-deployer from 185.220.101.4", "PLANNED  export-logs"],
+    ("data-corruption", "corrupted-items"): ["CRITICAL dynamodb_corrupt_items         ec2-manager-audit-production 12 records of 50",
+                                             "PLANNED  restore-table ec2-manager-audit-production to ec2-manager-audit-recovery (as it was 1 h before it is applied)"],
     ("rollback-static-site", "bad-deploy"): ["CRITICAL cloudfront_error_rate", "/index.html current version: ", " -> invalidated: /index.html /static/app.js  [PLAN-"],
     ("lambda-errors", "lambda-errors"): [
         "CRITICAL lambda_log_errors", "CRITICAL lambda_error_rate", "CRITICAL lambda_memory_used", "WARN     lambda_timeout_headroom",

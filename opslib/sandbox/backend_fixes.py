@@ -15,6 +15,9 @@
   wrongly, so it listed one per datapoint (thousands), and took quadratic time doing it.
 - DynamoDB's point-in-time window moving with the clock (moto freezes it at the moment recovery
   was turned on): latest about five minutes ago, earliest 35 days back or since it was turned on.
+- DynamoDB restores to a point in time that go back in time: moto copies the table as it is now
+  whatever the time asked; here items a scenario overwrote (`opslib_history`: when, and the items
+  as they were) come back as they were before that time.
 - Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
   each invocation is answered as the function would, and logged as Lambda logs it. An invocation
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
@@ -33,6 +36,7 @@ def apply() -> None:
     _ecs_deployment_fix()
     _local_endpoints_fix()
     _pitr_window_fix()
+    _pitr_history_fix()
     _list_metrics_fix()
     _invoke_fix()
     from . import transitions
@@ -345,6 +349,38 @@ def _pitr_window_fix() -> None:
         return {**answer, "PointInTimeRecoveryDescription": {**pitr, "EarliestRestorableDateTime": max(since, now - 35 * 86400), "LatestRestorableDateTime": now - 300}}
 
     DynamoDBBackend.describe_continuous_backups = describe_continuous_backups
+
+
+def pitr_history(table) -> list:
+    """[(when, [items as they were before then])]: what a scenario overwrote in the table (DynamoDB JSON items)."""
+    if not hasattr(table, "opslib_history"):
+        table.opslib_history = []
+    return table.opslib_history
+
+
+def _pitr_history_fix() -> None:
+    from datetime import datetime, timezone
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.restore_table_to_point_in_time
+
+    def restore_table_to_point_in_time(self):
+        answer = original(self)
+        body = self.body
+        asked = body.get("RestoreDateTime")
+        if body.get("UseLatestRestorableTime") or asked is None:
+            when = datetime.now(timezone.utc).timestamp() - 300
+        else:  # epoch seconds on the wire; moto may have parsed it already
+            when = asked.timestamp() if isinstance(asked, datetime) else float(asked)
+        source, target = self.dynamodb_backend.get_table(body["SourceTableName"]), self.dynamodb_backend.get_table(body["TargetTableName"])
+        for changed, items in pitr_history(source):
+            if when < changed:
+                for item in items:
+                    target.put_item(item)
+        return answer
+
+    DynamoHandler.restore_table_to_point_in_time = restore_table_to_point_in_time
 
 
 def _list_metrics_fix() -> None:
