@@ -289,3 +289,13 @@ def data_corruption(report, outcomes: list, run_id: str, incident: str, env: str
     then = f"Check again that nothing is corrupt:\n  {command('data-corruption', incident, env=env)}"
     return _guarded("data-corruption", outcomes, run_id, incident, env, then, **(asked or {})) or \
         f"No corrupt record. What the function wrote lately:\n  {command('lambda-errors', incident, env=env)}"
+
+
+def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, env: str = "sandbox") -> str:
+    """After the undo notebook: apply the reviewed undo plans, or look at the state it put back."""
+    planned = [o.plan_id for o in outcomes if o.status in ("planned", "stale")]
+    if planned:
+        return f"Put it back, exactly as planned above:\n  opslib undo {undone_run} --confirm {','.join(planned)}" + (f" --env {env}" if env != "sandbox" else "")
+    if any(o.status == "applied" for o in outcomes):
+        return f"Put back. The whole morning check:\n  {command('daily-health-check', incident, env=env)}\nThis undo is itself a run: opslib undo {run_id}"
+    return "Nothing to put back. The runs and what each changed:\n  opslib history"

@@ -152,7 +152,8 @@ def cmd_run(args) -> int:
         return _report(outcome, root)
 
 
-def _report(outcome, root) -> int:
+def _report(outcome, root, apply_with: str = "") -> int:
+    """The run's rows, its changes, and (for a dry run) the command that applies exactly its plans: `apply_with` and the ids, or -p confirm=."""
     from .secrets import scrub
     from .signals import describe
 
@@ -163,7 +164,8 @@ def _report(outcome, root) -> int:
     lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
     planned = sorted({pid for status, _, pid in done if status == "planned"})
     if planned:
-        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run again with -p confirm={','.join(planned)})")
+        how = f"run: {apply_with} {','.join(planned)}" if apply_with else f"run again with -p confirm={','.join(planned)}"
+        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, {how})")
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
@@ -380,54 +382,28 @@ def cmd_approve(args) -> int:
 
 
 def cmd_undo(args) -> int:
-    """Each undoable change of a run, put back by a guarded action of its own: planned (a dry run)
-    unless --confirm, journaled as a run `undo-...` that names the run it undoes."""
-    import uuid
-
-    from . import actions, environment, journal
-    from .aws import Aws
-    from .errors import ActionRefused, BadInput
+    """The undo notebook (change/undo) on the run: a dry run that plans the undo of each change, applied
+    with --confirm; filed like any run. A run that changed nothing, or nothing undoable, is bad input."""
+    from . import actions, runner, undo
+    from .errors import BadInput
     from .ledger import Evidence
+    from .signals import Signals
 
     root = _runs(args)
-    os.environ["OPSLIB_RUNS_DIR"] = str(root)  # the undo's own journal records go where the run's are
-    done = [r for r in Evidence(root).journal.records()
-            if r.get("run_id") == args.run_id and r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run")]
+    done = undo.applied(Evidence(root), args.run_id)
     if not done:
         raise BadInput(f"run {args.run_id} applied no change in {root}", "`opslib history` lists runs and how many changes each applied")
-    specs = [u for r in done for u in (r.get("undo") or [])]
-    if not specs:
-        why = "; ".join(f"{r.get('action')}: {r.get('undo_note') or 'no undo recorded'}" for r in done)
-        raise BadInput(f"nothing run {args.run_id} changed can be undone ({why})", "undo it by hand, as a new change")
-    confirm = True if args.confirm.lower() == "true" else args.confirm if actions.PLAN_ID.fullmatch(args.confirm) else False
-    if args.confirm and confirm is False:
+    if not any(r.get("undo") for r in done):
+        raise BadInput(f"nothing run {args.run_id} changed can be undone ({'; '.join(undo.cannot(done))})", "undo it by hand, as a new change")
+    if args.confirm and args.confirm.lower() != "true" and not actions.PLAN_ID.fullmatch(args.confirm):
         raise BadInput(f"--confirm {args.confirm!r} is neither a plan id nor true", "give the PLAN-... the dry run printed")
-    env = args.env or done[0].get("env") or "sandbox"
-    env_data = environment.load(env)
-    settings = _env_aws_settings(env_data, "opslib/undo")
-    aws, key = Aws(settings), environment.evidence_settings(env_data, env).hmac_key
-    session = {"run_id": f"undo-{uuid.uuid4().hex[:10]}", "notebook": "opslib/undo", "env": env, "incident": args.incident or done[0].get("incident") or "",
-               "undoes": args.run_id}
-
-    def write(kind, **fields):
-        return journal.write(kind, session, key=key, **fields)
-
-    registry, code, planned = actions.load_all(), 0, []
-    for spec in specs:
-        action = registry[spec["verb"]](**spec["args"])
-        guard = actions.guard_for(aws.at(spec["region"]) if spec.get("region") else aws, env_data, write, session["run_id"], "opslib undo", session["incident"])
-        try:
-            out = actions.execute(action, guard, confirm=confirm)
-        except ActionRefused as refused:
-            if refused.outcome is None:
-                raise
-            out, code = refused.outcome, 1
-        print(repr(out) + (f"  [{out.plan_id}]" if out.plan_id else ""))
-        planned += [out.plan_id] if out.status == "planned" else []
-    if planned:
-        print(f"(dry run: nothing was changed; to put it back, run: opslib undo {args.run_id} --confirm {','.join(planned)})")
-    print(f"journaled as run {session['run_id']}")
-    return code
+    overrides = [f"undo_run={args.run_id}"] + ([f"confirm={args.confirm}"] if args.confirm else [])
+    plan = runner.prepare("undo", args.env or done[0].get("env") or "sandbox", overrides, args.incident or done[0].get("incident") or "", root)
+    with Signals() as signals:
+        _recover(root, "undo")
+        outcome = runner.execute(plan, "critical", None, progress=False, signals=signals)
+        signals.then_ignore = True
+        return _report(outcome, root, apply_with=f"opslib undo {args.run_id} --confirm")
 
 
 def cmd_report(args) -> int:

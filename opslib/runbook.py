@@ -176,7 +176,8 @@ class Runbook:
 
         from . import actions
 
-        guard = actions.guard_for(self.aws, self.env_data, self.journal, self.run_id, self.notebook.name, change_ref or self.incident)
+        aws = self.aws.at(action.region) if action.region else self.aws
+        guard = actions.guard_for(aws, self.env_data, self.journal, self.run_id, self.notebook.name, change_ref or self.incident)
         try:
             outcome = actions.execute(action, guard, confirm=confirm)
         except ActionRefused as refused:

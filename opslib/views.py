@@ -386,3 +386,14 @@ def recovery_comparison(compared: dict):
     rows = [{"id": k.get("id"), "timestamp": k.get("timestamp"), "live": f"{k.get('action')!r} by {k.get('user')!r}",
              "recovery copy": f"{kept.get('action')!r} by {kept.get('user')!r}" if kept else "(not in the copy)"} for k, kept in compared["pairs"]]
     return f"Records: live {compared['live_count']}, recovery copy {compared['recovery_count']}.", pd.DataFrame(rows, columns=["id", "timestamp", "live", "recovery copy"])
+
+
+def applied_changes(done: list[dict], run_id: str):
+    """What a run changed, as its journal says: each action, its changes, whether it was verified, and its undo."""
+    import pandas as pd
+
+    if not done:
+        return f"Run {run_id or '(none)'}: no applied change."
+    rows = [{"when (UTC)": r.get("at", "")[:19], "action": r.get("action"), "changes": "; ".join(f"{c['resource']} {c['attribute']}: {c['before']} -> {c['after']}" for c in r.get("changes", [])),
+             "verified": r.get("verified"), "undo": ", ".join(u["verb"] for u in r.get("undo") or []) or r.get("undo_note", "")} for r in done]
+    return pd.DataFrame(rows, columns=["when (UTC)", "action", "changes", "verified", "undo"])

@@ -131,11 +131,13 @@ def test_notebook_action_is_dry_run_by_default_and_applies_when_confirmed(aws, g
     planned = opslib("undo", records[1]["run_id"], runs=tmp_path)
     assert planned.returncode == 0 and retention(aws, groups) == [14, 30, 30], planned.stdout + planned.stderr
     (pid,) = re.findall(r"--confirm (PLAN-[0-9a-f]{12})", planned.stdout)
-    assert "set-log-retention 30d on 1 log group: PLANNED" in planned.stdout and f"{groups[0]} retentionInDays: 14 -> 30" in planned.stdout
+    assert f"PLANNED  set-log-retention 30d on 1 log group: {groups[0]} retentionInDays: 14 -> 30  [{pid}]" in planned.stdout
+    assert f"run: opslib undo {records[1]['run_id']} --confirm {pid})" in planned.stdout
     undone = opslib("undo", records[1]["run_id"], "--confirm", pid, runs=tmp_path)
     assert undone.returncode == 0 and retention(aws, groups) == [30, 30, 30], undone.stdout + undone.stderr
     (undo,) = [r for r in Evidence(tmp_path).journal.records() if r["kind"] == "action" and r["status"] == "applied" and r.get("undoes")]
-    assert undo["undoes"] == records[1]["run_id"] and undo["plan_id"] == pid and undo["verified"] is True and undo["run_id"].startswith("undo-")
+    assert undo["undoes"] == records[1]["run_id"] and undo["plan_id"] == pid and undo["verified"] is True and undo["notebook"] == "change/undo"
+    assert ledger(tmp_path)[-1]["run_id"] == undo["run_id"]  # filed like any run
     nothing = opslib("undo", "no-such-run", runs=tmp_path)
     assert nothing.returncode == 2 and "applied no change" in nothing.stderr and nothing.stderr.count("\n") == 1
     assert "changes" in history[0].split() and [line.split()[6] for line in history[1:]] == ["0", "1"]  # the dry run changed nothing; the confirmed run one thing

@@ -207,6 +207,23 @@ def _expect_bad_deploy(aws):
     code, body = _site("rms-api")
     assert (code, body["status"], body["version"]) == (200, "degraded", "2.15.0")
     assert aws.client("cloudformation").describe_stacks(StackName=EC2M["stack"])["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    index = aws.client("s3").get_object(Bucket=EC2M["web_bucket"], Key="index.html")["Body"].read().decode()
+    assert "EC2 Manager 1.4.0" in index and "app-1.4.0.js" in index  # the web release, whose script is not there
+    code, body = _site("webapp")
+    assert (code, body["status"], body["version"]) == (500, "unhealthy", "1.9.0")  # the web app's host runs image c7d41f9
+
+
+def _expect_corrupted_items(aws):
+    items = aws.client("dynamodb").scan(TableName=EC2M["table"])["Items"]
+    assert sum(i["action"]["S"] == "NaN" and i["user"]["S"] == "undefined" for i in items) == 12
+
+
+def _expect_security_breach(aws):
+    import json
+
+    events = aws.client("logs").filter_log_events(logGroupName=f"CloudTrail/{EC2M['trail']}", filterPattern='{ $.sourceIPAddress = "185.220.101.4" }')["events"]
+    records = [json.loads(e["message"]) for e in events]
+    assert sum(bool(r.get("errorCode")) for r in records) == 31 and [r["eventName"] for r in records if not r.get("errorCode")] == ["CreateAccessKey", "AttachUserPolicy"]
 
 
 def _expect_auth_failure_burst(aws):

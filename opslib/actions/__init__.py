@@ -74,6 +74,8 @@ class Action:
 
     verify_within_s = 60  # how long applying waits for the change to take effect
     undo_note = "this change has no undo"  # said when `undo` gives nothing
+    region = ""  # where to act when not the run's region (an undo acts where the change was made)
+    undoes = ""  # the run whose change this puts back (opslib.undo)
 
     def args(self) -> dict | None:
         """What rebuilds this action from the journal (`REGISTRY[verb](**args)`); None: it cannot be."""
@@ -223,7 +225,7 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
                   plan_id=pid, verified=verified)
     undo = [{"verb": a.verb, "args": a.args(), "region": getattr(guard.aws, "region", "")} for a in action.undo(before, changes)]
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver, verify_note=note,
-                  undo=undo, undo_note="" if undo else action.undo_note)
+                  undo=undo, undo_note="" if undo else action.undo_note, **({"undoes": action.undoes} if action.undoes else {}))
     return out
 
 

@@ -1,0 +1,39 @@
+"""Putting back what a run changed: each applied action journaled how to undo it (verb, args, region);
+these rebuild those undos as guarded actions of their own. `opslib undo RUN-ID` runs the undo notebook
+(change/undo), which plans them (a dry run) and applies them only when confirmed, filed like any run."""
+
+
+def applied(evidence, run_id: str) -> list[dict]:
+    """The run's applied changes, as the journal holds them."""
+    return [r for r in evidence.journal.records()
+            if r.get("run_id") == run_id and r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run")]
+
+
+def which(evidence, run_id: str = "") -> str:
+    """The run to undo: the one named, else the newest that applied a change."""
+    return run_id or latest_run(evidence)
+
+
+def latest_run(evidence) -> str:
+    """The newest run that applied a change (and is not itself an undo), or ""."""
+    runs = [r.get("run_id", "") for r in evidence.journal.records()
+            if r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run") and not r.get("undoes")]
+    return runs[-1] if runs else ""
+
+
+def actions(done: list[dict]) -> list:
+    """The guarded actions that put back what `done` changed, newest change first, each in its region and naming the run it undoes."""
+    from . import actions as _actions
+
+    registry, out = _actions.load_all(), []
+    for record in reversed(done):
+        for spec in record.get("undo") or []:
+            action = registry[spec["verb"]](**spec["args"])
+            action.region, action.undoes = spec.get("region", ""), record.get("run_id", "")
+            out.append(action)
+    return out
+
+
+def cannot(done: list[dict]) -> list[str]:
+    """The changes that have no undo, each with why."""
+    return [f"{r.get('action')}: {r.get('undo_note') or 'no undo recorded'}" for r in done if not r.get("undo")]
