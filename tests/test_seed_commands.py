@@ -3,6 +3,8 @@ against the healthy sandbox, as a responder would paste it after `eval "$(opslib
 
 Each must exit 0 with data (not nothing, `[]` or `None`), unless listed in BROKEN (the seed's own
 text cannot work anywhere) or MISSING (what the sandbox does not have yet), each with its reason.
+bash runs each command as pasted; `aws` in it is the aws CLI's own code run in one long-lived process
+(fixtures/aws_cli_inprocess.py) rather than a new interpreter per command, which cost 1.3 s of CPU each.
 `aws logs tail` is aws-cli v2's; the v1 that pip installs has none, so those must fail as such.
 A listed command that starts working fails the test too, so the lists only shrink.
 """
@@ -130,11 +132,25 @@ def names(sandbox_url):
             "arn:aws:acm:us-east-1:123456789012:certificate/example": cert, "sg-xxxxx": ir_group}
 
 
-def _run(seed: str, text: str, url: str, cwd: Path) -> subprocess.CompletedProcess:
+CLI = Path(__file__).resolve().parent / "fixtures" / "aws_cli_inprocess.py"
+
+
+@pytest.fixture(scope="module")
+def aws_cli(tmp_path_factory):
+    """The aws CLI, served from one process for the module's commands; the `aws` shell function that reaches it."""
+    sock = tmp_path_factory.mktemp("aws-cli") / "cli.sock"
+    server = subprocess.Popen([sys.executable, str(CLI), "serve", str(sock)], stdout=subprocess.PIPE, text=True)
+    assert server.stdout.readline().strip() == "ready"
+    yield f'aws() {{ "{sys.executable}" -S -E "{CLI}" call "{sock}" --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }}'
+    server.kill()
+    server.wait()
+
+
+def _run(seed: str, text: str, url: str, cwd: Path, cli: str) -> subprocess.CompletedProcess:
     """In `cwd`: seed 002's `s3api get-object ... terraform.tfstate` writes its download there."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(sandbox.FAKE_CREDENTIALS, AWS_ENDPOINT_URL=url, AWS_DEFAULT_REGION=REGION[seed], PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
-    return subprocess.run(["bash", "-c", f"{sandbox.AWS_CLI_V1}\n{text}"], capture_output=True, text=True, env=env, timeout=60, cwd=cwd)
+    return subprocess.run(["bash", "-c", f"{cli}\n{text}"], capture_output=True, text=True, env=env, timeout=60, cwd=cwd)
 
 
 def _has_data(out: str) -> bool:
@@ -149,11 +165,11 @@ def _has_data(out: str) -> bool:
 
 
 @pytest.mark.parametrize("seed", sorted(REGION))
-def test_the_seeds_read_only_commands_return_data(seed, names, sandbox_url, tmp_path):
+def test_the_seeds_read_only_commands_return_data(seed, names, sandbox_url, tmp_path, aws_cli):
     (path,) = SEEDS.glob(f"{seed}_*.txt")
     found = commands(path)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda c: _run(seed, _fill(c[1], names), sandbox_url, tmp_path), found))
+        results = list(pool.map(lambda c: _run(seed, _fill(c[1], names), sandbox_url, tmp_path, aws_cli), found))
     wrong = []
     for (line, text), res in zip(found, results):
         key, ok = (seed, line), res.returncode == 0 and _has_data(res.stdout)
