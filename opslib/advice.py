@@ -204,25 +204,7 @@ def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str
     return ""
 
 
-def rollback_lambda(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After rollback-lambda: apply the reviewed plan, or watch the errors fall (and how to undo)."""
-    then = f"Watch the errors fall (seed 001 \"Post-Rollback Validation\"):\n  {command('high-error-rate', incident, env=env)}"
-    return _guarded("rollback-lambda", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"Nothing to roll back to. The function's health:\n  {command('lambda-errors', incident, env=env)}"
 
-
-def rollback_ecs(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After rollback-ecs: apply the reviewed plan, or check health once steady (and how to undo)."""
-    then = f"The morning check of health, tasks and errors:\n  {command('daily-health-check', incident, env=env)}"
-    return _guarded("rollback-ecs", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"Nothing to roll back to. Why the service is unwell:\n  {command('deployment-failed', incident, env=env)}"
-
-
-def scale_service(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After scale-service: apply the reviewed plans (one id for each), or look at the load once it settled."""
-    then = f"Watch the load settle (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
-    return _guarded("scale-service", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        "Nothing asked: give -p desired_count=N and/or -p db_instance_class=db.x.y (seed 003 \"Manual Scaling\")."
 
 
 def incident(inc) -> str:
@@ -235,18 +217,6 @@ def incident(inc) -> str:
                       f"Reviewer's bundle:               opslib report --incident {inc.id}"])
 
 
-def autoscaling_policy(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After autoscaling-policy: apply the reviewed plans, or watch the service scale on its own."""
-    then = f"Watch CPU and the task count against the target (seed 003 Weekly Performance Review):\n  {command('performance-review', incident, env=env)}"
-    return _guarded("autoscaling-policy", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"The service already scales as asked. To change how many tasks run now:\n  {command('scale-service', incident, env=env, desired_count=5)}"
-
-
-def rollback_static_site(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After rollback-static-site: apply the reviewed plans, or watch the site's errors fall (and how to undo)."""
-    then = f"Validate against the rollback triggers (seed 001 \"Post-Rollback Validation\"):\n  {command('deploy-verify', incident, env=env)}"
-    return _guarded("rollback-static-site", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"Nothing to restore. The rest of the release:\n  {command('high-error-rate', incident, env=env)}"
 
 
 def deploy_verify(report, stage: str, deployments: list[dict], incident: str, env: str = "sandbox") -> str:
@@ -264,31 +234,7 @@ def deploy_verify(report, stage: str, deployments: list[dict], incident: str, en
     return f"No rollback trigger fired. Watch for the seed's 15 minutes, then the morning check:\n  {command('daily-health-check', incident, env=env)}"
 
 
-def rollback_container(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After rollback-container: apply the reviewed plan, or check the app once it runs the previous image."""
-    then = f"The app, its instance and container (seed 000 \"Checking Application Health\"):\n  {command('app-health', incident, env=env)}"
-    return _guarded("rollback-container", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"No earlier image on the host to roll back to. Why the app is down:\n  {command('service-down', incident, env=env)}"
 
-
-def security_incident(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After security-incident: apply the reviewed plans, or (applied) watch the trail and record the incident."""
-    then = (f"Keep watching the trail, and record the incident:\n  {command('security-incident', incident, env=env)}\n  "
-            + (command("incident-update", incident, env=env, status="Contained", confirm=True) if incident
-               else command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach")))
-    return _guarded("security-incident", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"Nothing to contain here. The sign-in side:\n  {command('auth-failures', incident, env=env)}"
-
-
-def data_corruption(report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
-    """After data-corruption: apply the reviewed plans; once the copy is ready, copy the records back; else nothing to do."""
-    copied = [o for o in outcomes if o.action.startswith("copy-items") and o.status == "applied"]
-    restored = [o for o in outcomes if o.action.startswith("restore-table") and o.status in ("applied", "nothing-to-do")]
-    if not copied and restored and any(c.id == "dynamodb_recovery_copy" and c.status == "OK" for c in report):
-        return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command('data-corruption', incident, env=env, **(asked or {}), copy_back=True)}"
-    then = f"Check again that nothing is corrupt:\n  {command('data-corruption', incident, env=env)}"
-    return _guarded("data-corruption", outcomes, run_id, incident, env, then, **(asked or {})) or \
-        f"No corrupt record. What the function wrote lately:\n  {command('lambda-errors', incident, env=env)}"
 
 
 def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, env: str = "sandbox") -> str:
@@ -299,3 +245,42 @@ def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, en
     if any(o.status == "applied" for o in outcomes):
         return f"Put back. The whole morning check:\n  {command('daily-health-check', incident, env=env)}\nThis undo is itself a run: opslib undo {run_id}"
     return "Nothing to put back. The runs and what each changed:\n  opslib history"
+
+
+# After a notebook that changes things: what to look at once its change is applied, and what to say when it planned nothing
+# (each a sentence and the notebook, with parameters, that it names).
+AFTER_CHANGE = {
+    "rollback-lambda": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
+                        "Nothing to roll back to. The function's health", ("lambda-errors", {})),
+    "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),
+                     "Nothing to roll back to. Why the service is unwell", ("deployment-failed", {})),
+    "rollback-static-site": ("Validate against the rollback triggers (seed 001 \"Post-Rollback Validation\")", ("deploy-verify", {}),
+                             "Nothing to restore. The rest of the release", ("high-error-rate", {})),
+    "rollback-container": ("The app, its instance and container (seed 000 \"Checking Application Health\")", ("app-health", {}),
+                           "No earlier image on the host to roll back to. Why the app is down", ("service-down", {})),
+    "scale-service": ("Watch the load settle (seed 003 Weekly Performance Review)", ("performance-review", {}),
+                      "Nothing asked: give -p desired_count=N and/or -p db_instance_class=db.x.y (seed 003 \"Manual Scaling\"). The load", ("performance-review", {})),
+    "autoscaling-policy": ("Watch CPU and the task count against the target (seed 003 Weekly Performance Review)", ("performance-review", {}),
+                           "The service already scales as asked. To change how many tasks run now", ("scale-service", {"desired_count": 5})),
+    "security-incident": ("Keep watching the trail (and record the incident: opslib run incident-declare, or incident-update with --incident)",
+                          ("security-incident", {}), "Nothing to contain here. The sign-in side", ("auth-failures", {})),
+    "data-corruption": ("Check again that nothing is corrupt", ("data-corruption", {}), "No corrupt record. What the function wrote lately", ("lambda-errors", {})),
+}
+
+
+def after_change(notebook: str, report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+    """After a notebook that changes things: apply exactly the reviewed plans (with the parameters that made them), or,
+    once applied, what to look at and how to undo it; when it planned nothing, where to look instead."""
+    then, (then_nb, then_params), nothing, (else_nb, else_params) = AFTER_CHANGE[notebook]
+    said = _guarded(notebook, outcomes, run_id, incident, env, f"{then}:\n  {command(then_nb, incident, env=env, **then_params)}", **(asked or {}))
+    planned = any(o.status in ("planned", "stale") for o in outcomes)
+    if notebook == "data-corruption" and not planned and _copy_ready(report, outcomes):
+        return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command(notebook, incident, env=env, **{**(asked or {}), 'copy_back': True})}"
+    return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"
+
+
+def _copy_ready(report, outcomes: list) -> bool:
+    """data-corruption: the recovery copy exists and holds the records intact, and nothing was copied back yet."""
+    copied = any(o.action.startswith("copy-items") and o.status == "applied" for o in outcomes)
+    restored = any(o.action.startswith("restore-table") and o.status in ("applied", "nothing-to-do") for o in outcomes)
+    return restored and not copied and any(c.id == "dynamodb_recovery_copy" and c.status == "OK" for c in report)

@@ -82,3 +82,23 @@ def test_deploy_verify_gates_on_the_checklist_and_hands_each_deployment_to_its_r
     assert "opslib run rollback-static-site --incident INC-2026-1202-001 -p web_bucket=ec2-manager-web-prod-123456789012" in said
     known = {nb.name for nb in catalog.all_notebooks()}
     assert set(re.findall(r"opslib run ([\w-]+)", said)) <= known
+
+
+def test_after_a_change_the_apply_command_repeats_what_made_the_plan_and_every_notebook_named_exists():
+    from opslib import advice
+    from opslib.actions import Outcome
+    from opslib.checks import OK, Check
+
+    planned = [Outcome("scale-service x", "planned", [], plan_id="PLAN-0123456789ab"), Outcome("resize-database y", "planned", [], plan_id="PLAN-ba9876543210")]
+    said = advice.after_change("scale-service", [], planned, "r1", "", "sandbox", {"desired_count": 5})
+    assert "opslib run scale-service -p desired_count=5 -p confirm=PLAN-0123456789ab,PLAN-ba9876543210" in said  # without the count, the plan is another
+    applied = [Outcome("point-alias f:LIVE to version 4", "applied", [], plan_id="PLAN-0123456789ab", verified=True)]
+    said = advice.after_change("rollback-lambda", [], applied, "r2", "INC-2026-1202-001")
+    assert "Applied (verified)." in said and "opslib run high-error-rate --incident INC-2026-1202-001" in said and "opslib undo r2" in said
+    copy_ok = [Check("dynamodb_recovery_copy", OK, "ec2-manager-audit-recovery", "12/12 intact", "", "")]
+    said = advice.after_change("data-corruption", copy_ok, [Outcome("restore-table a to b", "nothing-to-do", [])], "r3", "", "sandbox", {"copy_back": True})
+    assert said.endswith("opslib run data-corruption -p copy_back=true")
+    known = {nb.name for nb in catalog.all_notebooks()}
+    for name, (_, (then_nb, _), _, (else_nb, _)) in advice.AFTER_CHANGE.items():
+        assert {name, then_nb, else_nb} <= known, name
+        assert advice.after_change(name, [], [], "r", "").count("opslib run ") == 1

@@ -60,7 +60,7 @@ rolled = rb.act_all(RunImage.rollback(instance_id, instance, container, images, 
 # ## Next
 
 # %%
-print(advice.rollback_container(rb.results, rolled, rb.run_id, rb.incident, env, rb.asked))
+print(advice.after_change("rollback-container", rb.results, rolled, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -55,7 +55,7 @@ rb.check(http_checks.endpoint_healthy, "api", api_url)
 # ## Next
 
 # %%
-print(advice.rollback_ecs(rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
+print(advice.after_change("rollback-ecs", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -61,7 +61,7 @@ moved = rb.act_all(PointAlias.rollback(found, function_name, alias, to_version),
 # ## Next
 
 # %%
-print(advice.rollback_lambda(rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
+print(advice.after_change("rollback-lambda", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -61,7 +61,7 @@ restored = rb.act_all(RestoreVersions.rollback(web_bucket, release) + Invalidate
 # ## Next
 
 # %%
-print(advice.rollback_static_site(rb.results, restored, rb.run_id, rb.incident, env, rb.asked))
+print(advice.after_change("rollback-static-site", rb.results, restored, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

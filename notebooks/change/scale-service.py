@@ -52,7 +52,7 @@ scaled = rb.act_all(ScaleService.requested(cluster, service, desired_count) + Re
 # ## Next
 
 # %%
-print(advice.scale_service(rb.results, scaled, rb.run_id, rb.incident, env, rb.asked))
+print(advice.after_change("scale-service", rb.results, scaled, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()
