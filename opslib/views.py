@@ -286,6 +286,8 @@ def release(found: dict, versions: dict):
     """The last release's objects: the version live now and the one it replaced (what a rollback restores)."""
     import pandas as pd
 
+    if versions is None:
+        return "The bucket's object versions could not be read (the ERROR row says why)."
     rows = [{"object": key, "live since (UTC)": f"{versions[key][0]['modified']:%Y-%m-%d %H:%M}", "size": versions[key][0]["size"],
              "restores": f"{before['modified']:%Y-%m-%d %H:%M} ({before['size']} bytes)" if before else "(removed: the release added it)"}
             for key, before in found.items()]

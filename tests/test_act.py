@@ -4,6 +4,9 @@ responder's terminal would. Their dry runs (red under their scenarios, nothing c
 tests/test_notebooks.py's."""
 
 import json
+import re
+
+import pytest
 
 from conftest import ledger, opslib
 from opslib import sandbox
@@ -169,3 +172,35 @@ def test_data_corruption_restores_a_copy_copies_the_records_back_and_both_are_un
     undone = opslib("undo", restore_run, "--confirm", "true", runs=tmp_path)  # and the copy gone
     assert undone.returncode == 0 and "ec2-manager-audit-recovery table: ACTIVE (a restored copy) -> (none)" in undone.stdout, undone.stdout + undone.stderr
     assert "ec2-manager-audit-recovery" not in ddb.list_tables()["TableNames"]
+
+
+DENIED = {  # notebook: (-p given, calls denied, the rows that must say so with the code AWS answers); a plan that cannot read its state is an ERROR row too
+    "autoscaling-policy": ([], [{"kind": "deny", "service": "application-autoscaling"}],
+                           {"autoscaling_target": "AccessDeniedException", "autoscaling_policies": "AccessDeniedException", "action_set_scalable_target": "AccessDeniedException",
+                            "action_set_target_tracking": "AccessDeniedException"}),
+    "rollback-static-site": ([], [{"kind": "deny", "service": "s3"}, {"kind": "deny", "service": "cloudfront"}],
+                             {"s3_versioning": "AccessDenied", "s3_object_versions": "AccessDenied", "cloudfront_distribution": "AccessDenied"}),
+    "rollback-container": ([], [{"kind": "deny", "service": "ssm"}], {"docker_images": "AccessDeniedException", "docker_container": "AccessDeniedException"}),
+    "security-incident": (["-p", "isolate_api=true"], [{"kind": "deny", "service": "logs"}, {"kind": "deny", "service": "apigateway"}],
+                          {"cloudtrail_high_risk_calls": "AccessDeniedException", "cognito_auth_failure_burst": "AccessDeniedException",
+                           "apigateway_rest_api": "AccessDeniedException", "action_export_logs": "AccessDeniedException"}),
+    "data-corruption": (["-p", "restore=true"], [{"kind": "deny", "service": "dynamodb"}],
+                        {"dynamodb_corrupt_items": "AccessDeniedException", "dynamodb_recovery_window": "AccessDeniedException",
+                         "action_restore_table": "AccessDeniedException", "dynamodb_recovery_copy": "AccessDeniedException"}),
+    "deploy-verify": ([], [{"kind": "deny", "service": "cloudwatch"}, {"kind": "deny", "service": "cloudformation"}],
+                      {"deploy_error_trigger": "AccessDeniedException", "deploy_latency_trigger": "AccessDeniedException", "cloudformation_stack_status": "AccessDenied",
+                       "deployments": "AccessDenied"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DENIED))
+def test_change_notebooks_under_faults_complete_with_error_rows_naming_the_code(healthy, tmp_path, name):
+    """As tests/test_diagnose.py's: the calls denied and a third of the rest throttled, in one run; nothing is applied."""
+    given, denied, expected = DENIED[name]
+    sandbox.control("faults", denied + [{"kind": "throttle", "rate": 0.33}])
+    res = opslib("run", name, *given, "--no-progress", runs=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
+    errors = {e.split()[1]: re.search(r"Could not check .+?: (\w+): ", e)[1] for e in res.stdout.splitlines() if e.startswith("ERROR    ")}
+    assert {k: v for k, v in errors.items() if k in expected} == expected, errors
+    assert all("Throttl" in code for k, code in errors.items() if k not in expected), errors
+    assert "CHANGED" not in res.stdout

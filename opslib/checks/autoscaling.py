@@ -3,10 +3,15 @@
 from . import OK, WARN, Check
 
 
-def headroom(target: dict | None, svc: dict) -> Check:
-    """Can the service scale on its own from where it is: registered, and running below its maximum."""
+def headroom(target: dict, svc: dict | None) -> list[Check]:
+    """Can the service scale on its own from where it is: registered, and running below its maximum (none when
+    the service could not be read: that read's ERROR row says why)."""
+    return [_headroom(target, svc)] if svc else []
+
+
+def _headroom(target: dict, svc: dict) -> Check:
     name, desired = svc["serviceName"], svc["desiredCount"]
-    if target is None:
+    if not target:
         return Check("autoscaling_headroom", WARN, name, f"{desired} tasks, not registered", "registered, desired below max",
                      f"{name} is not registered with Application Auto Scaling: it runs {desired} tasks until someone changes it (the plan below registers it).")
     low, high = target["MinCapacity"], target["MaxCapacity"]

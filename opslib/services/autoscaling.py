@@ -7,10 +7,10 @@ def resource_id(cluster: str, service: str) -> str:
     return f"service/{cluster}/{service}"
 
 
-def scalable_target(aws, resource: str, dimension: str = ECS_DIMENSION, namespace: str = "ecs") -> dict | None:
-    """The registered target (MinCapacity, MaxCapacity), or None when the service is not registered to scale."""
+def scalable_target(aws, resource: str, dimension: str = ECS_DIMENSION, namespace: str = "ecs") -> dict:
+    """The registered target (MinCapacity, MaxCapacity); {} when the service is not registered to scale (None is kept for a read that failed)."""
     found = aws.client("application-autoscaling").describe_scalable_targets(ServiceNamespace=namespace, ResourceIds=[resource], ScalableDimension=dimension)
-    return next(iter(found["ScalableTargets"]), None)
+    return next(iter(found["ScalableTargets"]), {})
 
 
 def policies(aws, resource: str, dimension: str = ECS_DIMENSION, namespace: str = "ecs") -> list[dict]:
