@@ -155,3 +155,9 @@ def all_keys(loaded: dict) -> dict:
         if settings.hmac_key:
             keys[env] = settings.hmac_key
     return keys
+
+
+def home_aws(aws, env_data: dict):
+    """This run's AWS in the environment's home region (its `aws.region`), where the environment's own tables live
+    (actions, incidents), whatever region the notebook works in."""
+    return aws.at((env_data.get("aws") or {}).get("region") or aws.region)

@@ -250,7 +250,9 @@ def guard_for(aws, env_data: dict, journal, run_id: str, notebook: str, referenc
     production = bool(env_data.get("production"))
     if not table:
         return Guard(aws, journal, production, reference)
-    home = aws.at((env_data.get("aws") or {}).get("region") or aws.region)
+    from ..environment import home_aws
+
+    home = home_aws(aws, env_data)
     me = f"{who()['user']}@{who()['host']}"
     return Guard(aws, journal, production, reference, _locks.Locks(home, table, me, run_id, minutes),
                  _approvals.Approvals(home, table, me, notebook) if approval else None)

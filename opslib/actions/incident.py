@@ -40,16 +40,22 @@ class _Notifying(Action):
     def table(self) -> str:
         return incidents.table_of(self.rb.env_data)
 
+    def _home(self):
+        """The incidents table is the environment's, in its home region, like the actions table."""
+        from ..environment import home_aws
+
+        return home_aws(self.rb.aws, self.rb.env_data)
+
     def _claim(self, incident_id: str, record: dict) -> bool:
         fields = {k: record.get(k) for k in ("severity", "service", "status", "commander", "impact", "summary", "env")} | {"started": record["at"]}
-        return dynamodb.claim(self.rb.aws, self.table, "incident_id", incident_id, fields)
+        return dynamodb.claim(self._home(), self.table, "incident_id", incident_id, fields)
 
     def _applied(self) -> None:
         """The record as it now stands (read back once), and the table's copy of it when the environment file names one."""
         self.applied = True
         self.incident = incidents.all_incidents(self.evidence)[self.incident.id]
         if self.table:
-            dynamodb.put(self.rb.aws, self.table, "incident_id", self.incident.id, incidents.state(self.incident))
+            dynamodb.put(self._home(), self.table, "incident_id", self.incident.id, incidents.state(self.incident))
 
     def _send(self, text: str, about: str) -> None:
         for channel in self.channels:
