@@ -102,7 +102,8 @@ class Runbook:
 
         flat = _checks.Report(r for item in results for r in (item if isinstance(item, list) else [item]))
         self._record(flat)
-        display(flat)
+        if flat:  # a step with nothing to judge here (deploy-verify's checklist after deploying) shows no empty table
+            display(flat)
 
     def fetch(self, check_id: str, resource: str, fn, *args, default=None):
         """Data a later step needs; a fault becomes an ERROR row (and `default`) instead of a failed run."""
@@ -137,7 +138,7 @@ class Runbook:
             return
         made = fn(data, *args, **kwargs)
         for item in made if isinstance(made, tuple) else (made,):
-            display(item)
+            print(item) if isinstance(item, str) else display(item)  # a sentence reads as text, not as a quoted string
 
     def judge(self, fn, data, *args):
         """Record the check(s) `fn` makes of fetched `data`; nothing when the fetch failed."""

@@ -337,27 +337,30 @@ def template(body):
     return Pretty(json.dumps(body, indent=2, sort_keys=True) if isinstance(body, dict) else str(body))
 
 
-def security_checklist(outcomes: list, incident: str, env: str):
-    """Seed 001 "Security Incident Checklist", each item with what this run did about it or the command that does it."""
-    import pandas as pd
-
+def security_checklist(outcomes: list, incident: str, env: str) -> str:
+    """Seed 001 "Security Incident Checklist" as the seed writes it, each item ticked when this run did it, else with
+    what this run planned or the command that does it (in full: it is there to be copied)."""
     from .advice import command
 
-    def state(verb: str, asked: str) -> str:
+    def state(verb: str, asked: str) -> tuple[bool, str]:
         mine = [o for o in outcomes if o.action.startswith(verb)]
         if not mine:
-            return f"not asked: {asked}"
-        return "; ".join(f"{o.status}{' (verified)' if o.verified else ''} {o.plan_id}".rstrip() for o in mine)
+            return False, f"not asked ({asked})"
+        return all(o.status == "applied" for o in mine), "; ".join(f"{o.status}{' (verified)' if o.verified else ''} {o.plan_id}".rstrip() for o in mine)
 
-    rows = [("Isolate affected systems immediately", state("set-api-policy", "-p isolate_api=true")),
-            ("Preserve evidence and logs", state("export-logs", "-p evidence_log_groups=[...]") + "; the processed stack template is kept in this run"),
-            ("Notify security team and management", command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach")
-             if not incident else command("incident-update", incident, env=env, status="...", confirm=True)),
-            ("Document timeline of events", f"every run tagged with the incident is on it: {command('postmortem', incident or 'INC-...', env=env)}"),
-            ("Reset compromised credentials", state("global-sign-out", "-p sign_out_user=NAME") + "; IAM keys: aws iam update-access-key --status Inactive"),
-            ("Review and update security measures", "seed 001 \"Security Hardening\" (IAM policies, security groups, bucket encryption)"),
-            ("Conduct post-incident security review", command("postmortem", incident or "INC-...", env=env))]
-    return pd.DataFrame(rows, columns=["seed 001 checklist", "this run"])
+    inc = incident or "INC-..."
+    notify = (command("incident-update", incident, env=env, status="...", confirm=True) if incident
+              else command("incident-declare", env=env, service="EC2 Manager Production", impact="Suspected security breach"))
+    items = [("Isolate affected systems immediately", *state("set-api-policy", "-p isolate_api=true")),
+             ("Preserve evidence and logs", *state("export-logs", "-p evidence_log_groups=[...]")),
+             ("Notify security team and management", False, notify),
+             ("Document timeline of events", False, f"every run tagged with the incident is on it: {command('postmortem', inc, env=env)}"),
+             ("Reset compromised credentials", *state("global-sign-out", "-p sign_out_user=NAME")),
+             ("Review and update security measures", False, "seed 001 \"Security Hardening\" (IAM policies, security groups, bucket encryption)"),
+             ("Conduct post-incident security review", False, command("postmortem", inc, env=env))]
+    lines = [f"- [{'x' if done else ' '}] {item}: {said}" for item, done, said in items]
+    return "\n".join(["Seed 001 security incident checklist (the stack's processed template is kept in this run, section 3;",
+                      "IAM access keys: aws iam update-access-key --status Inactive):", *lines])
 
 
 def corrupt_records(bad: list[dict], n: int = 20):

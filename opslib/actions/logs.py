@@ -74,9 +74,8 @@ class ExportLogs(Action):
         return {"export_tasks": sorted(f"{t.get('taskName') or t['taskId']}:{t.get('destination')}/{t.get('destinationPrefix')}" for t in tasks)}
 
     def plan(self, before: dict) -> list[Change]:
-        from ..units import duration
-
-        return [Change(self.log_group, "export task", None, f"s3://{self.bucket}/{self.prefix}/<end time> (the {duration(self.minutes * 60)} before it is applied)")]
+        span = f"{self.minutes // 60} h" if self.minutes % 60 == 0 else f"{self.minutes} min"
+        return [Change(self.log_group, "export task", None, f"s3://{self.bucket}/{self.prefix}/<end time> (the {span} before it is applied)")]
 
     def apply(self, aws, changes: list[Change]) -> None:
         from datetime import UTC, datetime, timedelta
