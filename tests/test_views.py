@@ -85,3 +85,20 @@ def test_durations_sizes_and_units_read_as_people_write_them():
         "1 s", "630 ms", "1 line", "3 lines", "50% over average", "47.1"]
     assert describe_threshold(10000.0, 15000.0, " ms") == "warn >= 10 s, critical >= 15 s"
     assert describe_threshold(70.0, None, "%") == "warn >= 70%"
+
+
+def test_the_last_release_is_what_changed_together_last_and_a_rollback_is_not_one():
+    from datetime import timedelta
+
+    from opslib.services.s3 import last_release
+
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    v = lambda vid, etag, age_min: {"version": vid, "etag": etag, "modified": now - timedelta(minutes=age_min), "size": 1, "deleted": False}
+    versions = {"index.html": [v("i3", "E3", 20), v("i2", "E2", 3 * 1440), v("i1", "E1", 17 * 1440)],
+                "static/app.js": [v("a3", "A3", 21), v("a2", "A2", 3 * 1440)],
+                "favicon.ico": [v("f1", "F1", 60 * 1440)],
+                "static/new.js": [v("n1", "N1", 22)]}
+    release = last_release(versions, window_minutes=10)
+    assert {k: (r or {}).get("version") for k, r in release.items()} == {"index.html": "i2", "static/app.js": "a2", "static/new.js": None}
+    rolled_back = {**versions, "index.html": [v("i4", "E2", 0), *versions["index.html"]], "static/app.js": [v("a4", "A2", 0), *versions["static/app.js"]]}
+    assert set(last_release(rolled_back, window_minutes=10)) == {"static/new.js"}  # only what the rollback left as the release had it

@@ -24,7 +24,8 @@ def last_release(versions: dict[str, list[dict]] | None, window_minutes: int = 1
     """The objects the newest upload changed (current versions written within `window_minutes` of the
     newest), each with the version it replaced (None: the release added it); none when unread."""
     versions = versions or {}
-    current = {key: vs[0] for key, vs in versions.items() if vs}
+    # content seen before (a restored copy, an identical re-upload) is not a release: after a rollback there is none to undo again
+    current = {key: vs[0] for key, vs in versions.items() if vs and vs[0]["etag"] not in {v["etag"] for v in vs[1:]}}
     live = [v["modified"] for v in current.values() if not v["deleted"]]
     if not live:
         return {}
