@@ -4,7 +4,7 @@
 # - **Purpose:** Put the web bucket's objects back to the versions the last release replaced and invalidate them at CloudFront: what the release changed, the site's error rate since, the guarded restore and invalidation (plans with ids, applied only when confirmed, verified; the restore is undoable).
 # - **When to use:** A frontend release broke the site (deploy-verify or the site's error rate points at it; seed 001 "S3 Content Rollback").
 # - **Expected time:** under 10 seconds to plan; applying waits for the invalidation to complete (minutes on AWS).
-# - **Impact:** Changes nothing unless confirmed (`-p confirm=PLAN-...`; `true` outside production): `aws s3api copy-object` from each previous version (a new version on top: nothing is deleted) and `aws cloudfront create-invalidation`. Undo: `opslib undo RUN-ID` restores the release's versions (an invalidation has none). Run it once per rollback: after it, the newest upload is the rollback itself.
+# - **Impact:** Changes nothing unless confirmed (`-p confirm=PLAN-...`; `true` outside production): `aws s3api copy-object` from each previous version (a new version on top: nothing is deleted) and `aws cloudfront create-invalidation`. Undo: `opslib undo RUN-ID` restores the release's versions (an invalidation has none). Run again after a rollback, it finds nothing to roll back: content the bucket held before is not a release.
 # - **Replaces:** seed 001 "S3 Content Rollback" (`aws s3 sync ./previous-version/ s3://ec2-manager-web-prod-<account-id>/ --delete`, `aws cloudfront create-invalidation --paths "/*"`).
 # - **Catches:** sandbox scenario `bad-deploy`.
 #
