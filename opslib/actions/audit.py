@@ -4,6 +4,8 @@ undone by deleting that copy; then the corrupt records copied back from it, undo
 
 from datetime import datetime, timedelta, timezone
 
+from ..aws import at_once
+from ..services import audit
 from ..units import duration
 from . import Action, Change
 
@@ -95,10 +97,11 @@ class DeleteRestoredTable(Action):
 
 
 class CopyItems(Action):
-    """The corrupt records back as the recovery copy holds them (`aws dynamodb put-item` of each)."""
+    """The corrupt records back as the recovery copy holds them (seed 001 names no step for it: `aws dynamodb
+    batch-write-item` of what `batch-get-item` reads from the copy)."""
 
     verb = "copy-items"
-    permissions = ("dynamodb:GetItem", "dynamodb:PutItem")
+    permissions = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
     max_resources = 1000
 
     def __init__(self, source: str, target: str, keys: list[dict]):
@@ -111,15 +114,8 @@ class CopyItems(Action):
         return {"source": self.source, "target": self.target, "keys": self.keys}
 
     def capture(self, aws) -> dict:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-        ddb, wire, plain = aws.client("dynamodb"), TypeSerializer(), TypeDeserializer()
-
-        def get(table, key):
-            found = ddb.get_item(TableName=table, Key={k: wire.serialize(v) for k, v in key.items()}, ConsistentRead=True).get("Item")
-            return {k: plain.deserialize(v) for k, v in found.items()} if found else None
-
-        return {"items": [{"key": key, "now": get(self.target, key), "wanted": get(self.source, key)} for key in self.keys]}
+        now, wanted = at_once([lambda: audit.get_many(aws, self.target, self.keys), lambda: audit.get_many(aws, self.source, self.keys)])
+        return {"items": [{"key": key, "now": n, "wanted": w} for key, n, w in zip(self.keys, now, wanted)]}
 
     def plan(self, before: dict) -> list[Change]:
         show = lambda item: "(missing)" if item is None else ", ".join(f"{k}={item[k]!r}" for k in sorted(item) if k not in ("id", "timestamp"))
@@ -127,12 +123,7 @@ class CopyItems(Action):
                 for i in before["items"] if i["wanted"] is not None and i["now"] != i["wanted"]]
 
     def apply(self, aws, changes) -> None:
-        from boto3.dynamodb.types import TypeSerializer
-
-        ddb, wire = aws.client("dynamodb"), TypeSerializer()
-        for i in self.capture(aws)["items"]:
-            if i["wanted"] is not None and i["now"] != i["wanted"]:
-                ddb.put_item(TableName=self.target, Item={k: wire.serialize(v) for k, v in i["wanted"].items()})
+        audit.put_many(aws, self.target, [i["wanted"] for i in self.capture(aws)["items"] if i["wanted"] is not None and i["now"] != i["wanted"]])
 
     def undo(self, before: dict, changes) -> list["PutItems"]:
         return [PutItems(self.target, [i["now"] for i in before["items"] if i["now"] is not None and i["wanted"] is not None and i["now"] != i["wanted"]])]
@@ -148,7 +139,7 @@ class PutItems(Action):
     """Records written back as they were (the undo of a copy-items)."""
 
     verb = "put-items"
-    permissions = ("dynamodb:GetItem", "dynamodb:PutItem")
+    permissions = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
     max_resources = 1000
 
     def __init__(self, table: str, items: list[dict]):
@@ -171,8 +162,4 @@ class PutItems(Action):
         return self._copy().plan(before)
 
     def apply(self, aws, changes) -> None:
-        from boto3.dynamodb.types import TypeSerializer
-
-        ddb, wire = aws.client("dynamodb"), TypeSerializer()
-        for item in self.items:
-            ddb.put_item(TableName=self.table, Item={k: wire.serialize(v) for k, v in item.items()})
+        audit.put_many(aws, self.table, self.items)

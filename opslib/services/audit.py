@@ -63,3 +63,34 @@ def compare(aws, live: str, recovery: str, keys: list[dict], max_items: int = 10
     by_key = {(i.get("id"), i.get("timestamp")): i for i in then}
     pairs = [(k, by_key.get((k.get("id"), k.get("timestamp")))) for k in keys]
     return {"status": status, "live_count": len(now), "recovery_count": len(then), "pairs": pairs}
+
+
+def get_many(aws, table: str, keys: list[dict]) -> list[dict | None]:
+    """The items with these keys (plain values), in the keys' order, None where there is none: BatchGetItem,
+    100 keys a call, the calls at once, unprocessed keys asked again."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    ddb, wire, plain = aws.client("dynamodb"), TypeSerializer(), TypeDeserializer()
+
+    def batch(chunk: list[dict]) -> list[dict]:
+        found, asked = [], {table: {"Keys": [{k: wire.serialize(v) for k, v in key.items()} for key in chunk], "ConsistentRead": True}}
+        while asked:
+            answer = ddb.batch_get_item(RequestItems=asked)
+            found += answer["Responses"].get(table, [])
+            asked = answer.get("UnprocessedKeys") or {}
+        return [{k: plain.deserialize(v) for k, v in item.items()} for item in found]
+
+    items = [item for chunk in at_once([lambda c=keys[i : i + 100]: batch(c) for i in range(0, len(keys), 100)]) for item in chunk]
+    by_key = {tuple(sorted((k, str(item.get(k))) for k in keys[0])): item for item in items} if keys else {}
+    return [by_key.get(tuple(sorted((k, str(v)) for k, v in key.items()))) for key in keys]
+
+
+def put_many(aws, table: str, items: list[dict]) -> None:
+    """BatchWriteItem, 25 items a call, unprocessed items written again."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    ddb, wire = aws.client("dynamodb"), TypeSerializer()
+    for i in range(0, len(items), 25):
+        asked = {table: [{"PutRequest": {"Item": {k: wire.serialize(v) for k, v in item.items()}}} for item in items[i : i + 25]]}
+        while asked:
+            asked = ddb.batch_write_item(RequestItems=asked).get("UnprocessedItems") or {}
