@@ -6,6 +6,9 @@ import sys
 
 
 def main(argv=None) -> int:
+    from . import keep_out_iri_grammar
+
+    keep_out_iri_grammar()  # for every command, whatever it goes on to import (opslib report renders HTML through nbconvert)
     parser = argparse.ArgumentParser(prog="opslib", description="Executable runbook notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from opslib import keep_out_iri_grammar
+
+keep_out_iri_grammar()  # each worker imports nbformat (and so jsonschema): 2 s of CPU for a grammar nothing here uses
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
