@@ -72,6 +72,11 @@ def test_autoscaling_policy_puts_seed_003s_target_tracking_and_its_undo_removes_
         ("rms-backend-scaling-policy", 70.0, "ECSServiceAverageCPUUtilization", 300, 300)
     assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["MaxCapacity"] == 12
     assert len(tracking()) == 2  # AWS's own high and low alarms for the policy
+    low = next(name for name in tracking() if "AlarmLow" in name)
+    cloudwatch.set_alarm_state(AlarmName=low, StateValue="ALARM", StateReason="a quiet night: CPU under the target")  # as AWS leaves it
+    from opslib.services.cloudwatch import alarms_in_state, all_alarms
+
+    assert low not in [a["AlarmName"] for a in alarms_in_state(aws.at("us-east-1")) + all_alarms(aws.at("us-east-1"))]  # Auto Scaling's, paging nobody
     assert [(r["action"].split()[0], r["verified"]) for r in _applied(tmp_path)] == [("set-scalable-target", True), ("set-target-tracking", True)]
     undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0 and "MaxCapacity: 12 -> 10" in undone.stdout, undone.stdout + undone.stderr

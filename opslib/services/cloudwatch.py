@@ -7,19 +7,27 @@ from functools import partial
 from ..aws import at_once, in_regions
 
 
+def scaling_alarm(alarm: dict) -> bool:
+    """An alarm AWS made for a target-tracking policy ("DO NOT EDIT OR DELETE"): its low half is in ALARM whenever
+    the load is below the target, every quiet night. It tells Auto Scaling to scale in, and pages nobody."""
+    actions = alarm.get("AlarmActions") or []
+    return alarm.get("AlarmName", "").startswith("TargetTracking-") and bool(actions) and all(":scalingPolicy:" in a for a in actions)
+
+
 def alarms_in_state(aws, state: str = "ALARM") -> list[dict]:
+    """The alarms in `state`, Auto Scaling's own left out (`scaling_alarm`)."""
     paginator = aws.client("cloudwatch").get_paginator("describe_alarms")
-    return [a for page in paginator.paginate(StateValue=state) for a in page.get("MetricAlarms", [])]
+    return [a for page in paginator.paginate(StateValue=state) for a in page.get("MetricAlarms", []) if not scaling_alarm(a)]
 
 
 def all_alarms(aws, prefix: str = "", regions: list[str] | None = None) -> list[dict]:
-    """Every metric alarm (all pages) of each region, each marked with its `Region`."""
+    """Every metric alarm (all pages) of each region, each marked with its `Region`; Auto Scaling's own left out."""
     return in_regions(aws, regions, _alarms, prefix)
 
 
 def _alarms(aws, prefix: str) -> list[dict]:
     pages = aws.client("cloudwatch").get_paginator("describe_alarms").paginate(**({"AlarmNamePrefix": prefix} if prefix else {}))
-    return [a for page in pages for a in page.get("MetricAlarms", [])]
+    return [a for page in pages for a in page.get("MetricAlarms", []) if not scaling_alarm(a)]
 
 
 def state_changes(aws, hours: int, prefix: str = "", regions: list[str] | None = None) -> list[dict]:
@@ -30,7 +38,7 @@ def state_changes(aws, hours: int, prefix: str = "", regions: list[str] | None =
 
 def _changes(aws, start: datetime, end: datetime, prefix: str) -> list[dict]:
     pages = aws.client("cloudwatch").get_paginator("describe_alarm_history").paginate(HistoryItemType="StateUpdate", StartDate=start, EndDate=end)
-    return [i for page in pages for i in page.get("AlarmHistoryItems", []) if i["AlarmName"].startswith(prefix)]
+    return [i for page in pages for i in page.get("AlarmHistoryItems", []) if i["AlarmName"].startswith(prefix) and not i["AlarmName"].startswith("TargetTracking-")]
 
 
 SERVICE_OF_NAMESPACE = {"AWS/ApplicationELB": "ALB", "AWS/ApiGateway": "API Gateway", "AWS/DynamoDB": "DynamoDB"}
