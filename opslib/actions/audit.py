@@ -96,16 +96,27 @@ class DeleteRestoredTable(Action):
         aws.client("dynamodb").delete_table(TableName=self.table)
 
 
+def _key(item: dict) -> dict:
+    return {"id": item["id"], "timestamp": item["timestamp"]}
+
+
+def _differing(table: str, state: list[dict]) -> list[Change]:
+    """A change per record whose value now is not the one wanted ({"key", "now", "wanted"} each; None: no such record)."""
+    show = lambda item: "(missing)" if item is None else ", ".join(f"{k}={item[k]!r}" for k in sorted(item) if k not in ("id", "timestamp"))
+    return [Change(f"{table}/{i['key']['id']}@{i['key']['timestamp']}", "record", show(i["now"]), show(i["wanted"]))
+            for i in state if i["wanted"] is not None and i["now"] != i["wanted"]]
+
+
 class CopyItems(Action):
     """The corrupt records back as the recovery copy holds them (seed 001 names no step for it: `aws dynamodb
-    batch-write-item` of what `batch-get-item` reads from the copy)."""
+    batch-write-item` of what `batch-get-item` reads from the copy); undone by writing them as they were."""
 
     verb = "copy-items"
     permissions = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem")
     max_resources = 1000
 
     def __init__(self, source: str, target: str, keys: list[dict]):
-        self.source, self.target, self.keys = source, target, [dict(k) for k in keys]  # keys: {"id": ..., "timestamp": ...}
+        self.source, self.target, self.keys = source, target, [_key(k) for k in keys]
 
     def describe(self) -> str:
         return f"copy-items {len(self.keys)} records from {self.source} to {self.target}"
@@ -118,9 +129,7 @@ class CopyItems(Action):
         return {"items": [{"key": key, "now": n, "wanted": w} for key, n, w in zip(self.keys, now, wanted)]}
 
     def plan(self, before: dict) -> list[Change]:
-        show = lambda item: "(missing)" if item is None else ", ".join(f"{k}={item[k]!r}" for k in sorted(item) if k not in ("id", "timestamp"))
-        return [Change(f"{self.target}/{i['key']['id']}@{i['key']['timestamp']}", "record", show(i["now"]), show(i["wanted"]))
-                for i in before["items"] if i["wanted"] is not None and i["now"] != i["wanted"]]
+        return _differing(self.target, before["items"])
 
     def apply(self, aws, changes) -> None:
         audit.put_many(aws, self.target, [i["wanted"] for i in self.capture(aws)["items"] if i["wanted"] is not None and i["now"] != i["wanted"]])
@@ -131,7 +140,7 @@ class CopyItems(Action):
     @classmethod
     def when_asked(cls, compared: dict | None, source: str, target: str, asked: bool) -> list["CopyItems"]:
         """Once the recovery copy is ACTIVE and holds the records, when asked."""
-        keys = [{"id": k["id"], "timestamp": k["timestamp"]} for k, kept in (compared or {}).get("pairs", []) if kept is not None]
+        keys = [_key(k) for k, kept in (compared or {}).get("pairs", []) if kept is not None]
         return [cls(source, target, keys)] if asked and keys else []
 
 
@@ -151,15 +160,12 @@ class PutItems(Action):
     def args(self) -> dict:
         return {"table": self.table, "items": self.items}
 
-    def _copy(self) -> CopyItems:
-        return CopyItems(self.table, self.table, [{"id": i["id"], "timestamp": i["timestamp"]} for i in self.items])
-
     def capture(self, aws) -> dict:
-        now = self._copy().capture(aws)["items"]
-        return {"items": [{**n, "wanted": item} for n, item in zip(now, self.items)]}
+        keys = [_key(i) for i in self.items]
+        return {"items": [{"key": key, "now": now, "wanted": item} for key, now, item in zip(keys, audit.get_many(aws, self.table, keys), self.items)]}
 
     def plan(self, before: dict) -> list[Change]:
-        return self._copy().plan(before)
+        return _differing(self.table, before["items"])
 
     def apply(self, aws, changes) -> None:
         audit.put_many(aws, self.table, self.items)
