@@ -168,8 +168,8 @@ def dynamodb_throttling(state, c):
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation: its role lost "
           "ec2:DescribeInstances), and so does a test invoke; runs near its 512 MB and 12 s for the last hour.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
 def lambda_errors(state, c):
-    metrics.recent(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, 3, unit="Count", spread=0.3)
     metrics.recent(c, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
+    metrics.share(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, "Invocations", 0.15, minutes=60)  # 15 % of the hour's calls, whatever the hour's traffic
     metrics.recent(c, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
     lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512, duration_ms=11800, used_mb=496)
     functions.break_function(EC2M["function"], EC2M["region"], functions.DENIED, 11800, 496)
