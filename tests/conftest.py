@@ -13,6 +13,11 @@ from opslib import keep_out_iri_grammar
 keep_out_iri_grammar()  # each worker imports nbformat (and so jsonschema): 2 s of CPU for a grammar nothing here uses
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def jupyter(app_module: str) -> list[str]:
+    """`python -m jupyterlab` (or `jupyter server`), its IRI grammar kept out as opslib's own processes do (2-3 s of CPU a start)."""
+    return [sys.executable, "-c", f"import sys, opslib; opslib.keep_out_iri_grammar(); from {app_module} import main; sys.exit(main())"]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
 

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import ROOT, project
+from conftest import ROOT, jupyter, project
 from opslib import incidents, sandbox
 from opslib.ledger import Evidence
 
@@ -58,7 +58,7 @@ def lab(tmp_path, sandbox_url):
                JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
                JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"))
     env.pop("OPSLIB_RUN_ID", None)
-    server = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+    server = subprocess.Popen([*jupyter("jupyterlab.labapp"), "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}", "--LabApp.news_url=None"]
                               + (["--allow-root"] if os.geteuid() == 0 else []),
                               env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "jupyterlab.log", "wb"), start_new_session=True)

@@ -13,7 +13,7 @@ import urllib.request
 import jupytext
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, jupyter
 
 def _sources(pattern: str) -> list:
     """Committed sources, not the checkpoints JupyterLab keeps beside them."""
@@ -66,7 +66,7 @@ def test_saving_the_notebook_in_jupyterlab_updates_its_script(tmp_path):
     (work / "notebooks" / "health" / source.name).write_text(source.read_text())
     (work / "notebooks" / "health" / "daily-health-check.py").write_text(source.with_suffix(".py").read_text())
     port, token = _free_port(), "opslib-test-token"
-    server = subprocess.Popen([sys.executable, "-m", "jupyter", "server", f"--port={port}", "--ip=127.0.0.1", "--no-browser",
+    server = subprocess.Popen([*jupyter("jupyter_server.serverapp"), f"--port={port}", "--ip=127.0.0.1", "--no-browser",
                                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--allow-root"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt")))
     base = f"http://127.0.0.1:{port}/api/contents/notebooks/health/daily-health-check.ipynb"
