@@ -311,13 +311,12 @@ def security_events(found: list[dict], minutes: int):
     """The high-risk calls and who was refused most, from the trail's records."""
     import pandas as pd
 
-    from .checks.security import _since
     from .services import cloudtrail
 
     risky = pd.DataFrame([{"when (UTC)": r.get("eventTime", ""), "call": r.get("eventName", ""), "by": cloudtrail.actor(r), "from": r.get("sourceIPAddress", ""),
                            "on": json_brief(r.get("requestParameters"))} for r in cloudtrail.high_risk(found)], columns=["when (UTC)", "call", "by", "from", "on"])
     refused = pd.DataFrame([{"identity": who, "refused": len(calls), "from": ", ".join(sorted({c.get("sourceIPAddress", "?") for c in calls}))}
-                            for who, calls in list(cloudtrail.denied(_since(found, minutes)).items())[:10]], columns=["identity", "refused", "from"])
+                            for who, calls in list(cloudtrail.denied(cloudtrail.since(found, minutes)).items())[:10]], columns=["identity", "refused", "from"])
     return f"High-risk calls: {len(risky)}", risky, f"Refused calls in the last {minutes} minutes, by identity:", refused
 
 

@@ -40,7 +40,7 @@ rb
 # %%
 items = rb.fetch("dynamodb_corrupt_items", table, audit.scan, table, max_items)
 bad = audit.corrupt(items, valid_actions)
-rb.judge(audit_checks.integrity, items, table, valid_actions)
+rb.judge(audit_checks.integrity, items, bad, table)
 rb.show(views.corrupt_records, bad)
 
 # %% [markdown]

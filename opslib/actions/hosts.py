@@ -8,6 +8,7 @@ applied only when confirmed; the state after is read back the way it was read be
 import re
 import shlex
 
+from ..aws import at_once
 from ..errors import BadInput
 from ..services import docker, ec2, http, ssm
 from . import Action, Change
@@ -107,8 +108,9 @@ class RunImage(Action):
                 "options": shlex.join(self.options), "health_url": self.health_url, "timeout_s": self.timeout_s}
 
     def capture(self, aws) -> dict:
-        now = docker.running_image(aws, self.instance_id, self.container, self.timeout_s)
-        wanted = next((r for r in docker.images(aws, self.instance_id, self.timeout_s) if f"{r['Repository']}:{r['Tag']}" == self.image), {})
+        now, held = at_once([lambda: docker.running_image(aws, self.instance_id, self.container, self.timeout_s),
+                             lambda: docker.images(aws, self.instance_id, self.timeout_s)])  # two SSM round trips, each seconds on AWS
+        wanted = next((r for r in held if f"{r['Repository']}:{r['Tag']}" == self.image), {})
         return {"image": now.get("image", "(none)"), "image_id": now.get("image_id", ""), "state": now.get("state", "absent"), "target_id": wanted.get("ID", "")}
 
     def plan(self, before: dict) -> list[Change]:

@@ -6,10 +6,9 @@ from ..units import duration, plural
 from . import CRITICAL, OK, WARN, Check
 
 
-def integrity(items: list[dict], table: str, actions: list[str]) -> Check:
-    from ..services.audit import corrupt
-
-    bad, total = corrupt(items, actions), len(items)
+def integrity(items: list[dict], bad: list[dict], table: str) -> Check:
+    """`bad`: the corrupt ones among `items` (services.audit.corrupt, which the notebook keeps for its restore)."""
+    total = len(items)
     if not bad:
         return Check("dynamodb_corrupt_items", OK, table, 0, "none", f"All {plural(total, 'record')} of {table} are well formed.")
     kinds = sorted({p.split(" ")[0] for item in bad for p in item["problems"]})
@@ -35,11 +34,10 @@ def recoverable(sources: dict, table: str, back_minutes: int) -> Check:
                  f"Point-in-time recovery is off for {table}{newest}" + (": restore from the backup (backup_arn)." if backups else ": nothing to restore from."))
 
 
-def recovered(compared: dict, table: str, actions: list[str]) -> Check:
+def recovered(compared: dict, recovery: str, actions: list[str]) -> Check:
     """Does the recovery copy hold the corrupt records intact (what copying back would write)?"""
     from ..services.audit import problems
 
-    recovery = table
     if compared.get("status") != "ACTIVE":
         return Check("dynamodb_recovery_copy", WARN, recovery, compared.get("status"), "ACTIVE", f"{recovery} is {compared.get('status')}: compare once it is ACTIVE.")
     pairs = compared["pairs"]

@@ -1,20 +1,13 @@
 """Signs of a breach in CloudTrail (seed 001 "Security Event Detection", "Suspected Security Breach")."""
 
-from datetime import datetime, timedelta, timezone
-
 from ..services import cloudtrail
 from ..units import plural
 from . import CRITICAL, OK, Check, describe_threshold, evaluate
 
 
-def _since(found: list[dict], minutes: int) -> list[dict]:
-    edge = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return [r for r in found if r.get("eventTime", "") >= edge]
-
-
 def denied_calls(found: list[dict], minutes: int, warn: int, critical: int) -> Check:
     """Seed 001: `{$.errorCode = "*"}` in the last hour. One identity refused again and again is probing what it may do."""
-    by = cloudtrail.denied(_since(found, minutes))
+    by = cloudtrail.denied(cloudtrail.since(found, minutes))
     if not by:
         return Check("cloudtrail_denied_calls", OK, "CloudTrail", 0, describe_threshold(warn, critical), f"No call was refused in the last {minutes} minutes.")
     who, calls = next(iter(by.items()))

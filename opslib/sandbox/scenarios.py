@@ -95,14 +95,11 @@ def healthy(state, c):
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)  # the API's /health and the web app's follow (sites.py)
-    for reservation in world.backend("ec2", WEBAPP["region"]).reservations.values():
-        for instance in reservation.instances:
-            if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in instance.get_tags()):
-                instance.opslib_status = {"instance": "impaired", "system": "ok"}
-                stopped = _now() - timedelta(minutes=12)
-                instance.opslib_host = {"webapp": {"image": f"{hosts.REPOSITORY}:latest", "state": "exited", "exit_code": 137, "oom": True,
-                                                   "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9),
-                                                   "finished": stopped}}
+    instance = world.instance_named(WEBAPP["instance_name"])
+    instance.opslib_status = {"instance": "impaired", "system": "ok"}
+    stopped = _now() - timedelta(minutes=12)
+    instance.opslib_host = {"webapp": {"image": f"{hosts.REPOSITORY}:latest", "state": "exited", "exit_code": 137, "oom": True,
+                                       "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9), "finished": stopped}}
     _alarm(c, "rms-api-5xx-high")
 
 
@@ -235,8 +232,7 @@ def bad_deploy(state, c):
 
 def _web_app_release(when: datetime) -> None:
     """Seed 000 "Manual Deployment": the pipeline pushed 1.9.0 (latest moves to it), and its host pulled it and ran it as webapp."""
-    instance = next(i for r in world.backend("ec2", WEBAPP["region"]).reservations.values() for i in r.instances
-                    if any(t["key"] == "Name" and t["value"] == WEBAPP["instance_name"] for t in i.get_tags()))
+    instance = world.instance_named(WEBAPP["instance_name"])
     instance.opslib_images = hosts.tag_latest(hosts.images(instance) + [hosts.image("c7d41f9", "1.9.0", when - timedelta(minutes=4), healthy=False)])
     container = hosts.containers(instance)["webapp"]
     container.update(image=f"{hosts.REPOSITORY}:latest", image_id=hosts.image_of(instance, f"{hosts.REPOSITORY}:latest")["id"], created=when, started=when)

@@ -92,7 +92,7 @@ def _image_tag(task_definition: str) -> str:
 
 def _webapp() -> tuple[int, dict, float]:
     version = world.SITES["webapp"]["version"]
-    instance = _instance(world.WEBAPP["instance_name"])
+    instance = world.instance_named(world.WEBAPP["instance_name"])
     if instance is None or instance.state != "running":
         what = "terminated" if instance is None else instance.state
         return 504, {"status": "unreachable", "version": version, "error": f"instance {world.WEBAPP['instance_name']} is {what}"}, 0.0
@@ -107,11 +107,3 @@ def _webapp() -> tuple[int, dict, float]:
         return 500, {"status": "unhealthy", "version": version, "error": "database: connection refused (DB_HOST is not set)"}, 0.0
     return 200, {"status": "healthy", "version": version}, 0.0
 
-
-def _instance(name: str):
-    newest = None
-    for reservation in world.backend("ec2", world.WEBAPP["region"]).reservations.values():
-        for instance in reservation.instances:
-            if any(t["key"] == "Name" and t["value"] == name for t in instance.get_tags()) and instance.state != "terminated":
-                newest = instance
-    return newest

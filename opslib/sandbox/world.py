@@ -79,6 +79,16 @@ def backend(service: str, region: str = REGION):
     return get_backend(service)[ACCOUNT][region]
 
 
+def instance_named(name: str, region: str = WEBAPP["region"]):
+    """The newest EC2 instance (moto's object) tagged Name=`name` and not terminated, or None."""
+    newest = None
+    for reservation in backend("ec2", region).reservations.values():
+        for instance in reservation.instances:
+            if any(t["key"] == "Name" and t["value"] == name for t in instance.get_tags()) and instance.state != "terminated":
+                newest = instance
+    return newest
+
+
 def clients(url: str):
     import boto3
     from botocore.config import Config

@@ -2,6 +2,7 @@
 `aws logs filter-log-events --log-group-name CloudTrail/<trail-name>`)."""
 
 import json
+from datetime import datetime, timedelta, timezone
 
 from . import logs
 
@@ -22,6 +23,12 @@ def records(aws, log_group: str, minutes: int) -> list[dict]:
         except ValueError:
             continue
     return out
+
+
+def since(found: list[dict], minutes: int) -> list[dict]:
+    """The records of the last `minutes` (eventTime is ISO 8601 in UTC, so it compares as text)."""
+    edge = (datetime.now(timezone.utc) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [r for r in found if r.get("eventTime", "") >= edge]
 
 
 def actor(record: dict) -> str:
