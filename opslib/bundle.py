@@ -11,23 +11,27 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from . import filing, history, incidents, timeline
+from . import filing, incidents, timeline
 from .ledger import sha256_file
 from .secrets import scrub
 
 
 def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str = "") -> tuple[Path, Path, list[str]]:
     """(folder, zip, problems found)."""
+    from . import inflight, verification
+    from .evidence_index import Index
+
     inc = incidents.find(evidence, incident_id) if incident_id else None
-    if inc is not None:
-        events, runs = timeline.build(evidence, incident_id)
-    else:
-        runs = [r for r in history.runs(evidence) if (not since or str(r.get("started", "")) >= since) and (not until or str(r.get("started", "")) < until)]
-        events = []
+    with Index.open(evidence) as index:  # only the runs reported are read
+        if inc is not None:
+            events, runs = timeline.build(evidence, incident_id, index)
+        else:
+            runs, events = index.runs(since=since, until=until), []
     if out.exists():
         shutil.rmtree(out)
     filing.make_dirs(out / "runs")
-    checked, problems = [], list(evidence.verify())
+    found = verification.verify(evidence, {}, False, inflight.running(evidence.root), since_last=True)  # the chains, from the last clean verify
+    checked, problems = [], list(found.problems)
     rows = []
     for n, run in enumerate(runs, 1):
         copied = _copy_run(evidence, run, out, n, checked, problems)

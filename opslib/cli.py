@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("verify", help="check the chains, every filed output, and the witnesses' heads")
     p.add_argument("--runs-dir", default=None)
     p.add_argument("--env", action="append", default=[], help="consult this environment's witness (default: every environment that names one)")
+    p.add_argument("--since-last", action="store_true", help="only what was added since the last clean verify (its checkpoint); a full verify checks everything")
 
     p = sub.add_parser("incidents", help="incidents declared in this runs directory: severity, status, duration")
     p.add_argument("--runs-dir", default=None)
@@ -163,7 +164,7 @@ def _report(outcome, root, apply_with: str = "") -> int:
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
-    done = _actions(root).get(outcome.run_id, [])
+    done = _changes(outcome.actions)
     lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
     planned = sorted({pid for status, _, pid in done if status == "planned"})
     if planned:
@@ -181,6 +182,7 @@ def _report(outcome, root, apply_with: str = "") -> int:
 
 def cmd_history(args) -> int:
     from . import history
+    from .evidence_index import Index
     from .ledger import Evidence
 
     root = _runs(args)
@@ -189,25 +191,20 @@ def cmd_history(args) -> int:
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
-    evidence = Evidence(root)
-    ledger = evidence.ledger
-    actions = _actions(root)
+    with Index.open(Evidence(root)) as index:
+        found = index.runs(notebook=args.notebook or "", env=args.env or "", incident=args.incident or "", status=status, since=since)
+        applied = index.applied_counts(r.get("run_id") for r in found)
+        unreadable = index.unreadable("ledger")
+        notes = index.notes + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else [])
     rows = []
-    for r in history.runs(evidence):
+    for r in found:
         g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user", "mode")}
-        if args.notebook and args.notebook not in (g["notebook"], g["notebook"].split("/")[-1]):
-            continue
-        if (args.env and g["env"] != args.env) or (args.incident and g["incident"] != args.incident):
-            continue
-        if (status and g["status"] != status) or (since and g["started"] < since):
-            continue
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, sum(status == "applied" for status, _, _ in actions.get(g["run_id"], [])),
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, applied.get(g["run_id"], 0),
                      g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
-    unreadable = sum(1 for _, rec in ledger.lines() if rec is None)
-    for note in ledger.repairs() + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else []):
+    for note in notes:
         print(f"opslib: {note}", file=sys.stderr)
     return 0
 
@@ -235,7 +232,10 @@ def _one_run(root, run_id: str) -> int:
     from .errors import BadInput
     from .ledger import Evidence
 
-    records = [r for r in Evidence(root).journal.records() if r.get("run_id") == run_id]
+    from .evidence_index import Index
+
+    with Index.open(Evidence(root)) as index:
+        records = index.journal_of(run_id)
     if not records:
         raise BadInput(f"no run {run_id!r} in {root / 'journal.jsonl'}", "see `opslib history` for run ids")
     rows = []
@@ -266,18 +266,17 @@ def _parameters_line(values: dict, sources: dict) -> str:
     return ", ".join(given + ([plural(defaults, "default")] if defaults else [])) or "none"
 
 
-def _actions(root) -> dict[str, list[tuple[str, str, str]]]:
-    """run id -> (applied | planned, one line per change, plan id) of its guarded actions, from the
-    journal: what a dry run would change is said as plainly as what was changed."""
+def _changes(records: list[dict]) -> list[tuple[str, str, str]]:
+    """(applied | planned, one line per change, plan id) of a run's guarded actions, from its journal
+    records: what a dry run would change is said as plainly as what was changed."""
     from .actions import Change
-    from .ledger import Evidence
 
-    out: dict[str, list[tuple[str, str, str]]] = {}
-    for rec in Evidence(root).journal.records():
+    out = []
+    for rec in records:
         if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned"):
             pid = rec.get("plan_id") or ""
             for c in rec.get("changes") or [{}]:
-                out.setdefault(str(rec.get("run_id")), []).append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else ""), pid))
+                out.append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else ""), pid))
     return out
 
 
@@ -304,7 +303,7 @@ def _since(text: str) -> str:
 
 
 def cmd_verify(args) -> int:
-    from . import environment, inflight, witness
+    from . import environment, inflight, verification
     from .errors import BadInput
     from .ledger import Evidence
 
@@ -317,22 +316,16 @@ def cmd_verify(args) -> int:
     if not evidence.ledger.path.is_file():
         print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
         return 1
-    problems = evidence.verify(in_flight=inflight.running(root))
-    records = evidence.ledger.records()
-    chains = {"ledger": {r["seq"]: r for r in records}, "journal": {r["seq"]: r for r in evidence.journal.records()}}
-    found, notes, consulted = witness.check(root, loaded, chains, asked=bool(args.env))
-    problems += found
-    for p in problems:
+    found = verification.verify(evidence, loaded, bool(args.env), inflight.running(root), since_last=args.since_last, keep=True)
+    for p in found.problems:
         print(f"FAIL {p}")
-    for note in notes:
+    for note in found.notes:
         print(f"NOTE {note}")
-    for note in evidence.ledger.repairs() + evidence.journal.repairs():
-        print(f"NOTE {note}")
-    if consulted:
-        print("witness: " + "; ".join(consulted))
-    runs = sum(1 for r in records if r.get("kind", "run") == "run")
-    print(f"{'verified' if not problems else 'NOT verified'}: {runs} run record(s), {len(chains['journal'])} journal record(s), {len(problems)} problem(s)")
-    return 1 if problems else 0
+    if found.consulted:
+        print("witness: " + "; ".join(found.consulted))
+    scope = f" since the last clean verify ({found.since})" if found.since else ""
+    print(f"{'verified' if not found.problems else 'NOT verified'}: {found.runs} run record(s), {found.journal} journal record(s){scope}, {len(found.problems)} problem(s)")
+    return 1 if found.problems else 0
 
 
 def cmd_incidents(args) -> int:

@@ -23,10 +23,10 @@ def sessions(records) -> list[dict]:
     for rec in records:
         if str(rec.get("run_id", "")).startswith("interactive-"):
             grouped.setdefault(rec["run_id"], []).append(rec)
-    return [_session(run_id, recs) for run_id, recs in grouped.items()]
+    return [session(run_id, recs) for run_id, recs in grouped.items()]
 
 
-def _session(run_id: str, recs: list[dict]) -> dict:
+def session(run_id: str, recs: list[dict]) -> dict:
     first, last = recs[0], recs[-1]
     latest: dict = {}
     for rec in recs:

@@ -109,7 +109,12 @@ class Chain:
 
     def repairs(self) -> list[str]:
         """One line per torn tail a later append set aside."""
-        return [f"{self.path.name} seq {r['seq']}: {r.get('note', 'a torn record was set aside')}" for r in self.records() if r.get("kind") == "repair"]
+        from .verification import Walk
+
+        walk = Walk(self.path, {}, [])
+        for _ in walk:
+            pass
+        return walk.repairs
 
     def lines(self) -> list[tuple[int, dict | None]]:
         """(line number, record or None when unreadable) for every line."""
@@ -123,47 +128,14 @@ class Chain:
         return [rec for _, rec in self.lines() if rec is not None]
 
     def verify(self, keys: dict | None = None) -> list[str]:
-        """Every problem found, one sentence each; empty when the chain is intact.
+        """Every problem found, one sentence each; empty when the chain is intact (streamed: opslib.verification).
 
         `keys` maps an environment to its HMAC key, for records written with one."""
-        keys = keys or {}
-        name = self.path.name
-        problems = []
-        lines = []
-        for lineno, rec in self.lines():
-            if rec is None:
-                problems.append(f"{name} line {lineno}: not a readable record (edited or torn)")
-            else:
-                lines.append((lineno, rec))
-        present = {rec["seq"] for _, rec in lines}
-        top = max(present, default=0)
-        missing = [s for s in range(1, top + 1) if s not in present]
-        if missing:
-            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-            problems.append(f"{name}: record seq {shown} {'was' if len(missing) == 1 else 'were'} removed")
-        last_seq, prev_rec = 0, None
-        unkeyed = set()
-        for lineno, rec in lines:
-            seq = rec["seq"]
-            where = f"{name} line {lineno} (seq {seq}, run {rec.get('run_id', '-')})"
-            if rec.get("mac") == MAC and keys.get(rec.get("env")) is None:
-                unkeyed.add(rec.get("env"))
-                edited = False
-            else:
-                edited = rec.get("hash") != _digest(rec, keys.get(rec.get("env")))
-            if edited:
-                problems.append(f"{where}: record was edited, its hash does not match its content")
-            if seq <= last_seq:
-                problems.append(f"{where}: out of order, it comes after seq {last_seq}")
-            elif prev_rec is not None and prev_rec["seq"] == seq - 1:
-                if rec.get("prev") != prev_rec.get("hash") and not edited:
-                    problems.append(f"{where}: chain broken, the record before it was rewritten")
-            elif prev_rec is None and seq == 1 and rec.get("prev") != GENESIS:
-                problems.append(f"{where}: chain broken at its start")
-            last_seq = max(last_seq, seq)
-            prev_rec = rec
-        for env in sorted(unkeyed, key=str):
-            problems.append(f"{name}: records of env {env} carry an HMAC and its key is not set here: set the variable its environment file names in evidence.hmac_key")
+        from .verification import Walk
+
+        problems: list[str] = []
+        for _ in Walk(self.path, keys or {}, problems):
+            pass
         return problems
 
 
@@ -231,59 +203,8 @@ class Evidence:
         return path if path.is_relative_to(root) and path != root else None
 
     def verify(self, in_flight: set | None = None) -> list[str]:
-        in_flight = in_flight or set()
-        problems = self.ledger.verify(self.keys) + self.journal.verify(self.keys) + self.incidents.verify(self.keys)
-        runs = [r for r in self.ledger.records() if r.get("kind", "run") == "run"]
-        filed = set()
-        for rec in runs:
-            for key in ("output", "html"):
-                rel = rec.get(key)
-                if not rel:
-                    continue
-                path = self.inside(rel)
-                if path is None:
-                    problems.append(f"run {rec.get('run_id')}: its {key} path {rel!r} leads outside the runs directory; not followed")
-                    continue
-                filed.add(path.relative_to(self.root.resolve()).as_posix())
-                want = rec.get(f"{key}_sha256")
-                if not path.is_file():
-                    problems.append(f"run {rec.get('run_id')}: {rel} is missing")
-                elif want and sha256_file(path) != want:
-                    problems.append(f"run {rec.get('run_id')}: {rel} was changed after it was filed (SHA-256 differs)")
-        for path in sorted(self.root.glob("[0-9][0-9][0-9][0-9]/*/*/*")):
-            rel = path.relative_to(self.root).as_posix()
-            if path.suffix in (".ipynb", ".html") and rel not in filed:
-                problems.append(f"{rel} has no ledger record (its record was removed)")
-        return problems + self._vouch(runs, in_flight)
+        """Both chains, the incident records, every filed file, and the ledger and journal against each other
+        (no witness: `opslib verify` consults those too)."""
+        from .verification import verify
 
-    def _vouch(self, runs: list[dict], in_flight: set) -> list[str]:
-        """The ledger and the journal vouch for each other: same runs, same check counts."""
-        problems = []
-        journaled: dict[str, dict] = {}
-        for rec in self.journal.records():
-            run_id = rec.get("run_id")
-            if not isinstance(run_id, str) or run_id.startswith("interactive-"):
-                continue
-            entry = journaled.setdefault(run_id, {"checks": {}, "runner": False})
-            if rec.get("kind") == "check" and isinstance(rec.get("check"), dict):
-                c = rec["check"]
-                entry["checks"][(c.get("id"), c.get("resource"))] = c.get("status")
-            if rec.get("kind") == "run-start":
-                entry["runner"] = True
-        ledgered = {r.get("run_id"): r for r in runs}
-        for run_id, rec in ledgered.items():
-            seen = journaled.get(run_id)
-            if seen is None:
-                problems.append(f"run {run_id} (ledger seq {rec.get('seq')}) has no journal records: the journal was cut or the record forged")
-                continue
-            if rec.get("status") in ("passed", "warn", "critical", "error"):
-                counts = {s: 0 for s in ("OK", "WARN", "CRITICAL", "ERROR")}
-                for status in seen["checks"].values():
-                    if status in counts:
-                        counts[status] += 1
-                if counts != {s: (rec.get("checks") or {}).get(s, 0) for s in counts}:
-                    problems.append(f"run {run_id} (ledger seq {rec.get('seq')}): check counts {rec.get('checks')} differ from its journal {counts}")
-        for run_id, seen in journaled.items():
-            if seen["runner"] and run_id not in ledgered and run_id not in in_flight:
-                problems.append(f"run {run_id} is in the journal but has no ledger record: the ledger was cut")
-        return problems
+        return verify(self, {}, False, in_flight or set()).problems

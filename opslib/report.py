@@ -1,11 +1,12 @@
-"""Pages a reviewer reads: `runs/index.html`, every run newest first, kept current after each run.
+"""Pages a reviewer reads: `runs/index.html` (the newest runs, and a page per day) kept current after each run.
 
-The page stands alone (no server, nothing fetched): filters by notebook, environment, status and
-incident run in the page itself.
+A run rewrites only its own day's page (`runs/days/YYYY-MM-DD.html`) and the front page, both from
+the evidence index (opslib.evidence_index), so its cost does not grow with the history. Pages stand
+alone (no server, nothing fetched): filters by notebook, environment, status and incident run in the page.
 """
 
-import html
 import json
+import re
 from pathlib import Path
 
 from . import filing, history
@@ -16,56 +17,52 @@ from .units import plural
 STATUS_COLOURS = {"passed": COLOURS["OK"], "warn": COLOURS["WARN"], "critical": COLOURS["CRITICAL"], "error": COLOURS["ERROR"],
                   "failed": "#57606a", "interrupted": "#57606a", "killed": "#57606a"}
 _FILTERS = ("notebook", "env", "status", "incident")
+_FILED = re.compile(r"\d{4}/\d\d/\d\d/[\w.-]+\.html")  # a forged record's link goes nowhere (no javascript:, no ../)
+FRONT_PAGE_RUNS = 200  # the newest, on runs/index.html; every run is on its day's page
 
 
-def write_index(evidence) -> Path:
-    runs = history.runs(evidence)[::-1]
-    path = evidence.root / "index.html"
-    filing.write_text(path, scrub(index_page(runs))[0])
-    return path
+def write_index(evidence, run_id: str = "", index=None) -> Path:
+    """The front page and the page of the day `run_id` started on (default: the newest day). Pass an open `index` to reuse it."""
+    from .evidence_index import Index
+
+    own = index is None
+    index = index or Index.open(evidence)
+    try:
+        days = index.days()
+        run = index.runs(run_ids=[run_id]) if run_id else []
+        day = str(run[0].get("started", ""))[:10] if run else (days[0][0] if days else "")
+        if day:
+            filing.write_text(evidence.root / "days" / f"{day}.html",
+                              scrub(index_page(index.runs(day=day)[::-1], f"Runs on {day}", "../", days=[]))[0])
+        newest = index.runs(newest=FRONT_PAGE_RUNS)[::-1]
+        path = evidence.root / "index.html"
+        filing.write_text(path, scrub(index_page(newest, "Runs", "", days=days))[0])
+        return path
+    finally:
+        if own:
+            index.close()
 
 
-def index_page(runs: list[dict]) -> str:
-    rows = "\n".join(_row(r) for r in runs)
-    options = {key: sorted({str(r.get(key) or "") for r in runs} - {""}) for key in _FILTERS}
-    selects = "".join(
-        f'<label>{key} <select data-filter="{key}"><option value="">all</option>'
-        + "".join(f"<option>{html.escape(v)}</option>" for v in options[key]) + "</select></label> "
-        for key in _FILTERS
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>opslib runs: {len(runs)} filed</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} td, th {{ text-align: left; padding: .25em .7em; border-bottom: 1px solid #eaeef2; }}
-td.status {{ color: white; font-weight: bold; }} label {{ margin-right: 1em; }}
-</style></head>
-<body><h1>Runs</h1><p>{plural(len(runs), "run")}, newest first. {selects}</p>
-<table><thead><tr><th>status</th><th>started (UTC)</th><th>notebook</th><th>env</th><th>incident</th><th>who</th><th>took</th><th>ok/warn/crit/err</th><th>evidence</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<script>
-const selects = document.querySelectorAll("select[data-filter]");
-function apply() {{
-  document.querySelectorAll("tbody tr").forEach(row => {{
-    row.hidden = [...selects].some(s => s.value && row.dataset[s.dataset.filter] !== s.value);
-  }});
-}}
-selects.forEach(s => s.addEventListener("change", apply));
-</script>
-</body></html>
-"""
+def index_page(runs: list[dict], title: str = "Runs", up: str = "", days: list | None = None) -> str:
+    """`up`: the way from the page's folder to the runs directory, for its links."""
+    total = sum(n for _, n, _ in days or [])
+    shown = (f"The newest {plural(len(runs), 'run')} of {total}; every run is on its day's page below." if days and total > len(runs)
+             else f"{plural(len(runs), 'run')}, newest first.")
+    options = [(key, sorted({str(r.get(key) or "") for r in runs} - {""})) for key in _FILTERS]
+    return _template().render(title=title, shown=shown, options=options, runs=[_row(r, up) for r in runs], days=days or [])
 
 
-def _row(r: dict) -> str:
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "pages"), autoescape=True)
+    return env.get_template("runs.html.j2")
+
+
+def _row(r: dict, up: str = "") -> dict:
     status = str(r.get("status", ""))
     counts = r.get("checks") if isinstance(r.get("checks"), dict) else {}
-    took = history.took(r)
-    data = " ".join(f'data-{key}="{html.escape(str(r.get(key) or ""), quote=True)}"' for key in _FILTERS)
-    run_id = html.escape(json.dumps(r.get("run_id"))[1:-1])
-    link = f'<a href="{html.escape(str(r["html"]), quote=True)}">{run_id}</a>' if r.get("html") else f"{run_id} (interactive session: journal only)"
     cells = [str(r.get("started", "")).replace("+00:00", "").replace("T", " "), r.get("notebook", ""), r.get("env", ""),
-             r.get("incident") or "", r.get("user", ""), took, "/".join(str(counts.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))]
-    return (f'<tr {data}><td class="status" style="background:{STATUS_COLOURS.get(status, "#57606a")}">{html.escape(status)}</td>'
-            + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + f"<td>{link}</td></tr>")
+             r.get("incident") or "", r.get("user", ""), history.took(r), "/".join(str(counts.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))]
+    return {"data": [(key, str(r.get(key) or "")) for key in _FILTERS], "status": status, "colour": STATUS_COLOURS.get(status, "#57606a"),
+            "cells": [str(c) for c in cells], "run_id": json.dumps(r.get("run_id"))[1:-1], "href": up + r["html"] if _FILED.fullmatch(str(r.get("html") or "")) else ""}

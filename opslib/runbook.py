@@ -166,7 +166,7 @@ class Runbook:
         if not self.headless:  # by hand there is no runner to do it: the reviewer's index lists this session too
             from . import journal, report
 
-            report.write_index(journal.evidence())
+            report.write_index(journal.evidence(), self.run_id)
         display(self.results)
 
     # -- actions -------------------------------------------------------------------------

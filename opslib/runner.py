@@ -66,6 +66,7 @@ class Outcome:
     reason: str = ""
     phases: dict = field(default_factory=dict)  # seconds spent where, for benchmarks/
     notes: list = field(default_factory=list)  # what the console should say besides the checks
+    actions: list = field(default_factory=list)  # the run's planned and applied action records, from the journal
 
 
 def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> Plan:
@@ -286,6 +287,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Si
             "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs),
             "parameter_sources": plan.resolved.sources, **who()}
     flight = inflight.begin(runs_dir, meta)
+    early = _index_notes(evidence)
     evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
     status, reason = "passed", ""
     t0 = time.perf_counter()
@@ -330,11 +332,24 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Si
                            noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
         phases["file evidence"] = time.perf_counter() - t0 - duration
         outcome.phases = phases
+        outcome.notes[:0] = early
         flight.done()
         return outcome
     finally:
         os.umask(old_umask)
         _set_env(saved_env)
+
+
+def _index_notes(evidence) -> list[str]:
+    """Bring the evidence index up to date before the run adds to the chains: a missing or broken
+    one is rebuilt now, and said, rather than mistaken for a new runs directory at filing."""
+    from .evidence_index import Index
+
+    try:
+        with Index.open(evidence) as index:
+            return index.notes
+    except Exception as exc:  # filing tries again
+        return [f"evidence index: {type(exc).__name__}: {exc}"]
 
 
 def _papermill_thread(plan: Plan, output: Path, kernel: EarlyKernel, cell_timeout, progress: bool, outcome: dict, phases: dict, t0: float) -> None:
@@ -406,13 +421,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
                                             "env": meta["env"], "incident": meta["incident"], "status": status, "counts": report.counts(),
                                             "ledger_seq": record["seq"], "user": meta["user"], "host": meta["host"]})
     notes = []
-    try:
-        from .report import write_index
-
-        write_index(evidence)
-    except Exception as exc:  # the run is filed; the index catches up at the next run
-        notes.append(f"runs/index.html not updated: {type(exc).__name__}: {exc}")
-    if witness is not None:
+    if witness is not None:  # first: a run killed during the slower work below is still witnessed
         from .witness import Point
 
         try:
@@ -420,7 +429,18 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
                                       Point("journal", journal_head["seq"], journal_head["hash"], meta["run_id"])])
         except Exception as exc:  # the run is filed; say loudly that its head is not witnessed
             notes.append(f"witness: the head (ledger seq {record['seq']}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}")
-    return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes)
+    actions = []
+    try:
+        from .evidence_index import Index
+        from .report import write_index
+
+        with Index.open(evidence) as index:  # takes in this run's records only
+            write_index(evidence, meta["run_id"], index)
+            actions = index.actions(meta["run_id"])
+            notes += index.notes
+    except Exception as exc:  # the run is filed; the pages catch up at the next run
+        notes.append(f"runs/index.html not updated: {type(exc).__name__}: {exc}")
+    return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes, actions=actions)
 
 
 def _set_env(env: dict) -> None:

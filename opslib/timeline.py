@@ -8,7 +8,7 @@ runs' checks that went red, and every action planned, confirmed and applied).
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import history, incidents
+from . import incidents
 from .checks import CRITICAL, ERROR
 
 RED = (CRITICAL, ERROR)
@@ -36,17 +36,21 @@ def _at(text) -> datetime | None:
         return None
 
 
-def _runs_of(records: list[dict], journal: list[dict], incident_id: str) -> set[str]:
-    """Runs tagged with the incident, and the runs that declared or updated it."""
-    tagged = {r.get("run_id") for r in records + journal if r.get("incident") == incident_id}
-    return {t for t in tagged if isinstance(t, str) and t}
+def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dict]]:
+    """The events, oldest first, and the incident's runs: the incident's records, and through the
+    evidence index only its runs' ledger and journal records."""
+    from .evidence_index import Index
 
-
-def build(evidence, incident_id: str) -> tuple[list[Event], list[dict]]:
-    """The events, oldest first, and the incident's runs (each chain read once)."""
-    records, journal = evidence.incidents.records(), evidence.journal.records()
-    wanted = _runs_of(records, journal, incident_id)
-    runs = [r for r in history.runs(evidence, journal) if r.get("run_id") in wanted]
+    own = index is None
+    index = index or Index.open(evidence)
+    try:
+        records = evidence.incidents.records()
+        wanted = index.incident_runs(incident_id) | {r.get("run_id") for r in records if r.get("incident") == incident_id and r.get("run_id")}
+        runs = index.runs(run_ids=wanted)
+        journal = index.journal_of_runs(wanted)
+    finally:
+        if own:
+            index.close()
     events = list(_incident_events(records, incident_id))
     for run in runs:
         if _at(run.get("started")):

@@ -4,9 +4,11 @@ these rebuild those undos as guarded actions of their own. `opslib undo RUN-ID` 
 
 
 def applied(evidence, run_id: str) -> list[dict]:
-    """The run's applied changes, as the journal holds them."""
-    return [r for r in evidence.journal.records()
-            if r.get("run_id") == run_id and r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run")]
+    """The run's applied changes, as the journal holds them (found through the evidence index)."""
+    from .evidence_index import Index
+
+    with Index.open(evidence) as index:
+        return [r for r in index.actions(run_id, statuses=("applied",)) if not r.get("dry_run")]
 
 
 def which(evidence, run_id: str = "") -> str:
@@ -16,9 +18,11 @@ def which(evidence, run_id: str = "") -> str:
 
 def latest_run(evidence) -> str:
     """The newest run that applied a change (and is not itself an undo), or ""."""
-    runs = [r.get("run_id", "") for r in evidence.journal.records()
-            if r.get("kind") == "action" and r.get("status") == "applied" and not r.get("dry_run") and not r.get("undoes")]
-    return runs[-1] if runs else ""
+    from .evidence_index import Index
+
+    with Index.open(evidence) as index:
+        found = index.latest_applied(lambda r: not r.get("dry_run") and not r.get("undoes"))
+    return str(found.get("run_id", "")) if found else ""
 
 
 def actions(done: list[dict]) -> list:

@@ -59,17 +59,21 @@ class FileWitness:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def points(self, runs_dir: Path) -> list[Point]:
+    def points(self, runs_dir: Path, after: dict | None = None) -> list[Point]:
+        """The heads of this runs directory (`after`: chain -> seq, only those from that seq on), streamed."""
         if not self.path.is_file():
             return []
         key, out = runs_key(runs_dir), []
-        for line in self.path.read_text(errors="replace").splitlines():
-            try:
-                d = json.loads(line)
-                if d.get("runs") == key:
-                    out.append(Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", "")))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                if key.encode() not in line:
+                    continue
+                try:
+                    d = json.loads(line)
+                    if d.get("runs") == key and (after is None or int(d["seq"]) >= after.get(d["chain"], 0)):
+                        out.append(Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", "")))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue
         return out
 
 
@@ -90,10 +94,16 @@ class S3Witness:
             s3.put_object(Bucket=self.bucket, Key=f"{self._base(runs_dir)}/{p.chain}/{p.seq:012d}-{p.hash}-{p.run_id or '-'}",
                           Body=json.dumps(p.as_dict()).encode(), ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
 
-    def points(self, runs_dir: Path) -> list[Point]:
+    def points(self, runs_dir: Path, after: dict | None = None) -> list[Point]:
+        """One LIST a chain; `after` (chain -> seq) starts each at that seq (keys sort by seq)."""
         s3 = self.aws.client("s3")
         out = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._base(runs_dir) + "/"):
+        pages = []
+        for chain in CHAINS:
+            prefix = f"{self._base(runs_dir)}/{chain}/"
+            start = {"StartAfter": f"{prefix}{after[chain] - 1:012d}"} if after and after.get(chain, 0) > 0 else {}
+            pages += s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix, **start)
+        for page in pages:
             for obj in page.get("Contents", []):
                 chain, name = obj["Key"].split("/")[-2], obj["Key"].split("/")[-1]
                 seq, _, rest = name.partition("-")
@@ -135,63 +145,3 @@ def parse(spec, runs_dir: Path, origin: str):
             raise BadInput(f"{origin} {spec} is inside the runs directory", "name a file outside it: a witness must be out of a forger's reach")
         return lambda aws: FileWitness(path)
     raise BadInput(f"{origin} is {spec!r}", 'write it as "s3://bucket/prefix" or "file:PATH"')
-
-
-def compare(chains: dict, points: list[Point], witness: str) -> list[str]:
-    """Problems between the chains (name -> {seq: record}) and the heads a witness holds."""
-    problems = []
-    for name in CHAINS:
-        records = chains.get(name, {})
-        mine = [p for p in points if p.chain == name]
-        if not mine:
-            continue
-        top = max(mine, key=lambda p: p.seq)
-        last = max(records, default=0)
-        if last < top.seq:
-            problems.append(f"{name} ends at seq {last}; the witness {witness} holds seq {top.seq}"
-                            + (f" (run {top.run_id})" if top.run_id else "") + ": records were removed from its end")
-        for p in sorted(mine, key=lambda p: p.seq):
-            rec = records.get(p.seq)
-            if rec is not None and rec.get("hash") != p.hash:
-                problems.append(f"{name} seq {p.seq} differs from the witness {witness}: the chain was rewritten from there")
-                break
-        if name == "ledger":
-            for seq in sorted(s for s in records if s > top.seq):
-                rec = records[seq]
-                if rec.get("kind", "run") == "run":
-                    problems.append(f"ledger seq {seq} (run {rec.get('run_id')}) is not in the witness {witness}, which ends at seq {top.seq}: "
-                                    "appended behind the witness's back, or the witness was unreachable when it ran")
-    return problems
-
-
-def check(root: Path, loaded: dict, chains: dict, asked: bool) -> tuple[list[str], list[str], list[str]]:
-    """Compare the chains with the witness of every loaded environment: (problems, notes, consulted).
-
-    An unreachable witness, or one that holds no head of this runs directory, is a problem only when
-    that environment has runs here or was asked for by name (`verify --env`)."""
-    problems, notes, consulted = [], [], []
-    runs = [r for r in chains["ledger"].values() if r.get("kind", "run") == "run"]
-    for env, data in loaded.items():
-        try:
-            make = for_environment(env, data, root)
-        except BadInput as exc:
-            if asked:
-                raise
-            notes.append(f"witness of {env} not consulted: {exc}")
-            continue
-        if make is None:
-            continue
-        has_runs = asked or any(r.get("env") == env for r in runs)
-        try:
-            found = make()
-            points = found.points(root)
-        except Exception as exc:  # unreachable
-            if has_runs:
-                problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
-            continue
-        consulted.append(f"{found.name} ({len(points)} head(s))")
-        if not points and any(r.get("env") == env for r in runs):
-            problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
-                            "the directory was moved or copied here, or its heads were never witnessed")
-        problems += compare(chains, points, found.name)
-    return problems, notes, consulted
