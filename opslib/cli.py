@@ -17,8 +17,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("show", help="a notebook's parameters and the environments it can run in")
     p.add_argument("notebook")
 
-    p = sub.add_parser("run", help="execute a notebook headless and file the evidence")
-    p.add_argument("notebook")
+    p = sub.add_parser("run", help="execute notebooks headless and file the evidence of each")
+    p.add_argument("notebooks", nargs="*", metavar="notebook", help="one or more (each a run of its own)")
+    p.add_argument("--area", default="", help="every notebook of an area too (e.g. health)")
+    p.add_argument("--jobs", type=int, default=3, help="runs of a batch at once (default 3)")
     p.add_argument("--env", default="sandbox", help="parameters/<env>.yaml (default: sandbox)")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
     p.add_argument("--incident", default="", help="incident id to tag the run with (e.g. INC-2026-1122-001)")
@@ -143,17 +145,39 @@ def cmd_show(args) -> int:
 
 def cmd_run(args) -> int:
     from . import runner
+    from .errors import BadInput
     from .signals import Signals
 
     root = _runs(args)
-    plan = runner.prepare(args.notebook, args.env, args.param, args.incident, root)
-    for note in plan.notes:
+    if args.jobs < 1:
+        raise BadInput(f"--jobs {args.jobs}", "give at least 1")
+    plans = runner.prepare_many(args.notebooks, args.area, args.env, args.param, args.incident, root)
+    for note in plans[0].notes:
         print(f"opslib: {note}", file=sys.stderr)
     with Signals() as signals:  # from here every signal is noted; the run stops, files, and says so
         _recover(root, "run")
-        outcome = runner.execute(plan, args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
+        if len(plans) == 1:
+            outcome = runner.execute(plans[0], args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
+            signals.then_ignore = True
+            return _report(outcome, root)
+        codes = []
+
+        def report(plan, outcome):
+            print(f"== {plan.notebook.area}/{plan.notebook.name} ==")
+            if outcome is None:
+                print(f"opslib: {plan.notebook.name} was not started: stopped by {describe(signals.received)}", file=sys.stderr)
+                codes.append(runner.EXIT_NOTEBOOK)
+            else:
+                codes.append(_report(outcome, root))
+            sys.stdout.flush()
+
+        from .signals import describe
+
+        runner.run_many(plans, args.fail_on, args.cell_timeout, signals, args.jobs, report)
         signals.then_ignore = True
-        return _report(outcome, root)
+        worst = max(codes)
+        print(f"{len(plans)} runs: " + ", ".join(f"{codes.count(c)} exited {c}" for c in sorted(set(codes))) + f"; exit {worst} (the worst)")
+        return worst
 
 
 def _report(outcome, root, apply_with: str = "") -> int:

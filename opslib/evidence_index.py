@@ -351,11 +351,11 @@ def _catch_up_chain(db, path: Path, name: str) -> None:
             if rec is not None:
                 rows.append(_row(name, rec, pos, len(line), sessions, days))
                 last = (pos, len(line), rec["seq"], rec.get("hash", ""))
+                if len(rows) >= 5000:  # a rebuild holds a batch at a time, not the chain
+                    _insert(db, name, rows)
             pos += len(line)
-    if name == "ledger":
-        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", [r for r in rows if r])
-    else:
-        db.executemany("INSERT OR REPLACE INTO journal VALUES (?,?,?,?,?,?,?)", rows)
+    _insert(db, name, rows)
+    if name == "journal":
         for s in sessions.values():  # a session seen for the first time counts on its day
             if not db.execute("SELECT 1 FROM sessions WHERE run_id = ?", [s[0]]).fetchone():
                 db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?,?)", s)
@@ -366,6 +366,14 @@ def _catch_up_chain(db, path: Path, name: str) -> None:
     if pos > off:  # an unreadable line skipped above still moves the offset: verify names it, the index needs nothing of it
         values = {f"{name}_off": pos, f"{name}_first": first, f"{name}_unreadable": _unreadable(db, name) + unreadable, **dict(zip((f"{name}_at", f"{name}_len", f"{name}_seq", f"{name}_hash"), last))}
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+
+def _insert(db, name: str, rows: list) -> None:
+    if name == "ledger":
+        db.executemany("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)", [r for r in rows if r])
+    else:
+        db.executemany("INSERT OR REPLACE INTO journal VALUES (?,?,?,?,?,?,?)", rows)
+    rows.clear()
 
 
 def _digest(line: bytes) -> str:

@@ -20,6 +20,10 @@ import time
 
 # Modules most notebooks import first; loading them while papermill is still importing takes
 # them off the first cell's time. Silent, outside history: the notebook's numbering is unchanged.
+# jupyter_client imported by two threads at once (the kernel's and papermill's, or several runs of a
+# batch) can meet a partially initialized module: "cannot import name 'AsyncKernelManager'". One at a time.
+IMPORTS = threading.Lock()
+
 WARM_UP = "import opslib.runbook, opslib.aws, opslib.checks, boto3, botocore.session, IPython.display"
 
 
@@ -36,7 +40,8 @@ class EarlyKernel:
     def _start(self, cwd: str, env: dict, kernel_name: str) -> None:
         began = time.perf_counter()
         try:
-            from jupyter_client import AsyncKernelManager  # async: papermill's client must not block its loop
+            with IMPORTS:
+                from jupyter_client import AsyncKernelManager  # async: papermill's client must not block its loop
 
             km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel")
             asyncio.run(km.start_kernel(cwd=cwd, env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]))

@@ -26,7 +26,7 @@ from pathlib import Path
 from . import catalog, checks, environment, filing, inflight, keep_out_iri_grammar, params, witness
 from .errors import BadInput
 from .journal import who
-from .kernel import EarlyKernel
+from .kernel import IMPORTS, EarlyKernel
 from .ledger import Evidence
 from .secrets import refuse_short, register, scrub
 from .signals import Signals, describe
@@ -118,6 +118,30 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     plan.kernel_env[filing.MODE_VARIABLE] = settings.mode
     plan.kernel_env[params.SOURCES_VARIABLE] = json.dumps(resolved.sources)
     return plan
+
+
+def prepare_many(names: list[str], area: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> list[Plan]:
+    """Every run of a batch checked before any starts. A `-p` goes to each notebook that declares it;
+    one that none of them declares is bad input."""
+    from .errors import did_you_mean
+
+    if area:
+        known = sorted({nb.area for nb in catalog.all_notebooks()})
+        if area not in known:
+            raise BadInput(f"no area '{area}'", did_you_mean(area, known) or f"the areas are: {', '.join(known)}")
+        names = [*names, *(nb.name for nb in catalog.all_notebooks() if nb.area == area)]
+    names = list(dict.fromkeys(names))
+    if not names:
+        raise BadInput("no notebook named", "e.g. opslib run daily-health-check, or opslib run --area health (`opslib list` lists them)")
+    if len(names) == 1:
+        return [prepare(names[0], env, overrides, incident, runs_dir)]
+    given = params.parse_overrides(overrides)
+    specs = {name: catalog.find(name).spec() for name in names}
+    for pname in given:
+        if not any(pname in spec for spec in specs.values()):
+            every = sorted({p for spec in specs.values() for p in spec})
+            raise BadInput(f"none of {', '.join(names)} has a parameter '{pname}' (from -p)", did_you_mean(pname, every) or "`opslib show NOTEBOOK` lists its parameters")
+    return [prepare(name, env, [o for o in overrides if o.partition("=")[0].strip() in specs[name]], incident, runs_dir) for name in names]
 
 
 def _check_authorization(nb: catalog.Notebook, env: str, env_data: dict, values: dict, incident: str) -> None:
@@ -225,11 +249,12 @@ class _HtmlRenderer:
 
 def _papermill():
     keep_out_iri_grammar()  # before anything imports nbformat
-    import papermill
-    from papermill.iorw import papermill_io
+    with IMPORTS:
+        import papermill
+        from papermill.iorw import papermill_io
 
-    if not any(scheme == _Scrubbed.SCHEME for scheme, _ in papermill_io._handlers):
-        papermill_io.register(_Scrubbed.SCHEME, _SCRUBBED)
+        if not any(scheme == _Scrubbed.SCHEME for scheme, _ in papermill_io._handlers):
+            papermill_io.register(_Scrubbed.SCHEME, _SCRUBBED)
     return papermill
 
 
@@ -272,14 +297,17 @@ def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = No
         return _execute(plan, fail_on, cell_timeout, progress, own)
 
 
-def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Signals) -> Outcome:
+def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False) -> Outcome:
+    """`batch`: the process's environment and umask were set once for all the batch's runs (run_many)."""
     keep_out_iri_grammar()  # before anything imports nbformat
     runs_dir = plan.runs_dir
     run_id = uuid.uuid4().hex[:10]
-    env = {"OPSLIB_RUN_ID": run_id, "OPSLIB_RUNS_DIR": str(runs_dir), "OPSLIB_INCIDENT": plan.incident, **plan.kernel_env}
+    env = _run_env(plan, run_id)
+    kernel_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     saved_env = {k: os.environ.get(k) for k in env}
-    _set_env(env)  # the evidence mode included: files of this process and of the kernel come out at it
-    old_umask = os.umask(filing.umask())
+    if not batch:
+        _set_env(env)  # the evidence mode included: files of this process and of the kernel come out at it
+        old_umask = os.umask(filing.umask())
     evidence = Evidence(runs_dir, plan.settings.hmac_key)
     started = datetime.now(timezone.utc)
     notebook = f"{plan.notebook.area}/{plan.notebook.name}"
@@ -297,7 +325,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Si
     kernel = None
     try:
         if not signals.stopped:
-            kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=dict(os.environ))
+            kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=kernel_env)
             signals.on_stop = kernel.kill
             if signals.stopped:  # arrived while the kernel was being made
                 kernel.kill()
@@ -336,8 +364,47 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals: Si
         flight.done()
         return outcome
     finally:
+        if not batch:
+            os.umask(old_umask)
+            _set_env(saved_env)
+
+
+def _run_env(plan: Plan, run_id: str) -> dict:
+    """What the run's kernel is told (None: unset), on top of this process's environment."""
+    return {"OPSLIB_RUN_ID": run_id, "OPSLIB_RUNS_DIR": str(plan.runs_dir), "OPSLIB_INCIDENT": plan.incident, **plan.kernel_env}
+
+
+def run_many(plans: list[Plan], fail_on: str, cell_timeout, signals: Signals, jobs: int, report) -> list:
+    """Several runs from one command, `jobs` at a time: the process, its imports and its sandbox are
+    paid for once; each run is still a run of its own (kernel, evidence, exit code). `report(plan,
+    outcome)` is called in the plans' order as each completes (outcome None: not started, a signal came first).
+    The plans share an environment, so its settings (evidence mode, sandbox credentials) are set once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shared = {k: v for k, v in plans[0].kernel_env.items() if all(p.kernel_env.get(k) == v for p in plans)
+              and not k.startswith("OPSLIB_SECRET_") and k != params.SOURCES_VARIABLE}
+    saved_env = {k: os.environ.get(k) for k in shared}
+    _set_env(shared)
+    old_umask = os.umask(filing.umask())
+    results: list = [None] * len(plans)
+
+    def one(i: int):
+        if signals.stopped:
+            return None
+        return _execute(plans[i], fail_on, cell_timeout, False, signals.watch(), batch=True)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="opslib-run") as pool:
+            futures = [pool.submit(one, i) for i in range(len(plans))]
+            for i, future in enumerate(futures):
+                while not future.done():  # the main thread waits in short steps: signal handlers run between
+                    time.sleep(0.1)
+                results[i] = future.result()
+                report(plans[i], results[i])
+    finally:
         os.umask(old_umask)
         _set_env(saved_env)
+    return results
 
 
 def _index_notes(evidence) -> list[str]:

@@ -11,27 +11,51 @@ import signal
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class Signals:
+class Watch:
+    """What one run makes of the signals: obeyed while it runs (`on_stop`), noted once it files."""
+
     def __init__(self):
         self.received: list[str] = []
         self.during_filing: list[str] = []
         self.filing = False
         self.on_stop = None
-        self.then_ignore = False  # on leaving: ignore further signals instead of restoring (the run is filed; exit quietly)
-        self._previous = {}
 
     @property
     def stopped(self) -> bool:
         return bool(self.received)
 
-    def _handle(self, signum, frame) -> None:
-        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    def note(self, name: str) -> None:
         if self.filing:
             self.during_filing.append(name)
             return
         self.received.append(name)
         if self.on_stop is not None:
             self.on_stop()
+
+
+class Signals(Watch):
+    """Installed for a command's life. One run watches through it directly; runs of a batch each take
+    a `watch()` of their own, and a signal reaches every one of them (and no further run starts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.then_ignore = False  # on leaving: ignore further signals instead of restoring (the run is filed; exit quietly)
+        self._previous = {}
+        self._watches: list[Watch] = []
+
+    def watch(self) -> Watch:
+        found = Watch()
+        self._watches.append(found)
+        return found
+
+    def _handle(self, signum, frame) -> None:
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        if not self._watches:
+            self.note(name)
+            return
+        self.received.append(name)  # the batch starts nothing more
+        for found in self._watches:
+            found.note(name)
 
     def __enter__(self) -> "Signals":
         for sig in HANDLED:

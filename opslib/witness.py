@@ -60,21 +60,50 @@ class FileWitness:
             os.fsync(fh.fileno())
 
     def points(self, runs_dir: Path, after: dict | None = None) -> list[Point]:
-        """The heads of this runs directory (`after`: chain -> seq, only those from that seq on), streamed."""
+        """The heads of this runs directory; `after` (chain -> seq): only those from that seq on, read
+        back from the file's end until both chains reach it (heads are appended in order)."""
         if not self.path.is_file():
             return []
-        key, out = runs_key(runs_dir), []
-        with open(self.path, "rb") as fh:
-            for line in fh:
-                if key.encode() not in line:
+        key = runs_key(runs_dir)
+        out, below = [], set()
+        for line in (_lines_backwards(self.path) if after else _lines(self.path)):
+            if key.encode() not in line:
+                continue
+            try:
+                d = json.loads(line)
+                if d.get("runs") != key:
                     continue
-                try:
-                    d = json.loads(line)
-                    if d.get("runs") == key and (after is None or int(d["seq"]) >= after.get(d["chain"], 0)):
-                        out.append(Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", "")))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue
-        return out
+                p = Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", ""))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if after is not None and p.seq < after.get(p.chain, 0):
+                below.add(p.chain)
+                if below >= set(CHAINS):
+                    break  # both chains are back past the checkpoint
+                continue
+            out.append(p)
+        return out if after is None else out[::-1]
+
+
+def _lines(path: Path):
+    with open(path, "rb") as fh:
+        yield from fh
+
+
+def _lines_backwards(path: Path, block: int = 1 << 16):
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        rest = b""
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            chunk = fh.read(end - start) + rest
+            parts = chunk.split(b"\n")
+            rest = parts[0] if start > 0 else b""
+            for line in reversed(parts[1:] if start > 0 else parts):
+                if line:
+                    yield line
+            end = start
 
 
 class S3Witness:
