@@ -317,11 +317,11 @@ def _catch_up(db: sqlite3.Connection, root: Path) -> None:
 
 def _check_tail(fh, name: str, size: int, off: int, last: tuple, first: str) -> None:
     """The chain still starts with the record it started with and holds the last indexed one where it was."""
-    if size < off:
-        raise Disagrees(f"{name} is shorter than when it was indexed")
     fh.seek(0)
     if _digest(fh.readline()) != first:
         raise Disagrees(f"it indexes another {name} (its first line differs)")
+    if size < off:
+        raise Disagrees(f"{name} is shorter than when it was indexed")
     at, length, seq, digest = last
     fh.seek(at)
     rec = _parse(fh.read(length))

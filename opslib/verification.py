@@ -339,7 +339,6 @@ def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dic
             if asked or _has_runs(root, env):
                 result.problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
             continue
-        result.consulted.append(f"{found.name} ({len(points)} head(s){' since the checkpoint' if start else ''})")
         if start is not None:
             for chain in witness.CHAINS:  # the checkpoint itself must be what the witness holds
                 held = [p for p in points if p.chain == chain and p.seq == start[chain].seq]
@@ -349,6 +348,7 @@ def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dic
         elif not points and _has_runs(root, env):
             result.problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
                                    "the directory was moved or copied here, or its heads were never witnessed")
+        result.consulted.append(f"{found.name} ({len(points)} head(s){' since the checkpoint' if start else ''})")
         out.append(_Witnessed(found.name, points))
     return out
 
