@@ -6,6 +6,7 @@ says otherwise (e.g. "0640" for a group of reviewers; folders get x where they g
 """
 
 import os
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def write_text(path: Path, text: str) -> None:
     """Write a whole file at the evidence mode (atomically: a reader never sees half of it)."""
     path = Path(path)
     make_dirs(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # runs of a batch are threads of one process
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -11,6 +11,7 @@ written is only slower.
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 
@@ -37,7 +38,7 @@ class CachedHighlight:
         html = self.plain(source, language, metadata)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp = path.with_name(f".{key}.{os.getpid()}-{threading.get_ident()}.tmp")  # a batch renders in threads
             tmp.write_text(html, encoding="utf-8")
             os.replace(tmp, path)
         except OSError:

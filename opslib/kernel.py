@@ -28,12 +28,14 @@ WARM_UP = "import opslib.runbook, opslib.aws, opslib.checks, boto3, botocore.ses
 
 
 class EarlyKernel:
-    def __init__(self, cwd: str, env: dict, kernel_name: str = "python3"):
+    def __init__(self, cwd: str, env: dict, kernel_name: str = "python3", specs=None):
+        """`specs`: a KernelSpecManager to find `kernel_name` in (a batch's zygote), else Jupyter's own."""
         self.folder = tempfile.mkdtemp(prefix="opslib-kernel-")
         self.error: BaseException | None = None
         self.manager = None
         self.ready_after = None  # seconds from start to a kernel answering, for benchmarks/
         self.killed = False
+        self._specs = specs
         self._thread = threading.Thread(target=self._start, args=(cwd, env, kernel_name), daemon=True)
         self._thread.start()
 
@@ -43,7 +45,8 @@ class EarlyKernel:
             with IMPORTS:
                 from jupyter_client import AsyncKernelManager  # async: papermill's client must not block its loop
 
-            km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel")
+            found = {"kernel_spec_manager": self._specs} if self._specs is not None else {}
+            km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel", **found)
             asyncio.run(km.start_kernel(cwd=cwd, env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]))
             self.manager = km
             if self.killed:  # a stop arrived while it was starting

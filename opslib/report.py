@@ -5,6 +5,7 @@ the evidence index (opslib.evidence_index), so its cost does not grow with the h
 alone (no server, nothing fetched): filters by notebook, environment, status and incident run in the page.
 """
 
+import fcntl
 import json
 import re
 from pathlib import Path
@@ -27,7 +28,10 @@ def write_index(evidence, run_id: str = "", index=None) -> Path:
 
     own = index is None
     index = index or Index.open(evidence)
+    lock = filing.open_append(evidence.root / ".pages.lock")
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # runs filing at once: each page is written from the index as the last of them left it
+        index.refresh()
         days = index.days()
         run = index.runs(run_ids=[run_id]) if run_id else []
         day = str(run[0].get("started", ""))[:10] if run else (days[0][0] if days else "")
@@ -39,6 +43,7 @@ def write_index(evidence, run_id: str = "", index=None) -> Path:
         filing.write_text(path, scrub(index_page(newest, "Runs", "", days=days))[0])
         return path
     finally:
+        lock.close()
         if own:
             index.close()
 

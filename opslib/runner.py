@@ -27,6 +27,7 @@ from . import catalog, checks, environment, filing, inflight, keep_out_iri_gramm
 from .errors import BadInput
 from .journal import who
 from .kernel import IMPORTS, EarlyKernel
+from .zygote import KERNEL_NAME as zygote_kernel
 from .ledger import Evidence
 from .secrets import refuse_short, register, scrub
 from .signals import Signals, describe
@@ -297,8 +298,9 @@ def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = No
         return _execute(plan, fail_on, cell_timeout, progress, own)
 
 
-def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False) -> Outcome:
-    """`batch`: the process's environment and umask were set once for all the batch's runs (run_many)."""
+def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False, zygote=None) -> Outcome:
+    """`batch`: the process's environment and umask were set once for all the batch's runs (run_many);
+    `zygote`: the batch's pre-imported process its kernel is forked from."""
     keep_out_iri_grammar()  # before anything imports nbformat
     runs_dir = plan.runs_dir
     run_id = uuid.uuid4().hex[:10]
@@ -325,7 +327,8 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     kernel = None
     try:
         if not signals.stopped:
-            kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=kernel_env)
+            forked = {"kernel_name": zygote_kernel, "specs": zygote.specs()} if zygote is not None else {}
+            kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=kernel_env, **forked)
             signals.on_stop = kernel.kill
             if signals.stopped:  # arrived while the kernel was being made
                 kernel.kill()
@@ -387,11 +390,14 @@ def run_many(plans: list[Plan], fail_on: str, cell_timeout, signals: Signals, jo
     _set_env(shared)
     old_umask = os.umask(filing.umask())
     results: list = [None] * len(plans)
+    from .zygote import Zygote
+
+    zygote = Zygote()
 
     def one(i: int):
         if signals.stopped:
             return None
-        return _execute(plans[i], fail_on, cell_timeout, False, signals.watch(), batch=True)
+        return _execute(plans[i], fail_on, cell_timeout, False, signals.watch(), batch=True, zygote=zygote if zygote.ready() else None)
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="opslib-run") as pool:
@@ -402,6 +408,7 @@ def run_many(plans: list[Plan], fail_on: str, cell_timeout, signals: Signals, jo
                 results[i] = future.result()
                 report(plans[i], results[i])
     finally:
+        zygote.close()
         os.umask(old_umask)
         _set_env(saved_env)
     return results

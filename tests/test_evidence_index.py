@@ -127,3 +127,25 @@ def test_the_runner_works_from_a_process_that_imported_nbformat_first(sandbox_ur
                          env=dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path)))
     assert res.returncode == 0 and "ImportError" not in res.stderr, res.stderr[-2000:]
     assert len(ledger(tmp_path)) == 2
+
+
+def test_a_signal_stops_every_run_of_a_batch_each_is_filed_and_no_kernel_is_left(sandbox_url, tmp_path):
+    """Kernels of a batch are forked from one pre-imported process (opslib.zygote): SIGTERM stops them all."""
+    import signal
+    import time
+
+    env = dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path / "runs"))
+    proc = subprocess.Popen([sys.executable, "-m", "opslib.cli", "run", str(FIXTURES / "slow.ipynb"), OK, "--jobs", "1",
+                             "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any("fixture_started" in p.read_text() for p in (tmp_path / "runs" / ".inflight").glob("*.ipynb")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 3 and "Traceback" not in err, out + err
+    statuses = {r["notebook"].split("/")[-1]: r["status"] for r in ledger(tmp_path / "runs")}
+    assert statuses == {"slow": "interrupted"}, (statuses, out, err)
+    assert "ok was not started: stopped by SIGTERM" in err and "2 runs: 2 exited 3" in out  # the next never started
+    left = subprocess.run(["pgrep", "-f", "opslib-zygote"], capture_output=True, text=True).stdout
+    assert left == "", left
+    assert opslib("verify", runs=tmp_path / "runs").returncode == 0
