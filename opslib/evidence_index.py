@@ -67,12 +67,12 @@ class Index:
                 notes.append(f"{NAME} was missing: built from ledger.jsonl and journal.jsonl")
             db = _connect(path)
             _catch_up(db, root)
-        except (sqlite3.DatabaseError, Disagrees, ValueError) as exc:
+        except (sqlite3.DatabaseError, Disagrees, ValueError, OSError) as exc:
             if db is not None:
                 db.close()
             if has_records:
                 notes.append(f"{NAME} {_why(exc, path)}: rebuilt from ledger.jsonl and journal.jsonl")
-            db = _rebuild(path, root)
+            db = _rebuild(path, root, notes)
         return cls(evidence, db, notes)
 
     def close(self) -> None:
@@ -95,7 +95,7 @@ class Index:
         self.db.close()
         path = Path(self.evidence.root) / NAME
         self.notes.append(f"{NAME} {_why(exc, path)}: rebuilt from ledger.jsonl and journal.jsonl")
-        self.db = _rebuild(path, Path(self.evidence.root))
+        self.db = _rebuild(path, Path(self.evidence.root), self.notes)
 
     def _checked(self, fn, *args):
         """`fn` reads records through the index; when they disagree with the chain, rebuild once and read again."""
@@ -244,6 +244,8 @@ class Index:
 
 
 def _why(exc, path: Path) -> str:
+    if isinstance(exc, OSError) or "readonly" in str(exc):
+        return f"could not be written ({exc}), so this command keeps one in memory"
     if isinstance(exc, sqlite3.DatabaseError):
         return f"was unreadable ({exc})"
     return f"disagreed with the chains ({exc})"
@@ -259,6 +261,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, filing.file_mode()))
     db = sqlite3.connect(path, timeout=60, isolation_level=None)
     db.execute("PRAGMA busy_timeout = 60000")
+    db.execute("PRAGMA trusted_schema = OFF")  # the file is in the runs directory: an attacker's views and triggers run nothing
     if not db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
         with _write(db):
             if not db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
@@ -269,7 +272,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not version or version[0] != VERSION:
         db.close()
         raise Disagrees(f"it is of another version ({version[0] if version else 'none'})")
+    if _schema(db) != _expected_schema():
+        db.close()
+        raise Disagrees("its tables are not the index's own")
     return db
+
+
+def _schema(db) -> set:
+    return set(db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall())
+
+
+def _expected_schema(cache=[]) -> set:  # noqa: B006 (computed once)
+    if not cache:
+        mem = sqlite3.connect(":memory:")
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            mem.execute(statement)
+        cache.append(_schema(mem))
+        mem.close()
+    return cache[0]
 
 
 @contextmanager
@@ -283,10 +303,19 @@ def _write(db: sqlite3.Connection):
     db.execute("COMMIT")
 
 
-def _rebuild(path: Path, root: Path) -> sqlite3.Connection:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    db = _connect(path)
+def _rebuild(path: Path, root: Path, notes: list | None = None) -> sqlite3.Connection:
+    """A fresh index from the chains; in memory for this command when the runs directory cannot take one (read-only)."""
+    try:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        db = _connect(path)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        if notes is not None:
+            notes.append(f"{NAME} {_why(OSError(str(exc)), path)}")
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('version', ?)", [VERSION])
     _catch_up(db, root)
     return db
 

@@ -19,6 +19,7 @@ STATUS_COLOURS = {"passed": COLOURS["OK"], "warn": COLOURS["WARN"], "critical": 
                   "failed": "#57606a", "interrupted": "#57606a", "killed": "#57606a"}
 _FILTERS = ("notebook", "env", "status", "incident")
 _FILED = re.compile(r"\d{4}/\d\d/\d\d/[\w.-]+\.html")  # a forged record's link goes nowhere (no javascript:, no ../)
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 FRONT_PAGE_RUNS = 200  # the newest, on runs/index.html; every run is on its day's page
 
 
@@ -32,10 +33,10 @@ def write_index(evidence, run_id: str = "", index=None) -> Path:
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # runs filing at once: each page is written from the index as the last of them left it
         index.refresh()
-        days = index.days()
+        days = [d for d in index.days() if _DAY.fullmatch(d[0])]  # a forged record's "day" names no path
         run = index.runs(run_ids=[run_id]) if run_id else []
         day = str(run[0].get("started", ""))[:10] if run else (days[0][0] if days else "")
-        if day:
+        if _DAY.fullmatch(day):
             filing.write_text(evidence.root / "days" / f"{day}.html",
                               scrub(index_page(index.runs(day=day)[::-1], f"Runs on {day}", "../", days=[]))[0])
         newest = index.runs(newest=FRONT_PAGE_RUNS)[::-1]

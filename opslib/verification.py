@@ -237,13 +237,16 @@ def _orphans(root: Path, filed: set, start: dict | None, problems: list) -> None
     """Filed-looking files no record names (their record was removed). Since a checkpoint, only those
     of runs started after it (their name says when): earlier ones were named by records before it."""
     since = start["at"].replace("+00:00", "") if start else ""
-    for path in sorted(root.glob("[0-9][0-9][0-9][0-9]/*/*/*")):
-        rel = path.relative_to(root).as_posix()
-        if path.suffix not in (".ipynb", ".html") or rel in filed:
-            continue
-        if since and _started(rel) < since:
-            continue
-        problems.append(f"{rel} has no ledger record (its record was removed)")
+    for day in sorted(p for p in root.glob("[0-9][0-9][0-9][0-9]/*/*") if p.is_dir()):
+        if since and day.relative_to(root).as_posix() < since[:10].replace("-", "/"):
+            continue  # a day before the checkpoint's: its files were named by records before it
+        for path in sorted(day.iterdir()):
+            rel = path.relative_to(root).as_posix()
+            if path.suffix not in (".ipynb", ".html") or rel in filed:
+                continue
+            if since and _started(rel) < since:
+                continue
+            problems.append(f"{rel} has no ledger record (its record was removed)")
 
 
 def _started(rel: str) -> str:

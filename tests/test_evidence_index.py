@@ -149,3 +149,35 @@ def test_a_signal_stops_every_run_of_a_batch_each_is_filed_and_no_kernel_is_left
     left = subprocess.run(["pgrep", "-f", "opslib-zygote"], capture_output=True, text=True).stdout
     assert left == "", left
     assert opslib("verify", runs=tmp_path / "runs").returncode == 0
+
+
+def test_an_index_with_tables_of_its_own_making_is_not_used(runs):
+    """The index lives where an attacker may write: a view in place of its table is not queried."""
+    history(runs)
+    db = sqlite3.connect(runs / NAME)
+    db.executescript("DROP TABLE runs; CREATE VIEW runs AS SELECT seq, run_id, started, day, notebook, env, 'passed' AS status, incident, off, len FROM journal;")
+    db.close()
+    shown, said = history(runs, "--status", "critical")
+    assert shown == [ledger(runs)[2]["run_id"]] and "its tables are not the index's own" in said
+
+
+def test_an_index_that_cannot_be_written_is_kept_in_memory_for_the_command(runs):
+    (runs / NAME).unlink(missing_ok=True)
+    (runs / NAME).mkdir()  # what a read-only runs directory does to root too: no index file can be made there
+    shown, said = history(runs, "--status", "warn")
+    assert shown == [ledger(runs)[1]["run_id"]] and "keeps one in memory" in said
+
+
+def test_a_forged_start_names_no_page_outside_the_runs_directory(runs):
+    from opslib.ledger import Evidence
+    from opslib.report import write_index
+
+    path = runs / "ledger.jsonl"
+    lines = path.read_text().splitlines()
+    forged = json.loads(lines[-1])
+    forged.update(seq=forged["seq"] + 1, run_id="f0f0f0f0f0", started="../../../escaped", html="javascript:alert(1)")
+    path.write_text("\n".join(lines + [json.dumps(forged, sort_keys=True)]) + "\n")
+    write_index(Evidence(runs), "f0f0f0f0f0")  # what the next run or session does (verify names the forgery)
+    assert not list(runs.parent.parent.rglob("escaped*"))
+    page = (runs / "index.html").read_text()
+    assert "f0f0f0f0f0" in page and "javascript:" not in page
