@@ -311,7 +311,11 @@ def _rebuild(path: Path, root: Path, notes: list | None = None) -> sqlite3.Conne
         db = _connect(path)
     except (OSError, sqlite3.DatabaseError) as exc:
         if notes is not None:
-            notes.append(f"{NAME} {_why(OSError(str(exc)), path)}")
+            said = f"{NAME} {_why(OSError(str(exc)), path)}"
+            if notes and notes[-1].startswith(NAME):  # one line says it all
+                notes[-1] = said
+            else:
+                notes.append(said)
         db = sqlite3.connect(":memory:", isolation_level=None)
         for statement in filter(str.strip, _SCHEMA.split(";")):
             db.execute(statement)
