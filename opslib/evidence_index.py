@@ -140,6 +140,9 @@ class Index:
             if not _matches(rec, notebook, env, incident, status, since, until, day, run_ids):
                 raise Disagrees(f"ledger seq {rec.get('seq')} is not what the index says it is")
         sessions = self._sessions(clause, args, limit("first_seq"))
+        for found in sessions:
+            if not _matches(found, notebook, env, incident, "", since, until, day, run_ids):
+                raise Disagrees(f"session {found['run_id']} is not what the index says it is")
         if status:
             sessions = [s for s in sessions if s["status"] == status]
         found = sorted(filed + sessions, key=lambda r: (str(r.get("started", "")), r.get("seq", 0)))
@@ -151,28 +154,24 @@ class Index:
         ids = [r[0] for r in self.db.execute(f"SELECT run_id FROM sessions{clause}{limit}", args)]
         out = []
         for run_id in ids:
-            recs = self.journal_of(run_id, _checked=False)
+            recs = self.journal_of(run_id, checked=False)
             if not recs:
                 raise Disagrees(f"session {run_id} has no journal records")
             out.append(session(run_id, recs))
         return out
 
-    def run(self, run_id: str) -> dict | None:
-        """One ledger run record, or None."""
-        found = self.runs(run_ids=[run_id])
-        return next((r for r in found if r.get("mode") == "headless"), None)
-
     # -- journal ---------------------------------------------------------------------------
-    def journal_of(self, run_id: str, _checked: bool = True) -> list[dict]:
-        """Every journal record of one run, in chain order."""
+    def journal_of(self, run_id: str, checked: bool = True) -> list[dict]:
+        """Every journal record of one run, in chain order (`checked`: rebuild and read again should they disagree)."""
         fn = lambda: self._journal("run_id = ?", [run_id], lambda r: r.get("run_id") == run_id)
-        return self._checked(fn) if _checked else fn()
+        return self._checked(fn) if checked else fn()
 
     def journal_of_runs(self, run_ids) -> list[dict]:
         ids = sorted(set(run_ids))
         if not ids:
             return []
-        return self._checked(self._journal, f"run_id IN ({','.join('?' * len(ids))})", ids, lambda r: r.get("run_id") in ids)
+        wanted = set(ids)
+        return self._checked(self._journal, f"run_id IN ({','.join('?' * len(ids))})", ids, lambda r: r.get("run_id") in wanted)
 
     def actions(self, run_id: str = "", statuses=("applied", "planned")) -> list[dict]:
         """Action records (of one run, or all), in chain order."""

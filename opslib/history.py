@@ -1,6 +1,6 @@
 """Every run, however it ran: runs filed by `opslib run` (the ledger) and sessions a responder
 stepped through in JupyterLab or ran with `jupyter nbconvert --execute` (the journal only: no
-filed notebook). One list of rows for `opslib history` and runs/index.html.
+filed notebook), as rows for `opslib history` and the run pages. The evidence index finds them.
 """
 
 from datetime import datetime
@@ -9,24 +9,8 @@ from .checks import RUN_STATUS, Check, Report
 from .units import duration
 
 
-def runs(evidence, journal: list[dict] | None = None) -> list[dict]:
-    """Ledger run records, each marked `mode: headless`, and one record per interactive session,
-    oldest first (`journal`: its records, when the caller has read them already)."""
-    filed = [dict(r, mode="headless") for r in evidence.ledger.records() if r.get("kind", "run") == "run"]
-    found = filed + sessions(evidence.journal.records() if journal is None else journal)
-    return sorted(found, key=lambda r: str(r.get("started", "")))
-
-
-def sessions(records) -> list[dict]:
-    """Interactive sessions from journal records: when, who, what, and the last state of each check."""
-    grouped: dict[str, list[dict]] = {}
-    for rec in records:
-        if str(rec.get("run_id", "")).startswith("interactive-"):
-            grouped.setdefault(rec["run_id"], []).append(rec)
-    return [session(run_id, recs) for run_id, recs in grouped.items()]
-
-
 def session(run_id: str, recs: list[dict]) -> dict:
+    """An interactive session from its journal records: when, who, what, and the last state of each check."""
     first, last = recs[0], recs[-1]
     latest: dict = {}
     for rec in recs:
