@@ -159,3 +159,32 @@ def declare(runs: Path, service: str = "EC2 Manager Production", at=None, resolv
     if resolved:
         incidents.append(Evidence(runs), incidents.RESOLVED, inc.id, session, root_cause="a test", resolution="the test ended", duration_s=1)
     return inc
+
+
+def judge_in_process(name: str, runs: Path, monkeypatch, **values) -> list[str]:
+    """A notebook's own code (its jupytext script, cell by cell) run in this process against the sandbox,
+    as a responder steps through it: no kernel, no papermill, no filing. Its rows as `opslib run` prints
+    them. For the scenario matrices, where the kernel adds nothing; every notebook keeps one end-to-end run."""
+    import contextlib
+    import io
+    import re
+
+    from opslib import catalog
+
+    nb = catalog.find(name)
+    monkeypatch.setenv("OPSLIB_RUNS_DIR", str(runs))
+    monkeypatch.delenv("OPSLIB_RUN_ID", raising=False)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "OPSLIB_SANDBOX_URL"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))  # the by-hand path sets these in the process: put back after
+        if not os.environ[key]:
+            monkeypatch.delenv(key)
+    namespace: dict = {"__name__": "__main__"}
+    cells = re.split(r"^# %%(.*)$", nb.path.with_suffix(".py").read_text(), flags=re.M)
+    with contextlib.redirect_stdout(io.StringIO()):
+        for header, body in zip(cells[1::2], cells[2::2]):
+            if "[markdown]" in header:
+                continue
+            exec(compile(body, f"{nb.path.name} cell", "exec"), namespace)
+            if "parameters" in header:
+                namespace.update(values)
+    return [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" for c in namespace["rb"].results]

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import declare, ledger, opslib
+from conftest import declare, judge_in_process, ledger, opslib
 from opslib import catalog, incidents, sandbox
 from opslib.sandbox import scenarios, snapshot
 
@@ -55,7 +55,6 @@ FINDINGS = {
     ("data-corruption", "corrupted-items"): ["CRITICAL dynamodb_corrupt_items         ec2-manager-audit-production 12 records of 50",
                                              "PLANNED  restore-table ec2-manager-audit-production to ec2-manager-audit-recovery (as it was 1 h before it is applied)"],
     ("rollback-static-site", "bad-deploy"): ["CRITICAL cloudfront_error_rate", "/index.html current version: ", " -> invalidated: /index.html /static/app.js  [PLAN-"],
-    ("alarm-review", "service-down"): ["CRITICAL cloudwatch_alarm_firing        rms-api-5xx-high             rms-api-5xx-high (ALB) in ALARM since"],
     ("alarm-review", "bad-deploy"): ["CRITICAL cloudwatch_alarm_firing        ec2-manager-api-5xx-high     ec2-manager-api-5xx-high (API Gateway) in ALARM since"],
     ("app-health", "service-down"): [
         "CRITICAL http_endpoint_healthy          web app ", "reports status 'unhealthy'", "(container webapp exited (137))",
@@ -90,17 +89,33 @@ FINDINGS = {
 }
 
 
-# alarm-review's claims beyond its two end-to-end runs (service-down, bad-deploy), judged in process by the
-# notebook's own code against the sandbox: the alarms each scenario's fault sets off, as CloudWatch evaluates them.
-ALARMS_FIRED = {"error-spike": ["rms-api-5xx-high"], "high-latency": ["ec2-manager-api-latency-high", "rms-api-latency-high"],
+# alarm-review's claims beyond its end-to-end run, judged in process by the notebook's own code against the
+# sandbox: the alarms each scenario's fault sets off, as CloudWatch evaluates them.
+ALARMS_FIRED = {"service-down": ["rms-api-5xx-high"], "error-spike": ["rms-api-5xx-high"], "high-latency": ["ec2-manager-api-latency-high", "rms-api-latency-high"],
                 "dynamodb-throttling": ["ec2-manager-dynamodb-throttling"], "lambda-errors": ["ec2-manager-lambda-duration-high", "ec2-manager-lambda-errors"]}
-IN_PROCESS = {("alarm-review", sc) for sc in ALARMS_FIRED}
+
+# One end-to-end run per notebook (papermill, a kernel, evidence filed); its other scenarios judged in process
+# (tests/conftest.py judge_in_process), where the kernel adds nothing.
+END_TO_END = {"alarm-review": "bad-deploy", "security-incident": "security-breach"}  # the runs that also plan a change or read more
+for _nb, _sc in PAIRS:
+    if _nb != "daily-health-check":  # tests/test_seed_parity.py runs it under each of its scenarios, against the seed's own script
+        END_TO_END.setdefault(_nb, _sc)
+IN_PROCESS = {p for p in PAIRS if p[0] != "daily-health-check" and END_TO_END[p[0]] != p[1]}
 
 
 def test_every_pair_is_held_to_its_finding():
-    end_to_end = {p for p in PAIRS if p[0] != "daily-health-check"} - IN_PROCESS  # daily-health-check: tests/test_seed_parity.py, row by row
-    assert {p for p in end_to_end if not FINDINGS.get(p)} == set()
-    assert IN_PROCESS <= set(PAIRS)
+    judged = {p for p in PAIRS if p[0] != "daily-health-check"}  # daily-health-check: tests/test_seed_parity.py, row by row
+    assert {p for p in judged if not FINDINGS.get(p) and p[0] != "alarm-review"} == set()
+    assert {("alarm-review", sc) for sc in ALARMS_FIRED} <= IN_PROCESS and all(p[0] == "alarm-review" or FINDINGS.get(p) for p in IN_PROCESS)
+
+
+@pytest.mark.parametrize("name, scenario", sorted(p for p in IN_PROCESS if p[0] != "alarm-review"))
+def test_notebook_judged_in_process_finds_what_each_scenario_does(healthy, tmp_path, monkeypatch, name, scenario):
+    sandbox.control(f"scenario/{scenario}")
+    rows = judge_in_process(name, tmp_path, monkeypatch)
+    said = "\n".join(rows)
+    missing = [text for text in FINDINGS[(name, scenario)] if text not in said]
+    assert not missing, said
 
 
 @pytest.mark.parametrize("scenario", sorted(ALARMS_FIRED))
@@ -117,7 +132,7 @@ def test_alarm_review_names_each_alarm_its_scenarios_set_off(healthy, aws, scena
     assert all("in ALARM since" in r.sentence and "Threshold Crossed" in r.sentence for r in rows)
 
 
-@pytest.mark.parametrize("name, scenario", [p for p in PAIRS if p[0] != "daily-health-check" and p not in IN_PROCESS])  # daily-health-check: tests/test_seed_parity.py
+@pytest.mark.parametrize("name, scenario", sorted(END_TO_END.items()))  # daily-health-check: tests/test_seed_parity.py
 def test_notebook_goes_red_on_the_scenarios_it_catches(healthy, aws, tmp_path, name, scenario):
     sandbox.control(f"scenario/{scenario}")
     res = opslib("run", name, "--env", "sandbox", "--fail-on", "warn", "--no-progress", runs=tmp_path)
