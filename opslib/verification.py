@@ -166,8 +166,10 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
         if result.problems:
             return result
         result.since = start["at"]
-    witnesses = _witnesses(root, loaded, asked, result, start)
+    later: list = []
+    witnesses = _witnesses(root, loaded, asked, result, start, later)
     problems = result.problems
+    envs: set = set()  # of the run records read
 
     ledger = Walk(root / "ledger.jsonl", evidence.keys, problems, start["ledger"] if start else None)
     ledgered: dict[str, tuple] = dict(start["unvouched"]) if start else {}
@@ -178,6 +180,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
         if rec.get("kind", "run") != "run":
             continue
         result.runs += 1
+        envs.add(rec.get("env"))
         run_id = rec.get("run_id")
         counts = rec.get("checks") if isinstance(rec.get("checks"), dict) else {}
         ledgered[str(run_id)] = (rec.get("seq"), rec.get("status"), [counts.get(s, 0) for s in STATUSES])
@@ -209,6 +212,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     unvouched = _vouch(ledgered, ended, pending, in_flight, problems)
     for w in witnesses:
         problems += w.finish({"ledger": ledger.end.seq, "journal": journal.end.seq})
+    problems += [problem for env, wanted, problem in later if wanted or env in envs]  # since a checkpoint: runs since it
     if keep and not problems:  # the next `--since-last` starts here
         keep = {run_id: entry for run_id, entry in pending.items() if entry["runner"] or entry["checks"]}
         save_checkpoint(root, {"ledger": ledger.end, "journal": journal.end}, keep, unvouched)
@@ -319,8 +323,9 @@ class _Witnessed:
         return problems
 
 
-def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dict | None) -> list[_Witnessed]:
-    """Every loaded environment's witness and the heads it holds (since the checkpoint, with one)."""
+def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dict | None, later: list) -> list[_Witnessed]:
+    """Every loaded environment's witness and the heads it holds (since the checkpoint, with one). What is
+    wrong only if the environment has runs here goes to `later` (env, asked, problem), for after the ledger is read."""
     from .errors import BadInput
 
     out = []
@@ -339,8 +344,7 @@ def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dic
             found = make()
             points = found.points(root, after=after)
         except Exception as exc:  # unreachable
-            if asked or _has_runs(root, env):
-                result.problems.append(f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}")
+            later.append((env, asked, f"witness of {env} could not be read: {type(exc).__name__}: {str(exc)[:160]}"))
             continue
         if start is not None:
             for chain in witness.CHAINS:  # the checkpoint itself must be what the witness holds
@@ -348,24 +352,9 @@ def _witnesses(root: Path, loaded: dict, asked: bool, result: Result, start: dic
                 if held and held[0].hash != start[chain].hash:
                     result.problems.append(f"{chain} seq {start[chain].seq} differs from the witness {found.name}: the chain was rewritten from there")
             points = [p for p in points if p.seq > start[p.chain].seq]
-        elif not points and _has_runs(root, env):
-            result.problems.append(f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
-                                   "the directory was moved or copied here, or its heads were never witnessed")
+        elif not points:
+            later.append((env, False, f"the witness {found.name} holds no head of this runs directory, though it holds {env} runs: "
+                                      "the directory was moved or copied here, or its heads were never witnessed"))
         result.consulted.append(f"{found.name} ({len(points)} head(s){' since the checkpoint' if start else ''})")
         out.append(_Witnessed(found.name, points))
     return out
-
-
-def _has_runs(root: Path, env: str) -> bool:
-    """Whether the ledger holds a run of `env` (streamed; stops at the first)."""
-    path = root / "ledger.jsonl"
-    if not path.is_file():
-        return False
-    needle = json.dumps(env)
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if needle.encode() in raw:
-                rec = _parse(raw)
-                if rec is not None and rec.get("kind", "run") == "run" and rec.get("env") == env:
-                    return True
-    return False

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import FIXTURES, ledger, opslib
 from opslib.evidence_index import NAME
@@ -146,8 +147,7 @@ def test_a_signal_stops_every_run_of_a_batch_each_is_filed_and_no_kernel_is_left
     statuses = {r["notebook"].split("/")[-1]: r["status"] for r in ledger(tmp_path / "runs")}
     assert statuses == {"slow": "interrupted"}, (statuses, out, err)
     assert "ok was not started: stopped by SIGTERM" in err and "2 runs: 2 exited 3" in out  # the next never started
-    left = subprocess.run(["pgrep", "-f", "opslib-zygote"], capture_output=True, text=True).stdout
-    assert left == "", left
+    assert _zygotes_of(proc.pid) == []
     assert opslib("verify", runs=tmp_path / "runs").returncode == 0
 
 
@@ -181,3 +181,16 @@ def test_a_forged_start_names_no_page_outside_the_runs_directory(runs):
     assert not list(runs.parent.parent.rglob("escaped*"))
     page = (runs / "index.html").read_text()
     assert "f0f0f0f0f0" in page and "javascript:" not in page
+
+
+def _zygotes_of(pid: int) -> list[str]:
+    """Zygote processes (opslib.zygote) started by the command `pid`: its last argument is that pid."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"zygote.sock") for a in args) and args[-2:] and str(pid).encode() in args[-2:]:
+            found.append(cmdline.parent.name)
+    return found
