@@ -89,6 +89,7 @@ def main() -> None:
     print(f"\na run's CPU: {run[1]:.2f} s (target <= 1.0)")
     print(f"a run's wall against the plain script: {run[0] / plain[0]:.1f}x (target <= 2.5)")
     print(f"the health area as one command against one run: {area[0] / run[0]:.1f}x wall (target <= 2), {area[1] / run[1]:.1f}x CPU for 6 runs")
+    print(f"a run within that batch: {area[1] / 6:.2f} s CPU, {area[0] / 6:.2f} s wall ({area[0] / 6 / plain[0]:.1f}x the plain script)")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("run", help="execute notebooks headless and file the evidence of each")
     p.add_argument("notebooks", nargs="*", metavar="notebook", help="one or more (each a run of its own)")
     p.add_argument("--area", default="", help="every notebook of an area too (e.g. health)")
-    p.add_argument("--jobs", type=int, default=4, help="runs of a batch at once (default 4)")
+    p.add_argument("--jobs", type=int, default=6, help="runs of a batch at once (default 6; their kernels share one pre-imported image)")
     p.add_argument("--env", default="sandbox", help="parameters/<env>.yaml (default: sandbox)")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
     p.add_argument("--incident", default="", help="incident id to tag the run with (e.g. INC-2026-1122-001)")

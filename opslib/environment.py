@@ -43,7 +43,7 @@ def load(env: str) -> dict:
     if path.stat().st_size > MAX_BYTES:
         raise BadInput(f"{where} is larger than {MAX_BYTES // 1024} KiB", "an environment file holds settings, not data; trim it")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster, same safety
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""

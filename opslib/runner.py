@@ -214,6 +214,7 @@ class _HtmlRenderer:
 
     def __init__(self):
         self.exporter = None
+        self._lock = threading.Lock()  # one exporter renders one notebook at a time (a batch shares it)
         self._thread = threading.Thread(target=self._load, daemon=True)
         self._thread.start()
 
@@ -238,9 +239,10 @@ class _HtmlRenderer:
         if self._thread.is_alive():
             self._thread.join()
         try:
-            if self.exporter is None:
-                self.exporter = self._make()
-            body, _ = self.exporter.from_notebook_node(nb)
+            with self._lock:
+                if self.exporter is None:
+                    self.exporter = self._make()
+                body, _ = self.exporter.from_notebook_node(nb)
             return body
         except Exception as exc:
             import html
@@ -298,9 +300,9 @@ def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = No
         return _execute(plan, fail_on, cell_timeout, progress, own)
 
 
-def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False, zygote=None) -> Outcome:
+def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False, zygote=None, shared_renderer=None) -> Outcome:
     """`batch`: the process's environment and umask were set once for all the batch's runs (run_many);
-    `zygote`: the batch's pre-imported process its kernel is forked from."""
+    `zygote`: the batch's pre-imported process its kernel is forked from; `shared_renderer`: the batch's HTML renderer."""
     keep_out_iri_grammar()  # before anything imports nbformat
     runs_dir = plan.runs_dir
     run_id = uuid.uuid4().hex[:10]
@@ -323,7 +325,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     t0 = time.perf_counter()
     wall0 = time.time()
     phases: dict = {}
-    renderer = None
+    renderer = shared_renderer
     kernel = None
     try:
         if not signals.stopped:
@@ -335,7 +337,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
             outcome: dict = {}
             worker = threading.Thread(target=_papermill_thread, args=(plan, flight.notebook, kernel, cell_timeout, progress, outcome, phases, t0), daemon=True)
             worker.start()
-            renderer = _HtmlRenderer()
+            renderer = renderer or _HtmlRenderer()
             deadline = None
             while worker.is_alive():
                 worker.join(0.2)
@@ -393,11 +395,13 @@ def run_many(plans: list[Plan], fail_on: str, cell_timeout, signals: Signals, jo
     from .zygote import Zygote
 
     zygote = Zygote()
+    renderer = _HtmlRenderer()
 
     def one(i: int):
         if signals.stopped:
             return None
-        return _execute(plans[i], fail_on, cell_timeout, False, signals.watch(), batch=True, zygote=zygote if zygote.ready() else None)
+        return _execute(plans[i], fail_on, cell_timeout, False, signals.watch(), batch=True, zygote=zygote if zygote.ready() else None,
+                        shared_renderer=renderer)
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="opslib-run") as pool:
