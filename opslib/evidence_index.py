@@ -25,6 +25,7 @@ NAME = ".index.sqlite"
 VERSION = "1"
 CHAINS = ("ledger", "journal")
 RED_STATUSES = ("critical", "error", "failed", "interrupted", "killed")
+MAX_RECORD = 64 << 20  # no record is longer: a forged length reads no more
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -88,7 +89,7 @@ class Index:
         """Take in what was appended since (the runner, after filing)."""
         try:
             _catch_up(self.db, Path(self.evidence.root))
-        except (sqlite3.DatabaseError, Disagrees, ValueError) as exc:
+        except (sqlite3.DatabaseError, Disagrees, ValueError, OSError) as exc:
             self._rebuild(exc)
 
     def _rebuild(self, exc) -> None:
@@ -232,13 +233,18 @@ class Index:
         out = []
         if not rows:
             return out
-        with open(_chain(Path(self.evidence.root), chain), "rb") as fh:
-            for seq, off, length in rows:
-                fh.seek(off)
-                rec = _parse(fh.read(length))
-                if rec is None or rec.get("seq") != seq:
-                    raise Disagrees(f"{chain}.jsonl holds no record seq {seq} where the index says")
-                out.append(rec)
+        try:
+            with open(_chain(Path(self.evidence.root), chain), "rb") as fh:
+                for seq, off, length in rows:
+                    if not (isinstance(off, int) and isinstance(length, int) and off >= 0 and 0 < length <= MAX_RECORD):
+                        raise Disagrees(f"its place for {chain} seq {seq} is no place in a chain")
+                    fh.seek(off)
+                    rec = _parse(fh.read(length))
+                    if rec is None or rec.get("seq") != seq:
+                        raise Disagrees(f"{chain}.jsonl holds no record seq {seq} where the index says")
+                    out.append(rec)
+        except OSError as exc:
+            raise Disagrees(f"{chain}.jsonl could not be read where the index says ({exc.strerror})") from None
         return out
 
 
@@ -355,6 +361,8 @@ def _check_tail(fh, name: str, size: int, off: int, last: tuple, first: str) -> 
     if size < off:
         raise Disagrees(f"{name} is shorter than when it was indexed")
     at, length, seq, digest = last
+    if at < 0 or not 0 < length <= MAX_RECORD:
+        raise Disagrees(f"its last place in {name} is no place in it")
     fh.seek(at)
     rec = _parse(fh.read(length))
     if rec is None or rec.get("seq") != seq or rec.get("hash") != digest:

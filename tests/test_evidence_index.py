@@ -194,3 +194,20 @@ def _zygotes_of(pid: int) -> list[str]:
         if any(a.endswith(b"zygote.sock") for a in args) and args[-2:] and str(pid).encode() in args[-2:]:
             found.append(cmdline.parent.name)
     return found
+
+
+def test_an_index_pointing_nowhere_reads_nothing_it_says(runs):
+    history(runs)
+    db = sqlite3.connect(runs / NAME)
+    db.execute("UPDATE runs SET off = -5 WHERE seq = 1")
+    db.execute("UPDATE runs SET len = 1099511627776 WHERE seq = 2")  # a terabyte: read no more than a record
+    db.commit()
+    db.close()
+    shown, said = history(runs)
+    assert shown == [r["run_id"] for r in ledger(runs)] and "disagreed with the chains" in said
+    db = sqlite3.connect(runs / NAME)
+    db.execute("UPDATE meta SET value = '-1' WHERE key = 'ledger_at'")
+    db.commit()
+    db.close()
+    shown, said = history(runs)
+    assert shown == [r["run_id"] for r in ledger(runs)] and "disagreed with the chains" in said
