@@ -38,12 +38,12 @@ keep_out_iri_grammar()
 import contextlib, io
 t0 = time.process_time()
 what = os.environ["BENCH_WHAT"]
-if what == "run":
-    from benchmarks_evidence_scale import simulated_run
-    simulated_run(os.environ["BENCH_RUNS"])
-elif what == "session":
-    from benchmarks_evidence_scale import simulated_session
-    simulated_session(os.environ["BENCH_RUNS"])
+if what in ("run", "session"):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("evidence_scale", os.environ["BENCH_FILE"])
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (bench.simulated_run if what == "run" else bench.simulated_session)(os.environ["BENCH_RUNS"])
 else:
     from opslib.cli import main
     with contextlib.redirect_stdout(io.StringIO()) as out:
@@ -143,8 +143,7 @@ def simulated_session(runs: str) -> None:
 
 
 def measure(what: str, args: list, env: dict, runs: Path) -> dict:
-    bench_env = dict(env, BENCH_WHAT=what, BENCH_ARGS=json.dumps(args), BENCH_RUNS=str(runs),
-                     PYTHONPATH=os.pathsep.join([str(ROOT / "benchmarks" / ".shim"), str(ROOT)]))
+    bench_env = dict(env, BENCH_WHAT=what, BENCH_ARGS=json.dumps(args), BENCH_RUNS=str(runs), BENCH_FILE=str(Path(__file__).resolve()))
     res = subprocess.run([sys.executable, "-c", MEASURE], capture_output=True, text=True, env=bench_env)
     if res.returncode != 0:
         sys.exit(f"{what} failed:\n{res.stderr[-3000:]}")
@@ -155,9 +154,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
     sizes = [int(s) for s in parser.parse_args().sizes.split(",")]
-    shim = ROOT / "benchmarks" / ".shim"
-    shim.mkdir(exist_ok=True)
-    shutil.copyfile(__file__, shim / "benchmarks_evidence_scale.py")
     base = Path(tempfile.mkdtemp(prefix="opslib-scale-"))
     try:
         home = base / "project"
@@ -208,7 +204,6 @@ def main() -> None:
               f"{rows[0]['rb.summary() by hand']['cpu']:.3f} s there; RSS is the whole process's)")
     finally:
         shutil.rmtree(base, ignore_errors=True)
-        shutil.rmtree(shim, ignore_errors=True)
 
 
 if __name__ == "__main__":
