@@ -146,7 +146,7 @@ def cmd_show(args) -> int:
 def cmd_run(args) -> int:
     from . import runner
     from .errors import BadInput
-    from .signals import Signals
+    from .signals import Signals, describe
 
     root = _runs(args)
     if args.jobs < 1:
@@ -170,8 +170,6 @@ def cmd_run(args) -> int:
             else:
                 codes.append(_report(outcome, root))
             sys.stdout.flush()
-
-        from .signals import describe
 
         runner.run_many(plans, args.fail_on, args.cell_timeout, signals, args.jobs, report)
         signals.then_ignore = True

@@ -16,6 +16,7 @@ import hashlib
 import os
 import sqlite3
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from . import filing
@@ -270,9 +271,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     if not db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
         with _write(db):
             if not db.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone():
-                for statement in filter(str.strip, _SCHEMA.split(";")):  # executescript would commit the transaction
-                    db.execute(statement)
-                db.execute("INSERT INTO meta VALUES ('version', ?)", [VERSION])
+                _create(db)
     version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
     if not version or version[0] != VERSION:
         db.close()
@@ -287,14 +286,20 @@ def _schema(db) -> set:
     return set(db.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall())
 
 
-def _expected_schema(cache=[]) -> set:  # noqa: B006 (computed once)
-    if not cache:
-        mem = sqlite3.connect(":memory:")
-        for statement in filter(str.strip, _SCHEMA.split(";")):
-            mem.execute(statement)
-        cache.append(_schema(mem))
-        mem.close()
-    return cache[0]
+@lru_cache(maxsize=1)
+def _expected_schema() -> frozenset:
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    _create(mem)
+    found = frozenset(_schema(mem))
+    mem.close()
+    return found
+
+
+def _create(db) -> None:
+    """The tables, statement by statement (executescript would commit the caller's transaction)."""
+    for statement in filter(str.strip, _SCHEMA.split(";")):
+        db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('version', ?)", [VERSION])
 
 
 @contextmanager
@@ -322,9 +327,7 @@ def _rebuild(path: Path, root: Path, notes: list | None = None) -> sqlite3.Conne
             else:
                 notes.append(said)
         db = sqlite3.connect(":memory:", isolation_level=None)
-        for statement in filter(str.strip, _SCHEMA.split(";")):
-            db.execute(statement)
-        db.execute("INSERT INTO meta VALUES ('version', ?)", [VERSION])
+        _create(db)
     _catch_up(db, root)
     return db
 

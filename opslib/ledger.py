@@ -107,15 +107,6 @@ class Chain:
         _write_line(fh, repair)
         return repair
 
-    def repairs(self) -> list[str]:
-        """One line per torn tail a later append set aside."""
-        from .verification import Walk
-
-        walk = Walk(self.path, {}, [])
-        for _ in walk:
-            pass
-        return walk.repairs
-
     def lines(self) -> list[tuple[int, dict | None]]:
         """(line number, record or None when unreadable) for every line."""
         if not self.path.is_file():

@@ -55,14 +55,9 @@ def index_page(runs: list[dict], title: str = "Runs", up: str = "", days: list |
     shown = (f"The newest {plural(len(runs), 'run')} of {total}; every run is on its day's page below." if days and total > len(runs)
              else f"{plural(len(runs), 'run')}, newest first.")
     options = [(key, sorted({str(r.get(key) or "") for r in runs} - {""})) for key in _FILTERS]
-    return _template().render(title=title, shown=shown, options=options, runs=[_row(r, up) for r in runs], days=days or [])
+    from .templating import render
 
-
-def _template():
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "pages"), autoescape=True)
-    return env.get_template("runs.html.j2")
+    return render("runs.html.j2", title=title, shown=shown, options=options, runs=[_row(r, up) for r in runs], days=days or [])
 
 
 def _row(r: dict, up: str = "") -> dict:

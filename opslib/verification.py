@@ -207,7 +207,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
             seen = pending.pop(run_id)
             ended[run_id] = [sum(1 for s in seen["checks"].values() if s == want) for want in STATUSES] + [seen["runner"]]
     problems += evidence.incidents.verify(evidence.keys)  # a few records an incident: always whole
-    result.notes += [f"{r}" for r in ledger.repairs + journal.repairs]
+    result.notes += ledger.repairs + journal.repairs
     _orphans(root, filed, start, problems)
     unvouched = _vouch(ledgered, ended, pending, in_flight, problems)
     for w in witnesses:

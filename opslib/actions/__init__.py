@@ -12,7 +12,6 @@ only a plan id, never a bare `confirm=true`.
 """
 
 import hashlib
-import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -129,16 +128,11 @@ class Outcome:
         }
 
     def _repr_html_(self) -> str:
+        from ..templating import render
+
         colour = {"applied": "#1a7f37", "planned": "#0969da", "nothing-to-do": "#57606a"}.get(self.status, "#cf222e")
-        rows = "".join(
-            f"<tr><td>{html.escape(c.resource)}</td><td>{html.escape(c.attribute)}</td>"
-            f"<td>{html.escape(shown(c.before))}</td><td>{html.escape(shown(c.after))}</td></tr>"
-            for c in self.changes
-        )
-        return (  # not typeset as maths in JupyterLab, as check tables are not
-            f'<div class="tex2jax_ignore mathjax_ignore"><p style="color:{colour};font-weight:bold">{html.escape(self.action)}: {self.status.upper()}. {html.escape(self.message)}</p>'
-            f"<table><thead><tr><th>resource</th><th>attribute</th><th>before</th><th>after</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
+        return render("action.html.j2", colour=colour, action=self.action, status=self.status, message=self.message,  # not typeset as maths, as check tables are not
+                      rows=[(c.resource, c.attribute, shown(c.before), shown(c.after)) for c in self.changes])
 
     def __repr__(self) -> str:
         lines = [f"{self.action}: {self.status.upper()}. {self.message}"]

@@ -5,7 +5,6 @@ only `opslib.services`, never boto3. A failed call becomes an ERROR row naming t
 """
 
 import functools
-import html
 import inspect
 import json
 from dataclasses import asdict, dataclass, field
@@ -137,21 +136,11 @@ class Report(list):
         return pd.DataFrame([c.to_dict() for c in self])
 
     def _repr_html_(self) -> str:
-        rows = []
-        for c in self:
-            colour = COLOURS[c.status]
-            rows.append(
-                "<tr>"
-                f'<td style="background:{colour};color:white;font-weight:bold;text-align:center">{c.status}</td>'
-                + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>" for v in (c.id, c.resource, c.observed, c.threshold, c.sentence))
-                + "</tr>"
-            )
-        head = "".join(f"<th style='text-align:left'>{h}</th>" for h in ("status", "check", "resource", "observed", "threshold", "finding"))
-        colour = COLOURS[self.worst]
-        verdict = f'<p style="color:{colour};font-weight:bold">{html.escape(self.verdict())}</p>' if len(self) > 1 else ""
+        from ..templating import render
+
         # mathjax_ignore / tex2jax_ignore: JupyterLab must not typeset "$120.04 ... $138.96" as maths
-        return (f'<div class="tex2jax_ignore mathjax_ignore"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-                f"{verdict}</div>")
+        return render("checks.html.j2", rows=[(c, COLOURS[c.status]) for c in self], colour=COLOURS[self.worst],
+                      verdict=self.verdict() if len(self) > 1 else "")
 
     def __repr__(self) -> str:
         lines = [f"{c.status:<8} {c.id:<32} {c.resource:<28} {c.sentence}" for c in self]
