@@ -17,6 +17,30 @@ def command(notebook: str, incident: str = "", env: str = "sandbox", **params) -
     return " ".join(shlex.quote(p) for p in parts)
 
 
+# The notebook that looks further when a row of this check is not OK, whichever notebook made the row:
+# only where that notebook looks at the same system with its defaults (a stopped RMS database has none
+# yet: database-connection is seed 004's service).
+FOLLOW_UP = {
+    "http_endpoint_healthy": "service-down", "http_health_fresh": "service-down", "ec2_instance_status": "service-down",
+    "docker_container_running": "service-down", "docker_log_errors": "service-down",
+    "http_response_time": "high-latency", "alb_latency_p95_recent": "high-latency", "apigateway_latency_p95_recent": "high-latency",
+    "ecs_service_tasks_running": "deployment-failed", "ecs_cpu_recent": "scale-service",
+    "logs_errors_recent": "high-error-rate", "logs_pattern_matches": "high-error-rate",
+    "cloudwatch_alarms_in_alarm": "alarm-review", "cloudwatch_alarm_firing": "performance-review", "ce_cost_yesterday": "cost-review",
+    "dynamodb_throttling_recent": "dynamodb-throttling", "dynamodb_latency_recent": "dynamodb-throttling",
+    "lambda_duration_recent": "lambda-errors", "cognito_auth_failure_burst": "security-incident",
+}
+
+
+def follow_ups(report, notebook: str, incident: str = "", env: str = "sandbox") -> list[str]:
+    """The commands to paste next for the rows that are not OK, worst row first, one per notebook, never
+    the notebook that made them."""
+    order = {ERROR: 0, CRITICAL: 1, WARN: 2}
+    red = sorted((c for c in report if c.status in order and FOLLOW_UP.get(c.id)), key=lambda c: order[c.status])
+    names = dict.fromkeys(FOLLOW_UP[c.id] for c in red if FOLLOW_UP[c.id] != notebook.split("/")[-1])
+    return [command(name, incident, env) for name in names]
+
+
 def _bad(report, *ids) -> bool:
     return any(c.id in ids and c.status in (CRITICAL, ERROR, WARN) for c in report)
 

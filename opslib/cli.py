@@ -160,7 +160,7 @@ def cmd_run(args) -> int:
             outcome = runner.execute(plans[0], args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
             signals.then_ignore = True
             return _report(outcome, root)
-        codes = []
+        codes, after = [], {}
 
         def report(plan, outcome):
             print(f"== {plan.notebook.area}/{plan.notebook.name} ==")
@@ -168,17 +168,39 @@ def cmd_run(args) -> int:
                 print(f"opslib: {plan.notebook.name} was not started: stopped by {describe(signals.received)}", file=sys.stderr)
                 codes.append(runner.EXIT_NOTEBOOK)
             else:
-                codes.append(_report(outcome, root))
+                nexts: list = []
+                codes.append(_report(outcome, root, nexts=nexts))
+                after.update(dict.fromkeys(c for c in nexts if c.split()[2] not in {p.notebook.name for p in plans}))
             sys.stdout.flush()
 
         runner.run_many(plans, args.fail_on, args.cell_timeout, signals, args.jobs, report)
         signals.then_ignore = True
         worst = max(codes)
         print(f"{len(plans)} runs: " + ", ".join(f"{codes.count(c)} exited {c}" for c in sorted(set(codes))) + f"; exit {worst} (the worst)")
+        for command in after:
+            print(f"next:     {command}")
         return worst
 
 
-def _report(outcome, root, apply_with: str = "") -> int:
+def _apply_command(record: dict, plan_ids: str) -> str:
+    """The run again, with what it was asked (`-p`, no secret) and the plan ids: a plan id means nothing without the parameters that made it."""
+    from .advice import command
+
+    sources = record.get("parameter_sources") or {}
+    asked = {k: v for k, v in (record.get("parameters") or {}).items() if sources.get(k) == "-p" and k != "confirm" and v != "********"}
+    return command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"),
+                   **asked, confirm=plan_ids)
+
+
+def _next(outcome) -> list[str]:
+    """The commands a red run sends the responder to (opslib.advice.FOLLOW_UP)."""
+    from .advice import follow_ups
+
+    record = outcome.record
+    return follow_ups(outcome.report, str(record.get("notebook", "")), str(record.get("incident") or ""), str(record.get("env") or "sandbox"))
+
+
+def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> int:
     """The run's rows, its changes, and (for a dry run) the command that applies exactly its plans: `apply_with` and the ids, or -p confirm=."""
     from .secrets import scrub
     from .signals import describe
@@ -188,11 +210,15 @@ def _report(outcome, root, apply_with: str = "") -> int:
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
     done = _changes(outcome.actions)
     lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
-    planned = sorted({pid for status, _, pid in done if status == "planned"})
-    if planned:
-        how = f"run: {apply_with} {','.join(planned)}" if apply_with else f"run again with -p confirm={','.join(planned)}"
-        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, {how})")
+    planned = sorted({r.get("plan_id") for r in outcome.actions if r.get("status") in ("planned", "stale") and r.get("plan_id")})
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
+    if planned:  # last but the follow-ups: the line to paste once the plan is reviewed
+        apply = f"{apply_with} {','.join(planned)}" if apply_with else _apply_command(outcome.record, ",".join(planned))
+        lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run: {apply})")
+    if nexts is None:  # a batch says them all at its end
+        lines += [f"next:     {c}" for c in _next(outcome)]
+    else:
+        nexts += _next(outcome)
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
     for note in outcome.notes + ([f"{describe(noted)} arrived while evidence was being filed; noted in the record"] if noted else []):

@@ -67,7 +67,7 @@ class Outcome:
     reason: str = ""
     phases: dict = field(default_factory=dict)  # seconds spent where, for benchmarks/
     notes: list = field(default_factory=list)  # what the console should say besides the checks
-    actions: list = field(default_factory=list)  # the run's planned and applied action records, from the journal
+    actions: list = field(default_factory=list)  # the run's planned, applied and stale action records, from the journal
 
 
 def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> Plan:
@@ -514,7 +514,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
 
         with Index.open(evidence) as index:  # takes in this run's records only
             write_index(evidence, meta["run_id"], index)
-            actions = index.actions(meta["run_id"])
+            actions = index.actions(meta["run_id"], statuses=("applied", "planned", "stale"))  # stale: refused, and the plan now
             notes += index.notes
     except Exception as exc:  # the run is filed; the pages catch up at the next run
         notes.append(f"runs/index.html not updated: {type(exc).__name__}: {exc}")

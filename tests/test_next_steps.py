@@ -102,3 +102,30 @@ def test_after_a_change_the_apply_command_repeats_what_made_the_plan_and_every_n
     for name, (_, (then_nb, _), _, (else_nb, _)) in advice.AFTER_CHANGE.items():
         assert {name, then_nb, else_nb} <= known, name
         assert advice.after_change(name, [], [], "r", "").count("opslib run ") == 1
+
+
+def test_a_red_row_sends_the_responder_to_the_notebook_that_looks_further():
+    from opslib import advice
+    from opslib import catalog
+    from opslib.checks import CRITICAL, OK, WARN, Check, Report
+
+    known = {nb.name for nb in catalog.all_notebooks()}
+    assert set(advice.FOLLOW_UP.values()) <= known
+    report = Report([Check("cloudwatch_alarms_in_alarm", WARN, "all alarms", 1, "-", "1 alarm in ALARM."),
+                     Check("docker_container_running", CRITICAL, "webapp", "exited", "running", "Exited (137)."),
+                     Check("http_endpoint_healthy", CRITICAL, "web app", 502, "200", "HTTP 502."),
+                     Check("ce_cost_yesterday", OK, "account", 1, "-", "fine.")])
+    assert advice.follow_ups(report, "health/app-health", "INC-2026-1206-001", "staging") == [
+        "opslib run service-down --env staging --incident INC-2026-1206-001", "opslib run alarm-review --env staging --incident INC-2026-1206-001"]
+    assert advice.follow_ups(report, "incident/service-down") == ["opslib run alarm-review"]  # never the notebook that ran
+
+
+def test_a_stopped_containers_plan_keeps_its_id_while_the_container_stays_stopped():
+    """A reviewed plan id pasted a minute later still applies: the plan holds the state, not its age."""
+    from opslib.actions import plan_id
+    from opslib.actions.hosts import RestartContainer, _without_age
+
+    action = RestartContainer("i-1", "web", "webapp")
+    befores = [{"state": "exited", "status": _without_age(s)} for s in ("Exited (137) 5 seconds ago", "Exited (137) About a minute ago", "Exited (137) 12 minutes ago")]
+    assert {plan_id(action, b, action.plan(b)) for b in befores} == {plan_id(action, befores[0], action.plan(befores[0]))}
+    assert befores[0]["status"] == "Exited (137)" and _without_age("Exited (0) an hour ago") == "Exited (0)"

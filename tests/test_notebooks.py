@@ -59,7 +59,8 @@ FINDINGS = {
     ("app-health", "service-down"): [
         "CRITICAL http_endpoint_healthy          web app ", "reports status 'unhealthy'", "(container webapp exited (137))",
         "CRITICAL ec2_instance_status            secure-webapp-prod", "instance status impaired, system status ok; failed: reachability",
-        "CRITICAL docker_container_running       webapp", "Exit 137 is SIGKILL, most often the out-of-memory killer", "Worker was sent SIGKILL! Perhaps out of memory?"],
+        "CRITICAL docker_container_running       webapp", "Exit 137 is SIGKILL, most often the out-of-memory killer", "Worker was sent SIGKILL! Perhaps out of memory?",
+        "next:     opslib run service-down"],
     ("service-down", "service-down"): [
         "CRITICAL http_endpoint_healthy          web app ", "CRITICAL ec2_instance_status            secure-webapp-prod",
         "CRITICAL docker_container_running       webapp", "Exit 137 is SIGKILL"],

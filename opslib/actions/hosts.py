@@ -16,6 +16,12 @@ from . import Action, Change
 IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]*:[\w][\w.-]{0,127}")  # REPOSITORY:TAG, as docker accepts them
 
 
+def _without_age(status: str) -> str:
+    """`Exited (137)` of `Exited (137) 12 minutes ago`: a plan made of the state, not of how long ago it
+    began, keeps its id until the state changes (else a reviewed plan id was stale a second later)."""
+    return re.sub(r"\s+(about |less than )?(an?|\d+) \w+ ago$", "", status, flags=re.I)
+
+
 class RestartContainer(Action):
     """`docker start NAME` on the host through SSM Run Command (seed 000 step 3), instead of SSH."""
 
@@ -32,7 +38,7 @@ class RestartContainer(Action):
     def capture(self, aws) -> dict:
         rows = docker.containers(aws, self.instance_id, self.container, self.timeout_s)
         row = next((r for r in rows if r.get("Names") == self.container), {})
-        return {"state": row.get("State", "absent"), "status": row.get("Status", "")}
+        return {"state": row.get("State", "absent"), "status": _without_age(row.get("Status", ""))}
 
     def plan(self, before: dict) -> list[Change]:
         if before["state"] in ("running", "absent"):  # absent: nothing to start; the container must be run again (a rollback)
