@@ -48,10 +48,8 @@ class Aws:
     def session(self):
         with self._lock:
             if self._session is None:
-                import boto3
-
                 s = self.settings
-                base = boto3.Session(profile_name=s.profile, region_name=s.region)
+                base = new_session(profile_name=s.profile, region_name=s.region)
                 if s.role_arn:
                     base = _assume(base, s)
                 self._session = base
@@ -98,6 +96,37 @@ class Aws:
                                    _lock=self._lock, _session=self._session, _endpoint_now=self._endpoint_now)
 
 
+# What the catalog's notebooks call: their models are parsed once in the warm process (opslib.warm), before it forks kernels.
+SERVICES = ("apigateway", "application-autoscaling", "ce", "cloudformation", "cloudfront", "cloudwatch", "cognito-idp", "dynamodb",
+            "ec2", "ecs", "elasticache", "elbv2", "lambda", "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "sts")
+_LOADERS: dict = {}  # data path -> botocore's data loader, shared by the process's sessions
+
+
+def new_session(**kw):
+    """A boto3 session whose service models come from one loader for the process: parsing a service's
+    JSON model (half of making a client) is done once, not once per session."""
+    import boto3
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    core = botocore.session.get_session()
+    data_path = core.get_config_variable("data_path")
+    loader = _LOADERS.get(data_path)
+    if loader is None:
+        loader = _LOADERS.setdefault(data_path, create_loader(data_path))
+    core.register_component("data_loader", loader)
+    session = boto3.Session(botocore_session=core, **kw)
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))  # boto3 adds its own folder to the loader it is given, each time
+    return session
+
+
+def preload_models() -> None:
+    """Make one client of each service the catalog calls (no call is made): their models stay parsed."""
+    session = new_session(region_name="us-east-1", aws_access_key_id="preload", aws_secret_access_key="preload")
+    for name in SERVICES:
+        session.client(name)
+
+
 def in_regions(aws: Aws, regions: list[str] | None, read, *args) -> list[dict]:
     """`read(aws, *args)` (a list of dicts) in each region at once, each item marked with its `Region`;
     no regions: the run's own."""
@@ -110,11 +139,9 @@ def in_regions(aws: Aws, regions: list[str] | None, read, *args) -> list[dict]:
 
 def _assume(base, s: AwsSettings):
     """A session whose credentials come from assuming `role_arn`."""
-    import boto3
-
     sts = base.client("sts", endpoint_url=Aws(s).endpoint)
     creds = sts.assume_role(RoleArn=s.role_arn, RoleSessionName=f"opslib-{os.getpid()}")["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

@@ -6,6 +6,13 @@ import sys
 
 
 def main(argv=None) -> int:
+    """`argv` None: the process's own command line, which a warm process may run (opslib.warm)."""
+    if argv is None and sys.argv[1:2] == ["run"]:
+        from .warm import hand_over
+
+        code = hand_over(sys.argv[1:])
+        if code is not None:
+            return code
     from . import keep_out_iri_grammar
 
     keep_out_iri_grammar()  # for every command, whatever it goes on to import (opslib report renders HTML through nbconvert)
@@ -224,7 +231,10 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     for note in outcome.notes + ([f"{describe(noted)} arrived while evidence was being filed; noted in the record"] if noted else []):
         print(f"opslib: {note}", file=sys.stderr)
     if os.environ.get("OPSLIB_TIMINGS"):
-        print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.phases.items()), file=sys.stderr)
+        from . import warm
+
+        where = f" (warm process {os.getppid()})" if warm.IN_WORKER else ""
+        print(f"timings{where}: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.phases.items()), file=sys.stderr)
     return outcome.exit_code
 
 

@@ -27,6 +27,40 @@ IMPORTS = threading.Lock()
 WARM_UP = "import opslib.runbook, opslib.aws, opslib.checks, boto3, botocore.session, IPython.display"
 
 
+def ready_client():
+    """jupyter_client's async client, but ready as soon as the kernel has answered kernel_info and IOPub
+    is connected. Its own wait_for_ready then waits for 0.2 s of IOPub silence, and a run waits twice
+    (the runner, then nbclient): 0.4 s of every run. nbclient follows a cell's output by its request
+    id, so the kernel_info exchange's status messages left on IOPub are skipped all the same."""
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)  # the welcome, or the request's status
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    return ReadyClient
+
+
 class EarlyKernel:
     def __init__(self, cwd: str, env: dict, kernel_name: str = "python3", specs=None):
         """`specs`: a KernelSpecManager to find `kernel_name` in (a batch's zygote), else Jupyter's own."""
@@ -47,21 +81,26 @@ class EarlyKernel:
 
             found = {"kernel_spec_manager": self._specs} if self._specs is not None else {}
             km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=f"{self.folder}/kernel", **found)
+            km.client_factory = ready_client()  # papermill's client too
             asyncio.run(km.start_kernel(cwd=cwd, env=env, extra_arguments=["--HistoryManager.hist_file=:memory:"]))
             self.manager = km
             if self.killed:  # a stop arrived while it was starting
                 self._kill_process()
                 raise RuntimeError("the run was stopped before its kernel was ready")
-            client = km.blocking_client()  # its parent is the manager: "alive" means the process, not a heartbeat under load
-            client.start_channels()
-            try:
-                client.wait_for_ready(timeout=120)
-                self.ready_after = time.perf_counter() - began
-                client.execute(WARM_UP, silent=True, store_history=False)
-            finally:
-                client.stop_channels()
+            asyncio.run(self._warm_up(km))
+            self.ready_after = time.perf_counter() - began
         except BaseException as exc:  # reported by ready_manager()'s caller
             self.error = exc
+
+    @staticmethod
+    async def _warm_up(km) -> None:
+        client = km.client()  # its parent is the manager: "alive" means the process, not a heartbeat under load
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            client.execute(WARM_UP, silent=True, store_history=False)
+        finally:
+            client.stop_channels()
 
     def ready_manager(self):
         """The started kernel manager, or None to let papermill start one itself."""

@@ -28,6 +28,7 @@ from .errors import BadInput
 from .journal import who
 from .kernel import IMPORTS, EarlyKernel
 from .zygote import KERNEL_NAME as zygote_kernel
+from .zygote import stands_for_python3
 from .ledger import Evidence
 from .secrets import refuse_short, register, scrub
 from .signals import Signals, describe
@@ -213,6 +214,10 @@ class _HtmlRenderer:
     """
 
     def __init__(self):
+        if _PRELOADED is not None:  # the warm process's, ready before it forked this command
+            self.exporter, self._lock = _PRELOADED
+            self._thread = None
+            return
         self.exporter = None
         self._lock = threading.Lock()  # one exporter renders one notebook at a time (a batch shares it)
         self._thread = threading.Thread(target=self._load, daemon=True)
@@ -226,17 +231,21 @@ class _HtmlRenderer:
 
     def _load(self):
         try:
-            import nbformat
-
-            exporter = self._make()
-            exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm")]))
-            self.exporter = exporter
+            self.exporter = self._warmed()
         except Exception:  # render() tries again and reports
             pass
 
+    @classmethod
+    def _warmed(cls):
+        import nbformat
+
+        exporter = cls._make()
+        exporter.from_notebook_node(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm")]))
+        return exporter
+
     def render(self, nb) -> str:
         """A rendering failure must not cost the run its ledger record."""
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join()
         try:
             with self._lock:
@@ -248,6 +257,21 @@ class _HtmlRenderer:
             import html
 
             return f"<html><body><h1>HTML rendering failed: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</h1><p>Open the .ipynb beside this file.</p></body></html>"
+
+
+_PRELOADED = None  # (exporter, its lock): made once in the warm process (opslib.warm), shared by the commands it serves
+
+
+def preload() -> None:
+    """What the warm process loads before it serves any command: what `opslib run` imports, and a
+    rendered-once HTML exporter. Nothing here starts a thread: commands are forked from this state."""
+    global _PRELOADED
+    from jupyter_client import AsyncKernelManager  # noqa: F401
+
+    from . import advice, cli, evidence_index, inflight, report, secrets, templating, verification, witness  # noqa: F401
+
+    _papermill()
+    _PRELOADED = (_HtmlRenderer._warmed(), threading.Lock())
 
 
 def _papermill():
@@ -294,10 +318,12 @@ _SCRUBBED = _Scrubbed()
 def execute(plan: Plan, fail_on: str = "critical", cell_timeout: int | None = None, progress: bool = True,
             signals: Signals | None = None) -> Outcome:
     """Run and file under `plan.runs_dir`. Pass `signals` to stay shielded after filing too (the CLI, while it prints)."""
+    from .warm import resident
+
     if signals is not None:
-        return _execute(plan, fail_on, cell_timeout, progress, signals)
+        return _execute(plan, fail_on, cell_timeout, progress, signals, zygote=resident())
     with Signals() as own:
-        return _execute(plan, fail_on, cell_timeout, progress, own)
+        return _execute(plan, fail_on, cell_timeout, progress, own, zygote=resident())
 
 
 def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, batch: bool = False, zygote=None, shared_renderer=None) -> Outcome:
@@ -329,7 +355,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     kernel = None
     try:
         if not signals.stopped:
-            forked = {"kernel_name": zygote_kernel, "specs": zygote.specs()} if zygote is not None else {}
+            forked = {"kernel_name": zygote_kernel, "specs": zygote.specs()} if zygote is not None and stands_for_python3() else {}
             kernel = EarlyKernel(cwd=str(plan.notebook.path.parent), env=kernel_env, **forked)
             signals.on_stop = kernel.kill
             if signals.stopped:  # arrived while the kernel was being made
@@ -348,11 +374,11 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
             if "error" in outcome:
                 status, reason = "failed", _reason(outcome["error"])
     finally:
-        stopping = time.perf_counter()
-        if kernel is not None:
-            kernel.stop(timeout=10)
+        # every output is in hand: the kernel is shut down while the run is filed, and waited for before returning
+        stopper = threading.Thread(target=kernel.stop, kwargs={"timeout": 10}, daemon=True) if kernel is not None else None
+        if stopper is not None:
+            stopper.start()
             phases["kernel answered"] = kernel.ready_after or 0.0
-        phases["kernel stop"] = time.perf_counter() - stopping
         signals.filing = True  # from here on a signal is noted, not obeyed
     if signals.stopped:
         status, reason = "interrupted", "interrupted by " + describe(signals.received)
@@ -369,6 +395,8 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
         flight.done()
         return outcome
     finally:
+        if stopper is not None:
+            stopper.join(25)
         if not batch:
             os.umask(old_umask)
             _set_env(saved_env)
@@ -392,9 +420,10 @@ def run_many(plans: list[Plan], fail_on: str, cell_timeout, signals: Signals, jo
     _set_env(shared)
     old_umask = os.umask(filing.umask())
     results: list = [None] * len(plans)
+    from .warm import resident
     from .zygote import Zygote
 
-    zygote = Zygote()
+    zygote = resident() or Zygote()
     renderer = _HtmlRenderer()
 
     def one(i: int):

@@ -60,11 +60,13 @@ def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dic
             events.append(Event(_at(run["started"]), "run", run.get("user", ""), f"{run.get('notebook', '').split('/')[-1]}{how}: {str(run.get('status', '')).upper()} ({shown})",
                                 run["run_id"], run.get("notebook", ""), run.get("html") or ""))
     events += _journal_events(journal, wanted)
-    return sorted(events, key=lambda e: (e.at, _WITHIN_A_SECOND.get(e.kind, 9))), runs
+    began = {r.get("run_id"): r.get("seq", 0) for r in journal if r.get("kind") == "run-start"}  # the order runs started in
+    return sorted(events, key=lambda e: (e.at, began.get(e.run_id, float("inf")), _WITHIN_A_SECOND.get(e.kind, 9))), runs
 
 
-# Records carry whole seconds: within one, a run starts, then a plan, its confirmation, the record
-# it writes, the notices it sends, and the applied action.
+# Records carry whole seconds, and several runs can start within one: a second's events go run by run,
+# in the order the runs started; within a run, it starts, then a plan, its confirmation, the record it
+# writes, the notices it sends, and the applied action.
 _WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6}
 
 

@@ -30,10 +30,35 @@ def sandbox_dir(tmp_path_factory):
     os.environ["OPSLIB_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))  # the sandbox env's file witness
     os.environ.pop("AWS_PROFILE", None)
     os.environ.setdefault("OPSLIB_SANDBOX_PACE", "1")  # ECS rollouts a second a step: not instant, not slow
+    import tempfile
+
+    runtime = Path(tempfile.mkdtemp(prefix="rt-"))  # short: a socket's path has room for 107 bytes
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)  # this worker's own warm process (opslib.warm), not the developer's
+    os.environ["OPSLIB_WARM_IDLE_S"] = "120"
     yield folder
     from opslib import sandbox
 
     sandbox.down()
+    stop_warm(runtime)
+    import shutil
+
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def stop_warm(runtime: Path) -> None:
+    """Stop the warm processes whose socket is under `runtime`."""
+    import signal
+
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.startswith(str(runtime).encode()) for a in args) and b"from opslib import warm; warm.main()" in args:
+            try:
+                os.kill(int(cmdline.parent.name), signal.SIGTERM)
+            except OSError:
+                pass
 
 
 @pytest.fixture(scope="session")
