@@ -7,11 +7,11 @@ straight from disk, offline. MANIFEST.sha256 lets anyone check the copy with `sh
 """
 
 import html
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 from . import filing, incidents, timeline
+from .errors import BadInput
 from .ledger import sha256_file
 from .secrets import scrub
 
@@ -27,9 +27,13 @@ def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str
             events, runs = timeline.build(evidence, incident_id, index)
         else:
             runs, events = index.runs(since=since, until=until), []
-    if out.exists():
-        shutil.rmtree(out)
-    filing.make_dirs(out / "runs")
+    filing.make_dirs(out.parent)
+    try:
+        out.mkdir(mode=filing.dir_mode())
+    except FileExistsError:  # place() let it through empty; nothing else may be in it
+        if any(out.iterdir()):
+            raise BadInput(f"--out {out} is not empty", "pass a new folder: a report never writes over what is there") from None
+    (out / "runs").mkdir(mode=filing.dir_mode())
     found = verification.verify(evidence, {}, False, inflight.running(evidence.root), since_last=True)  # the chains, from the last clean verify
     checked, problems = [], list(found.problems)
     rows = []
@@ -40,8 +44,42 @@ def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str
     filing.write_text(out / "index.html", scrub(_page(inc, since, until, rows, events, postmortem, checked, problems))[0])
     manifest = "".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in sorted(out.rglob("*")) if p.is_file())
     filing.write_text(out / "MANIFEST.sha256", manifest)
-    archive = Path(shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name))
-    return out, archive, problems
+    return out, _zip(out), problems
+
+
+def place(out: Path | None, default: Path) -> Path:
+    """Where a report goes: `out` must be new or an empty folder (its zip beside it new too); without
+    `out`, the first of default, default-2, default-3, ... not taken. A report never deletes or
+    overwrites anything: not the runs directory, not a folder's other files, not an earlier report."""
+    if out is None:
+        n = 1
+        while (candidate := default.with_name(default.name + (f"-{n}" if n > 1 else ""))).exists() or _zip_of(candidate).exists():
+            n += 1
+        return candidate
+    if out.is_file() or out.is_symlink():
+        raise BadInput(f"--out {out} is a file", "pass a new folder for the report")
+    above = next(p for p in out.parents if p.exists() or p == Path(p.anchor))
+    if not above.is_dir():
+        raise BadInput(f"--out {out}: {above} is a file", "pass a new folder for the report")
+    if out.is_dir() and any(out.iterdir()):
+        raise BadInput(f"--out {out} is not empty", "pass a new folder: a report never writes over what is there")
+    if _zip_of(out).exists():
+        raise BadInput(f"--out {out}: {_zip_of(out).name} already exists beside it", "pass a new folder: a report never writes over what is there")
+    return out
+
+
+def _zip_of(out: Path) -> Path:
+    return out.with_name(out.name + ".zip")
+
+
+def _zip(out: Path) -> Path:
+    import zipfile
+
+    archive = _zip_of(out)
+    with filing.open_new(archive) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(out.rglob("*")):
+            zf.write(path, Path(out.name) / path.relative_to(out))
+    return archive
 
 
 def _copy_run(evidence, run: dict, out: Path, n: int, checked: list, problems: list) -> str:
@@ -53,7 +91,7 @@ def _copy_run(evidence, run: dict, out: Path, n: int, checked: list, problems: l
         problems.append(f"run {run.get('run_id')}: {rel} is missing")
         return ""
     target = out / "runs" / f"{n:02d}-{Path(rel).name}"
-    shutil.copyfile(source, target)
+    filing.copy_new(source, target)
     _check(target, run.get("html_sha256"), f"run {run.get('run_id')} ({run.get('notebook')})", checked, problems)
     return target.relative_to(out).as_posix()
 
@@ -66,7 +104,7 @@ def _copy_postmortem(evidence, inc, out: Path, checked: list, problems: list) ->
         problems.append(f"{inc.id}: its post-mortem {inc.postmortem.get('path')} is missing")
         return ""
     target = out / "postmortem.md"
-    shutil.copyfile(source, target)
+    filing.copy_new(source, target)
     _check(target, inc.postmortem.get("sha256"), f"post-mortem of {inc.id}", checked, problems)
     return target.read_text(encoding="utf-8")
 

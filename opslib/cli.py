@@ -476,7 +476,7 @@ def cmd_report(args) -> int:
     name = args.incident or f"runs-{(since or 'start')[:16]}-to-{(until or 'now')[:16]}".replace(":", "")
     if args.out is not None and not args.out.strip():
         raise BadInput("--out is empty", "pass a folder, or leave it out for <runs dir>/reports/")
-    out = Path(args.out).resolve() if args.out else root / "reports" / name
+    out = bundle.place(Path(args.out).resolve() if args.out else None, root / "reports" / name)
     _recover(root, "report")
     evidence = Evidence(root, keys=environment.all_keys(_environments([])))
     folder, archive, problems = bundle.make(evidence, out, args.incident, since, until)

@@ -72,6 +72,19 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def copy_new(source: Path, target: Path) -> None:
+    """Copy to a file that must not exist yet, at the evidence mode."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode())
+    with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+
+
+def open_new(path: Path):
+    """A binary handle to a file that must not exist yet, at the evidence mode."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode()), "wb")
+
+
 def open_append(path: Path):
     """A binary handle to append to (created at the evidence mode)."""
     path = Path(path)

@@ -188,3 +188,31 @@ def test_one_of_each_family_through_the_command_line(home, tmp_path, kernel_trip
         assert len(lines) == 1 and (not says or says in lines[0]) and "Traceback" not in res.stderr, (family, res.stderr)
     assert len(firsts) == 11
     assert not marker.exists() and aws_calls() == before and not runs.exists()
+
+
+# Data loss (issue 23): a report never deletes or overwrites what it did not write.
+def test_a_report_pointed_at_the_runs_directory_or_a_full_folder_touches_nothing(runs, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    before = {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()}
+    for out, says in [(runs, "is not empty"), (folder, "is not empty"), (folder / "notes.txt", "is a file"), (folder / "notes.txt" / "x", "is a file")]:
+        res = opslib("report", "--since", "7d", "--out", str(out), runs=runs)
+        assert res.returncode == 2 and says in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()} == before
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"] and (folder / "notes.txt").read_text() == "mine"
+    (tmp_path / "taken.zip").write_text("not yours")
+    res = opslib("report", "--since", "7d", "--out", str(tmp_path / "taken"), runs=runs)
+    assert res.returncode == 2 and "taken.zip already exists" in res.stderr and (tmp_path / "taken.zip").read_text() == "not yours"
+
+
+def test_a_report_made_again_is_a_new_folder_and_its_files_are_evidence_mode(runs):
+    first, again = (opslib("report", "--since", "7d", runs=runs) for _ in range(2))
+    assert first.returncode == again.returncode == 0, first.stdout + again.stdout
+    folders = [Path(r.stdout.split("report: ", 1)[1].split()[0]).parent for r in (first, again)]
+    assert folders[0] != folders[1] and folders[1].name == folders[0].name + "-2"
+    for folder in folders:
+        assert (folder / "MANIFEST.sha256").is_file()
+        for path in [*folder.rglob("*"), folder.with_name(folder.name + ".zip")]:
+            if path.is_file():
+                assert path.stat().st_mode & 0o777 == 0o600, path
