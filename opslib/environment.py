@@ -145,12 +145,16 @@ def evidence_settings(data: dict, env: str = "") -> EvidenceSettings:
 
 
 def all_keys(loaded: dict) -> dict:
-    """env -> HMAC key, for every loaded environment whose key is set here (verify)."""
+    """env -> HMAC key, for every loaded environment whose file names one (verify); None where its variable
+    is not set here. Every record of such an environment must carry an HMAC, whether or not it can be checked here."""
     keys = {}
     for env, data in loaded.items():
+        named = isinstance(data, dict) and isinstance(data.get("evidence"), dict) and data["evidence"].get("hmac_key")
         try:
             settings = evidence_settings(data, env)
         except BadInput:
+            if named:
+                keys[env] = None
             continue
         if settings.hmac_key:
             keys[env] = settings.hmac_key

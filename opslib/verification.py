@@ -87,6 +87,8 @@ class Walk:
                     edited = rec.get("hash") != _digest(rec, self.keys.get(rec.get("env")))
                 if edited:
                     self.problems.append(f"{where}: record was edited, its hash does not match its content")
+                elif rec.get("mac") != MAC and rec.get("env") in self.keys:  # a downgrade: anyone can recompute a plain hash
+                    self.problems.append(f"{where}: carries no HMAC, though env {rec.get('env')} signs its records (evidence.hmac_key): not evidence")
                 if seq <= last_seq:
                     self.problems.append(f"{where}: out of order, it comes after seq {last_seq}")
                 else:

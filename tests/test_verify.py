@@ -5,6 +5,7 @@ import hashlib
 import json
 import shutil
 
+import pytest
 
 from conftest import FIXTURES, ledger, opslib, project
 from opslib.ledger import GENESIS
@@ -144,6 +145,24 @@ def test_hmac_records_cannot_be_recomputed_without_the_key(sandbox_url, tmp_path
     write(runs / "ledger.jsonl", rechain([record], 0))
     code, out = verify(runs, env=env)
     assert code == 1 and "record was edited" in out
+
+
+@pytest.mark.parametrize("key_here", [True, False])
+def test_a_signed_chain_stripped_of_its_macs_and_rechained_plain_is_not_evidence(sandbox_url, tmp_path, key_here):
+    """The HMAC downgrade (issue 23): no witness to catch the new hashes, so the MAC is all there is."""
+    home = sandbox_like(tmp_path, "signed", 'witness: "file:witness.jsonl"', "hmac_key: env:OPSLIB_TEST_LEDGER_KEY")
+    env = {"OPSLIB_HOME": str(home), "OPSLIB_TEST_LEDGER_KEY": "k3y-only-the-team-holds-5521"}
+    runs = tmp_path / "runs"
+    assert opslib("run", str(FIXTURES / "ok.ipynb"), "--env", "signed", "--no-progress", runs=runs, env=env).returncode == 0
+    assert verify(runs, env=env)[0] == 0
+    for chain in ("ledger", "journal"):
+        records = [json.loads(line) for line in (runs / f"{chain}.jsonl").read_text().splitlines()]
+        for r in records:
+            r.pop("mac")
+        write(runs / f"{chain}.jsonl", rechain(records, 0))
+    code, out = verify(runs, env=env if key_here else {"OPSLIB_HOME": str(home)})
+    assert code == 1 and "carries no HMAC, though env signed signs its records (evidence.hmac_key): not evidence" in out, out
+    assert "ledger.jsonl line 1" in out and "journal.jsonl line 1" in out
 
 
 def test_s3_witness_with_object_lock(sandbox_url, tmp_path, aws):
