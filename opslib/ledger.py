@@ -44,7 +44,7 @@ def _parse(line: bytes):
     """A record, or None for a line that is not one (torn, edited into nonsense)."""
     try:
         rec = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the parser goes: not a record either
         return None
     if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int) or not isinstance(rec.get("hash"), str):
         return None

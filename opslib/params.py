@@ -76,7 +76,7 @@ def read_notebook(path: Path) -> dict:
     """A notebook's JSON; anything that is not a notebook is bad input, not a traceback."""
     try:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
         raise BadInput(f"{Path(path).name} is not a readable notebook ({type(exc).__name__})", "restore the file from git or pass another notebook") from None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):

@@ -125,7 +125,7 @@ def load_checkpoint(root: Path) -> dict | None:
         return {"at": str(data["at"]), "ledger": Mark(**data["ledger"]), "journal": Mark(**data["journal"]),
                 "pending": {str(k): v for k, v in (data.get("pending") or {}).items()}, "unvouched": data.get("unvouched") or {},
                 "witness_off": int(data.get("witness_off") or 0)}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 

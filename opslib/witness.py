@@ -74,7 +74,7 @@ class FileWitness:
                 if d.get("runs") != key:
                     continue
                 p = Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", ""))
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 continue
             if after is not None and p.seq < after.get(p.chain, 0):
                 below.add(p.chain)

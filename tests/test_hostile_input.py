@@ -216,3 +216,11 @@ def test_a_report_made_again_is_a_new_folder_and_its_files_are_evidence_mode(run
         for path in [*folder.rglob("*"), folder.with_name(folder.name + ".zip")]:
             if path.is_file():
                 assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_a_notebook_nested_past_the_parser_is_bad_input(sandbox_url, tmp_path):
+    path = tmp_path / "deep.ipynb"
+    path.write_text('{"cells": ' + "[" * 200000 + "]" * 200000 + "}")
+    res = opslib("run", str(path), runs=tmp_path / "runs")
+    assert res.returncode == 2 and "deep.ipynb is not a readable notebook (RecursionError)" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "runs").exists()

@@ -185,3 +185,16 @@ def test_s3_witness_with_object_lock(sandbox_url, tmp_path, aws):
     (runs / records[1]["html"]).unlink()
     code, out = verify(runs, "--env", "locked", env=env)
     assert code == 1 and f"ledger ends at seq 1; the witness s3://{bucket}/heads holds seq 2" in out
+
+
+def test_a_record_nested_past_the_parser_or_numbered_past_memory_is_named_and_verify_goes_on(runs):
+    """Issue 23: a deeply nested line was a RecursionError; seq 10**12 must not allocate the gap."""
+    lines = (runs / "ledger.jsonl").read_text().splitlines()
+    huge = json.loads(lines[-1]) | {"seq": 10**12}
+    deep = '{"seq": 9, "hash": "x", "a": ' + "[" * 200000 + "]" * 200000 + "}"
+    (runs / "ledger.jsonl").write_text("\n".join(lines + [deep, json.dumps(huge)]) + "\n")
+    code, out = verify(runs)
+    assert code == 1 and "Traceback" not in out
+    assert "ledger.jsonl line 4: not a readable record" in out and "seq 1000000000000" in out
+    res = opslib("history", runs=runs)
+    assert res.returncode == 0 and "Traceback" not in res.stderr
