@@ -18,7 +18,8 @@ from .paths import parameters_dir
 
 SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents", "actions")
 DEFAULT_CHANGE_REF = r"^(INC|CHG)-[A-Za-z0-9-]+$"
-AUTHORIZING = ("confirm",)  # only -p on the command line or the Apply button may set these
+AUTHORIZING = ("confirm", "change_ref")  # only -p on the command line or the Apply button may set these: a standing one authorizes every change
+MAX_LOCK_MINUTES = 24 * 60
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 MAX_BYTES = 256 * 1024
 MAX_NODES = 20000  # values after YAML aliases are followed: an alias bomb is refused, not expanded
@@ -92,6 +93,14 @@ def _check_shape(data, where: str) -> None:
     if unknown:
         raise BadInput(f"{where}: unknown aws setting(s) {', '.join(unknown)}", (did_you_mean(unknown[0], fields) + " " if did_you_mean(unknown[0], fields) else "") + f"use {', '.join(fields)}")
     section = data.get("actions") or {}
+    for key in section:
+        if key not in ("table", "lock_minutes", "approval"):
+            raise BadInput(f"{where}: unknown actions setting '{key}'", "use table, lock_minutes or approval")
+    minutes = section.get("lock_minutes", 15)
+    if not (isinstance(minutes, int) and not isinstance(minutes, bool) and 1 <= minutes <= MAX_LOCK_MINUTES):
+        raise BadInput(f"{where}: actions.lock_minutes is {str(minutes)[:40]!r}", f"give whole minutes from 1 to {MAX_LOCK_MINUTES}, e.g. lock_minutes: 15")
+    if "approval" in section and not isinstance(section["approval"], bool):
+        raise BadInput(f"{where}: actions.approval is {str(section['approval'])[:40]!r}", "set approval: true or approval: false")
     if section.get("approval") and not section.get("table"):
         raise BadInput(f"{where}: actions.approval needs actions.table", "name the DynamoDB table where plans and approvals are kept (actions.table)")
     if "production" in data and not isinstance(data["production"], bool):

@@ -22,7 +22,9 @@ def parse_mode(text, origin: str = "evidence.mode") -> int:
     except ValueError:
         mode = -1
     if not 0o400 <= mode <= 0o666 or not mode & 0o600 == 0o600:
-        raise BadInput(f"{origin} is {text!r}", 'give an octal file mode the owner can read and write, e.g. "0600" or "0640"')
+        raise BadInput(f"{origin} is {str(text)[:40]!r}", 'give an octal file mode the owner can read and write, e.g. "0600" or "0640"')
+    if mode & 0o022:
+        raise BadInput(f"{origin} is {str(text)[:40]!r}: others could rewrite the evidence", 'give a mode only the owner can write, e.g. "0600" or "0640"')
     return mode
 
 

@@ -28,6 +28,11 @@ BAD_ENV_FILES = {
     "alias-bomb": ("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
                    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\nparameters: {x: *d}\n", "expands to more than"),
     "confirm-set": ("parameters:\n  confirm: true\n", "sets confirm"),
+    "standing-change-ref": ("parameters:\n  change_ref: CHG-1234\n", "sets change_ref"),  # issue 23: every production change would carry it
+    "lock-negative": ("actions:\n  table: t\n  lock_minutes: -1\n", "actions.lock_minutes is '-1'"),  # two applies at once both applied
+    "lock-text": ("actions:\n  table: t\n  lock_minutes: abc\n", "actions.lock_minutes is 'abc'"),
+    "approval-text": ("actions:\n  table: t\n  approval: maybe\n", "actions.approval is 'maybe'"),
+    "world-writable": ("evidence:\n  mode: '0666'\n", "others could rewrite the evidence"),
     "confirm-set-nb": ("notebooks:\n  act:\n    confirm: true\n", "sets confirm"),
     "bad-pattern": ("change_ref_pattern: '(['\n", "is not a regular expression"),
     "bad-mode": ("evidence:\n  mode: '0777x'\n", "evidence.mode is '0777x'"),
