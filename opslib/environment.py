@@ -59,21 +59,18 @@ def load(env: str) -> dict:
 
 
 def _count_nodes(data, where: str) -> None:
-    budget = [MAX_NODES]
-
-    def walk(node):
-        budget[0] -= 1
-        if budget[0] < 0:
+    """Without recursion: an alias that contains itself is a structure with no end."""
+    budget, todo = MAX_NODES, [data]
+    while todo:
+        node = todo.pop()
+        budget -= 1
+        if budget < 0:
             raise BadInput(f"{where} expands to more than {MAX_NODES} values (YAML aliases?)", "write the values out; aliases are not needed here")
         if isinstance(node, dict):
-            for k, v in node.items():
-                walk(k)
-                walk(v)
+            todo.extend(node.keys())
+            todo.extend(node.values())
         elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(data)
+            todo.extend(node)
 
 
 def _check_shape(data, where: str) -> None:

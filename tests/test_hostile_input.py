@@ -229,3 +229,14 @@ def test_a_notebook_nested_past_the_parser_is_bad_input(sandbox_url, tmp_path):
     res = opslib("run", str(path), runs=tmp_path / "runs")
     assert res.returncode == 2 and "deep.ipynb is not a readable notebook (RecursionError)" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_environment_file_whose_alias_contains_itself_is_bad_input_and_breaks_no_other_command(sandbox_url, tmp_path):
+    from conftest import project
+
+    home = project(tmp_path, {"loop": "parameters: &a\n  x: *a\n"}, base=None)
+    env = {"OPSLIB_HOME": str(home)}
+    res = opslib("run", "daily-health-check", "--env", "loop", runs=tmp_path / "runs", env=env)
+    assert res.returncode == 2 and "parameters/loop.yaml expands to more than" in res.stderr and "Traceback" not in res.stderr
+    shown = opslib("show", "daily-health-check", env=env)
+    assert shown.returncode == 0 and "environments: production, sandbox, staging" in shown.stdout, shown.stderr
