@@ -96,7 +96,18 @@ def _runs(args):
 
     if args.runs_dir is not None and not args.runs_dir.strip():
         raise BadInput("--runs-dir is empty", "pass a folder, e.g. --runs-dir runs (or leave it out for $OPSLIB_RUNS_DIR, else the project's runs/)")
-    return runs_dir(args.runs_dir)
+    given = args.runs_dir or os.environ.get("OPSLIB_RUNS_DIR") or ""
+    try:
+        root = runs_dir(args.runs_dir)
+        os.stat(root)
+    except (FileNotFoundError, NotADirectoryError):  # not there yet, or under a file: `run` says which
+        return root
+    except (OSError, RuntimeError) as exc:  # a link that leads to itself, a name longer than the system takes
+        reason = getattr(exc, "strerror", None) or str(exc).split(" from ")[0]
+        raise BadInput(f"runs directory {given[:80]!r} cannot be used ({reason})", "pass --runs-dir a folder") from None
+    if not root.is_dir():
+        raise BadInput(f"runs directory {root} is a file", "pass --runs-dir a folder (or remove the file)")
+    return root
 
 
 def _recover(root, command: str) -> None:
@@ -158,6 +169,8 @@ def cmd_run(args) -> int:
     root = _runs(args)
     if args.jobs < 1:
         raise BadInput(f"--jobs {args.jobs}", "give at least 1")
+    if args.cell_timeout < 1:
+        raise BadInput(f"--cell-timeout {args.cell_timeout}", "give the seconds one cell may run, at least 1 (default 600)")
     plans = runner.prepare_many(args.notebooks, args.area, args.env, args.param, args.incident, root)
     for note in plans[0].notes:
         print(f"opslib: {note}", file=sys.stderr)
@@ -353,7 +366,10 @@ def _since(text: str) -> str:
     m = re.fullmatch(r"(\d+)\s*([dhm])", word)
     if m:
         unit = {"d": "days", "h": "hours", "m": "minutes"}[m[2]]
-        return (now - timedelta(**{unit: int(m[1])})).isoformat(timespec="seconds")
+        try:
+            return (now - timedelta(**{unit: int(m[1])})).isoformat(timespec="seconds")
+        except (OverflowError, ValueError):
+            raise BadInput(f"--since {text[:40]!r} reaches back before the year 1", "give a smaller age, e.g. --since 3650d") from None
     try:
         return datetime.fromisoformat(word).isoformat()
     except ValueError:
@@ -520,7 +536,12 @@ def cmd_sandbox(args) -> int:
         if args.name:
             from pathlib import Path
 
-            Path(args.name).write_text(text)
+            from .errors import BadInput
+
+            try:
+                Path(args.name).write_text(text)
+            except OSError as exc:
+                raise BadInput(f"sandbox snapshot to {args.name[:80]!r}: {exc.strerror}", "pass a file in a folder that exists, or leave it out for stdout") from None
             print(f"sandbox snapshot written to {args.name}")
         else:
             sys.stdout.write(text)

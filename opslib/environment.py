@@ -26,14 +26,14 @@ MAX_NODES = 20000  # values after YAML aliases are followed: an alias bomb is re
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in parameters_dir().glob("*.yaml") if _NAME.match(p.stem))
+    return sorted(p.stem for p in parameters_dir().glob("*.yaml") if _NAME.fullmatch(p.stem))
 
 
 def load(env: str) -> dict:
     """parameters/<env>.yaml, parsed and checked (${VAR} references are expanded later, at use)."""
     import yaml
 
-    if not isinstance(env, str) or not _NAME.match(env):
+    if not isinstance(env, str) or not _NAME.fullmatch(env):
         raise BadInput(f"environment name {env!r} is not a plain name", "use letters, digits, - and _ only, e.g. --env staging (see parameters/)")
     path = parameters_dir() / f"{env}.yaml"
     if not path.is_file():

@@ -112,7 +112,7 @@ def all_incidents(evidence) -> dict[str, Incident]:
 
 def find(evidence, incident_id: str, open_only: bool = False) -> Incident:
     """The incident, or bad input that says which ones exist."""
-    if not ID.match(incident_id or ""):
+    if not ID.fullmatch(incident_id or ""):
         raise BadInput(f"{incident_id!r} is not an incident id", "pass --incident INC-YYYY-MMDD-NNN (`opslib incidents` lists them)")
     known = all_incidents(evidence)
     inc = known.get(incident_id)

@@ -315,6 +315,8 @@ def resolve(specs: dict[str, Param], notebook: str, env: str, env_data: dict, ov
                         hint or f"its parameters are: {', '.join(specs)}",
                     )
                 continue
+            if name == "env" and where == origin:
+                raise BadInput(f"-p env={str(value)[:40]!r}: the environment is chosen with --env", f"run it with --env {str(value)[:40] or 'NAME'} instead")
             values[name] = coerce(specs[name], value, where)
             sources[name] = source
     if "env" in specs:

@@ -73,7 +73,7 @@ class Outcome:
 
 def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> Plan:
     """All input checks; raises BadInput before anything starts, is written or touches AWS."""
-    if incident and not _INCIDENT.match(incident):
+    if incident and not _INCIDENT.fullmatch(incident):
         raise BadInput(f"--incident {incident!r} holds characters other than letters, digits, '.', '_' and '-'", "e.g. --incident INC-2026-1123-001")
     from .paths import runs_dir as default_runs_dir
 

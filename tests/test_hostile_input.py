@@ -240,3 +240,31 @@ def test_an_environment_file_whose_alias_contains_itself_is_bad_input_and_breaks
     assert res.returncode == 2 and "parameters/loop.yaml expands to more than" in res.stderr and "Traceback" not in res.stderr
     shown = opslib("show", "daily-health-check", env=env)
     assert shown.returncode == 0 and "environments: production, sandbox, staging" in shown.stdout, shown.stderr
+
+
+# Issue 23's list of inputs that still ended in a traceback or were silently accepted: each exit 2, one line, nothing filed.
+STILL_ACCEPTED = [
+    (["history", "--since", "1000000d"], "reaches back before the year 1"),
+    (["report", "--since", "99999999999d"], "reaches back before the year 1"),
+    (["run", "daily-health-check", "--incident", "INC-1\n"], "holds characters other than"),  # `$` matched before the newline
+    (["run", "daily-health-check", "--env", "sandbox\n"], "is not a plain name"),
+    (["run", "daily-health-check", "--cell-timeout", "0"], "--cell-timeout 0: give the seconds one cell may run"),
+    (["run", "daily-health-check", "-p", "env="], "the environment is chosen with --env"),
+    (["run", "daily-health-check", "-p", "env=production"], "run it with --env production instead"),
+    (["history", "--runs-dir", "{file}"], "is a file"),
+    (["verify", "--runs-dir", "{loop}"], "cannot be used (Symlink loop)"),
+    (["run", "daily-health-check", "--runs-dir", "{loop}"], "cannot be used (Symlink loop)"),
+    (["history", "--runs-dir", "{long}"], "cannot be used (File name too long)"),
+    (["sandbox", "snapshot", "{missing}/snap.json"], "pass a file in a folder that exists"),
+]
+
+
+@pytest.mark.parametrize("argv, says", STILL_ACCEPTED)
+def test_inputs_that_ended_in_a_traceback_or_were_ignored_are_bad_input(sandbox_url, tmp_path, argv, says):
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    where = {"file": tmp_path / "a-file", "loop": tmp_path / "loop", "long": tmp_path / ("x" * 300), "missing": tmp_path / "missing"}
+    res = opslib(*[a.format(**where) for a in argv], runs=tmp_path / "runs")
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and says in lines[0], res.stderr[-2000:]
+    assert not (tmp_path / "runs").exists()
