@@ -171,3 +171,36 @@ def home_aws(aws, env_data: dict):
     """This run's AWS in the environment's home region (its `aws.region`), where the environment's own tables live
     (actions, incidents), whatever region the notebook works in."""
     return aws.at((env_data.get("aws") or {}).get("region") or aws.region)
+
+
+LOOPBACK_HOSTS = ("localhost", "0.0.0.0", "::", "::1")
+
+
+def endpoint(env_data: dict, environ=None) -> str:
+    """Where this environment's AWS calls go: the file's endpoint_url, else $AWS_ENDPOINT_URL, else AWS."""
+    environ = os.environ if environ is None else environ
+    named = (env_data.get("aws") or {}).get("endpoint_url")
+    if named == "sandbox":
+        return environ.get("OPSLIB_SANDBOX_URL") or "sandbox"
+    return str(named or environ.get("AWS_ENDPOINT_URL") or "aws")
+
+
+def check_endpoint(env: str, env_data: dict, environ=None) -> None:
+    """A production environment that names no endpoint talks to AWS. An endpoint variable on this host's
+    loopback (what `eval "$(opslib sandbox env)"` leaves in a shell, and a kernel inherits) would send its
+    calls to the fake AWS and file sandbox data labelled production."""
+    from urllib.parse import urlsplit
+
+    environ = os.environ if environ is None else environ
+    if not env_data.get("production") or (env_data.get("aws") or {}).get("endpoint_url"):
+        return
+    for name, value in sorted(environ.items()):
+        if name != "AWS_ENDPOINT_URL" and not name.startswith("AWS_ENDPOINT_URL_"):
+            continue
+        try:
+            host = (urlsplit(str(value)).hostname or "").lower()
+        except ValueError:
+            host = ""
+        if host in LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(".localhost"):
+            raise BadInput(f"${name} is {str(value)[:60]}, this machine (the sandbox?), and {env} is production",
+                           f"open a new shell or `unset {name}` (eval \"$(opslib sandbox env)\" set it): production talks to AWS")

@@ -307,6 +307,7 @@ def start(name: str, namespace: dict, region: str | None = None) -> Runbook:
     specs = nb.spec()
     env = namespace.get("env", "sandbox")
     env_data = environment.load(env)
+    environment.check_endpoint(env, env_data)
     current = {n: namespace.get(n, p.default) for n, p in specs.items()}
     if os.environ.get("OPSLIB_RUN_ID"):
         values = {n: params.coerce(specs[n], v, "the injected parameters") if v is not None else v for n, v in current.items()}

@@ -54,6 +54,7 @@ class Plan:
     injected: dict = field(default_factory=dict)
     witness: object = None  # witness.for_environment(): None or a callable making it
     notes: list = field(default_factory=list)  # what the console should say before the run
+    endpoint: str = "aws"  # where its AWS calls go (environment.endpoint), recorded with the run
 
 
 @dataclass
@@ -80,6 +81,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     nb = catalog.find(name)
     env_data = environment.load(env)
+    environment.check_endpoint(env, env_data)
     settings = environment.evidence_settings(env_data, env)
     filing.check_runs_dir(runs_dir)
     specs = nb.spec()
@@ -104,6 +106,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
             plan.notes.append(f"started the sandbox at {plan.kernel_env['OPSLIB_SANDBOX_URL']} in {time.monotonic() - began:.0f} s; "
                               "it stays up for the next runs (`opslib sandbox down` stops it)")
     environ = {**os.environ, **{k: v for k, v in plan.kernel_env.items() if v is not None}}
+    plan.endpoint = environment.endpoint(env_data, environ)
     for pname, value in resolved.values.items():
         spec = specs.get(pname)
         if spec and spec.secret:
@@ -343,7 +346,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     notebook = f"{plan.notebook.area}/{plan.notebook.name}"
     meta = {"run_id": run_id, "notebook": notebook, "source": str(plan.notebook.path), "env": plan.env, "incident": plan.incident,
             "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs),
-            "parameter_sources": plan.resolved.sources, **who()}
+            "parameter_sources": plan.resolved.sources, "endpoint": plan.endpoint, **who()}
     flight = inflight.begin(runs_dir, meta)
     early = _index_notes(evidence)
     evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
@@ -519,6 +522,8 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         "html": html.relative_to(runs_dir).as_posix(), "html_sha256": sha256_file(html),
         "secrets_redacted": masked + found_nb + found_html,
     }
+    if meta.get("endpoint"):
+        record["endpoint"] = meta["endpoint"]  # where its AWS calls went: AWS, or which fake
     if noted:
         record["signals_during_filing"] = list(noted)
     if filed_by:

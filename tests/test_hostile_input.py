@@ -268,3 +268,18 @@ def test_inputs_that_ended_in_a_traceback_or_were_ignored_are_bad_input(sandbox_
     lines = res.stderr.strip().splitlines()
     assert res.returncode == 2 and len(lines) == 1 and says in lines[0], res.stderr[-2000:]
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS"])
+def test_the_sandbox_never_answers_for_production(sandbox_url, tmp_path, variable):
+    """After `eval "$(opslib sandbox env)"`, --env production went to the fake AWS and filed its answers as production's."""
+    res = opslib("run", "daily-health-check", "--env", "production", runs=tmp_path / "runs", env={variable: sandbox_url})
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and f"${variable} is {sandbox_url}, this machine (the sandbox?), and production is production" in lines[0]
+    assert f"unset {variable}" in lines[0] and not (tmp_path / "runs").exists()
+
+
+def test_every_run_records_where_its_aws_calls_went(runs, sandbox_url):
+    from conftest import ledger
+
+    assert {r["endpoint"] for r in ledger(runs)} == {sandbox_url}
