@@ -106,11 +106,23 @@ def test_one_deadline_covers_the_whole_request(servers, path):
     assert took < 5, took
 
 
+# The metadata address spelled in IPv6 (issue 23): each passed both checks and was sent the bearer token.
+METADATA_SPELLINGS = ["http://[::ffff:169.254.169.254]/latest/meta-data/", "http://[::ffff:a9fe:a9fe]/", "http://[::169.254.169.254]/",
+                      "http://[2002:a9fe:a9fe::1]/", "http://[64:ff9b::169.254.169.254]/"]
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/", "javascript:alert(1)",
-                                 "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/meta-data/"])
+                                 "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/latest/meta-data/", *METADATA_SPELLINGS])
 def test_fetch_refuses_what_input_checks_refuse(url):
     probe = http.get(url)
     assert probe.status is None and probe.error.startswith("refused:")
+
+
+@pytest.mark.parametrize("url", METADATA_SPELLINGS)
+def test_the_metadata_address_in_any_spelling_is_refused_at_input_and_at_post(sandbox_url, tmp_path, url):
+    res = opslib("run", "daily-health-check", "-p", f"frontend_url={url}", runs=tmp_path / "runs")
+    assert res.returncode == 2 and "is a link-local (cloud metadata) address, refused" in res.stderr, res.stderr
+    assert http.post(url, b"{}").error.startswith("refused:")
 
 
 def test_healthy_endpoint_still_passes(servers):

@@ -72,12 +72,23 @@ def _vet(url: str, allow_link_local: bool, resolve: bool = True) -> tuple[str, l
     return "", addresses or None
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _metadata(address: str) -> bool:
+    """A link-local (cloud metadata) address, however it is spelled: IPv4-mapped (::ffff:169.254.169.254),
+    IPv4-compatible (::169.254.169.254), 6to4 (2002:a9fe:a9fe::) and NAT64 (64:ff9b::a9fe:a9fe) reach the same host."""
     try:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
-    return any(ip in net for net in _METADATA)
+    spellings = [ip]
+    if ip.version == 6:
+        packed = ip.packed
+        spellings += [ipaddress.IPv4Address(v) for v in (ip.ipv4_mapped, ip.sixtofour) if v is not None]
+        if packed[:12] == bytes(12) or ip in _NAT64:  # IPv4-compatible (deprecated, still routed by some stacks), NAT64
+            spellings.append(ipaddress.IPv4Address(packed[12:]))
+    return any(candidate in net for candidate in spellings for net in _METADATA if candidate.version == net.version)
 
 
 def get(url: str, timeout: float = DEFAULT_DEADLINE_S, token=None, verify_tls: bool = True) -> Probe:
