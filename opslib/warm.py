@@ -157,6 +157,8 @@ def _follow(conn: socket.socket) -> int | None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, forward)
     code = line()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # the run is filed: later signals are ignored, as a cold run ignores them
+        signal.signal(sig, signal.SIG_IGN)  # (Python's own handler would be reset to the default while the interpreter exits)
     if not code.lstrip(b"-").isdigit():
         print("opslib: the warm process ended before the command did; `opslib history` shows what was filed", file=sys.stderr)
         return 3
