@@ -229,7 +229,7 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
              for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
     done = _changes(outcome.actions)
-    lines += [f"{'CHANGED' if status == 'applied' else 'PLANNED'}  {change}" for status, change, _ in done]
+    lines += [f"{ {'applied': 'CHANGED', 'interrupted': 'MAYBE'}.get(status, 'PLANNED')}  {change}" for status, change, _ in done]
     planned = sorted({r.get("plan_id") for r in outcome.actions if r.get("status") in ("planned", "stale") and r.get("plan_id")})
     lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     if planned:  # last but the follow-ups: the line to paste once the plan is reviewed
@@ -344,10 +344,11 @@ def _changes(records: list[dict]) -> list[tuple[str, str, str]]:
 
     out = []
     for rec in records:
-        if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned"):
+        if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned", "interrupted"):
             pid = rec.get("plan_id") or ""
+            maybe = " (the run was killed while applying it: it may have applied)" if rec["status"] == "interrupted" else ""
             for c in rec.get("changes") or [{}]:
-                out.append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else ""), pid))
+                out.append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else "") + maybe, pid))
     return out
 
 

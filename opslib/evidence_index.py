@@ -189,16 +189,16 @@ class Index:
         out: dict[str, int] = {}
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
-            q = f"SELECT run_id, count(*) FROM journal WHERE kind = 'action' AND status = 'applied' AND run_id IN ({','.join('?' * len(part))}) GROUP BY run_id"
+            q = f"SELECT run_id, count(*) FROM journal WHERE kind = 'action' AND status IN ('applied', 'interrupted') AND run_id IN ({','.join('?' * len(part))}) GROUP BY run_id"
             out.update(dict(self.db.execute(q, part).fetchall()))
         return out
 
     def latest_applied(self, accept) -> dict | None:
         """The newest applied action record `accept` takes, reading back from the end."""
         def find():
-            for seq, off, length in self.db.execute("SELECT seq, off, len FROM journal WHERE kind = 'action' AND status = 'applied' ORDER BY seq DESC"):
+            for seq, off, length in self.db.execute("SELECT seq, off, len FROM journal WHERE kind = 'action' AND status IN ('applied', 'interrupted') ORDER BY seq DESC"):
                 (rec,) = self._read("journal", [(seq, off, length)])
-                if rec.get("kind") != "action" or rec.get("status") != "applied":
+                if rec.get("kind") != "action" or rec.get("status") not in ("applied", "interrupted"):
                     raise Disagrees(f"journal seq {seq} is not an applied action")
                 if accept(rec):
                     return rec

@@ -83,10 +83,12 @@ def recover(runs_dir: Path, by: str) -> list[str]:
                 continue
             notebook = note.with_suffix(".ipynb")
             nb = _load_output(notebook, Path(meta.get("source", "")))
+            evidence = Evidence(Path(runs_dir), settings.hmac_key)
+            _close_interrupted(evidence, meta["run_id"])
             when = datetime.now(timezone.utc).isoformat(timespec="seconds")
             duration = (datetime.now(timezone.utc) - datetime.fromisoformat(meta["started"])).total_seconds()
             reason = f"its runner (pid {meta.get('pid')}) died without filing it (kill -9, out of memory or power loss); filed at {when} by `opslib {by}`"
-            out = file_run(Evidence(Path(runs_dir), settings.hmac_key), meta, nb, "killed", reason, "critical", duration,
+            out = file_run(evidence, meta, nb, "killed", reason, "critical", duration,
                            for_environment(meta["env"], env_data, Path(runs_dir)), filed_by=by)
             notebook.unlink(missing_ok=True)
             for partial in note.parent.glob(f".{note.stem}.*.tmp"):
@@ -94,3 +96,14 @@ def recover(runs_dir: Path, by: str) -> list[str]:
             note.unlink()
             lines.append(f"run {meta['run_id']} ({meta['notebook']}, {meta['env']}, started {meta['started']}) was killed; filed as {out.output.relative_to(runs_dir)}")
     return lines
+
+
+def _close_interrupted(evidence, run_id: str) -> None:
+    """Journal, for each action the killed run confirmed and never closed, that it may have applied."""
+    from .actions import interrupted
+    from .evidence_index import Index
+
+    with Index.open(evidence) as index:
+        started = index.journal_of_runs({run_id})
+    for record in interrupted(started):
+        evidence.journal.append(record)

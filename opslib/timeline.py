@@ -17,7 +17,7 @@ RED = (CRITICAL, ERROR)
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # declared, update, resolved, notification, run, red, planned, confirmed, applied, failed
+    kind: str  # declared, update, resolved, notification, run, red, planned, confirmed, applied, failed, interrupted
     who: str
     what: str
     run_id: str = ""
@@ -67,7 +67,7 @@ def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dic
 # Records carry whole seconds, and several runs can start within one: a second's events go run by run,
 # in the order the runs started; within a run, it starts, then a plan, its confirmation, the record it
 # writes, the notices it sends, and the applied action.
-_WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6}
+_WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6, "interrupted": 6}
 
 
 def _incident_events(records: list[dict], incident_id: str):
@@ -111,6 +111,9 @@ def _journal_events(journal: list[dict], runs: set[str]) -> list[Event]:
             out.append(Event(at, "planned", who, f"{r.get('action')}: {len(r.get('changes') or [])} change(s) planned as {r.get('plan_id', '')} (dry run)", **common))
         elif kind == "action" and r.get("status") in ("stale", "locked", "unapproved"):
             out.append(Event(at, "failed", who, f"{r.get('action')} refused ({r['status']}): {r.get('message', '')}", **common))
+        elif kind == "action" and r.get("status") == "interrupted":
+            changes = "; ".join(f"{c.get('resource')} {c.get('attribute')}" for c in (r.get("changes") or [])[:3])
+            out.append(Event(at, "interrupted", who, f"{r.get('action')} may have applied: {changes} (the run was killed while applying it)", **common))
         elif kind == "action" and r.get("status") in ("applied", "failed") and not r.get("dry_run"):
             changes = "; ".join(f"{c.get('resource')} {c.get('attribute')}" for c in (r.get("changes") or [])[:3])
             verified = {True: ", verified", False: f", NOT verified ({r.get('verify_note', '')})"}.get(r.get("verified"), "")

@@ -4,11 +4,12 @@ these rebuild those undos as guarded actions of their own. `opslib undo RUN-ID` 
 
 
 def applied(evidence, run_id: str) -> list[dict]:
-    """The run's applied changes, as the journal holds them (found through the evidence index)."""
+    """The run's applied changes, as the journal holds them (found through the evidence index); those of a
+    run killed while applying (`interrupted`) too: they may have applied."""
     from .evidence_index import Index
 
     with Index.open(evidence) as index:
-        return [r for r in index.actions(run_id, statuses=("applied",)) if not r.get("dry_run")]
+        return [r for r in index.actions(run_id, statuses=("applied", "interrupted")) if not r.get("dry_run")]
 
 
 def which(evidence, run_id: str = "") -> str:

@@ -209,3 +209,35 @@ def test_change_notebooks_under_faults_complete_with_error_rows_naming_the_code(
     assert {k: v for k, v in errors.items() if k in expected} == expected, errors
     assert all("Throttl" in code for k, code in errors.items() if k not in expected), errors
     assert "CHANGED" not in res.stdout
+
+
+def test_a_run_killed_after_its_change_applied_still_shows_it_and_undo_offers_it(healthy, aws, tmp_path):
+    """Issue 23: killed with kill -9 while the new count rolled out, the run was filed `killed` with no change and undo said
+    it applied nothing. The intent is journaled before applying; the run that files the killed one closes it as `interrupted`."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, OPSLIB_RUNS_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "opslib.cli", "run", "scale-service", "-p", "desired_count=12", "-p", "confirm=true", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    ecs = aws.client("ecs", "us-east-1")
+    desired = lambda: ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]["desiredCount"]
+    deadline = time.monotonic() + 120
+    while desired() != 12 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the change is live; the run is waiting for the tasks to start
+    proc.communicate(timeout=30)
+    assert ledger(tmp_path) == []
+    history = opslib("history", runs=tmp_path)
+    assert "was killed; filed as" in history.stderr
+    (record,) = ledger(tmp_path)
+    assert record["status"] == "killed" and re.search(rf"{record['run_id']}\s.*killed\s+\S+\s+1\s", history.stdout), history.stdout
+    (closed,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action"]
+    assert closed["status"] == "interrupted" and "may have applied" in closed["message"] and closed["changes"][0]["after"] == 12
+    undo = opslib("undo", record["run_id"], runs=tmp_path)
+    assert undo.returncode == 0 and "desiredCount: 12 -> 3" in undo.stdout, undo.stdout + undo.stderr
+    assert opslib("verify", runs=tmp_path).returncode == 0

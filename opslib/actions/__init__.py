@@ -106,7 +106,7 @@ def plan_id(action: "Action", before: dict, changes: list[Change]) -> str:
 @dataclass
 class Outcome:
     action: str
-    status: str  # planned (dry-run), applied, nothing-to-do, refused, stale, unapproved, locked, failed
+    status: str  # planned (dry-run), applied, nothing-to-do, refused, stale, unapproved, locked, failed; interrupted (killed while applying: may have applied)
     changes: list[Change]
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
@@ -200,8 +200,12 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
             locks.acquire(resources, pid)
         except ActionRefused as held:
             refuse("locked", held.message, held.fix)
+    # the intent, journaled before anything is applied, with how to undo it: a run killed from here on still shows what it may
+    # have changed, and `opslib undo` can offer it (inflight.recover closes it as `interrupted`)
+    undo = [{"verb": a.verb, "args": a.args(), "region": getattr(guard.aws, "region", "")} for a in action.undo(before, changes)]
     guard.journal("action-start", action=name, changes=[vars(c) for c in changes], before=before, confirmed_by=confirmed_by, reference=guard.reference, plan_id=pid,
-                  locked=locks is not None, approved_by=approver)
+                  locked=locks is not None, approved_by=approver, undo=undo, undo_note="" if undo else action.undo_note,
+                  **({"undoes": action.undoes} if action.undoes else {}))
     try:  # the lock is held until the state after has been read
         try:
             action.apply(guard.aws, changes)
@@ -217,7 +221,6 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
     said = "verified" if verified else f"NOT verified within {action.verify_within_s} s: {note}"
     out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}" + (f", approved by {approver}" if approver else "") + f"); {said}.",
                   plan_id=pid, verified=verified)
-    undo = [{"verb": a.verb, "args": a.args(), "region": getattr(guard.aws, "region", "")} for a in action.undo(before, changes)]
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver, verify_note=note,
                   undo=undo, undo_note="" if undo else action.undo_note, **({"undoes": action.undoes} if action.undoes else {}))
     return out
@@ -305,3 +308,22 @@ def confirm_button(action: Action, guard: Guard, planned: Outcome, after=None):
 
 def dumps(obj) -> str:
     return json.dumps(obj, default=str, sort_keys=True)
+
+
+def interrupted(journal: list[dict]) -> list[dict]:
+    """For a run killed without filing: each action it started to apply and never closed, as the record that
+    closes it, `interrupted` (it may have applied; its undo restores the state before, a no-op where nothing changed)."""
+    from datetime import datetime, timezone
+
+    closed = {r.get("plan_id") for r in journal if r.get("kind") == "action" and not r.get("dry_run")}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = []
+    for r in journal:
+        if r.get("kind") == "action-start" and r.get("plan_id") not in closed:
+            common = {k: r[k] for k in ("run_id", "notebook", "env", "incident", "mode", "user", "host") if k in r}
+            out.append({"kind": "action", "at": now, **common, "action": r.get("action"), "status": "interrupted", "changes": r.get("changes") or [], "before": r.get("before"),
+                        "plan_id": r.get("plan_id"), "dry_run": False, "confirmed_by": r.get("confirmed_by"), "reference": r.get("reference"),
+                        "approved_by": r.get("approved_by", ""), "undo": r.get("undo") or [], "undo_note": r.get("undo_note", ""),
+                        "message": "the run was killed after this was confirmed and before it was filed: it may have applied",
+                        **({"undoes": r["undoes"]} if r.get("undoes") else {})})
+    return out
