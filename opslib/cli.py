@@ -231,7 +231,10 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     done = _changes(outcome.actions)
     lines += [f"{ {'applied': 'CHANGED', 'interrupted': 'MAYBE'}.get(status, 'PLANNED')}  {change}" for status, change, _ in done]
     planned = sorted({r.get("plan_id") for r in outcome.actions if r.get("status") in ("planned", "stale") and r.get("plan_id")})
-    lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
+    if outcome.record.get("unwritten"):
+        lines += [f"{outcome.status.upper()}: {verdict}", "evidence: not written (its ledger record says so); free space, then run it again"]
+    else:
+        lines += [f"{outcome.status.upper()}: {verdict}", f"evidence: {outcome.output}", f"html:     {outcome.html}"]
     if planned:  # last but the follow-ups: the line to paste once the plan is reviewed
         apply = f"{apply_with} {','.join(planned)}" if apply_with else _apply_command(outcome.record, ",".join(planned))
         lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run: {apply})")

@@ -5,6 +5,7 @@ reading it. Files are 0600 and folders 0700 unless the environment file's `evide
 says otherwise (e.g. "0640" for a group of reviewers; folders get x where they get r).
 """
 
+import errno
 import os
 import threading
 from datetime import datetime, timezone
@@ -65,13 +66,24 @@ def write_text(path: Path, text: str) -> None:
     path = Path(path)
     make_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # runs of a batch are threads of one process
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, file_mode())
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, or a signal: no half file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # the disk (or the user's quota, or the file size limit) is full
+
+
+def no_room(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in NO_ROOM
 
 
 def copy_new(source: Path, target: Path) -> None:

@@ -35,10 +35,18 @@ def begin(runs_dir: Path, meta: dict) -> Flight:
     tmp = folder / f".{meta['run_id']}.json.tmp"
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, filing.file_mode())
     fh = os.fdopen(fd, "r+")
-    fcntl.flock(fh, fcntl.LOCK_EX)  # held before the note has its name: recover never sees it unlocked
-    fh.write(json.dumps({**meta, "pid": os.getpid()}))
-    fh.flush()
-    os.replace(tmp, note)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # held before the note has its name: recover never sees it unlocked
+        fh.write(json.dumps({**meta, "pid": os.getpid()}))
+        fh.flush()
+        os.replace(tmp, note)
+    except BaseException:  # a full disk: no note, no half of one
+        try:
+            fh.close()  # flushes what could not be written: fails again
+        except OSError:
+            pass
+        tmp.unlink(missing_ok=True)
+        raise
     return Flight(note, folder / f"{meta['run_id']}.ipynb", fh)
 
 

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import catalog, checks, environment, filing, inflight, keep_out_iri_grammar, params, witness
-from .errors import BadInput
+from .errors import BadInput, OpsError
 from .journal import who
 from .kernel import IMPORTS, EarlyKernel
 from .zygote import KERNEL_NAME as zygote_kernel
@@ -347,9 +347,20 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     meta = {"run_id": run_id, "notebook": notebook, "source": str(plan.notebook.path), "env": plan.env, "incident": plan.incident,
             "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs),
             "parameter_sources": plan.resolved.sources, "endpoint": plan.endpoint, **who()}
-    flight = inflight.begin(runs_dir, meta)
-    early = _index_notes(evidence)
-    evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
+    flight = None
+    try:
+        flight = inflight.begin(runs_dir, meta)
+        early = _index_notes(evidence)
+        evidence.journal.append({"kind": "run-start", "at": meta["started"], **{k: meta[k] for k in ("run_id", "notebook", "env", "incident", "user", "host")}})
+    except OSError as exc:
+        if flight is not None:
+            flight.done()
+        if not batch:
+            os.umask(old_umask)
+            _set_env(saved_env)
+        if not filing.no_room(exc):
+            raise
+        raise OpsError(f"{plan.notebook.name} was not started: {exc.strerror} in {runs_dir}", "free space there and run it again") from None
     status, reason = "passed", ""
     t0 = time.perf_counter()
     wall0 = time.time()
@@ -390,8 +401,14 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     try:
         nb = _load_output(flight.notebook, plan.notebook.path)
         phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
-        outcome = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
-                           noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
+        try:
+            outcome = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
+                               noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
+        except OSError as exc:
+            if not filing.no_room(exc):
+                raise
+            raise OpsError(f"run {run_id} could not be filed: {exc.strerror} in {runs_dir}",  # not even its record: the note in .inflight stays
+                           "free space there; the next opslib command files it (as killed)") from None
         phases["file evidence"] = time.perf_counter() - t0 - duration
         outcome.phases = phases
         outcome.notes[:0] = early
@@ -505,12 +522,21 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     base = runs_dir / started.strftime("%Y/%m/%d") / f"{name}__{meta['env']}__{started.strftime('T%H%M%SZ')}__{meta['run_id']}"
     node = nbformat.from_dict(nb)
     text = nbformat.writes(node)
-    output = base.with_suffix(".ipynb")
-    filing.write_text(output, text)
+    output, html = base.with_suffix(".ipynb"), base.with_suffix(".html")
     renderer = renderer or _HtmlRenderer()
     html_text, found_html = scrub(renderer.render(node))
-    html = base.with_suffix(".html")
-    filing.write_text(html, html_text)
+    unwritten = ""
+    try:
+        filing.write_text(output, text)
+        filing.write_text(html, html_text)
+    except OSError as exc:
+        if not filing.no_room(exc):
+            raise
+        for path in (output, html):  # neither, rather than half of the evidence
+            path.unlink(missing_ok=True)
+        unwritten = f"its notebook and HTML could not be written ({exc.strerror}: {Path(exc.filename or output).name})"
+        status, exit_code = "failed", EXIT_NOTEBOOK
+        reason = f"{reason}; {unwritten}" if reason else unwritten
     from .ledger import sha256_file
 
     record = {
@@ -518,10 +544,12 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "duration_s": round(duration, 2),
         "notebook": meta["notebook"], "env": meta["env"], "parameters": meta["parameters"], "parameter_sources": meta.get("parameter_sources", {}), "incident": meta["incident"],
         "status": status, "exit_code": exit_code, "reason": reason, "checks": report.counts(),
-        "output": output.relative_to(runs_dir).as_posix(), "output_sha256": sha256_file(output),
-        "html": html.relative_to(runs_dir).as_posix(), "html_sha256": sha256_file(html),
+        "output": "" if unwritten else output.relative_to(runs_dir).as_posix(), "output_sha256": "" if unwritten else sha256_file(output),
+        "html": "" if unwritten else html.relative_to(runs_dir).as_posix(), "html_sha256": "" if unwritten else sha256_file(html),
         "secrets_redacted": masked + found_nb + found_html,
     }
+    if unwritten:
+        record["unwritten"] = ["notebook", "html"]  # the record says what is missing, and verify does not look for it
     if meta.get("endpoint"):
         record["endpoint"] = meta["endpoint"]  # where its AWS calls went: AWS, or which fake
     if noted:
@@ -551,7 +579,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
             actions = index.actions(meta["run_id"], statuses=("applied", "planned", "stale"))  # stale: refused, and the plan now
             notes += index.notes
     except Exception as exc:  # the run is filed; the pages catch up at the next run
-        notes.append(f"runs/index.html not updated: {type(exc).__name__}: {exc}")
+        notes.append(f"runs/index.html not updated: {'no space left on the device' if unwritten else f'{type(exc).__name__}: {exc}'}")
     return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes, actions=actions)
 
 

@@ -283,3 +283,53 @@ def test_every_run_records_where_its_aws_calls_went(runs, sandbox_url):
     from conftest import ledger
 
     assert {r["endpoint"] for r in ledger(runs)} == {sandbox_url}
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB filesystem of its own (tmpfs), for a runs directory that fills up."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_while_filing_is_exit_3_one_line_no_partial_file_and_a_record_that_says_so(sandbox_url, small_disk):
+    runs = small_disk / "runs"
+    assert opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=runs).returncode == 0
+    free = shutil.disk_usage(small_disk).free
+    (small_disk / "filler").write_bytes(b"\0" * (free - 24 * 1024))  # room for records, not for a notebook and its page
+    res = opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=runs)
+    assert res.returncode == 3 and "Traceback" not in res.stderr, res.stdout + res.stderr
+    assert "FAILED:" in res.stdout and "could not be written (No space left on device" in res.stdout
+    assert "evidence: not written (its ledger record says so)" in res.stdout
+    assert not [p for p in runs.rglob("*") if p.name.endswith(".tmp")] and not list((runs / ".inflight").iterdir())
+    from conftest import ledger
+
+    last = ledger(runs)[-1]
+    assert last["status"] == "failed" and last["unwritten"] == ["notebook", "html"] and last["output"] == "" and last["exit_code"] == 3
+    assert len(list(runs.rglob("*.ipynb"))) == 1  # the first run's only
+    (small_disk / "filler").unlink()
+    later = opslib("history", runs=runs)
+    assert later.returncode == 0 and "killed" not in later.stdout  # a run that said why it failed is not filed again as killed
+    assert opslib("verify", runs=runs).returncode == 0
+
+
+def test_a_disk_too_full_to_start_a_run_is_exit_3_and_leaves_nothing(sandbox_url, small_disk):
+    runs = small_disk / "runs"
+    assert opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=runs).returncode == 0
+    with open(small_disk / "filler", "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError:
+            pass
+    res = opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=runs)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 3 and len(lines) == 1 and "ok was not started: No space left on device" in lines[0], res.stderr
+    assert not list((runs / ".inflight").iterdir())
+    (small_disk / "filler").unlink()
+    assert opslib("verify", runs=runs).returncode == 0
