@@ -3,8 +3,8 @@
 Every secret value this process has seen (a `Secret`, or a value the runner hands a kernel) is
 registered here, so the journal, the ledger, the console and the filed notebook and HTML can
 scrub it without being told which values to look for. A value is scrubbed in every form a sink
-may write it in: raw, JSON-escaped, HTML-escaped, percent-encoded, and line by line when it spans
-lines.
+may write it in: raw, JSON-escaped, HTML-escaped, percent-encoded, Python's repr of it and of its
+bytes, and line by line when it spans lines.
 """
 
 import html
@@ -88,12 +88,14 @@ def register(value) -> None:
 
 def forms_of(value: str) -> set[str]:
     """The ways a sink may write `value`: raw, JSON-escaped (ASCII or not), HTML-escaped, both,
-    percent-encoded, and each line of a multi-line value. Forms shorter than MIN_LENGTH are
+    percent-encoded, repr'd (str and bytes), and each line of a multi-line value. Forms shorter than MIN_LENGTH are
     left out: they would mask ordinary text."""
     bases = {value} | {line.strip() for line in value.splitlines()}
     out = set()
     for base in bases:
-        for form in (base, html.escape(base), html.escape(base, quote=False), quote(base, safe=""), quote(base)):
+        # Python's repr of the str and of its bytes (a traceback's "Invalid header value b'Bearer ...'"): escapes, not the value
+        for form in (base, html.escape(base), html.escape(base, quote=False), quote(base, safe=""), quote(base), repr(base)[1:-1],
+                     repr(base.encode("utf-8", "surrogatepass"))[2:-1]):
             out.add(form)
             out.add(json.dumps(form)[1:-1])
             out.add(json.dumps(form, ensure_ascii=False)[1:-1])

@@ -20,7 +20,8 @@ def forms(value: str) -> set[str]:
     out = set()
     for base in [value, *value.splitlines()]:
         out |= {base, json.dumps(base)[1:-1], json.dumps(base, ensure_ascii=False)[1:-1], html.escape(base), html.escape(base, quote=False),
-                html.escape(json.dumps(base)[1:-1]), quote(base, safe="")}
+                html.escape(json.dumps(base)[1:-1]), quote(base, safe=""), repr(base)[1:-1], repr(base.encode())[2:-1],
+                json.dumps(repr(base)[1:-1])[1:-1], json.dumps(repr(base.encode())[2:-1])[1:-1], html.escape(repr(base.encode())[2:-1])}
     return {f for f in out if len(f) >= 8}
 
 
