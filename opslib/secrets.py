@@ -74,7 +74,7 @@ def refuse_short(name: str, value: str) -> None:
 
 
 def register(value) -> None:
-    """Remember a secret value so every sink of this process scrubs it."""
+    """Remember a secret value so every sink of this process scrubs it; a URL's secret parts too."""
     if not value or not isinstance(value, str):
         return
     with _lock:
@@ -82,8 +82,25 @@ def register(value) -> None:
             return
         _known.add(value)
         forms = set(_forms)
-        forms.update(forms_of(value))
+        for part in [value, *url_parts(value)]:
+            forms.update(forms_of(part))
         _forms[:] = sorted(forms, key=len, reverse=True)
+
+
+def url_parts(value: str) -> list[str]:
+    """The parts of a secret URL that are secrets of their own: a receiver that echoes its path (a 404 page, a
+    proxy's error) writes a Slack webhook's T.../B.../token without the rest. Path segments, query values and the
+    password, each long enough and not a plain word (a digit in it, or 16 characters or more): /services/ is not masked."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    if not value.startswith(("http://", "https://")):
+        return []
+    try:
+        parts = urlsplit(value)
+        candidates = [unquote(p) for p in parts.path.split("/")] + [v for _, v in parse_qsl(parts.query)] + [parts.password or ""]
+    except ValueError:
+        return []
+    return [c for c in candidates if len(c) >= MIN_LENGTH and (any(ch.isdigit() for ch in c) or len(c) >= 16)]
 
 
 def forms_of(value: str) -> set[str]:

@@ -107,3 +107,12 @@ def test_environment_file_can_share_evidence_with_a_group(sandbox_url, tmp_path)
     res = opslib("run", str(FIXTURES / "ok.ipynb"), "--env", "shared", "--no-progress", runs=tmp_path / "runs", env={"OPSLIB_HOME": str(home)})
     assert res.returncode == 0, res.stderr
     assert _modes(tmp_path / "runs") == ({"0o750"}, {"0o640"})
+
+
+def test_a_secret_urls_token_parts_are_secrets_of_their_own():
+    """Issue 23: a receiver that echoed the webhook's path put T.../B.../token raw into incidents.jsonl and the post-mortem."""
+    Secret("https://hooks.slack.com/services/T0ABCD1234/B0EFGH5678/q8Zr2XwL9mNvB4kT7yPs?key=k3y-value-551")
+    echoed = "404 no_service: /services/T0ABCD1234/B0EFGH5678/q8Zr2XwL9mNvB4kT7yPs (key k3y-value-551)"
+    text, found = scrub(echoed)
+    assert "T0ABCD1234" not in text and "B0EFGH5678" not in text and "q8Zr2XwL9mNvB4kT7yPs" not in text and "k3y-value-551" not in text
+    assert found == 4 and "/services/" in text  # a plain word of the path stays readable
