@@ -124,16 +124,24 @@ def load_checkpoint(root: Path) -> dict | None:
         data = json.loads(_checkpoint_path(root).read_text())
         return {"at": str(data["at"]), "ledger": Mark(**data["ledger"]), "journal": Mark(**data["journal"]),
                 "pending": {str(k): v for k, v in (data.get("pending") or {}).items()}, "unvouched": data.get("unvouched") or {},
-                "witness_off": int(data.get("witness_off") or 0)}
+                "witness_off": int(data.get("witness_off") or 0), "edge": _edge(data.get("edge"))}
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
-def save_checkpoint(root: Path, marks: dict, pending: dict, unvouched: dict) -> None:
+def _edge(data) -> dict:
+    """The latest second a covered run started in, and the runs that started in it: files named with that second
+    may belong to runs before the checkpoint or after it (runs start several a second), so their ids decide."""
+    if not isinstance(data, dict) or not isinstance(data.get("at"), str) or not isinstance(data.get("runs"), list):
+        return {"at": "", "runs": []}
+    return {"at": data["at"], "runs": [str(r) for r in data["runs"]][:1000]}
+
+
+def save_checkpoint(root: Path, marks: dict, pending: dict, unvouched: dict, edge: dict | None = None) -> None:
     path = _checkpoint_path(root)
     filing.make_dirs(path.parent)
     data = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs_dir": str(Path(root).resolve()),
-            **{k: vars(v) for k, v in marks.items()}, "pending": pending, "unvouched": unvouched}
+            **{k: vars(v) for k, v in marks.items()}, "pending": pending, "unvouched": unvouched, "edge": edge or {"at": "", "runs": []}}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)
@@ -176,6 +184,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     ledger = Walk(root / "ledger.jsonl", evidence.keys, problems, start["ledger"] if start else None)
     ledgered: dict[str, tuple] = dict(start["unvouched"]) if start else {}
     filed: set[str] = set()
+    edge = dict(start["edge"]) if start else {"at": "", "runs": []}
     for rec in ledger:
         for w in witnesses:
             w.see("ledger", rec)
@@ -187,6 +196,11 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
         counts = rec.get("checks") if isinstance(rec.get("checks"), dict) else {}
         ledgered[str(run_id)] = (rec.get("seq"), rec.get("status"), [counts.get(s, 0) for s in STATUSES])
         _check_files(evidence, rec, filed, problems)
+        second = str(rec.get("started") or "")[:19]
+        if second > edge["at"]:
+            edge = {"at": second, "runs": [str(run_id)]}
+        elif second == edge["at"]:
+            edge["runs"].append(str(run_id))
 
     journal = Walk(root / "journal.jsonl", evidence.keys, problems, start["journal"] if start else None)
     pending: dict[str, dict] = dict(start["pending"]) if start else {}  # run -> {"checks": {key: status}, "runner": bool}
@@ -217,7 +231,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     problems += [problem for env, wanted, problem in later if wanted or env in envs]  # since a checkpoint: runs since it
     if keep and not problems:  # the next `--since-last` starts here
         keep = {run_id: entry for run_id, entry in pending.items() if entry["runner"] or entry["checks"]}
-        save_checkpoint(root, {"ledger": ledger.end, "journal": journal.end}, keep, unvouched)
+        save_checkpoint(root, {"ledger": ledger.end, "journal": journal.end}, keep, unvouched, edge)
     return result
 
 
@@ -241,8 +255,10 @@ def _check_files(evidence, rec: dict, filed: set, problems: list) -> None:
 
 def _orphans(root: Path, filed: set, start: dict | None, problems: list) -> None:
     """Filed-looking files no record names (their record was removed). Since a checkpoint, only those
-    of runs started after it (their name says when): earlier ones were named by records before it."""
-    since = start["at"].replace("+00:00", "") if start else ""
+    of runs started after the last run it covered (their name says when, and in that very second, which run):
+    earlier ones were named by records before it."""
+    edge = start["edge"] if start else {"at": "", "runs": []}
+    since = edge["at"] or (start["at"].replace("+00:00", "") if start else "")
     for day in sorted(p for p in root.glob("[0-9][0-9][0-9][0-9]/*/*") if p.is_dir()):
         if since and day.relative_to(root).as_posix() < since[:10].replace("-", "/"):
             continue  # a day before the checkpoint's: its files were named by records before it
@@ -250,7 +266,7 @@ def _orphans(root: Path, filed: set, start: dict | None, problems: list) -> None
             rel = path.relative_to(root).as_posix()
             if path.suffix not in (".ipynb", ".html") or rel in filed:
                 continue
-            if since and _started(rel) < since:
+            if since and (_started(rel) < since or (_started(rel) == edge["at"] and path.stem.rsplit("__", 1)[-1] in edge["runs"])):
                 continue
             problems.append(f"{rel} has no ledger record (its record was removed)")
 
