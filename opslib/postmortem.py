@@ -5,7 +5,10 @@ from its updates; the timeline from the evidence (opslib.timeline). What only pe
 action items and lessons, is left as a checklist to fill.
 """
 
+import html
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 from . import filing, incidents, severity
 from .checks import OK, WARN, Check
@@ -17,19 +20,21 @@ PLACEHOLDER_ITEMS = ["[Preventive measure 1]", "[Preventive measure 2]", "[Docum
 
 
 def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
+    """Every value people typed (summary, status, root cause, parameters in check sentences) goes in through
+    _md: shown as written, never as HTML or a link, in the run's page and in a report's copy."""
     end = f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "ongoing"
-    lines = [f"# Incident Post-Mortem: {inc.id}", "", f"**Date**: {inc.started:%Y-%m-%d}", f"**Severity**: {inc.severity} (seed {inc.scale} scale)",
-             f"**Duration**: {took(inc)} ({inc.started:%Y-%m-%d %H:%M} UTC - {end})", f"**Service**: {inc.service}", f"**Impact**: {_impact(inc)}",
-             f"**Incident Commander**: {inc.commander}", "", "## Timeline", ""]
+    lines = [f"# Incident Post-Mortem: {_md(inc.id)}", "", f"**Date**: {inc.started:%Y-%m-%d}", f"**Severity**: {_md(inc.severity)} (seed {_md(inc.scale)} scale)",
+             f"**Duration**: {took(inc)} ({inc.started:%Y-%m-%d %H:%M} UTC - {end})", f"**Service**: {_md(inc.service)}", f"**Impact**: {_md(_impact(inc))}",
+             f"**Incident Commander**: {_md(inc.commander)}", "", "## Timeline", ""]
     for e in events:
-        link = f" ([evidence](../../{e.evidence}))" if e.evidence else ""  # from runs/incidents/<id>/
-        lines.append(f"- {e.at:%H:%M:%S}: **{e.kind}** {_md(e.what)}" + (f" ({e.who})" if e.who else "") + link)
-    lines += ["", "## Root Cause", "", inc.root_cause or "[Not recorded in any update: fill in]", "", "## Resolution", "",
-              inc.resolution or "[The incident is not resolved yet]", "", "## Notifications", ""]
-    lines += [f"- {n['at'][11:19]}: {n.get('about', '')} notice to {n['channel']}: {n['status']}" + (f" ({n.get('reason', '')})" if n.get("reason") else "")
+        link = f" ([evidence](../../{quote(e.evidence)}))" if e.evidence else ""  # from runs/incidents/<id>/
+        lines.append(f"- {e.at:%H:%M:%S}: **{_md(e.kind)}** {_md(e.what)}" + (f" ({_md(e.who)})" if e.who else "") + link)
+    lines += ["", "## Root Cause", "", _md(inc.root_cause, lines=True) or "[Not recorded in any update: fill in]", "", "## Resolution", "",
+              _md(inc.resolution, lines=True) or "[The incident is not resolved yet]", "", "## Notifications", ""]
+    lines += [f"- {_md(n['at'][11:19])}: {_md(n.get('about', ''))} notice to {_md(n['channel'])}: {_md(n['status'])}" + (f" ({_md(n.get('reason', ''))})" if n.get("reason") else "")
               for n in inc.notifications] or ["- none sent"]
-    lines += ["", "## Action Items", ""] + [f"- [ ] {item}" for item in (action_items or PLACEHOLDER_ITEMS)]
-    lines += ["", "## Lessons Learned", "", lessons or "[Key takeaways]", ""]
+    lines += ["", "## Action Items", ""] + ([f"- [ ] {_md(item)}" for item in action_items] or [f"- [ ] {item}" for item in PLACEHOLDER_ITEMS])
+    lines += ["", "## Lessons Learned", "", _md(lessons, lines=True) or "[Key takeaways]", ""]
     return "\n".join(lines)
 
 
@@ -38,8 +43,15 @@ def _impact(inc) -> str:
     return resolved["impact"] if resolved else inc.impact
 
 
-def _md(text: str) -> str:
-    return str(text).replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
+_MARKDOWN = re.compile(r"([\\`*_\[\]#])")  # with [ and ] escaped, no ( ) can make a link
+
+
+def _md(text, lines: bool = False) -> str:
+    """Text as markdown shows it literally: HTML escaped (a <script> or <img onerror> is text, not markup),
+    markdown's punctuation backslashed (no link, no emphasis, no heading); one line unless `lines`."""
+    text = html.escape("" if text is None else str(text), quote=False)
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return "\n\n".join(part.strip() for part in text.splitlines() if part.strip()) if lines else " ".join(text.split())
 
 
 def file(rb, inc, text: str) -> list[Check]:

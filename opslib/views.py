@@ -108,7 +108,9 @@ def timeline(events: list):
     def paint(kind):
         return f"color:{colours[kind]};font-weight:bold" if kind in colours else ""
 
-    return frame.style.map(paint, subset=["what"]).hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
+    from .display import styled
+
+    return styled(frame).map(paint, subset=["what"]).set_properties(**{"text-align": "left", "white-space": "normal"})
 
 
 def error_rates(rates_by_source: dict, warn: float, critical: float, window_minutes: int):
@@ -157,7 +159,9 @@ def statements(rows: list[dict]):
     if not rows:
         return "pg_stat_statements has recorded nothing since its last reset."
     frame = pd.DataFrame(rows, columns=["mean_ms", "calls", "total_ms", "rows", "statement"])
-    return frame.style.hide(axis="index").set_properties(subset=["statement"], **{"text-align": "left", "white-space": "normal", "font-family": "monospace"})
+    from .display import styled
+
+    return styled(frame).set_properties(subset=["statement"], **{"text-align": "left", "white-space": "normal", "font-family": "monospace"})
 
 
 def function_config(config: dict):

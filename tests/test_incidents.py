@@ -248,3 +248,69 @@ def test_a_report_for_a_time_window_without_an_incident(runs, tmp_path):
     page.write_text(page.read_text() + "<!-- edited -->")
     res = opslib("report", "--since", "7d", "--out", str(tmp_path / "tampered"), runs=runs)
     assert res.returncode == 1 and "differs from the SHA-256 its record holds" in res.stdout, res.stdout
+
+
+XSS = ["<script>alert('summary')</script>", "<img src=x onerror=alert('impact')>", "<svg onload=alert('status')>",
+       "<a href=javascript:alert('resolution')>fix</a>", "[click](javascript:alert('cause'))", "<iframe srcdoc=\"<script>alert('p')</script>\">"]
+
+
+class _Executable(__import__("html.parser").parser.HTMLParser):
+    """What a browser would run from a page: script bodies, on* handlers, javascript: links and frames."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._in_script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.startswith("on") or (value or "").strip().lower().startswith("javascript:") or name == "srcdoc":
+                self.found.append(f"<{tag} {name}={value}>")
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "alert(" in data:
+            self.found.append(f"<script>{data[:80]}")
+
+
+def test_what_responders_type_is_text_on_every_page_never_markup(healthy, tmp_path):
+    """Issue 23: six payloads in an incident's summary, impact, status, root cause, resolution and a -p string ran in
+    Chromium from the post-mortem's page and its report copy."""
+    runs = tmp_path / "runs"
+
+    def run(*args, code=0):
+        res = opslib("run", *args, "--no-progress", runs=runs)
+        assert res.returncode == code, res.stdout[-2000:] + res.stderr[-2000:]
+        return res
+
+    sandbox.control("scenario/service-down")
+    declared = run("incident-declare", "-p", "service=EC2 Manager Production", "-p", "service_down=true", "-p", f"impact={XSS[1]}",
+                   "-p", f"summary={XSS[0]}", "-p", "confirm=true")
+    iid = re.findall(r"INC-\d{4}-\d{4}-\d{3}", declared.stdout)[0]
+    run("daily-health-check", "--incident", iid, "-p", f"db_instance={XSS[5]}", code=1)
+    run("incident-update", "--incident", iid, "-p", f"status={XSS[2]}", "-p", f"root_cause={XSS[4]}", "-p", "confirm=true")
+    run("incident-update", "--incident", iid, "-p", "resolve=true", "-p", f"resolution={XSS[3]}", "-p", "confirm=true")
+    run("postmortem", "--incident", iid)
+    report = opslib("report", "--incident", iid, runs=runs)
+    assert report.returncode == 0, report.stdout + report.stderr
+    folder = Path(report.stdout.split("report: ", 1)[1].split()[0]).parent
+    pages = [*runs.rglob("*.html"), *folder.rglob("*.html")]
+    assert any("postmortem" in p.name for p in pages)
+    for page in pages:
+        parser = _Executable()
+        parser.feed(page.read_text())
+        assert not parser.found, (page, parser.found)
+    text = (runs / "incidents" / iid / "postmortem.md").read_text()
+    assert "&lt;script&gt;" in text or "&lt;img" in text  # shown as written, as text
+
+
+def test_a_notice_carrying_slack_markup_from_a_responder_pages_nobody(healthy):
+    """Issue 23: a reviewed update plan sent "<!channel> FALSE ALARM - stop paging" as Slack read it."""
+    channel = notify.Channel("Slack webhook", "slack", sandbox.webhook_url("slack"))
+    text = "Status: <!channel> FALSE ALARM - stop paging <https://evil.example|the runbook> @here <!here> @everyone"
+    assert notify.send(None, channel, text, "s").sent
+    (got,) = [json.loads(m["body"])["text"] for m in sandbox.inbox() if m["webhook"] == "slack"]
+    assert "<!" not in got and "<https" not in got and "|the runbook>" not in got
+    assert "&lt;!channel&gt; FALSE ALARM" in got and "@here" not in got and "@everyone" not in got

@@ -40,11 +40,21 @@ def channels(slack_webhook, sns_topic_arn: str) -> list[Channel]:
     return found
 
 
+def slack_text(text: str) -> str:
+    """Text Slack shows as written: its control characters escaped as its docs say (&, <, >), so a summary
+    holding <!channel>, <!here> or <https://x|a label> pages nobody and links nowhere; @here, @channel and
+    @everyone broken by a zero-width space. The notices themselves use no Slack markup."""
+    import re
+
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"@(here|channel|everyone)\b", "@\u200b\\1", text, flags=re.IGNORECASE)
+
+
 def send(aws, channel: Channel, text: str, subject: str) -> Delivery:
     if channel.kind == "sns":
         return _publish(aws, channel, text, subject)
     url = channel.target.reveal() if hasattr(channel.target, "reveal") else str(channel.target)
-    body = json.dumps({"text": text}).encode()
+    body = json.dumps({"text": slack_text(text)}).encode()
     reason = ""
     for attempt in range(1, ATTEMPTS + 1):
         probe = http.post(url, body)
