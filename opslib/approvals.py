@@ -2,8 +2,9 @@
 
 The dry run records the plan as requested (who, which action, what it changes) in the environment's
 actions table, where every responder's machine sees it; `opslib approve PLAN-ID` records who
-approved it and when; applying looks for an approver who is not the requester. The requester can
-never approve their own plan. People are named as the journal names them (login@host).
+approved it and when; applying looks for an approver who is not the requester and spends the
+approval: one approval, one apply (the same plan id planned again later is requested afresh). The
+requester can never approve their own plan. People are named as the journal names them (login@host).
 """
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ def request(aws, table: str, plan_id: str, requester: str, notebook: str, action
     db = aws.client("dynamodb")
     item = {**_key(plan_id), "requester": {"S": requester}, "notebook": {"S": notebook}, "action": {"S": action}, "changes": {"S": "\n".join(changes)[:4000]},
             "requested": {"S": datetime.now(timezone.utc).isoformat(timespec="seconds")}}
-    try:
-        db.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(#r)", ExpressionAttributeNames={"#r": "resource"})
+    try:  # a plan whose approval was used (applied, then undone, now planned again) is requested afresh
+        db.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(#r) OR attribute_exists(#u)",
+                    ExpressionAttributeNames={"#r": "resource", "#u": "used_by"})
     except db.exceptions.ConditionalCheckFailedException:
         pass
 
@@ -60,6 +62,19 @@ class Approvals:
     def request(self, plan_id: str, action: str, changes: list[str]) -> None:
         request(self.aws, self.table, plan_id, self.me, self.notebook, action, changes)
 
-    def approver(self, plan_id: str) -> str:
+    def standing(self, plan_id: str) -> tuple[str, str]:
+        """(who approved the plan, not its requester; the run that spent the approval, "" while unused)."""
         found = find(self.aws, self.table, plan_id)
-        return found.get("approver", "") if found.get("approver") and found.get("approver") != found.get("requester") else ""
+        approver = found.get("approver", "") if found.get("approver") != found.get("requester") else ""
+        return approver, found.get("used_by", "")
+
+    def use(self, plan_id: str, run: str) -> bool:
+        """Spend the approval on this apply, once (a conditional write: two applies of one approval, one wins)."""
+        db = self.aws.client("dynamodb")
+        try:
+            db.update_item(TableName=self.table, Key=_key(plan_id), UpdateExpression="SET used_by = :r, used = :t",
+                           ConditionExpression="attribute_exists(approver) AND attribute_not_exists(used_by)",
+                           ExpressionAttributeValues={":r": {"S": run}, ":t": {"S": datetime.now(timezone.utc).isoformat(timespec="seconds")}})
+        except db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -256,6 +256,18 @@ def test_a_plan_needs_a_second_persons_approval_when_the_environment_asks(aws, g
     approvals.approve(aws, "opslib-actions", planned.plan_id, "bob@desk")
     out = actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
     assert out.status == "applied" and "approved by bob@desk" in out.message and retention(aws, groups)[2] == 7
+    # one approval, one apply (issue 23): undone, the same plan id applied again without a new approval was accepted
+    aws.client("logs").put_retention_policy(logGroupName=groups[2], retentionInDays=30)
+    with pytest.raises(ActionRefused, match=f"{planned.plan_id}'s approval was already used"):
+        actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
+    assert retention(aws, groups)[2] == 30
+    again = actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"))  # planned afresh: a new request
+    assert again.plan_id == planned.plan_id
+    with pytest.raises(ActionRefused, match="is not approved"):
+        actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
+    approvals.approve(aws, "opslib-actions", planned.plan_id, "carol@desk")
+    out = actions.execute(SetLogRetention(groups[2:], 7), guard("alice@laptop"), confirm=planned.plan_id)
+    assert out.status == "applied" and "approved by carol@desk" in out.message
 
 
 def test_approving_from_the_command_line(healthy, tmp_path):
@@ -302,3 +314,15 @@ def test_a_change_that_does_not_take_effect_is_recorded_unverified(aws, groups):
     out = actions.execute(Ignored(groups[:1], 14), actions.Guard(aws, journal), confirm=True)
     assert out.status == "applied" and out.verified is False and "NOT verified within 2 s: still to take effect" in out.message
     assert journal[-1]["verified"] is False and "retentionInDays: 30 -> 14" in journal[-1]["verify_note"]
+
+
+def test_a_plan_id_covers_everything_that_shapes_the_change():
+    """Issue 23: an approved rollback ran `docker run --privileged -v /:/host ...` under the id of a plan with other options."""
+    from opslib.actions import Change, plan_id
+    from opslib.actions.hosts import RunImage
+
+    before, changes = {"image": "app:2"}, [Change("i-1/webapp", "image", "app:2", "app:1")]
+    reviewed = RunImage("i-1", "web", "webapp", "app:1", "-p 5000:5000 --restart unless-stopped")
+    swapped = RunImage("i-1", "web", "webapp", "app:1", "-p 5000:5000 --privileged -v /:/host --pid=host")
+    assert plan_id(reviewed, before, changes) != plan_id(swapped, before, changes)
+    assert plan_id(reviewed, before, changes) == plan_id(RunImage("i-1", "web", "webapp", "app:1", "-p 5000:5000 --restart unless-stopped"), before, changes)

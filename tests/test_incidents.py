@@ -314,3 +314,17 @@ def test_a_notice_carrying_slack_markup_from_a_responder_pages_nobody(healthy):
     (got,) = [json.loads(m["body"])["text"] for m in sandbox.inbox() if m["webhook"] == "slack"]
     assert "<!" not in got and "<https" not in got and "|the runbook>" not in got
     assert "&lt;!channel&gt; FALSE ALARM" in got and "@here" not in got and "@everyone" not in got
+
+
+def test_a_reviewed_update_plan_sends_only_the_words_that_were_reviewed(healthy, tmp_path):
+    """Issue 23: the plan id covered a notice's first line only; a reviewed update went out as "FALSE ALARM - stop paging"."""
+    runs = tmp_path / "runs"
+    inc = declare(runs)
+    reviewed = ["-p", "status=Mitigation in progress", "-p", "root_cause=ECS service scaled to 0"]
+    dry = opslib("run", "incident-update", "--incident", inc.id, *reviewed, "--no-progress", runs=runs)
+    (pid,) = set(re.findall(r"confirm=(PLAN-[0-9a-f]{12})", dry.stdout))
+    swapped = opslib("run", "incident-update", "--incident", inc.id, "-p", "status=Mitigation in progress", "-p", "root_cause=FALSE ALARM - stop paging",
+                     "-p", f"confirm={pid}", "--no-progress", runs=runs)  # same status, same first line, same length: another notice
+    assert swapped.returncode == 1 and f"{pid} is stale" in swapped.stdout, swapped.stdout
+    assert not [m for m in sandbox.inbox() if m["webhook"] == "slack"]
+    assert incidents.all_incidents(Evidence(runs))[inc.id].root_cause != "FALSE ALARM - stop paging"

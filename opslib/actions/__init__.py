@@ -80,6 +80,10 @@ class Action:
         """What rebuilds this action from the journal (`REGISTRY[verb](**args)`); None: it cannot be."""
         return None
 
+    def shape(self) -> dict | None:
+        """Everything that shapes what applying does beyond its changes, for the plan id: by default its arguments."""
+        return self.args()
+
     def undo(self, before: dict, changes: list[Change]) -> list["Action"]:
         """The guarded actions that put `before` back (opslib undo RUN-ID); none when it cannot be undone."""
         return []
@@ -98,8 +102,9 @@ PLAN_ID = re.compile(r"PLAN-[0-9a-f]{12}(,PLAN-[0-9a-f]{12})*")  # one plan id, 
 
 
 def plan_id(action: "Action", before: dict, changes: list[Change]) -> str:
-    """The plan's id: the same action on the same state, setting the same values, has the same id."""
-    body = dumps({"verb": action.verb, "action": action.describe(), "before": before, "changes": [vars(c) for c in changes]})
+    """The plan's id: the same action, shaped the same way (every argument: a container's run options, a notice's
+    words), on the same state, setting the same values, has the same id; a reviewed id applies nothing else."""
+    body = dumps({"verb": action.verb, "action": action.describe(), "shape": action.shape(), "before": before, "changes": [vars(c) for c in changes]})
     return "PLAN-" + hashlib.sha256(body.encode()).hexdigest()[:12]
 
 
@@ -150,6 +155,7 @@ class Guard:
     reference: str = ""  # change or incident id
     locks: object = None  # opslib.locks.Locks when the environment names an actions table
     approvals: object = None  # opslib.approvals.Approvals when the environment asks for approval
+    run_id: str = ""  # the run that applies (what an approval is spent on)
 
 
 def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed_by: str = "parameter") -> Outcome:
@@ -189,7 +195,10 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         refuse("refused", f"Production applies only a reviewed plan: this one is {pid}.", f"review the plan above, then run again with -p confirm={pid}")
     if guard.production and not guard.reference and action.needs_reference:
         refuse("refused", "Production changes need a change or incident reference.", "pass --incident INC-... (or -p change_ref=CHG-...) and run again", shown=False)
-    approver = approvals.approver(pid) if approvals is not None else ""
+    approver, spent = approvals.standing(pid) if approvals is not None else ("", "")
+    if spent:
+        refuse("unapproved", f"{pid}'s approval was already used (run {spent}): one approval applies a plan once.",
+               f"plan again (a dry run) and ask a second person to run: opslib approve {pid}")
     if approvals is not None and not approver:
         refuse("unapproved", f"{pid} is not approved: a second person must run `opslib approve {pid}` "
                "(the environment asks for approval; the requester cannot approve their own plan).", f"ask a second person to run: opslib approve {pid}")
@@ -200,6 +209,11 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
             locks.acquire(resources, pid)
         except ActionRefused as held:
             refuse("locked", held.message, held.fix)
+    if approvals is not None and not approvals.use(pid, guard.run_id or "a run"):  # spent once the resources are ours
+        if locks is not None:
+            locks.release(resources)
+        refuse("unapproved", f"{pid}'s approval was already used: one approval applies a plan once.",
+               f"plan again (a dry run) and ask a second person to run: opslib approve {pid}")
     # the intent, journaled before anything is applied, with how to undo it: a run killed from here on still shows what it may
     # have changed, and `opslib undo` can offer it (inflight.recover closes it as `interrupted`)
     undo = [{"verb": a.verb, "args": a.args(), "region": getattr(guard.aws, "region", "")} for a in action.undo(before, changes)]
@@ -246,13 +260,13 @@ def guard_for(aws, env_data: dict, journal, run_id: str, notebook: str, referenc
     table, minutes, approval = _locks.settings(env_data)
     production = bool(env_data.get("production"))
     if not table:
-        return Guard(aws, journal, production, reference)
+        return Guard(aws, journal, production, reference, run_id=run_id)
     from ..environment import home_aws
 
     home = home_aws(aws, env_data)
     me = f"{who()['user']}@{who()['host']}"
     return Guard(aws, journal, production, reference, _locks.Locks(home, table, me, run_id, minutes),
-                 _approvals.Approvals(home, table, me, notebook) if approval else None)
+                 _approvals.Approvals(home, table, me, notebook) if approval else None, run_id)
 
 
 def _until_verified(action: Action, aws, before: dict) -> tuple[dict, bool, str]:

@@ -107,6 +107,11 @@ class DeclareIncident(_Notifying):
     def describe(self) -> str:
         return f"declare-incident {self.level.name} {self.service}"
 
+    def shape(self) -> dict:
+        """What people chose of the record and its notice (its id and times are the day's and the clock's)."""
+        return {"level": self.level.name, "service": self.service, "impact": self.impact, "summary": self.summary, "commander": self.commander,
+                "current_actions": self.current_actions, "channels": [c.name for c in self.channels]}
+
     def preview(self) -> incidents.Incident:
         """The incident as it would be declared now (its id is the day's next; another declare may take it first)."""
         at = incidents.now()
@@ -146,12 +151,19 @@ class UpdateIncident(_Notifying):
         super().__init__(rb, channels)
         self.incident = incidents.find(self.evidence, incident_id, open_only=True)
         self.at = incidents.now()
-        self.status, self.root_cause, self.actions_taken, self.eta = status or ("Resolved" if resolve else ""), root_cause, list(actions_taken), eta
+        # a resolution notice says the root cause an update recorded, not "under investigation"
+        self.status, self.root_cause = status or ("Resolved" if resolve else ""), root_cause or (self.incident.root_cause if resolve else "")
+        self.actions_taken, self.eta = list(actions_taken), eta
         self.resolve, self.resolution, self.impact = resolve, resolution, impact
         self.postmortem_at = postmortem_at or messages.postmortem_slot(self.at)
 
     def describe(self) -> str:
         return f"{'resolve' if self.resolve else 'update'}-incident {self.incident.id}"
+
+    def shape(self) -> dict:
+        """Every word people chose for the record and its notice (the times are the clock's)."""
+        return {"status": self.status, "root_cause": self.root_cause, "actions_taken": self.actions_taken, "eta": self.eta, "resolve": self.resolve,
+                "resolution": self.resolution, "impact": self.impact, "postmortem_at": self.postmortem_at, "channels": [c.name for c in self.channels]}
 
     def message(self) -> str:
         if self.resolve:
