@@ -4,7 +4,8 @@ The dry run records the plan as requested (who, which action, what it changes) i
 actions table, where every responder's machine sees it; `opslib approve PLAN-ID` records who
 approved it and when; applying looks for an approver who is not the requester and spends the
 approval: one approval, one apply (the same plan id planned again later is requested afresh). The
-requester can never approve their own plan. People are named as the journal names them (login@host).
+requester can never approve their own plan. People are who AWS says they are: the ARN sts:GetCallerIdentity gives for
+the credentials each uses (opslib.aws.caller), never $USER.
 """
 
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class Approvals:
 
     aws: object
     table: str
-    me: str  # login@host of whoever runs this
+    me: str  # the ARN AWS gives for whoever runs this
     notebook: str  # the notebook that plans, so the approver's answer says what to run
 
     def request(self, plan_id: str, action: str, changes: list[str]) -> None:

@@ -127,6 +127,12 @@ def preload_models() -> None:
         session.client(name)
 
 
+def caller(aws: "Aws") -> str:
+    """Who AWS says these credentials are (sts:GetCallerIdentity, which no policy can deny): the ARN a person is
+    known by wherever it matters who they are (a plan's requester and approver), never an environment variable."""
+    return aws.client("sts").get_caller_identity()["Arn"]
+
+
 def in_regions(aws: Aws, regions: list[str] | None, read, *args) -> list[dict]:
     """`read(aws, *args)` (a list of dicts) in each region at once, each item marked with its `Region`;
     no regions: the run's own."""

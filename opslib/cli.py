@@ -435,9 +435,9 @@ def _env_aws_settings(env_data: dict, agent: str):
 
 def cmd_approve(args) -> int:
     """Record a second person's approval of a plan (opslib.approvals): its requester cannot."""
-    from . import approvals, environment, journal, locks
+    from . import approvals, environment, locks
     from .actions import PLAN_ID
-    from .aws import Aws
+    from .aws import Aws, caller
     from .errors import BadInput
 
     if not PLAN_ID.fullmatch(args.plan_id) or "," in args.plan_id:
@@ -447,8 +447,8 @@ def cmd_approve(args) -> int:
     if not (table and approval):
         raise BadInput(f"environment {args.env} does not ask for approval", "apply the plan with -p confirm=PLAN-...; or set actions.approval: true and actions.table")
     settings = _env_aws_settings(env_data, "opslib/approve")
-    me = journal.who()
-    found = approvals.approve(Aws(settings), table, args.plan_id, f"{me['user']}@{me['host']}")
+    aws = Aws(settings)
+    found = approvals.approve(aws, table, args.plan_id, caller(aws))  # the approver is who AWS says, not $USER
     print(f"{args.plan_id} ({found['action']}), requested by {found['requester']} at {found['requested']}, approved by {found['approver']} at {found['approved']}:")
     print("\n".join(f"  {line}" for line in found["changes"].splitlines()))
     print(f"apply it: opslib run {found['notebook']} --env {args.env} -p confirm={args.plan_id}")

@@ -271,24 +271,27 @@ def test_a_plan_needs_a_second_persons_approval_when_the_environment_asks(aws, g
 
 
 def test_approving_from_the_command_line(healthy, tmp_path):
+    """An approver is who AWS says they are: alice and bob are two IAM users of the sandbox, each with their own key
+    (OPSLIB_SANDBOX_AS picks whose). Issue 23: USER=bob LOGNAME=bob with alice's credentials approved alice's plan."""
     from conftest import ROOT, project
 
     text = (ROOT / "parameters" / "sandbox.yaml").read_text().replace("actions:\n", "actions:\n  approval: true\n")
     home = project(tmp_path, {"approving": text}, base=None)
-    env = {"OPSLIB_HOME": str(home)}
-    dry = opslib("run", "lambda-errors", "--env", "approving", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    alice, bob = ({"OPSLIB_HOME": str(home), "OPSLIB_SANDBOX_AS": name} for name in ("alice", "bob"))
+    dry = opslib("run", "lambda-errors", "--env", "approving", "--no-progress", runs=tmp_path, env=alice)
     (pid,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
-    own = opslib("approve", pid, "--env", "approving", env={**env, "USER": "alice", "LOGNAME": "alice"})
-    assert own.returncode == 2 and own.stderr.count("\n") == 1 and "cannot approve it" in own.stderr, own.stderr
-    unapproved = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    own = opslib("approve", pid, "--env", "approving", env={**alice, "USER": "bob", "LOGNAME": "bob"})
+    assert own.returncode == 2 and own.stderr.count("\n") == 1 and "user/alice requested" in own.stderr and "cannot approve it" in own.stderr, own.stderr
+    unapproved = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env=alice)
     assert unapproved.returncode == 1 and f"{pid} is not approved" in unapproved.stdout
-    ok = opslib("approve", pid, "--env", "approving", env={**env, "USER": "bob", "LOGNAME": "bob"})
-    assert ok.returncode == 0 and "requested by alice@" in ok.stdout and "approved by bob@" in ok.stdout, ok.stdout + ok.stderr
+    ok = opslib("approve", pid, "--env", "approving", env={**bob, "USER": "alice", "LOGNAME": "alice"})
+    assert ok.returncode == 0 and "requested by arn:aws:iam::123456789012:user/alice" in ok.stdout, ok.stdout + ok.stderr
+    assert "approved by arn:aws:iam::123456789012:user/bob" in ok.stdout
     assert f"apply it: opslib run lambda-errors --env approving -p confirm={pid}" in ok.stdout
-    done = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env={**env, "USER": "alice", "LOGNAME": "alice"})
+    done = opslib("run", "lambda-errors", "--env", "approving", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path, env=alice)
     assert "CHANGED  test-invoke" in done.stdout, done.stdout
     (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
-    assert applied["approved_by"].startswith("bob@") and applied["plan_id"] == pid
+    assert applied["approved_by"] == "arn:aws:iam::123456789012:user/bob" and applied["plan_id"] == pid
 
 
 def test_every_action_declares_the_iam_actions_it_needs_and_show_lists_them():

@@ -255,6 +255,7 @@ def guard_for(aws, env_data: dict, journal, run_id: str, notebook: str, referenc
     locks and, with `actions.approval`, approvals, both in the environment's home region."""
     from .. import approvals as _approvals
     from .. import locks as _locks
+    from ..aws import caller
     from ..journal import who
 
     table, minutes, approval = _locks.settings(env_data)
@@ -265,8 +266,9 @@ def guard_for(aws, env_data: dict, journal, run_id: str, notebook: str, referenc
 
     home = home_aws(aws, env_data)
     me = f"{who()['user']}@{who()['host']}"
+    requester = caller(home) if approval else ""  # who AWS says is asking, not $USER
     return Guard(aws, journal, production, reference, _locks.Locks(home, table, me, run_id, minutes),
-                 _approvals.Approvals(home, table, me, notebook) if approval else None, run_id)
+                 _approvals.Approvals(home, table, requester, notebook) if approval else None, run_id)
 
 
 def _until_verified(action: Action, aws, before: dict) -> tuple[dict, bool, str]:

@@ -169,5 +169,57 @@ def env_lines() -> str:
 def kernel_env() -> dict:
     """What a notebook kernel needs in its environment to reach the sandbox and nothing else (None: unset)."""
     endpoint_url = up()
-    return {"OPSLIB_SANDBOX_URL": endpoint_url, "AWS_ENDPOINT_URL": endpoint_url, **FAKE_CREDENTIALS,
+    return {"OPSLIB_SANDBOX_URL": endpoint_url, "AWS_ENDPOINT_URL": endpoint_url, **credentials(),
             "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}
+
+
+PRINCIPAL_VARIABLE = "OPSLIB_SANDBOX_AS"
+
+
+def credentials() -> dict:
+    """The credentials a run uses against the sandbox: its default principal, or the IAM user OPSLIB_SANDBOX_AS
+    names (two people on one machine: a requester and an approver are who the sandbox's STS says they are)."""
+    name = os.environ.get(PRINCIPAL_VARIABLE, "")
+    if not name:
+        return dict(FAKE_CREDENTIALS)
+    key_id, secret = principal(name)
+    return {**FAKE_CREDENTIALS, "AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+
+
+def principal(name: str) -> tuple[str, str]:
+    """An access key of the sandbox's IAM user `name`, made through the IAM API on first use (and again after a reset)."""
+    import re
+
+    import boto3
+
+    from ..errors import BadInput
+
+    if not re.fullmatch(r"[A-Za-z0-9+=,.@_-]{1,64}", name):
+        raise BadInput(f"{PRINCIPAL_VARIABLE}={name[:40]!r} is not an IAM user name", "use letters, digits and +=,.@_- (e.g. alice)")
+    endpoint, path = up(), state_dir() / "principals.json"
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    found = known.get(name) if isinstance(known.get(name), list) else None
+    if found:
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=found[0], aws_secret_access_key=found[1])
+        try:
+            if sts.get_caller_identity()["Arn"].endswith(f":user/{name}"):
+                return found[0], found[1]
+        except Exception:  # the sandbox was reset since: make the key again
+            pass
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in FAKE_CREDENTIALS.items() if k != "AWS_DEFAULT_REGION"})
+    try:
+        iam.create_user(UserName=name)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    known[name] = [key["AccessKeyId"], key["SecretAccessKey"]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(known))
+    os.replace(tmp, path)
+    return key["AccessKeyId"], key["SecretAccessKey"]
