@@ -464,6 +464,7 @@ def cmd_undo(args) -> int:
     from .signals import Signals
 
     root = _runs(args)
+    _refuse_unverified(root, "undo")
     done = undo.applied(Evidence(root), args.run_id)
     if not done:
         raise BadInput(f"run {args.run_id} applied no change in {root}", "`opslib history` lists runs and how many changes each applied")
@@ -478,6 +479,23 @@ def cmd_undo(args) -> int:
         outcome = runner.execute(plan, "critical", None, progress=False, signals=signals)
         signals.then_ignore = True
         return _report(outcome, root, apply_with=f"opslib undo {args.run_id} --confirm")
+
+
+def _refuse_unverified(root, command: str) -> None:
+    """A command that acts on what the journal says (undo) acts only on records that verify (from the last
+    clean verify on: a forged 'applied' record must not make it change anything)."""
+    from . import environment, inflight, verification
+    from .errors import OpsError
+    from .ledger import Evidence
+
+    if not (root / "ledger.jsonl").is_file():
+        return
+    loaded = _environments([])
+    found = verification.verify(Evidence(root, keys=environment.all_keys(loaded)), loaded, False, inflight.running(root), since_last=True)
+    if found.problems:
+        more = f" (and {len(found.problems) - 1} more)" if len(found.problems) > 1 else ""
+        raise OpsError(f"{command} refused: the evidence in {root} does not verify: {found.problems[0]}{more}",
+                       "run `opslib verify`, settle what it finds, then run this again")
 
 
 def cmd_report(args) -> int:

@@ -227,7 +227,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     _orphans(root, filed, start, problems)
     unvouched = _vouch(ledgered, ended, pending, in_flight, problems)
     for w in witnesses:
-        problems += w.finish({"ledger": ledger.end.seq, "journal": journal.end.seq})
+        problems += w.finish({"ledger": ledger.end.seq, "journal": journal.end.seq}, in_flight)
     problems += [problem for env, wanted, problem in later if wanted or env in envs]  # since a checkpoint: runs since it
     if keep and not problems:  # the next `--since-last` starts here
         keep = {run_id: entry for run_id, entry in pending.items() if entry["runner"] or entry["checks"]}
@@ -314,6 +314,7 @@ class _Witnessed:
         self.top = {c: max(self.expect[c], default=0) for c in witness.CHAINS}
         self.rewritten = {c: None for c in witness.CHAINS}
         self.behind: list = []
+        self.journal_behind: list = []  # (seq, run, kind) past the witness's journal head
 
     def see(self, chain: str, rec: dict) -> None:
         seq = rec["seq"]
@@ -322,8 +323,11 @@ class _Witnessed:
             self.rewritten[chain] = seq
         if chain == "ledger" and self.expect["ledger"] and seq > self.top["ledger"] and rec.get("kind", "run") == "run":
             self.behind.append((seq, rec.get("run_id")))
+        if chain == "journal" and self.expect["journal"] and seq > self.top["journal"]:
+            self.journal_behind.append((seq, str(rec.get("run_id")), rec.get("kind")))
 
-    def finish(self, last: dict) -> list[str]:
+    def finish(self, last: dict, in_flight: set = frozenset()) -> list[str]:
+        """`in_flight`: runs still running, whose journal records their run-end head will cover."""
         problems = []
         for chain in witness.CHAINS:
             if not self.expect[chain]:
@@ -338,6 +342,12 @@ class _Witnessed:
         for seq, run_id in self.behind:
             problems.append(f"ledger seq {seq} (run {run_id}) is not in the witness {self.name}, which ends at seq {self.top['ledger']}: "
                             "appended behind the witness's back, or the witness was unreachable when it ran")
+        unwitnessed = [(seq, run, kind) for seq, run, kind in self.journal_behind if run not in in_flight]
+        if unwitnessed:
+            seq, run, kind = unwitnessed[0]
+            more = f" and {len(unwitnessed) - 1} more" if len(unwitnessed) > 1 else ""
+            problems.append(f"journal seq {seq} ({kind}, run {run}){more} not covered by the witness {self.name}, which ends at seq {self.top['journal']}: "
+                            "appended behind the witness's back, or the witness was unreachable then; not evidence")
         return problems
 
 

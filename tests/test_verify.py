@@ -198,3 +198,23 @@ def test_a_record_nested_past_the_parser_or_numbered_past_memory_is_named_and_ve
     assert "ledger.jsonl line 4: not a readable record" in out and "seq 1000000000000" in out
     res = opslib("history", runs=runs)
     assert res.returncode == 0 and "Traceback" not in res.stderr
+
+
+def test_a_journal_record_appended_behind_the_witness_is_not_evidence_and_undo_will_not_act_on_it(sandbox_url, tmp_path):
+    """Issue 23: a forged 'applied' record with a valid hash made `opslib undo` plan 3 -> 0; a forged session appeared in a
+    report marked verified. Every journal record must be covered by a witnessed head (by hand: each append's own)."""
+    runs = tmp_path / "runs"
+    assert opslib("run", str(FIXTURES / "ok.ipynb"), "--no-progress", runs=runs).returncode == 0
+    victim = ledger(runs)[0]["run_id"]
+    journal = [json.loads(line) for line in (runs / "journal.jsonl").read_text().splitlines()]
+    forged = {"kind": "action", "status": "applied", "run_id": victim, "notebook": "change/scale-service", "env": "sandbox", "user": "root", "host": "x",
+              "at": journal[-1]["at"], "action": "scale-service rms-backend-service-prod to 3", "dry_run": False, "plan_id": "PLAN-0123456789ab",
+              "changes": [{"resource": "rms-cluster-prod/rms-backend-service-prod", "attribute": "desiredCount", "before": 0, "after": 3}],
+              "undo": [{"verb": "scale-service", "args": {"cluster": "rms-cluster-prod", "service": "rms-backend-service-prod", "desired": 0}, "region": "us-east-1"}],
+              "seq": journal[-1]["seq"] + 1}
+    write(runs / "journal.jsonl", rechain(journal + [forged], len(journal)))
+    code, out = verify(runs)
+    assert code == 1 and f"journal seq {forged['seq']} (action, run {victim}) not covered by the witness" in out, out
+    res = opslib("undo", victim, runs=runs)
+    assert res.returncode == 3 and "undo refused: the evidence in" in res.stderr and "does not verify" in res.stderr, res.stdout + res.stderr
+    assert len(ledger(runs)) == 1  # no undo run was made
