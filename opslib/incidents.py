@@ -140,6 +140,7 @@ def declare(evidence, session: dict, level, service: str, impact: str, summary: 
         return dict(rec, incident=candidate)
 
     entry = evidence.incidents.append(record, complete=allocate)
+    _anchor(evidence, entry, session)
     return all_incidents(evidence)[entry["incident"]]
 
 
@@ -163,8 +164,20 @@ def state(inc: Incident) -> dict:
             "root_cause": inc.root_cause, "resolution": inc.resolution, "not_sent": len(inc.unsent), "env": inc.env}
 
 
+ANCHOR = "incident-anchor"  # the journal's record of an incident record: its seq and hash, covered by the witness
+
+
 def append(evidence, kind: str, incident_id: str, session: dict, **fields) -> dict:
-    return evidence.incidents.append({"kind": kind, "at": now().isoformat(), **session, "incident": incident_id, **fields})
+    """An incident record, and its anchor in the journal (whose heads the witness holds): an incident record
+    rewritten, cut from the end or deleted no longer matches the anchors, and verify says so."""
+    record = evidence.incidents.append({"kind": kind, "at": now().isoformat(), **session, "incident": incident_id, **fields})
+    _anchor(evidence, record, session)
+    return record
+
+
+def _anchor(evidence, record: dict, session: dict) -> None:
+    evidence.journal.append({"kind": ANCHOR, "at": record["at"], **session, "incident": record.get("incident"), "incident_kind": record.get("kind"),
+                             "incident_seq": record["seq"], "incident_hash": record["hash"]})
 
 
 def cadence_check(inc: Incident, at: datetime | None = None):

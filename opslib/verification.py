@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import filing, witness
+from .incidents import ANCHOR, POSTMORTEM
 from .ledger import GENESIS, MAC, _digest, _parse, sha256_file
 
 STATUSES = ("OK", "WARN", "CRITICAL", "ERROR")
@@ -124,7 +125,8 @@ def load_checkpoint(root: Path) -> dict | None:
         data = json.loads(_checkpoint_path(root).read_text())
         return {"at": str(data["at"]), "ledger": Mark(**data["ledger"]), "journal": Mark(**data["journal"]),
                 "pending": {str(k): v for k, v in (data.get("pending") or {}).items()}, "unvouched": data.get("unvouched") or {},
-                "witness_off": int(data.get("witness_off") or 0), "edge": _edge(data.get("edge"))}
+                "witness_off": int(data.get("witness_off") or 0), "edge": _edge(data.get("edge")),
+                "anchors": {int(k): str(v) for k, v in (data.get("anchors") or {}).items()}}
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
@@ -137,11 +139,12 @@ def _edge(data) -> dict:
     return {"at": data["at"], "runs": [str(r) for r in data["runs"]][:1000]}
 
 
-def save_checkpoint(root: Path, marks: dict, pending: dict, unvouched: dict, edge: dict | None = None) -> None:
+def save_checkpoint(root: Path, marks: dict, pending: dict, unvouched: dict, edge: dict | None = None, anchors: dict | None = None) -> None:
     path = _checkpoint_path(root)
     filing.make_dirs(path.parent)
     data = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs_dir": str(Path(root).resolve()),
-            **{k: vars(v) for k, v in marks.items()}, "pending": pending, "unvouched": unvouched, "edge": edge or {"at": "", "runs": []}}
+            **{k: vars(v) for k, v in marks.items()}, "pending": pending, "unvouched": unvouched, "edge": edge or {"at": "", "runs": []},
+            "anchors": {str(k): v for k, v in (anchors or {}).items()}}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)
@@ -205,10 +208,13 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     journal = Walk(root / "journal.jsonl", evidence.keys, problems, start["journal"] if start else None)
     pending: dict[str, dict] = dict(start["pending"]) if start else {}  # run -> {"checks": {key: status}, "runner": bool}
     ended: dict[str, list] = {}
+    anchors: dict[int, str] = dict(start["anchors"]) if start else {}  # incidents.jsonl seq -> hash, as the journal anchored them
     for rec in journal:
         result.journal += 1
         for w in witnesses:
             w.see("journal", rec)
+        if rec.get("kind") == ANCHOR and isinstance(rec.get("incident_seq"), int):
+            anchors[rec["incident_seq"]] = str(rec.get("incident_hash"))
         run_id = rec.get("run_id")
         if not isinstance(run_id, str) or run_id.startswith("interactive-"):
             continue
@@ -222,7 +228,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
         elif kind == "run-end":
             seen = pending.pop(run_id)
             ended[run_id] = [sum(1 for s in seen["checks"].values() if s == want) for want in STATUSES] + [seen["runner"]]
-    problems += evidence.incidents.verify(evidence.keys)  # a few records an incident: always whole
+    problems += _incident_records(evidence, anchors)  # a few records an incident: always whole, each against its anchor
     result.notes += ledger.repairs + journal.repairs
     _orphans(root, filed, start, problems)
     unvouched = _vouch(ledgered, ended, pending, in_flight, problems)
@@ -231,8 +237,34 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
     problems += [problem for env, wanted, problem in later if wanted or env in envs]  # since a checkpoint: runs since it
     if keep and not problems:  # the next `--since-last` starts here
         keep = {run_id: entry for run_id, entry in pending.items() if entry["runner"] or entry["checks"]}
-        save_checkpoint(root, {"ledger": ledger.end, "journal": journal.end}, keep, unvouched, edge)
+        save_checkpoint(root, {"ledger": ledger.end, "journal": journal.end}, keep, unvouched, edge, anchors)
     return result
+
+
+def _incident_records(evidence, anchors: dict) -> list[str]:
+    """incidents.jsonl as a chain, each record against the journal's anchor of it (a record rewritten with its
+    hash recomputed, the tail cut, the file deleted), and each post-mortem file against the SHA-256 its record holds."""
+    problems: list[str] = []
+    seen: dict[int, dict] = {}
+    for rec in Walk(Path(evidence.root) / "incidents.jsonl", evidence.keys, problems):
+        seen[rec["seq"]] = rec
+    for seq, rec in seen.items():
+        want = anchors.get(seq)
+        if want is None:
+            problems.append(f"incidents.jsonl seq {seq} ({rec.get('kind')} of {rec.get('incident')}) is anchored by no journal record: not evidence")
+        elif rec.get("hash") != want:
+            problems.append(f"incidents.jsonl seq {seq} ({rec.get('kind')} of {rec.get('incident')}) differs from the journal's anchor of it: rewritten")
+        if rec.get("kind") == POSTMORTEM and rec.get("path"):
+            path = evidence.inside(rec["path"])
+            if path is None or not path.is_file():
+                problems.append(f"{rec.get('incident')}: its post-mortem {rec['path']} is missing")
+            elif sha256_file(path) != rec.get("sha256"):
+                problems.append(f"{rec.get('incident')}: its post-mortem {rec['path']} was changed after it was filed (SHA-256 differs)")
+    missing = sorted(set(anchors) - set(seen))
+    if missing:
+        problems.append(f"incidents.jsonl lacks seq {', '.join(map(str, missing[:10]))}{' ...' if len(missing) > 10 else ''}, which the journal anchored: "
+                        "incident records were cut or deleted")
+    return problems
 
 
 def _check_files(evidence, rec: dict, filed: set, problems: list) -> None:

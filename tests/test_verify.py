@@ -218,3 +218,44 @@ def test_a_journal_record_appended_behind_the_witness_is_not_evidence_and_undo_w
     res = opslib("undo", victim, runs=runs)
     assert res.returncode == 3 and "undo refused: the evidence in" in res.stderr and "does not verify" in res.stderr, res.stdout + res.stderr
     assert len(ledger(runs)) == 1  # no undo run was made
+
+
+@pytest.fixture(scope="module")
+def filed_incident(sandbox_url, tmp_path_factory):
+    """A declared, resolved incident with its post-mortem, filed through the CLI (witnessed), and a pristine copy."""
+    import re
+
+    base = tmp_path_factory.mktemp("incident")
+    runs = base / "runs"
+    declared = opslib("run", "incident-declare", "-p", "service=EC2 Manager Production", "-p", "service_down=true", "-p", "confirm=true", "--no-progress", runs=runs)
+    iid = re.findall(r"INC-\d{4}-\d{4}-\d{3}", declared.stdout)[0]
+    assert opslib("run", "incident-update", "--incident", iid, "-p", "resolve=true", "-p", "resolution=scaled back", "-p", "confirm=true",
+                  "--no-progress", runs=runs).returncode == 0
+    assert opslib("run", "postmortem", "--incident", iid, "--no-progress", runs=runs).returncode == 0
+    assert verify(runs)[0] == 0
+    shutil.copytree(runs, base / "pristine")
+    return runs, base / "pristine", iid
+
+
+def _rewrite_severity(runs, iid):
+    records = [json.loads(line) for line in (runs / "incidents.jsonl").read_text().splitlines()]
+    records[0]["severity"] = "P4"
+    write(runs / "incidents.jsonl", rechain(records, 0))
+
+
+@pytest.mark.parametrize("tamper, says", [
+    (_rewrite_severity, "incidents.jsonl seq 1 (incident-declared of {iid}) differs from the journal's anchor of it: rewritten"),
+    (lambda runs, iid: write(runs / "incidents.jsonl", [json.loads(x) for x in (runs / "incidents.jsonl").read_text().splitlines()][:2]),
+     "incident records were cut or deleted"),
+    (lambda runs, iid: (runs / "incidents.jsonl").unlink(), "incident records were cut or deleted"),
+    (lambda runs, iid: (runs / "incidents" / iid / "postmortem.md").write_text("# Nothing happened\n"),
+     "{iid}: its post-mortem incidents/{iid}/postmortem.md was changed after it was filed"),
+])
+def test_incident_records_and_post_mortems_are_anchored(filed_incident, tamper, says):
+    """Issue 23: severity or resolution rewritten, the tail cut, the file deleted, the post-mortem edited: all passed verify."""
+    runs, pristine, iid = filed_incident
+    shutil.rmtree(runs)
+    shutil.copytree(pristine, runs)
+    tamper(runs, iid)
+    code, out = verify(runs)
+    assert code == 1 and says.format(iid=iid) in out, out
