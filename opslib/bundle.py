@@ -6,7 +6,7 @@ holds for it, and the chains themselves. Everything is a relative link; the fold
 straight from disk, offline. MANIFEST.sha256 lets anyone check the copy with `sha256sum -c`.
 """
 
-import html
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -41,10 +41,59 @@ def make(evidence, out: Path, incident_id: str = "", since: str = "", until: str
         copied = _copy_run(evidence, run, out, n, checked, problems)
         rows.append((run, copied))
     postmortem = _copy_postmortem(evidence, inc, out, checked, problems) if inc else None
+    listed = [{"file": copied, "run_id": run.get("run_id"), "ledger_seq": run.get("seq"), "sha256": sha256_file(out / copied)} for run, copied in rows if copied]
+    if postmortem is not None and inc.postmortem:
+        listed.append({"file": "postmortem.md", "incident": inc.id, "incident_seq": inc.postmortem.get("seq"), "sha256": sha256_file(out / "postmortem.md")})
+    filing.write_text(out / LISTING, json.dumps({"runs_dir": str(Path(evidence.root).resolve()), "incident": incident_id, "files": listed}, indent=1))
     filing.write_text(out / "index.html", scrub(_page(inc, since, until, rows, events, postmortem, checked, problems))[0])
     manifest = "".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in sorted(out.rglob("*")) if p.is_file())
     filing.write_text(out / "MANIFEST.sha256", manifest)
     return out, _zip(out), problems
+
+
+LISTING = "report.json"  # each copied file, the record it stands for (run and ledger seq, or incident record), its SHA-256
+SUMMARIES = {"index.html", "MANIFEST.sha256", LISTING}  # made from the listed files: not evidence themselves
+
+
+def check(folder: Path, evidence) -> list[str]:
+    """A report on its own (`opslib verify --report DIR`): every file it holds is one its listing names, and each
+    matches the SHA-256 the runs directory's record (ledger, or incident record) holds for it, read from the chain
+    itself; a file edited and its MANIFEST and listing regenerated still differs from the record."""
+    from .verification import Walk
+
+    try:
+        listing = json.loads((folder / LISTING).read_text())
+        files = list(listing["files"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return [f"{folder} has no readable {LISTING}: not a report opslib made, or not whole"]
+    problems: list[str] = []
+    ledger = {rec["seq"]: rec for rec in Walk(Path(evidence.root) / "ledger.jsonl", evidence.keys, problems)}
+    records = {rec["seq"]: rec for rec in Walk(Path(evidence.root) / "incidents.jsonl", evidence.keys, problems)}
+    named = set()
+    for entry in files:
+        rel = str(entry.get("file", ""))
+        path = (folder / rel).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            problems.append(f"{rel} is listed but not in the report")
+            continue
+        named.add(path.relative_to(folder.resolve()).as_posix())
+        if "run_id" in entry:
+            rec = ledger.get(entry.get("ledger_seq"))
+            want = rec.get("html_sha256") if rec and rec.get("run_id") == entry["run_id"] else None
+            what = f"run {entry['run_id']} (ledger seq {entry.get('ledger_seq')})"
+        else:
+            rec = records.get(entry.get("incident_seq"))
+            want = rec.get("sha256") if rec and rec.get("incident") == entry.get("incident") else None
+            what = f"the post-mortem of {entry.get('incident')} (incident record seq {entry.get('incident_seq')})"
+        if want is None:
+            problems.append(f"{rel}: {what} is not in {evidence.root}")
+        elif sha256_file(path) != want:
+            problems.append(f"{rel} differs from {what}: changed after it was filed")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel not in named and rel not in SUMMARIES:
+            problems.append(f"{rel} is in the report but not in its listing: added, not evidence")
+    return problems
 
 
 def place(out: Path | None, default: Path) -> Path:
@@ -116,38 +165,14 @@ def _check(path: Path, want: str | None, what: str, checked: list, problems: lis
         problems.append(f"{what}: {path.name} differs from the SHA-256 its record holds")
 
 
-def _link(rel: str) -> str:
-    return f'<a href="{html.escape(rel, quote=True)}">{html.escape(rel)}</a>' if rel else "interactive session (journal only)"
-
-
 def _page(inc, since, until, rows, events, postmortem, checked, problems) -> str:
-    e = html.escape
+    """The report's front page, from a template with autoescape on (what people typed is text, never markup)."""
+    from .templating import render
+
     title = f"Incident {inc.id}" if inc else f"Runs {since or 'from the start'} to {until or 'now'}"
-    head = ""
-    if inc:
-        facts = [("severity", inc.severity), ("service", inc.service), ("status", inc.status), ("started", f"{inc.started:%Y-%m-%d %H:%M} UTC"),
-                 ("resolved", f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "open"), ("commander", inc.commander), ("impact", inc.impact),
-                 ("root cause", inc.root_cause or "-"), ("resolution", inc.resolution or "-")]
-        head = "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in facts) + "</table>"
-    pages = {r.get("run_id"): link for r, link in rows}
-    tl = "".join(f"<tr><td>{ev.at:%Y-%m-%d %H:%M:%S}</td><td>{e(ev.kind)}</td><td>{e(ev.what)}</td><td>{e(ev.who)}</td>"
-                 f"<td>{_link(pages.get(ev.run_id, '')) if ev.kind == 'run' else ''}</td></tr>" for ev in events)
-    run_rows = "".join(
-        f"<tr><td>{e(str(r.get('started', '')))}</td><td>{e(str(r.get('notebook', '')))}</td><td>{e(str(r.get('status', '')))}</td><td>{e(str(r.get('user', '')))}</td>"
-        f"<td>{_link(link)}</td></tr>"
-        for r, link in rows)
+    facts = [("severity", inc.severity), ("service", inc.service), ("status", inc.status), ("started", f"{inc.started:%Y-%m-%d %H:%M} UTC"),
+             ("resolved", f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "open"), ("commander", inc.commander), ("impact", inc.impact),
+             ("root cause", inc.root_cause or "-"), ("resolution", inc.resolution or "-")] if inc else []
     verdict = "verified: every file matches its record and the chains are intact" if not problems else f"NOT verified: {len(problems)} problem(s)"
-    checks = "".join(f"<tr><td>{e(w)}</td><td>{e(f)}</td><td>{e(s)}</td></tr>" for w, f, s in checked)
-    probs = "".join(f"<li>{e(p)}</li>" for p in problems)
-    pm = f"<h2>Post-mortem</h2><pre>{e(postmortem)}</pre>" if postmortem else ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
-<style>body {{ font-family: system-ui, sans-serif; margin: 2em; }} table {{ border-collapse: collapse; }}
-td, th {{ text-align: left; padding: .25em .7em; border-bottom: 1px solid #eaeef2; vertical-align: top; }} pre {{ white-space: pre-wrap; }}</style></head>
-<body><h1>{e(title)}</h1><p>Made {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} by `opslib report`.</p>{head}
-<h2>Verify</h2><p><b>{e(verdict)}</b></p><ul>{probs}</ul><table><tr><th>what</th><th>file</th><th>result</th></tr>{checks}</table>
-<h2>Timeline</h2><table><tr><th>time (UTC)</th><th>what</th><th>detail</th><th>who</th><th>page</th></tr>{tl}</table>
-<h2>Runs, in order</h2><table><tr><th>started</th><th>notebook</th><th>status</th><th>who</th><th>page</th></tr>{run_rows}</table>
-{pm}
-</body></html>
-"""
+    return render("report.html.j2", title=title, made=f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}", facts=facts, verdict=verdict,
+                  problems=problems, checked=checked, events=events, pages={r.get("run_id"): link for r, link in rows}, rows=rows, postmortem=postmortem)

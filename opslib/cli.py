@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default=None)
     p.add_argument("--env", action="append", default=[], help="consult this environment's witness (default: every environment that names one)")
     p.add_argument("--since-last", action="store_true", help="only what was added since the last clean verify (its checkpoint); a full verify checks everything")
+    p.add_argument("--report", default=None, metavar="DIR", help="a report folder (opslib report): each file in it against the runs directory's records")
 
     p = sub.add_parser("incidents", help="incidents declared in this runs directory: severity, status, duration")
     p.add_argument("--runs-dir", default=None)
@@ -381,6 +382,8 @@ def _since(text: str) -> str:
 
 
 def cmd_verify(args) -> int:
+    from pathlib import Path
+
     from . import environment, inflight, verification
     from .errors import BadInput
     from .ledger import Evidence
@@ -394,6 +397,8 @@ def cmd_verify(args) -> int:
     if not evidence.ledger.path.is_file():
         print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
         return 1
+    if args.report is not None:
+        return _verify_report(Path(args.report), evidence)
     found = verification.verify(evidence, loaded, bool(args.env), inflight.running(root), since_last=args.since_last, keep=True)
     for p in found.problems:
         print(f"FAIL {p}")
@@ -404,6 +409,21 @@ def cmd_verify(args) -> int:
     scope = f" since the last clean verify ({found.since})" if found.since else ""
     print(f"{'verified' if not found.problems else 'NOT verified'}: {found.runs} run record(s), {found.journal} journal record(s){scope}, {len(found.problems)} problem(s)")
     return 1 if found.problems else 0
+
+
+def _verify_report(folder, evidence) -> int:
+    from . import bundle, inflight, verification
+    from .errors import BadInput
+
+    if not folder.is_dir():
+        raise BadInput(f"--report {str(folder)[:80]} is not a folder", "pass the report folder `opslib report` printed (not its zip: unzip it first)")
+    problems = bundle.check(folder, evidence)
+    chains = verification.verify(evidence, _environments([]), False, inflight.running(evidence.root))  # and the chains it was read from
+    for p in problems + chains.problems:
+        print(f"FAIL {p}")
+    print(f"{'verified' if not problems + chains.problems else 'NOT verified'}: report {folder} against {evidence.root}, "
+          f"{len(problems) + len(chains.problems)} problem(s)")
+    return 1 if problems or chains.problems else 0
 
 
 def cmd_incidents(args) -> int:

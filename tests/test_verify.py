@@ -259,3 +259,31 @@ def test_incident_records_and_post_mortems_are_anchored(filed_incident, tamper, 
     tamper(runs, iid)
     code, out = verify(runs)
     assert code == 1 and says.format(iid=iid) in out, out
+
+
+def test_a_report_is_verified_on_its_own_against_the_records_it_was_made_from(filed_incident, tmp_path):
+    """Issue 23: a report folder edited with its MANIFEST regenerated could not be told from the real one."""
+    import hashlib
+
+    runs, pristine, iid = filed_incident
+    shutil.rmtree(runs)
+    shutil.copytree(pristine, runs)
+    made = opslib("report", "--incident", iid, "--out", str(tmp_path / "report"), runs=runs)
+    assert made.returncode == 0, made.stdout + made.stderr
+    report = tmp_path / "report"
+    ok = opslib("verify", "--report", str(report), runs=runs)
+    assert ok.returncode == 0 and f"verified: report {report}" in ok.stdout, ok.stdout + ok.stderr
+    page = sorted((report / "runs").glob("*.html"))[0]
+    page.write_text(page.read_text().replace("PASSED", "CRITICAL", 1) + "<!-- edited -->")
+    listing = json.loads((report / "report.json").read_text())
+    for entry in listing["files"]:
+        entry["sha256"] = hashlib.sha256((report / entry["file"]).read_bytes()).hexdigest()  # the forger regenerates everything it can
+    (report / "report.json").write_text(json.dumps(listing))
+    (report / "MANIFEST.sha256").write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(report).as_posix()}\n"
+                                                    for p in sorted(report.rglob("*")) if p.is_file() and p.name != "MANIFEST.sha256"))
+    (report / "runs" / "99-extra.html").write_text("<p>a page nobody filed</p>")
+    bad = opslib("verify", "--report", str(report), runs=runs)
+    assert bad.returncode == 1 and f"runs/{page.name} differs from run" in bad.stdout and "changed after it was filed" in bad.stdout, bad.stdout
+    assert "runs/99-extra.html is in the report but not in its listing: added, not evidence" in bad.stdout
+    (report / "postmortem.md").write_text("# Nothing to see\n")
+    assert f"the post-mortem of {iid}" in opslib("verify", "--report", str(report), runs=runs).stdout
