@@ -287,3 +287,12 @@ def test_a_report_is_verified_on_its_own_against_the_records_it_was_made_from(fi
     assert "runs/99-extra.html is in the report but not in its listing: added, not evidence" in bad.stdout
     (report / "postmortem.md").write_text("# Nothing to see\n")
     assert f"the post-mortem of {iid}" in opslib("verify", "--report", str(report), runs=runs).stdout
+
+
+def test_a_ledger_record_that_is_not_a_run_is_named(runs):
+    """Issue 23: a non-run ledger record was accepted (skipped, so nothing it claimed was checked)."""
+    records = ledger(runs)
+    records.append({"kind": "approval", "plan_id": "PLAN-0123456789ab", "approver": "root", "seq": records[-1]["seq"] + 1})
+    write(runs / "ledger.jsonl", rechain(records, len(records) - 1))
+    code, out = verify(runs)
+    assert code == 1 and f"ledger.jsonl seq {records[-1]['seq']}: a 'approval' record, which the ledger never holds: not evidence" in out, out
