@@ -53,12 +53,12 @@ def load(env: str) -> dict:
     except UnicodeDecodeError:
         raise BadInput(f"{where} is not UTF-8 text", "save it as UTF-8") from None
     data = {} if data is None else data
-    _count_nodes(data, where)
+    count_nodes(data, where)
     _check_shape(data, where)
     return data
 
 
-def _count_nodes(data, where: str) -> None:
+def count_nodes(data, where: str) -> None:
     """Without recursion: an alias that contains itself is a structure with no end."""
     budget, todo = MAX_NODES, [data]
     while todo:

@@ -239,10 +239,17 @@ def _parse_text(param: Param, text: str, origin: str) -> Any:
             return float(text)
         import yaml  # lists and dicts are written in YAML/JSON flow style
 
-        return yaml.safe_load(text)
+        from .environment import count_nodes
+
+        value = yaml.safe_load(text)
+        count_nodes(value, f"{param.name} from {origin}")  # a 200-byte alias bomb made 5.8 MB records
+        return value
+    except BadInput:
+        raise
     except (ValueError, Exception) as exc:  # yaml.YAMLError and ValueError alike
+        shown = text if len(text) <= 80 else text[:80] + "..."  # a 5,000-character value is not echoed whole
         raise BadInput(
-            f"{param.name} from {origin} is {text!r}, not {_a(param.type)}",
+            f"{param.name} from {origin} is {shown!r}, not {_a(param.type)}",
             _fix(param, origin),
         ) from exc
 
