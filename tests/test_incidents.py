@@ -328,3 +328,22 @@ def test_a_reviewed_update_plan_sends_only_the_words_that_were_reviewed(healthy,
     assert swapped.returncode == 1 and f"{pid} is stale" in swapped.stdout, swapped.stdout
     assert not [m for m in sandbox.inbox() if m["webhook"] == "slack"]
     assert incidents.all_incidents(Evidence(runs))[inc.id].root_cause != "FALSE ALARM - stop paging"
+
+
+def test_a_declare_whose_previewed_id_was_taken_records_the_id_it_got(tmp_path):
+    """Issue 23: the plan and journal named the preview (...-011) while ...-014 was created."""
+    from types import SimpleNamespace
+
+    from opslib.actions.incident import DeclareIncident
+    from opslib.journal import who
+
+    runs = tmp_path / "runs"
+    rb = SimpleNamespace(evidence=Evidence(runs), env_data={}, env="sandbox", aws=None,
+                         record_session={**who(), "run_id": "r1", "env": "sandbox", "notebook": "incident/incident-declare", "incident": ""})
+    action = DeclareIncident(rb, classify("EC2 Manager Production", True, False, 0, False), "EC2 Manager Production", "down", "s", "@me")
+    changes = action.plan(action.capture(None))
+    previewed = changes[0].after.split()[0]
+    taken = declare(runs)  # another responder declares first and takes the previewed id
+    action.apply(None, changes)
+    assert taken.id == previewed and action.incident.id != previewed
+    assert changes[0].after.split()[0] == action.incident.id  # what the applied record says is the id the record took

@@ -189,8 +189,9 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         guard.journal("action", **out.to_dict(), dry_run=True)
         return out
     if isinstance(confirm, str) and pid not in confirm.split(","):
-        refuse("stale", f"{confirm} is stale: the state changed since it was planned. Nothing was applied; the plan now is {pid} (above). "
-               f"Review it, then confirm={pid}.", f"review the new plan and run again with -p confirm={pid}", confirmed_plan=confirm)
+        refuse("stale", f"{confirm} is stale or not a plan of this run: the state or the parameters changed since it was planned, or the id is "
+               f"mistyped. Nothing was applied; the plan now is {pid} (above). Review it, then confirm={pid}.",
+               f"review the new plan and run again with -p confirm={pid}", confirmed_plan=confirm)
     if guard.production and confirm is True:
         refuse("refused", f"Production applies only a reviewed plan: this one is {pid}.", f"review the plan above, then run again with -p confirm={pid}")
     if guard.production and not guard.reference and action.needs_reference:

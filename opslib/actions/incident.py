@@ -134,6 +134,8 @@ class DeclareIncident(_Notifying):
     def apply(self, aws, changes) -> None:
         claim = self._claim if self.table else None
         self.incident = incidents.declare(self.evidence, self.rb.record_session, self.level, self.service, self.impact, self.summary, self.commander, claim=claim)
+        inc = self.incident  # the id the record took: another declare may have taken the previewed one first
+        changes[0] = Change("incident record", "status", None, f"{inc.id} {inc.severity} {inc.status}")
         self._send(self.message(), "declared")
         self._applied()
 
