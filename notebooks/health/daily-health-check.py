@@ -29,6 +29,7 @@ app_log_group: str = "/aws/ecs/rms-backend-prod"  # application log group
 error_window_minutes: int = 60  # look-back for ERROR lines, minutes [1..1440]
 error_warn: int = 5  # ERROR lines in the window that warn [1..1000000]
 error_critical: int = 10  # ERROR lines in the window that are critical (seed 003: < 10 is normal) [1..1000000]
+regions: list[str] = ["us-east-1", "us-west-2"]  # regions whose alarms are read (RMS's and EC2 Manager's, seed 001's daily tasks)
 alarms_warn: int = 1  # alarms in ALARM that warn [1..10000]
 alarms_critical: int = 3  # alarms in ALARM that are critical [1..10000]
 cost_warn_pct: float = 50.0  # yesterday's cost above the 7-day average that warns, % [0..100000]
@@ -71,10 +72,10 @@ rb.check(logs.error_count, app_log_group, error_window_minutes, "ERROR", error_w
 
 # %% [markdown]
 # ## 5. Overnight alarms
-# `aws cloudwatch describe-alarms --state-value ALARM`.
+# `aws cloudwatch describe-alarms --state-value ALARM`, in each region of `regions`.
 
 # %%
-rb.check(cloudwatch.alarms_in_alarm, "all alarms", alarms_warn, alarms_critical)
+rb.check(cloudwatch.alarms_in_alarm, "all alarms", alarms_warn, alarms_critical, regions)
 
 # %% [markdown]
 # ## 6. Yesterday's cost

@@ -8,13 +8,19 @@ from ..units import duration, plural, quantity
 
 
 @check("cloudwatch_alarms_in_alarm")
-def alarms_in_alarm(aws, scope: str = "all alarms", warn: int | None = 1, critical: int | None = 3) -> Check:
-    alarms = cloudwatch.alarms_in_state(aws, "ALARM")
-    names = sorted(a["AlarmName"] for a in alarms)
+def alarms_in_alarm(aws, scope: str = "all alarms", warn: int | None = 1, critical: int | None = 3, regions: list[str] | None = None) -> Check:
+    """Alarms in ALARM in each of `regions` (the run's own when none): an alarm firing in a region nobody looked in is
+    the one that is missed."""
+    from ..aws import in_regions
+
+    alarms = in_regions(aws, regions, cloudwatch.alarms_in_state, "ALARM")
+    several = len(set(regions or [])) > 1
+    names = sorted(f"{a['AlarmName']} ({a['Region']})" if several else a["AlarmName"] for a in alarms)
     listed = (": " + ", ".join(names[:10]) + ("…" if len(names) > 10 else "")) if names else ""
+    where = f" in {', '.join(regions)}" if several else ""
     return Check(
         "cloudwatch_alarms_in_alarm", evaluate(len(names), warn, critical), scope, len(names), describe_threshold(warn, critical),
-        f"{plural(len(names), 'alarm')} in ALARM{listed}.",
+        f"{plural(len(names), 'alarm')} in ALARM{where}{listed}.",
     )
 
 

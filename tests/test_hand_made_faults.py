@@ -1,0 +1,36 @@
+"""Faults made by hand through the AWS APIs, as a person or a broken deploy makes them (never a scenario), each
+with the notebook a responder would reach for and the finding it must name (issue 24's list; add to it)."""
+
+import pytest
+
+from conftest import eventually, judge_in_process
+
+
+@pytest.fixture
+def alarms_west(healthy, aws):
+    """Two alarms of EC2 Manager's in us-west-2, breached by the metrics they watch (put by hand, as a client
+    failing would make them): the sandbox evaluates them as CloudWatch does."""
+    from datetime import datetime, timedelta, timezone
+
+    cloudwatch = aws.client("cloudwatch", "us-west-2")
+    names = {"ec2-manager-api-5xx-hand": ("AWS/ApiGateway", "5XXError", "ApiName"), "ec2-manager-lambda-errors-hand": ("AWS/Lambda", "Errors", "FunctionName")}
+    now = datetime.now(timezone.utc)
+    for name, (namespace, metric, dimension) in names.items():
+        dims = [{"Name": dimension, "Value": f"{name}-target"}]
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": metric, "Dimensions": dims, "Timestamp": now - timedelta(seconds=s),
+                                                                    "Value": 25.0} for s in (0, 50, 110)])
+        cloudwatch.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName=metric, Statistic="Sum", Period=60, EvaluationPeriods=3, DatapointsToAlarm=1,
+                                    Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold", Dimensions=dims)
+    states = eventually(lambda: {a["AlarmName"]: a["StateValue"] for a in cloudwatch.describe_alarms(AlarmNames=list(names))["MetricAlarms"]},
+                        lambda seen: set(seen.values()) == {"ALARM"})
+    assert set(states[-1].values()) == {"ALARM"}, states[-1]
+    yield list(names)
+    cloudwatch.delete_alarms(AlarmNames=list(names))
+
+
+def test_daily_health_check_reads_alarms_in_every_region_it_covers(alarms_west, tmp_path, monkeypatch):
+    """Issue 24: "0 alarms in ALARM" while two us-west-2 alarms fired (it read RMS's region only)."""
+    rows = judge_in_process("daily-health-check", tmp_path, monkeypatch)
+    (row,) = [r for r in rows if "cloudwatch_alarms_in_alarm" in r]
+    assert row.startswith("WARN") or row.startswith("CRITICAL"), row
+    assert "in us-east-1, us-west-2" in row and all(f"{name} (us-west-2)" in row for name in alarms_west), row
