@@ -34,3 +34,20 @@ def test_daily_health_check_reads_alarms_in_every_region_it_covers(alarms_west, 
     (row,) = [r for r in rows if "cloudwatch_alarms_in_alarm" in r]
     assert row.startswith("WARN") or row.startswith("CRITICAL"), row
     assert "in us-east-1, us-west-2" in row and all(f"{name} (us-west-2)" in row for name in alarms_west), row
+
+
+def test_tasks_stopped_by_hand_are_no_longer_running_and_the_scheduler_replaces_them(healthy, aws):
+    """Issue 24: after `ecs stop-task` the sandbox still said 3 of 3 running, so no check could see it."""
+    from opslib.checks import CRITICAL, OK
+    from opslib.checks.ecs import service_tasks_running
+
+    ecs = aws.client("ecs", "us-east-1")
+    cluster, service = "rms-cluster-prod", "rms-backend-service-prod"
+    east = aws.at("us-east-1")
+    for arn in ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"][:2]:
+        ecs.stop_task(cluster=cluster, task=arn, reason="stopped by hand")
+    row = service_tasks_running(east, service, cluster)
+    assert row.status == CRITICAL and row.observed == "1/3" and "degraded, and no deployment is rolling" in row.sentence, row
+    seen = eventually(lambda: service_tasks_running(east, service, cluster), lambda r: r.status == OK, timeout=60)
+    assert seen[-1].observed == "3/3" and any(r.observed == "2/3" for r in seen)  # one a step, as ECS's scheduler does
+    assert len(ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]) == 3

@@ -95,7 +95,20 @@ def _ecs_deployment_fix() -> None:
         found = plain_list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
         return [t for t in found if not service_name or t.group == f"service:{service_name.split('/')[-1]}"]
 
+    def stop_task(self, cluster_str, task_str, reason):
+        task = plain_stop_task(self, cluster_str, task_str, reason)
+        task.desired_status = "STOPPED"  # moto leaves it RUNNING-bound: the service must see one task fewer
+        name = (task.group or "").removeprefix("service:")
+        if task.group and task.group.startswith("service:"):
+            cluster = self._get_cluster(cluster_str).name
+            service = next((s for s in self.services.values() if s.name == name and s.cluster_name == cluster), None)
+            if service is not None:
+                rollouts.replace(self, service)
+        return task
+
     plain_list_tasks = models.EC2ContainerServiceBackend.list_tasks
+    plain_stop_task = models.EC2ContainerServiceBackend.stop_task
+    models.EC2ContainerServiceBackend.stop_task = stop_task
     update_service.opslib_fixed = True
     models.EC2ContainerServiceBackend.update_service = update_service
     models.EC2ContainerServiceBackend.describe_services = reading(models.EC2ContainerServiceBackend.describe_services)

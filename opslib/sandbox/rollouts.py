@@ -70,6 +70,19 @@ def start(backend, service, old: dict | None, old_running: int, new_deployment: 
     advance(backend, service, now)
 
 
+def replace(backend, service) -> None:
+    """A task of the service stopped from outside (`stop-task`, a host lost): running drops now, and the scheduler
+    starts a replacement a step later, within the primary deployment, as ECS does (no new deployment)."""
+    running = sum(1 for t in backend.tasks.get(service.cluster_name, {}).values()
+                  if t.group == f"service:{service.name}" and t.desired_status == "RUNNING")
+    r = getattr(service, "opslib_rollout", None)
+    if r is not None and r.deploying:
+        return  # a deployment under way replaces what it needs as it goes
+    primary = dict(service.deployments[0]) if service.deployments else {}
+    service.opslib_rollout = Rollout(primary, None, running, 0, _now(), deploying=False)
+    advance(backend, service)
+
+
 def hold(backend, service, capacity: int, revision: str = "") -> None:
     """A scenario's fault: at most `capacity` tasks stay up; the rest crash as they start. With
     `revision` (a task definition ARN) only that release crashes: deploying another lifts it."""
