@@ -51,3 +51,30 @@ def test_tasks_stopped_by_hand_are_no_longer_running_and_the_scheduler_replaces_
     seen = eventually(lambda: service_tasks_running(east, service, cluster), lambda r: r.status == OK, timeout=60)
     assert seen[-1].observed == "3/3" and any(r.observed == "2/3" for r in seen)  # one a step, as ECS's scheduler does
     assert len(ecs.list_tasks(cluster=cluster, serviceName=service)["taskArns"]) == 3
+
+
+@pytest.fixture
+def low_capacity_table(healthy, aws):
+    """A table whose provisioned capacity was lowered by hand to 2 reads and 2 writes a second."""
+    ddb = aws.client("dynamodb", "us-east-1")
+    name = "audit-low-capacity-hand"
+    ddb.create_table(TableName=name, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}], AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    yield name
+    ddb.delete_table(TableName=name)
+
+
+def test_batches_past_a_tables_capacity_are_retried_with_backoff_and_bounded(low_capacity_table, aws):
+    """Issue 24: unprocessed items were retried in a tight loop with no backoff (services/audit.py)."""
+    import time
+
+    from opslib.services import audit
+
+    east = aws.at("us-east-1")
+    items = [{"id": f"i{n:02d}", "v": n} for n in range(9)]
+    began = time.monotonic()
+    audit.put_many(east, low_capacity_table, items)  # 2 a call: 5 calls, waiting between them
+    assert time.monotonic() - began >= 0.1
+    assert audit.get_many(east, low_capacity_table, [{"id": i["id"]} for i in items]) == items
+    with pytest.raises(audit.Unprocessed, match=f"{low_capacity_table} left \\d+ keys unprocessed after 9 batch calls: its capacity is exceeded"):
+        audit.get_many(east, low_capacity_table, [{"id": f"k{n:03d}"} for n in range(60)])  # 60 keys at 2 a call: past the bound

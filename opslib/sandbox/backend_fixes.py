@@ -39,6 +39,7 @@ def apply() -> None:
     _pitr_history_fix()
     _list_metrics_fix()
     _invoke_fix()
+    _dynamodb_capacity_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -441,3 +442,49 @@ def _invoke_fix() -> None:
         return payload if kind == "RequestResponse" else b""
 
     LambdaFunction.invoke = invoke
+
+
+def _dynamodb_capacity_fix() -> None:
+    """A provisioned table's capacity bounds what one batch call does, as DynamoDB's throttling does: BatchGetItem
+    reads at most ReadCapacityUnits keys of a table a call and BatchWriteItem writes at most WriteCapacityUnits
+    items, the rest answered as UnprocessedKeys / UnprocessedItems for the caller to retry (moto processed all)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    plain_get, plain_write = DynamoHandler.batch_get_item, DynamoHandler.batch_write_item
+    if getattr(plain_get, "opslib_fixed", False):
+        return
+
+    def cap(self, table_name: str, kind: str) -> int | None:
+        table = self.dynamodb_backend.get_table(table_name)
+        if getattr(table, "billing_mode", None) == "PAY_PER_REQUEST":
+            return None
+        units = int((getattr(table, "throughput", None) or {}).get(kind) or 0)
+        return units if units > 0 else None
+
+    def batch_get_item(self):
+        held = {}
+        for name, request in list(self.body["RequestItems"].items()):
+            most = cap(self, name, "ReadCapacityUnits")
+            if most is not None and len(request["Keys"]) > most:
+                held[name] = dict(request, Keys=request["Keys"][most:])
+                self.body["RequestItems"][name] = dict(request, Keys=request["Keys"][:most])
+        answer = plain_get(self)
+        if held:
+            answer.result["UnprocessedKeys"].update(held)
+        return answer
+
+    def batch_write_item(self):
+        held = {}
+        for name, requests in list(self.body["RequestItems"].items()):
+            most = cap(self, name, "WriteCapacityUnits")
+            if most is not None and len(requests) > most:
+                held[name] = requests[most:]
+                self.body["RequestItems"][name] = requests[:most]
+        answer = plain_write(self)
+        if held:
+            answer.result["UnprocessedItems"].update(held)
+        return answer
+
+    batch_get_item.opslib_fixed = True
+    DynamoHandler.batch_get_item = batch_get_item
+    DynamoHandler.batch_write_item = batch_write_item

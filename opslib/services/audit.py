@@ -74,10 +74,13 @@ def get_many(aws, table: str, keys: list[dict]) -> list[dict | None]:
 
     def batch(chunk: list[dict]) -> list[dict]:
         found, asked = [], {table: {"Keys": [{k: wire.serialize(v) for k, v in key.items()} for key in chunk], "ConsistentRead": True}}
-        while asked:
+        for attempt in _attempts(table, "keys"):
             answer = ddb.batch_get_item(RequestItems=asked)
             found += answer["Responses"].get(table, [])
             asked = answer.get("UnprocessedKeys") or {}
+            if not asked:
+                break
+            attempt(len(asked.get(table, {}).get("Keys", [])))
         return [{k: plain.deserialize(v) for k, v in item.items()} for item in found]
 
     items = [item for chunk in at_once([lambda c=keys[i : i + 100]: batch(c) for i in range(0, len(keys), 100)]) for item in chunk]
@@ -92,5 +95,33 @@ def put_many(aws, table: str, items: list[dict]) -> None:
     ddb, wire = aws.client("dynamodb"), TypeSerializer()
     for i in range(0, len(items), 25):
         asked = {table: [{"PutRequest": {"Item": {k: wire.serialize(v) for k, v in item.items()}}} for item in items[i : i + 25]]}
-        while asked:
+        for attempt in _attempts(table, "items"):
             asked = ddb.batch_write_item(RequestItems=asked).get("UnprocessedItems") or {}
+            if not asked:
+                break
+            attempt(len(asked.get(table, [])))
+
+
+class Unprocessed(Exception):
+    """DynamoDB kept leaving part of a batch unprocessed: the table's capacity is exceeded."""
+
+
+RETRIES = 8  # waits between batch calls: 0.05 s doubling, at most 2 s each, with jitter (about 6 s in all)
+
+
+def _attempts(table: str, what: str):
+    """Batch attempts with a bounded, jittered exponential backoff between them: each yields a `wait(left)` to call
+    when part of the batch came back unprocessed; past the bound, Unprocessed says how much was left."""
+    import random
+    import time
+
+    def wait_for(n: int):
+        def wait(left: int) -> None:
+            if n >= RETRIES:
+                raise Unprocessed(f"{table} left {left} {what} unprocessed after {RETRIES + 1} batch calls: its capacity is exceeded "
+                                  "(ProvisionedThroughputExceededException); retry later or raise its capacity")
+            time.sleep(min(2.0, 0.05 * 2 ** n) * random.uniform(0.5, 1.0))
+        return wait
+
+    for n in range(RETRIES + 1):
+        yield wait_for(n)
