@@ -60,3 +60,20 @@ def test_results_read_back_from_outputs_latest_wins():
                     {"cell_type": "code", "outputs": [{"output_type": "execute_result", "data": second}]}]}
     back = checks.from_notebook(nb)
     assert [(c.id, c.status, c.sentence) for c in back] == [("a", OK, "again."), ("b", OK, ".")]
+
+
+def test_no_data_where_data_is_expected_is_a_warning_that_names_what_was_asked():
+    """Issue 24: "no data" read OK in ce, deploy and static_site (WARN in cloudwatch): on real AWS a wrong dimension reads green."""
+    import pandas as pd
+
+    from opslib.checks import WARN
+    from opslib.checks.ce import service_jumps
+    from opslib.checks.deploy import sustained
+    from opslib.checks.static_site import error_rate
+
+    site = error_rate({"error_rate": pd.Series(dtype=float), "requests": pd.Series(dtype=float)}, {"Id": "E2HAND0NODATA"}, "site-bucket", 30, 5, 10)
+    assert site.status == WARN and "AWS/CloudFront Requests for DistributionId=E2HAND0NODATA, Region=Global" in site.sentence
+    (trigger,) = sustained("deploy_error_trigger", {"ALB (RMS API)": pd.Series(dtype=float)}, 10, 10, "%", "the share of failed requests")
+    assert trigger.status == WARN and "ALB (RMS API): no the share" not in trigger.sentence and "a wrong dimension" in trigger.sentence
+    (jump,) = service_jumps(None)
+    assert jump.status == WARN and "GetCostAndUsage, DAILY, grouped by SERVICE" in jump.sentence

@@ -1,7 +1,7 @@
 """Cost Explorer."""
 
 from ..services import ce
-from . import OK, Check, check, describe_threshold, evaluate
+from . import OK, WARN, Check, check, describe_threshold, evaluate
 
 
 @check("ce_cost_yesterday")
@@ -9,7 +9,9 @@ def yesterday_cost(aws, scope: str = "account", baseline_days: int = 7, warn_pct
     """Yesterday's cost against the average of the days before it: a day-over-day anomaly."""
     days = ce.daily_cost(aws, baseline_days + 1)
     if not days:
-        return Check("ce_cost_yesterday", OK, scope, "no data", "-", "Cost Explorer returned no cost data for the window.")
+        return Check("ce_cost_yesterday", WARN, scope, "no data", "cost data for every day",
+                     f"Cost Explorer returned no cost data (GetCostAndUsage, DAILY, BlendedCost, the last {baseline_days + 1} days): "
+                     "an account that runs anything has some; check Cost Explorer is enabled and this role may read it.")
     day, cost = days[-1]
     prior = [c for _, c in days[:-1]]
     avg = sum(prior) / len(prior) if prior else cost
@@ -25,7 +27,8 @@ def service_jumps(frame, baseline_days: int = 7, warn_pct: float | None = 50, cr
     """Each service whose last day costs more than its average over the days before by the thresholds
     (services under `min_usd` a day are ignored: noise); one OK row when none jumps."""
     if frame is None or len(frame) < 2:
-        return [Check("ce_service_cost_jump", OK, "all services", "no data", "-", "Not enough cost data to compare days.")]
+        return [Check("ce_service_cost_jump", WARN, "all services", "no data", "cost data for every day",
+                      f"Not enough cost data to compare days (GetCostAndUsage, DAILY, grouped by SERVICE, the last {baseline_days + 1} days).")]
     last, prior = frame.iloc[-1], frame.iloc[-1 - baseline_days : -1].mean()
     rows = []
     for service in frame.columns:

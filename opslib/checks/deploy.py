@@ -50,7 +50,9 @@ def sustained(check_id: str, series_by_source: dict, limit: float, minutes: int,
     for source, series in series_by_source.items():
         points = series.dropna()
         if not len(points):
-            rows.append(Check(check_id, OK, source, "no data", f"< {number(limit)}{unit} (over {minutes} min)", f"{source}: no {what} in the last {minutes} minutes."))
+            rows.append(Check(check_id, WARN, source, "no data", f"< {number(limit)}{unit} (over {minutes} min)",
+                              f"{source}: no data for {what} in the last {minutes} minutes, where traffic is expected: a wrong dimension or a silent "
+                              "source would read green; check the metric exists for it."))
             continue
         over, peak, level = int((points > limit).sum()), float(points.max()), OK
         if over == len(points):

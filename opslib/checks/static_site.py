@@ -20,8 +20,9 @@ def error_rate(series: dict | None, distribution: dict | None, bucket: str, minu
     distribution_id = distribution["Id"]
     rates = series["error_rate"].dropna() if series else []
     if not len(rates):
-        return Check("cloudfront_error_rate", OK, distribution_id, "no data", describe_threshold(warn_pct, critical_pct, "%"),
-                     f"No requests reached distribution {distribution_id} in the last {minutes} minutes.")
+        return Check("cloudfront_error_rate", WARN, distribution_id, "no data", describe_threshold(warn_pct, critical_pct, "%"),
+                     f"No AWS/CloudFront Requests for DistributionId={distribution_id}, Region=Global in the last {minutes} minutes: "
+                     "a live site has some; is the distribution serving, or the metric asked for the wrong distribution?")
     pct = float(rates.tail(10).mean())
     return Check("cloudfront_error_rate", evaluate(pct, warn_pct, critical_pct), distribution_id, f"{number(pct)}%", describe_threshold(warn_pct, critical_pct, "%"),
                  f"{number(pct)}% of the site's requests were answered with an error over the last 10 minutes ({number(float(series['requests'].sum()))} requests in {minutes} minutes).")
