@@ -303,7 +303,8 @@ def test_every_action_declares_the_iam_actions_it_needs_and_show_lists_them():
     users = {nb.name: nb for nb in catalog.all_notebooks() if nb.acts}
     assert {cls.verb for nb in users.values() for cls in nb.actions()} >= {"restart-container", "reboot-instance", "test-invoke", "export-logs", "declare-incident"}
     shown = opslib("show", "service-down").stdout
-    assert "restart-container  ssm:SendCommand, ssm:GetCommandInvocation" in shown and "dynamodb:PutItem, dynamodb:GetItem" in shown
+    assert re.search(r"restart-container +ssm:SendCommand, ssm:GetCommandInvocation", shown) and "dynamodb:PutItem, dynamodb:GetItem" in shown
+    assert re.search(r"set-instance-state +ec2:StartInstances, ec2:StopInstances", shown)
 
 
 def test_a_change_that_does_not_take_effect_is_recorded_unverified(aws, groups):

@@ -78,3 +78,26 @@ def test_batches_past_a_tables_capacity_are_retried_with_backoff_and_bounded(low
     assert audit.get_many(east, low_capacity_table, [{"id": i["id"]} for i in items]) == items
     with pytest.raises(audit.Unprocessed, match=f"{low_capacity_table} left \\d+ keys unprocessed after 9 batch calls: its capacity is exceeded"):
         audit.get_many(east, low_capacity_table, [{"id": f"k{n:03d}"} for n in range(60)])  # 60 keys at 2 a call: past the bound
+
+
+def test_a_stopped_instance_is_the_finding_of_service_down_and_starting_it_the_guarded_fix(healthy, aws, tmp_path):
+    """Issue 24: service-down on a stopped instance said "Nothing to restart or reboot: the instance passes its checks"."""
+    import re
+
+    from conftest import ledger, opslib
+
+    ec2 = aws.client("ec2", "us-west-2")
+    (reservation,) = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["secure-webapp-prod"]}])["Reservations"]
+    instance_id = reservation["Instances"][0]["InstanceId"]
+    ec2.stop_instances(InstanceIds=[instance_id])  # by hand, as a person in the console would
+    dry = opslib("run", "service-down", "--no-progress", runs=tmp_path)
+    assert re.search(rf"CRITICAL ec2_instance_status .* Instance {instance_id} \(secure-webapp-prod\) is stopped", dry.stdout), dry.stdout
+    assert "PLANNED  start-instance secure-webapp-prod" in dry.stdout and "state: stopped -> running" in dry.stdout, dry.stdout
+    assert "Nothing to start, restart or reboot" not in dry.stdout
+    (pid,) = set(re.findall(r"confirm=(PLAN-[0-9a-f]{12})", dry.stdout))
+    done = opslib("run", "service-down", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path)
+    assert "CHANGED  start-instance secure-webapp-prod" in done.stdout, done.stdout
+    state = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state == "running"
+    undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)
+    assert "state: running -> stopped" in undo.stdout, undo.stdout + undo.stderr  # planned only: the undo stops it again

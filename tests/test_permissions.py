@@ -12,7 +12,7 @@ from opslib.actions.audit import CopyItems, DeleteRestoredTable, PutItems, Resto
 from opslib.actions.autoscaling import SetScalableTarget, SetTargetTracking
 from opslib.actions import awslambda
 from opslib.actions.ecs import ScaleService, SetTaskDefinition
-from opslib.actions.hosts import RebootInstance, RestartContainer, RunImage
+from opslib.actions.hosts import RebootInstance, RestartContainer, RunImage, SetInstanceState
 from opslib.actions.logs import ExportLogs, SetLogRetention
 from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
@@ -89,6 +89,8 @@ CASES = {
     "run-image": (None, WEST, lambda a: RunImage(_instance_id(a), WEBAPP["instance_name"], "webapp", "opsteam/secure-webapp:a41b7d0"), []),
     "restart-container": ("service-down", WEST, lambda a: RestartContainer(_instance_id(a), WEBAPP["instance_name"], "webapp"), []),
     "reboot-instance": ("service-down", WEST, lambda a: RebootInstance(_instance_id(a), WEBAPP["instance_name"]), []),
+    "set-instance-state": (None, WEST, lambda a: SetInstanceState(_instance_id(a), WEBAPP["instance_name"], "running"),
+                           [lambda a: SetInstanceState(_instance_id(a), WEBAPP["instance_name"], "stopped")]),
     "set-api-policy": (None, WEST, lambda a: SetApiPolicy(a.client("apigateway", WEST).get_rest_apis()["items"][0]["id"], DENY_ALL), []),
     "global-sign-out": (None, WEST, lambda a: GlobalSignOut(a.client("cognito-idp", WEST).list_user_pools(MaxResults=10)["UserPools"][0]["Id"], "bob"), []),
     "restore-table": ("corrupted-items", WEST, lambda a: RestoreTable(EC2M["table"], "permissions-recovery", 60), []),

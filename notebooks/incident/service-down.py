@@ -4,13 +4,13 @@
 # - **Purpose:** The service answers nothing: which layer is down, and the first fix. The web app's `/health`, its instance's status checks, its `webapp` container and last log lines (through SSM), EC2 Manager's stack, its critical dependencies (the audit table, the function) and recent log errors; a guarded container restart or instance reboot when one is called for; seed 000's escalation path against the time since the incident started.
 # - **When to use:** `/health` fails, every request times out, the P0/P1 alarms fire (seed 000 "P0: Service Completely Down", seed 001 "Complete System Outage").
 # - **Expected time:** under 20 seconds (SSM commands take a few seconds each on AWS).
-# - **Impact:** Read-only unless `confirm=True`: then restarts the stopped container (`docker start` through SSM Run Command) and/or reboots the impaired instance, whichever the checks call for.
+# - **Impact:** Read-only unless `confirm=True`: then starts the stopped instance, restarts the stopped container (`docker start` through SSM Run Command) and/or reboots the impaired instance, whichever the checks call for.
 # - **Replaces:** seed 000 "P0: Service Completely Down" (steps 1-5, escalation path) and seed 001 "Complete System Outage" (steps 2-4).
 # - **Catches:** sandbox scenario `service-down`.
 
 # %%
 from opslib import advice, escalation, runbook, views
-from opslib.actions.hosts import RebootInstance, RestartContainer
+from opslib.actions.hosts import RebootInstance, RestartContainer, SetInstanceState
 from opslib.checks import awslambda as lambda_checks, cloudformation as stack_checks, docker as docker_checks, dynamodb as table_checks
 from opslib.checks import ec2 as ec2_checks, http as http_checks, logs as log_checks
 from opslib.services import awslambda, cloudformation, docker, dynamodb, ec2, http, logs
@@ -91,11 +91,12 @@ rb.record(log_checks.pattern_matches_all(found, "ERROR", log_minutes, log_errors
 
 # %% [markdown]
 # ## 6. The first fix (guarded)
-# Seed 000 steps 3 and 5: `docker start webapp` when the container stopped, `aws ec2 reboot-instances` when the instance is impaired. Planned only when called for; applied only with `confirm=True` (or the button).
+# Seed 000 steps 3 and 5: `aws ec2 start-instances` when the instance is stopped, `docker start webapp` when the container stopped, `aws ec2 reboot-instances` when the instance is impaired. Planned only when called for; applied only with `confirm=True` (or the button).
 
 # %%
-fixes = RestartContainer.if_stopped(rows, instance_id, instance, container, ssm_timeout_s) + RebootInstance.if_impaired(status, instance_id, instance)
-done = rb.act_all(fixes, confirm=confirm, change_ref=change_ref, nothing="Nothing to restart or reboot: the container runs and the instance passes its checks.")
+fixes = (SetInstanceState.if_stopped(status, instance_id, instance) + RestartContainer.if_stopped(rows, instance_id, instance, container, ssm_timeout_s)
+         + RebootInstance.if_impaired(status, instance_id, instance))
+done = rb.act_all(fixes, confirm=confirm, change_ref=change_ref, nothing="Nothing to start, restart or reboot: the instance runs and passes its checks, and the container runs.")
 
 # %% [markdown]
 # ## 7. Escalation path

@@ -1,4 +1,4 @@
-"""The first fixes of seed 000 "P0: Service Completely Down": start the stopped container, reboot the impaired instance;
+"""The first fixes of seed 000 "P0: Service Completely Down": start the stopped container, start the stopped instance, reboot the impaired instance;
 and seed 000 "Quick Rollback": the container run again from the previous image.
 
 Each is planned only when the checks call for it (a running container is not restarted), and
@@ -88,6 +88,46 @@ class RebootInstance(Action):
             return []
         impaired = "impaired" in (status.get("InstanceStatus", {}).get("Status"), status.get("SystemStatus", {}).get("Status"))
         return [cls(instance_id, instance)] if impaired and status["InstanceState"]["Name"] == "running" else []
+
+
+class SetInstanceState(Action):
+    """`aws ec2 start-instances` for a stopped instance (a service is down because its host is: seed 000's
+    first question); undone by stopping it again. `stop-instances` is the same action the other way."""
+
+    verb = "set-instance-state"
+    permissions = ("ec2:StartInstances", "ec2:StopInstances", "ec2:DescribeInstanceStatus")
+    max_resources = 1
+    verify_within_s = 180
+
+    def __init__(self, instance_id: str, instance: str, wanted: str = "running"):
+        self.instance_id, self.instance, self.wanted = instance_id, instance, wanted
+
+    def describe(self) -> str:
+        return f"{'start' if self.wanted == 'running' else 'stop'}-instance {self.instance} ({self.instance_id})"
+
+    def args(self) -> dict:
+        return {"instance_id": self.instance_id, "instance": self.instance, "wanted": self.wanted}
+
+    def capture(self, aws) -> dict:
+        return {"state": ec2.instance_status(aws, self.instance_id)["InstanceState"]["Name"]}
+
+    def plan(self, before: dict) -> list[Change]:
+        settled = {"running": ("running", "pending"), "stopped": ("stopped", "stopping")}[self.wanted]
+        return [] if before["state"] in settled else [Change(self.instance, "state", before["state"], self.wanted)]
+
+    def apply(self, aws, changes) -> None:
+        ec2.set_state(aws, self.instance_id, self.wanted)
+
+    def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
+        return after["state"] == self.wanted, f"the instance is {after['state']}"
+
+    def undo(self, before: dict, changes) -> list["SetInstanceState"]:
+        return [SetInstanceState(self.instance_id, self.instance, before["state"])] if before["state"] in ("running", "stopped") else []
+
+    @classmethod
+    def if_stopped(cls, status: dict | None, instance_id: str | None, instance: str) -> list["SetInstanceState"]:
+        """A start when the instance is stopped (a stopped host is the finding, and starting it the first fix)."""
+        return [cls(instance_id, instance, "running")] if instance_id and status and status["InstanceState"]["Name"] == "stopped" else []
 
 
 class RunImage(Action):

@@ -46,6 +46,12 @@ def reboot(aws, instance_id: str) -> None:
     aws.client("ec2").reboot_instances(InstanceIds=[instance_id])
 
 
+def set_state(aws, instance_id: str, wanted: str) -> None:
+    """`aws ec2 start-instances` / `stop-instances` (guarded: opslib.actions.hosts)."""
+    client = aws.client("ec2")
+    (client.start_instances if wanted == "running" else client.stop_instances)(InstanceIds=[instance_id])
+
+
 def ingress_path(aws, db: dict, app_group: str) -> dict:
     """Seed 004 step 2 (`aws ec2 describe-security-groups`): which rule of the database's groups (`db`:
     its RDS description) lets its port in from the application's group (name or id), from an address range, or none."""
