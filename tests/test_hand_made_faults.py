@@ -101,3 +101,21 @@ def test_a_stopped_instance_is_the_finding_of_service_down_and_starting_it_the_g
     assert state == "running"
     undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)
     assert "state: running -> stopped" in undo.stdout, undo.stdout + undo.stderr  # planned only: the undo stops it again
+
+
+def test_the_sandbox_refuses_what_aws_refuses_where_the_seeds_trip(healthy, aws):
+    """Issue 24: `--max-records 5` and `p95` in `--statistics` were answered; AWS refuses both (InvalidParameterValue)."""
+    from datetime import datetime, timedelta, timezone
+
+    from botocore.exceptions import ClientError
+
+    rds, cloudwatch = aws.client("rds", "us-east-1"), aws.client("cloudwatch", "us-east-1")
+    with pytest.raises(ClientError, match="InvalidParameterValue.*Invalid max records value 5: it must be between 20 and 100"):
+        rds.describe_db_instances(MaxRecords=5)
+    assert rds.describe_db_instances(MaxRecords=20)["DBInstances"]
+    end = datetime.now(timezone.utc)
+    asked = {"Namespace": "AWS/RDS", "MetricName": "CPUUtilization", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": "rms-db-prod"}],
+             "StartTime": end - timedelta(hours=1), "EndTime": end, "Period": 300}
+    with pytest.raises(ClientError, match="Statistics.member.1 must be a value in the set"):
+        cloudwatch.get_metric_statistics(**asked, Statistics=["p95"])
+    assert cloudwatch.get_metric_statistics(**asked, ExtendedStatistics=["p95"])["Datapoints"]

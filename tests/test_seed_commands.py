@@ -33,6 +33,10 @@ BROKEN = {  # (seed, line): why the seed's text fails whatever it runs against
     **{key: ISO_DATE for key in DAY_ONLY},
     ("001", 929): "JMESPath == compares literally: `ec2-manager-*` is not a wildcard",
     ("003", 367): "file://db-metrics.json is not in the seed (and the sandbox has no Performance Insights)",
+    ("003", 116): "`--statistics Average,Maximum` is one value to the CLI (Statistics: ['Average,Maximum']): AWS refuses it (InvalidParameterValue)",
+    ("003", 126): "`--statistics Average,Maximum` is one value to the CLI: AWS refuses it (InvalidParameterValue)",
+    ("003", 216): "`--max-records 7`: RDS takes 20 to 100 (InvalidParameterValue)",
+    ("003", 384): "`--max-records 7`: RDS takes 20 to 100 (InvalidParameterValue)",
 }
 MISSING = {  # (seed, line): what the sandbox lacks, so the command fails or finds nothing
     ("003", 140): "moto has no Inspector Classic (a 500 from the sandbox)",

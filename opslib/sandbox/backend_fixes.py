@@ -40,6 +40,7 @@ def apply() -> None:
     _list_metrics_fix()
     _invoke_fix()
     _dynamodb_capacity_fix()
+    _refusals_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -488,3 +489,41 @@ def _dynamodb_capacity_fix() -> None:
     batch_get_item.opslib_fixed = True
     DynamoHandler.batch_get_item = batch_get_item
     DynamoHandler.batch_write_item = batch_write_item
+
+
+STANDARD_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+
+
+def _refusals_fix() -> None:
+    """What AWS refuses and moto accepted, where the seeds' commands trip on it: RDS's MaxRecords outside 20-100, and
+    a percentile in GetMetricStatistics' Statistics (it belongs in ExtendedStatistics)."""
+    from moto.cloudwatch.exceptions import InvalidParameterValue as CloudWatchInvalid
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.rds.exceptions import InvalidParameterValue as RdsInvalid
+    from moto.rds.responses import RDSResponse
+
+    if getattr(CloudWatchResponse.get_metric_statistics, "opslib_fixed", False):
+        return
+
+    def bounded(method):
+        def describe(self, *args, **kwargs):
+            n = self.params.get("MaxRecords")
+            if n is not None and not 20 <= int(n) <= 100:
+                raise RdsInvalid(f"Invalid max records value {n}: it must be between 20 and 100")
+            return method(self, *args, **kwargs)
+        return describe
+
+    for name in [n for n in vars(RDSResponse) if n.startswith("describe_")]:
+        setattr(RDSResponse, name, bounded(getattr(RDSResponse, name)))
+
+    plain = CloudWatchResponse.get_metric_statistics
+
+    def get_metric_statistics(self):
+        for i, stat in enumerate(self._get_param("Statistics", []) or [], 1):
+            if stat not in STANDARD_STATISTICS:
+                raise CloudWatchInvalid(f"The parameter Statistics.member.{i} must be a value in the set [ {', '.join(STANDARD_STATISTICS)} ]; "
+                                        "percentiles go in ExtendedStatistics.")
+        return plain(self)
+
+    get_metric_statistics.opslib_fixed = True
+    CloudWatchResponse.get_metric_statistics = get_metric_statistics
