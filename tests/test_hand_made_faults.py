@@ -119,3 +119,39 @@ def test_the_sandbox_refuses_what_aws_refuses_where_the_seeds_trip(healthy, aws)
     with pytest.raises(ClientError, match="Statistics.member.1 must be a value in the set"):
         cloudwatch.get_metric_statistics(**asked, Statistics=["p95"])
     assert cloudwatch.get_metric_statistics(**asked, ExtendedStatistics=["p95"])["Datapoints"]
+
+
+def test_a_sandbox_database_that_died_is_said_and_started_again_by_reset(healthy):
+    """Issue 24: after its real PostgreSQL or Redis died, `opslib sandbox reset` failed with a misleading message and
+    `status` still advertised the dead database."""
+    import json
+    import os
+    import signal
+    import socket
+    import time
+    from pathlib import Path
+
+    from conftest import opslib
+    from opslib import sandbox
+
+    running = json.loads((sandbox.state_dir() / "databases.json").read_text())
+    pg, cache = running["postgres"], running["redis"]
+    os.kill(int(Path(pg["data"], "data", "postmaster.pid").read_text().split()[0]), signal.SIGKILL)  # the out-of-memory killer
+    os.kill(cache["pid"], signal.SIGKILL)
+
+    def answers(server):
+        try:
+            socket.create_connection((server["host"], server["port"]), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while (answers(pg) or answers(cache)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = opslib("sandbox", "status")
+    assert "not answering: `opslib sandbox reset` starts it again" in status.stdout, status.stdout
+    res = opslib("sandbox", "reset")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert answers(pg) and answers(cache)
+    assert "not answering" not in opslib("sandbox", "status").stdout

@@ -68,7 +68,30 @@ class Databases:
         (self.folder / "databases.json").write_text(json.dumps({"postgres": self.postgres, "redis": self.redis}))
 
     def describe(self) -> dict:
-        return {"postgres": _address(self.postgres), "redis": _address(self.redis), "missing": self.missing}
+        """Where each server is, and whether it answers (a dead one is not advertised as if it served)."""
+        shown = {name: _address(server) + ("" if not server or _answers(server) else " (not answering: `opslib sandbox reset` starts it again)")
+                 for name, server in (("postgres", self.postgres), ("redis", self.redis))}
+        return {**shown, "missing": self.missing}
+
+    def revive(self) -> list[str]:
+        """Start again, on its own port and data, a server that died (killed, out of memory): what was started."""
+        started = []
+        if self.postgres and not _answers(self.postgres):
+            for attempt in range(20):  # a killed postmaster's children hold its shared memory for a moment after it
+                try:
+                    _pg_start(Path(self.postgres["bindir"]), Path(self.postgres["data"]), self.postgres["port"], self.postgres["user"])
+                    break
+                except RuntimeError as exc:
+                    if attempt == 19 or "another postmaster" not in str(exc):
+                        raise
+                    time.sleep(0.5)
+            started.append("PostgreSQL")
+        if self.redis and not _answers(self.redis):
+            self.redis = _start_redis(self.redis["port"])
+            started.append("Redis")
+        if started:
+            (self.folder / "databases.json").write_text(json.dumps({"postgres": self.postgres, "redis": self.redis}))
+        return started
 
     def publish(self, c, region: str) -> None:
         """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager
@@ -118,7 +141,8 @@ class Databases:
             _warm_cache(self.redis, hits=CACHE_HITS // 6, misses=CACHE_HITS)
 
     def reset(self) -> None:
-        """Statistics and cache back to a normal day's: the workload's statements, a warm cache."""
+        """Statistics and cache back to a normal day's: the workload's statements, a warm cache; a server that died is started again."""
+        self.revive()
         for conn in self.held:
             conn.close()
         self.held = []
@@ -208,18 +232,35 @@ def _start_postgres(bindir: Path, password: str) -> dict:
                     "--auth-local=trust", "--auth-host=scram-sha-256"], **run)
     for attempt in range(3):  # a free port can be taken by another process before PostgreSQL binds it: take another
         port = _free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home} -c max_connections={MAX_CONNECTIONS} "
-                   "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off -c synchronous_commit=off")
         try:
-            subprocess.run([str(bindir / "pg_ctl"), "-D", f"{home}/data", "-l", f"{home}/postgres.log", "-w", "-o", options, "start"], **run)
+            _pg_start(bindir, home, port, user)
             break
-        except subprocess.CalledProcessError as exc:
-            log = Path(home, "postgres.log").read_text(errors="replace")[-2000:] if Path(home, "postgres.log").exists() else ""
-            if attempt == 2 or "in use" not in log:
-                raise RuntimeError(f"pg_ctl could not start PostgreSQL: {log.strip().splitlines()[-1] if log.strip() else exc.stderr}") from exc
+        except RuntimeError as exc:
+            if attempt == 2 or "in use" not in str(exc):
+                raise
     server = {"host": "127.0.0.1", "port": port, "data": str(home), "socket": str(home), "user": user, "bindir": str(bindir)}
     _create_database(server, password)
     return server
+
+
+def _pg_start(bindir: Path, home: Path, port: int, user: str | None) -> None:
+    """`pg_ctl start` on `home`'s data at `port` (after a crash too: PostgreSQL recovers its data as it starts)."""
+    options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home} -c max_connections={MAX_CONNECTIONS} "
+               "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c fsync=off -c synchronous_commit=off")
+    try:
+        subprocess.run([str(bindir / "pg_ctl"), "-D", f"{home}/data", "-l", f"{home}/postgres.log", "-w", "-o", options, "start"],
+                       user=user, capture_output=True, text=True, timeout=120, check=True)
+    except subprocess.CalledProcessError as exc:
+        log = Path(home, "postgres.log").read_text(errors="replace")[-2000:] if Path(home, "postgres.log").exists() else ""
+        raise RuntimeError(f"pg_ctl could not start PostgreSQL: {log.strip().splitlines()[-1] if log.strip() else exc.stderr}") from exc
+
+
+def _answers(server: dict) -> bool:
+    try:
+        socket.create_connection((server["host"], server["port"]), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _superuser(server: dict) -> dict:
@@ -253,8 +294,8 @@ def _workload(server: dict, password: str) -> None:
                 conn.execute(statement, args)
 
 
-def _start_redis() -> dict:
-    port = _free_port()
+def _start_redis(port: int | None = None) -> dict:
+    port = port or _free_port()
     proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
     server = {"host": "127.0.0.1", "port": port, "pid": proc.pid}
