@@ -59,15 +59,14 @@ class Incident:
         return [n for n in self.notifications if n.get("status") != "sent"]
 
     def _repr_html_(self) -> str:
-        import html
+        from .templating import render
 
         rows = [("incident", self.id), ("severity", self.severity), ("service", self.service), ("status", self.status),
                 ("started", f"{self.started:%Y-%m-%d %H:%M} UTC"), ("commander", self.commander), ("impact", self.impact),
                 ("elapsed" if self.is_open else "duration", duration(self.elapsed().total_seconds())), ("war room", self.channel),
                 ("updates", f"{len(self.updates)}; every {self.update_minutes} minutes due" if self.update_minutes else str(len(self.updates))),
                 ("not sent", "; ".join(f"{n['channel']}: {n.get('reason', '')}" for n in self.unsent) or "-")]
-        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        return f'<div class="tex2jax_ignore mathjax_ignore"><table>{body}</table></div>'
+        return render("facts.html.j2", rows=rows)
 
 
 def _time(text: str) -> datetime:

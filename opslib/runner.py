@@ -257,9 +257,9 @@ class _HtmlRenderer:
                 body, _ = self.exporter.from_notebook_node(nb)
             return body
         except Exception as exc:
-            import html
+            from .templating import render
 
-            return f"<html><body><h1>HTML rendering failed: {html.escape(type(exc).__name__)}: {html.escape(str(exc))}</h1><p>Open the .ipynb beside this file.</p></body></html>"
+            return render("render_failed.html.j2", kind=type(exc).__name__, message=str(exc))
 
 
 _PRELOADED = None  # (exporter, its lock): made once in the warm process (opslib.warm), shared by the commands it serves
@@ -640,7 +640,7 @@ def _has_banner(nb: dict) -> bool:
 
 
 def _banner(status: str, reason: str) -> dict:
-    import html
+    from .templating import render
 
-    text = f'<span style="color:red;font-size:1.3em">Run {status}: {html.escape(reason)}. Cells after the last one with output did not run.</span>'
+    text = render("banner.html.j2", status=status, reason=reason).strip()
     return {"cell_type": "markdown", "id": f"opslib-{status}", "metadata": {"tags": ["opslib-status-banner"]}, "source": [text]}

@@ -5,7 +5,6 @@ responder answers the same four questions whatever the service; the answers give
 service's own scale names it, so the notification says "P1" for EC2 Manager and "Critical" for RMS.
 """
 
-import html
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,8 +30,9 @@ class Level:
         rows = [("severity", self.name), ("meaning", self.description), ("respond within", self.response), ("page", self.page),
                 ("updates", f"every {self.update_minutes} minutes" if self.update_minutes else "as needed"), ("because", self.why),
                 ("scale", f"seed {self.seed}")]
-        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        return f'<div class="tex2jax_ignore mathjax_ignore"><table>{body}</table></div>'
+        from .templating import render
+
+        return render("facts.html.j2", rows=rows)
 
     def __repr__(self) -> str:
         return f"{self.name} ({self.description}): respond within {self.response}; page {self.page}; because {self.why}"

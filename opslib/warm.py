@@ -112,12 +112,14 @@ def hand_over(argv: list[str]) -> int | None:
         conn.close()
         _start(path)
         return None
-    from .zygote import _peer_uid
+    from .zygote import peer_uid
 
-    if _peer_uid(conn) != os.getuid():
+    if peer_uid(conn) != os.getuid():
         conn.close()
         return None
-    limits = {name: __import__("resource").getrlimit(getattr(__import__("resource"), name)) for name in LIMITS}
+    import resource
+
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS}
     umask = os.umask(0)
     os.umask(umask)
     request = {"kind": "run", "argv": argv, "env": dict(os.environ), "cwd": os.getcwd(), "umask": umask, "limits": limits, "client": os.getpid()}
@@ -131,17 +133,10 @@ def hand_over(argv: list[str]) -> int | None:
 
 def _follow(conn: socket.socket) -> int | None:
     """Stand for the worker: pass it the signals, return its exit code (or die of its signal)."""
-    got = b""
+    answers = conn.makefile("rb")  # only this command reads the connection: a buffered reader loses nothing
 
     def line() -> bytes:
-        nonlocal got
-        while b"\n" not in got:
-            more = conn.recv(4096)
-            if not more:
-                return b""
-            got += more
-        first, _, got = got.partition(b"\n")
-        return first.strip()
+        return answers.readline().strip()
 
     first = line()
     if not first.isdigit():

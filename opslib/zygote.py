@@ -128,7 +128,7 @@ def serve(listener: socket.socket, watch: int | None = None, idle_s: float | Non
 
 
 def _answer(conn: socket.socket, listener: socket.socket, live: int, on_run) -> int | None:
-    if _peer_uid(conn) != os.getuid():
+    if peer_uid(conn) != os.getuid():
         return None
     data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
     while not data.endswith(b"\n"):
@@ -151,7 +151,7 @@ def _answer(conn: socket.socket, listener: socket.socket, live: int, on_run) -> 
             os.close(fd)
 
 
-def _peer_uid(conn: socket.socket) -> int:
+def peer_uid(conn: socket.socket) -> int:
     import struct
 
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
