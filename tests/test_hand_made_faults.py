@@ -94,6 +94,7 @@ def test_a_stopped_instance_is_the_finding_of_service_down_and_starting_it_the_g
     assert re.search(rf"CRITICAL ec2_instance_status .* Instance {instance_id} \(secure-webapp-prod\) is stopped", dry.stdout), dry.stdout
     assert "PLANNED  start-instance secure-webapp-prod" in dry.stdout and "state: stopped -> running" in dry.stdout, dry.stdout
     assert "Nothing to start, restart or reboot" not in dry.stdout
+    assert "docker_container_running" not in dry.stdout  # not asked of a stopped host: its status row already says why (no ERROR noise)
     (pid,) = set(re.findall(r"confirm=(PLAN-[0-9a-f]{12})", dry.stdout))
     done = opslib("run", "service-down", "-p", f"confirm={pid}", "--no-progress", runs=tmp_path)
     assert "CHANGED  start-instance secure-webapp-prod" in done.stdout, done.stdout

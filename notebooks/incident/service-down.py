@@ -63,7 +63,7 @@ rb.judge(ec2_checks.status_checks, status, instance)
 
 # %%
 rows, lines = rb.fetch_all(("docker_container_running", container, docker.containers, instance_id, container, ssm_timeout_s),
-                           ("docker_log_errors", container, docker.logs, instance_id, container, log_lines, ssm_timeout_s), when=instance_id)
+                           ("docker_log_errors", container, docker.logs, instance_id, container, log_lines, ssm_timeout_s), when=ec2.running_id(status))
 rb.judge(docker_checks.container_running, rows, container, instance)
 rb.show(views.containers, rows)
 rb.show(views.last_lines, lines, log_lines)

@@ -41,6 +41,12 @@ def instance_status(aws, instance_id: str) -> dict:
     return statuses[0] if statuses else {"InstanceId": instance_id, "InstanceState": {"Name": "unknown"}}
 
 
+def running_id(status: dict | None) -> str | None:
+    """The instance's id when it runs, else None: what runs on it (SSM, its containers) can be asked only then, and
+    its status row already says why not."""
+    return status["InstanceId"] if status and status.get("InstanceState", {}).get("Name") == "running" else None
+
+
 def reboot(aws, instance_id: str) -> None:
     """`aws ec2 reboot-instances` (guarded: opslib.actions.hosts)."""
     aws.client("ec2").reboot_instances(InstanceIds=[instance_id])
