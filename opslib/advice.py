@@ -77,6 +77,12 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
         return command("rollback-ecs", incident, env=env, cluster=cluster, service=service, to_revision=deployment["previous"])
     if kind == "s3":
         return command("rollback-static-site", incident, env=env, web_bucket=name)
+    if kind == "ecs-scale":  # scaled or stopped by hand: scale it back (to the count it had, where CloudTrail shows it)
+        cluster, service = name.split("/", 1)
+        count = {"desired_count": deployment["previous"]} if deployment["previous"].isdigit() else {}
+        return command("scale-service", incident, env=env, region=deployment.get("region") or "us-east-1", cluster=cluster, service=service, **count)
+    if kind == "lambda-config":  # no notebook changes a function's concurrency yet
+        return f"aws lambda delete-function-concurrency --function-name {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-west-2')}"
     return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
 
 

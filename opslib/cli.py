@@ -73,8 +73,9 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
-    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox"))
-    p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout); webhook (for `inbox`, default: all)")
+    p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox", "elapse"))
+    p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout); webhook (for `inbox`, default: all); "
+                   "minutes (for `elapse`: the world as it stands has stood that long, its traffic and metrics follow)")
 
     args = parser.parse_args(argv)
     from .errors import OpsError
@@ -602,6 +603,14 @@ def cmd_sandbox(args) -> int:
         known = {nb.name for nb in all_notebooks()}
         _table(("scenario", "what it changes", "caught by"),
                [(s.name, s.changes, ", ".join(s.caught_now(known)) or ("no notebook yet" if s.caught_by else "-")) for s in REGISTRY.values()])
+    elif args.action == "elapse":
+        from .errors import BadInput
+
+        if not (args.name or "").isdigit() or not 0 < int(args.name) <= 180:
+            raise BadInput(f"sandbox elapse needs minutes from 1 to 180, not {(args.name or '')[:20]!r}", "write `opslib sandbox elapse 20`")
+        sandbox.up()
+        sandbox.control("elapse", {"minutes": int(args.name)})
+        print(f"sandbox: the world as it stands has stood for {args.name} minutes; its metrics of those minutes follow from it")
     elif args.action == "scenario":
         from .errors import BadInput, did_you_mean
         from .sandbox.scenarios import REGISTRY

@@ -156,3 +156,166 @@ def test_a_sandbox_database_that_died_is_said_and_started_again_by_reset(healthy
     assert res.returncode == 0, res.stdout + res.stderr
     assert answers(pg) and answers(cache)
     assert "not answering" not in opslib("sandbox", "status").stdout
+
+
+def _elapse(minutes: int) -> None:
+    """A responder arrives `minutes` after the fault: the world as it stands has stood that long (`opslib sandbox elapse`)."""
+    from opslib import sandbox
+
+    sandbox.control("elapse", {"minutes": minutes})
+
+
+def _row(rows: list[str], check: str, resource: str = "") -> str:
+    (row,) = [r for r in rows if r.split()[1:2] == [check] and resource in r]
+    return row
+
+
+def test_scaled_to_zero_by_hand_the_load_balancer_answers_503_and_high_error_rate_names_the_scale(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: high-error-rate counted only target 5xx, so an RMS outage (no targets: the ALB answers 503 itself) was invisible."""
+    ecs = aws.client("ecs", "us-east-1")
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=0)
+    eventually(lambda: ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]["runningCount"], lambda n: n == 0)
+    _elapse(12)
+    rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
+    alb = _row(rows, "errors_rate", "ALB (RMS API)")
+    assert alb.startswith("CRITICAL") and "answered by the load balancer itself (HTTPCode_ELB_5XX_Count: no healthy target" in alb, alb
+    assert "100% in the last 10 minutes" in alb, alb
+    blamed = _row(rows, "errors_after_deploy")
+    assert blamed.startswith("CRITICAL") and "desired count -> 0 (UpdateService by arn:aws:" in blamed, blamed
+
+
+def test_concurrency_reserved_at_zero_throttles_every_call_and_high_error_rate_names_it(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: reserved concurrency 0 must throttle every invocation, and the API's 5xx follow."""
+    aws.client("lambda", "us-west-2").put_function_concurrency(FunctionName="ec2-manager-function-prod", ReservedConcurrentExecutions=0)
+    _elapse(12)
+    rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
+    fn, api = _row(rows, "errors_rate", "Lambda (EC2 Manager)"), _row(rows, "errors_rate", "API Gateway (EC2 Manager)")
+    assert fn.startswith("CRITICAL") and "throttled (Throttles: its concurrency is used up or reserved at 0)" in fn, fn
+    assert api.startswith("CRITICAL") and "100% in the last 10 minutes" in api, api
+    assert "reserved concurrency -> 0 (PutFunctionConcurrency by arn:aws:" in _row(rows, "errors_after_deploy")
+
+
+def test_the_alarm_a_throttled_function_sets_off_is_named_by_alarm_review(healthy, aws):
+    """The alarms follow the traffic: nobody wrote a metric, CloudWatch's evaluation of the model's does it."""
+    from opslib.checks import CRITICAL
+    from opslib.checks.cloudwatch import alarms_in_alarm
+
+    aws.client("lambda", "us-west-2").put_function_concurrency(FunctionName="ec2-manager-function-prod", ReservedConcurrentExecutions=0)
+    _elapse(12)
+    row = alarms_in_alarm(aws.at("us-west-2"), regions=["us-east-1", "us-west-2"])
+    assert row.status in (CRITICAL, "WARN") and "ec2-manager-api-5xx-high (us-west-2)" in row.sentence, row
+
+
+BROKEN = b"""def handler(event, context):
+    if event.get("path") == "/instances":
+        raise RuntimeError("list_instances() missing 1 required positional argument: 'region'")
+    return {"statusCode": 200, "body": "ok"}
+"""
+
+
+def test_an_alias_moved_by_hand_to_code_that_fails_serves_failures_and_is_named_as_the_deployment(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: "0 deployment(s) in the last 6 h" after update-alias; the failures of the code the alias serves came from nowhere."""
+    import io
+    import zipfile
+
+    lam = aws.client("lambda", "us-west-2")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", BROKEN)
+    lam.update_function_code(FunctionName="ec2-manager-function-prod", ZipFile=buf.getvalue())
+    version = lam.publish_version(FunctionName="ec2-manager-function-prod")["Version"]
+    lam.update_alias(FunctionName="ec2-manager-function-prod", Name="LIVE", FunctionVersion=version)
+    answer = lam.invoke(FunctionName="ec2-manager-function-prod", Qualifier="LIVE", Payload=b'{"path": "/instances", "httpMethod": "GET"}')
+    assert answer["FunctionError"] == "Unhandled" and b"missing 1 required positional argument" in answer["Payload"].read()
+    _elapse(12)
+    rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
+    assert _row(rows, "errors_rate", "Lambda (EC2 Manager)").startswith("CRITICAL")  # /instances is 56 % of the API's traffic
+    blamed = _row(rows, "errors_after_deploy")
+    assert f"alias LIVE -> version {version} (UpdateAlias by arn:aws:" in blamed and "lambda:ec2-manager-function-prod" in blamed, blamed
+
+
+def test_rms_database_stopped_by_hand_fails_every_request_behind_the_load_balancer(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: a stopped database showed nowhere but its own status row."""
+    aws.client("rds", "us-east-1").stop_db_instance(DBInstanceIdentifier="rms-db-prod")
+    _elapse(12)
+    rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
+    alb = _row(rows, "errors_rate", "ALB (RMS API)")
+    assert alb.startswith("CRITICAL") and "100% in the last 10 minutes" in alb and "load balancer itself" not in alb, alb
+
+
+def test_write_capacity_lowered_by_hand_throttles_the_audit_table(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: lowered provisioned capacity under the traffic must produce ThrottledRequests and consumed capacity that match."""
+    aws.client("dynamodb", "us-west-2").update_table(TableName="ec2-manager-audit-production",
+                                                     ProvisionedThroughput={"ReadCapacityUnits": 25, "WriteCapacityUnits": 1})
+    _elapse(15)
+    rows = judge_in_process("dynamodb-throttling", tmp_path, monkeypatch)
+    throttled = _row(rows, "dynamodb_throttled_requests")
+    assert throttled.startswith("CRITICAL") and "ec2-manager-audit-production" in throttled, throttled
+    used = _row(rows, "dynamodb_capacity_used", "writes")
+    assert used.startswith("CRITICAL") and "of 1 provisioned write units a second" in used, used
+
+
+def test_a_port_opened_to_the_world_by_hand_is_in_cloudtrail_and_security_incident_names_who(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: CloudTrail held only seeded and scenario records, so "what changed before this broke?" missed hand-made changes."""
+    ec2 = aws.client("ec2", "us-west-2")
+    (group,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["secure-webapp-sg"]}])["SecurityGroups"]
+    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+                                                                                   "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    rows = judge_in_process("security-incident", tmp_path, monkeypatch)
+    (row,) = [r for r in rows if "AuthorizeSecurityGroupIngress by arn:aws:" in r]
+    assert row.startswith("CRITICAL") and "from 127.0.0.1" in row, row
+
+
+def test_stop_logging_by_hand_is_recorded_and_named(healthy, aws, tmp_path, monkeypatch):
+    """An intruder's first move: the trail's own StopLogging is its last record, as on AWS."""
+    aws.client("cloudtrail", "us-west-2").stop_logging(Name="ec2-manager-trail-production")
+    rows = judge_in_process("security-incident", tmp_path, monkeypatch)
+    assert any("StopLogging by arn:aws:" in r and r.startswith("CRITICAL") for r in rows), rows
+
+
+def test_every_change_is_in_cloudtrail_event_history_with_who_made_it(healthy, aws):
+    """`aws cloudtrail lookup-events` (moto lacks it): each call that writes, by whom, with its error; reads are not recorded."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    ecs = aws.client("ecs", "us-east-1")
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=4)
+    with pytest.raises(ClientError):
+        ecs.update_service(cluster="rms-cluster-prod", service="no-such-service", desiredCount=1)
+    ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])
+    ct = aws.client("cloudtrail", "us-east-1")
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateService"}], MaxResults=10)["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    assert [r["requestParameters"].get("service") for r in records] == ["no-such-service", "rms-backend-service-prod"]  # newest first
+    assert records[0]["errorCode"] and not records[1].get("errorCode") and records[1]["requestParameters"]["desiredCount"] == 4
+    assert records[1]["userIdentity"]["arn"].startswith("arn:aws:") and records[1]["eventSource"] == "ecs.amazonaws.com"
+    assert not ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeServices"}])["Events"]
+
+
+def test_a_release_whose_image_is_not_in_the_registry_is_named_by_deployment_failed(healthy, aws, tmp_path, monkeypatch):
+    """A release made by hand (a task definition naming a tag nobody pushed): its tasks never start, and the notebook says why."""
+    ecs = aws.client("ecs", "us-east-1")
+    base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]
+    container = dict(base["containerDefinitions"][0], image=base["containerDefinitions"][0]["image"].rsplit(":", 1)[0] + ":9.9.9")
+    arn = ecs.register_task_definition(family="rms-backend-prod", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
+                                       containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", taskDefinition=arn)
+    eventually(lambda: ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]["deployments"][0].get("rolloutState"),
+               lambda state: state == "FAILED", timeout=90)
+    rows = judge_in_process("deployment-failed", tmp_path, monkeypatch)
+    state = _row(rows, "ecs_deployment_state")
+    assert state.startswith("CRITICAL") and "CannotPullContainerError" in state and "rms-backend-prod:2 still serves 3 of 3" in state, state
+
+
+def test_incident_response_database_stopped_by_hand_refuses_connections_and_is_never_called_connected(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: the connection test connected while the instance was `stopped`, contradicting the status row of the same run."""
+    rds = aws.client("rds", "us-east-1")
+    rds.stop_db_instance(DBInstanceIdentifier="incident-response-prod")
+    rows = judge_in_process("database-connection", tmp_path, monkeypatch)
+    status = _row(rows, "rds_instance_available")
+    assert status.startswith("CRITICAL") and "stopped" in status, status
+    assert not any("postgres_connection" in r and r.startswith("OK") for r in rows), rows
+    rds.start_db_instance(DBInstanceIdentifier="incident-response-prod")
+    rows = judge_in_process("database-connection", tmp_path, monkeypatch)
+    assert _row(rows, "postgres_connection").startswith("OK"), rows

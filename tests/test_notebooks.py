@@ -92,8 +92,8 @@ FINDINGS = {
 
 # alarm-review's claims beyond its end-to-end run, judged in process by the notebook's own code against the
 # sandbox: the alarms each scenario's fault sets off, as CloudWatch evaluates them.
-ALARMS_FIRED = {"service-down": ["rms-api-5xx-high"], "error-spike": ["rms-api-5xx-high"], "high-latency": ["ec2-manager-api-latency-high", "rms-api-latency-high"],
-                "dynamodb-throttling": ["ec2-manager-dynamodb-throttling"], "lambda-errors": ["ec2-manager-lambda-duration-high", "ec2-manager-lambda-errors"]}
+ALARMS_FIRED = {"service-down": ["rms-alb-5xx-high"], "error-spike": ["rms-api-5xx-high"], "high-latency": ["ec2-manager-api-latency-high", "rms-api-latency-high", "rms-db-connections-high"],
+                "dynamodb-throttling": ["ec2-manager-dynamodb-throttling"], "lambda-errors": ["ec2-manager-api-5xx-high", "ec2-manager-api-latency-high", "ec2-manager-lambda-duration-high", "ec2-manager-lambda-errors"]}
 
 # One end-to-end run per notebook (papermill, a kernel, evidence filed); its other scenarios judged in process
 # (tests/conftest.py judge_in_process), where the kernel adds nothing.

@@ -8,21 +8,44 @@ from . import CRITICAL, OK, WARN, Check, describe_threshold, evaluate
 SAME_RELEASE_MIN = 10  # deployments this close together went out as one release
 
 
-def rates(series: dict, window_minutes: int, warn: float, critical: float) -> list[Check]:
-    """The window's share of failed requests per source: Sum(errors) / Sum(requests)."""
-    from ..services.cloudwatch import ERROR_SOURCES
+RECENT_MIN = 10  # the rate is judged over the last minutes of the window: red while requests fail, green again once they stop
 
+
+def rates(series: dict, window_minutes: int, warn: float, critical: float, recent_minutes: int = RECENT_MIN) -> list[Check]:
+    """Per source: the share of failed requests, Sum(errors) / Sum(requests), over the window, judged on its last
+    `recent_minutes` (an outage shows at once, a fix turns it green without waiting out the window)."""
+    from datetime import datetime, timezone
+
+    from ..services.cloudwatch import ERROR_PARTS, ERROR_SOURCES, summed
+
+    recent = min(recent_minutes, window_minutes)
     rows = []
     for source, (errors, requests) in ERROR_SOURCES.items():
-        e, r = float(series[errors].sum()), float(series[requests].sum())
+        e_all, r_all = summed(series, errors), summed(series, requests)
+        e, r = float(e_all.sum()), float(r_all.sum())
         if r == 0:
             rows.append(Check("errors_rate", WARN, source, "no requests", describe_threshold(warn, critical, "%"),
                               f"{source}: no requests in the last {window_minutes} minutes: is traffic reaching it at all?"))
             continue
-        pct = 100 * e / r
-        rows.append(Check("errors_rate", evaluate(pct, warn, critical), source, f"{number(pct)}%", describe_threshold(warn, critical, "%"),
-                          f"{source}: {number(pct)}% of {number(r)} requests failed in the last {window_minutes} minutes ({number(e)} errors)."))
+        parts = [(ERROR_PARTS[i], float(series[i].sum())) for i in errors if len(errors) > 1 and i in series and float(series[i].sum())]
+        split = "".join(f"; {number(n)} {what}" for what, n in parts) if len(parts) > 1 or (parts and parts[0][0] != ERROR_PARTS.get(errors[0])) else ""
+        edge = datetime.now(timezone.utc) - timedelta(minutes=recent)
+        e_now, r_now = float(_since(e_all, edge).sum()), float(_since(r_all, edge).sum())
+        pct, pct_now = 100 * e / r, (100 * e_now / r_now if r_now else 0.0)
+        judged = pct_now if recent < window_minutes else pct
+        lately = f"; {number(pct_now)}% in the last {recent} minutes" if recent < window_minutes else ""
+        rows.append(Check("errors_rate", evaluate(judged, warn, critical), source, f"{number(judged)}%", describe_threshold(warn, critical, "%"),
+                          f"{source}: {number(pct)}% of {number(r)} requests failed in the last {window_minutes} minutes ({number(e)} errors{split}){lately}."))
     return rows
+
+
+def _since(s, edge):
+    """The part of a time series at or after `edge` (its index aware or naive UTC)."""
+    if not len(s):
+        return s
+    index = s.index
+    naive = getattr(index, "tz", None) is None
+    return s[index >= (edge.replace(tzinfo=None) if naive else edge)]
 
 
 def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lookback_hours: int, period_s: int = 60) -> Check:
@@ -31,7 +54,8 @@ def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lo
     if not started:
         return Check("errors_after_deploy", OK, "deployments", len(deployments), "errors not after a deploy",
                      f"No error rate over {number(warn)}%; {len(deployments)} deployment(s) in the last {lookback_hours} h.")
-    source, first = min(started.items(), key=lambda kv: kv[1])
+    first = min(started.values())
+    source = ", ".join(s for s, t in started.items() if t == first)  # every source that rose in the first bad period
     before = [d for d in deployments if d["when"] <= first + timedelta(seconds=period_s)]  # within the first bad period counts
     if not before:
         return Check("errors_after_deploy", WARN, source, f"from {first:%H:%M} UTC", "errors not after a deploy",

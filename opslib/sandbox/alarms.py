@@ -29,14 +29,16 @@ _COMPARE = {  # operator: (breaches?, as the state reason words it)
 
 
 def keep_metrics_flowing(now: datetime | None = None) -> int:
-    """The seeded series go on as a live system's do: for each one that nobody else (a scenario, a
-    person with `put-metric-data`) is writing, a point for this minute in its daily shape. Without
+    """The seeded series the traffic model does not write go on as a live system's do: for each one
+    that nobody else (a scenario, a person with `put-metric-data`) is writing, a point for this minute in its daily shape. Without
     it every alarm would go to INSUFFICIENT_DATA five minutes after the sandbox started."""
     import random
 
+    from . import traffic
     from .seeds import metrics
 
     now = now or datetime.now(timezone.utc)
+    model = traffic.owned()
     quiet_since = now - timedelta(seconds=90)  # someone else wrote it within the last minute or so: leave it to them
     latest: dict = {}
     for region in world.REGIONS:
@@ -51,7 +53,7 @@ def keep_metrics_flowing(now: datetime | None = None) -> int:
     rng, written = random.Random(int(now.timestamp()) // 60), 0
     for namespace, metric, dims, night, peak, noise, unit in metrics.all_series():
         key = (metrics.region(dims), namespace, metric, frozenset(dims.items()))
-        if latest.get(key, quiet_since) > quiet_since:
+        if latest.get(key, quiet_since) > quiet_since or (key[0], namespace, metric, tuple(dims.items())) in model:
             continue
         world.backend("cloudwatch", key[0]).put_metric_data(namespace, [{"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
                                         "Timestamp": now.replace(tzinfo=None), "Values": metrics.samples(now, night, peak, noise, rng, n=1), "Unit": unit}])  # naive UTC, as moto keeps what the API receives

@@ -93,6 +93,20 @@ class Databases:
             (self.folder / "databases.json").write_text(json.dumps({"postgres": self.postgres, "redis": self.redis}))
         return started
 
+    def follow_rds(self, status: str) -> None:
+        """The real PostgreSQL behind incident-response-prod serves while the RDS instance is `available`: stopped
+        (`aws rds stop-db-instance`), it refuses connections, as the instance does; started again, it serves."""
+        if not self.postgres:
+            return
+        if status != "available" and _answers(self.postgres):
+            for conn in self.held:
+                conn.close()
+            self.held = []
+            subprocess.run([self.postgres["bindir"] + "/pg_ctl", "-D", self.postgres["data"] + "/data", "-m", "fast", "-w", "stop"], user=self.postgres["user"],
+                           capture_output=True, timeout=60)
+        elif status == "available" and not _answers(self.postgres):
+            self.revive()
+
     def publish(self, c, region: str) -> None:
         """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager
         (once both servers are up)."""

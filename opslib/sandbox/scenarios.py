@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from . import functions, hosts, rollouts, world
+from . import functions, hosts, rollouts, trail, traffic, world
 from .seeds import ec2manager, metrics
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
@@ -90,8 +90,9 @@ def healthy(state, c):
     pass
 
 
-@scenario("service-down", "RMS backend runs 0 of 3 tasks (so the API /health answers 503); the web app's instance fails its "
-          "status checks and its container `webapp` exited (137, out of memory) (so its /health answers 502); rms-api-5xx-high in ALARM.",
+@scenario("service-down", "RMS backend runs 0 of 3 tasks, for 10 minutes now (its API /health answers 503, and so does its load balancer "
+          "to every request: rms-alb-5xx-high in ALARM); the web app's instance fails its "
+          "status checks and its container `webapp` exited (137, out of memory) (so its /health answers 502).",
           ("daily-health-check", "service-down", "app-health", "alarm-review"))
 def service_down(state, c):
     ecs_running(0)  # the API's /health and the web app's follow (sites.py)
@@ -100,7 +101,7 @@ def service_down(state, c):
     stopped = _now() - timedelta(minutes=12)
     instance.opslib_host = {"webapp": {"image": f"{hosts.REPOSITORY}:latest", "state": "exited", "exit_code": 137, "oom": True,
                                        "restarts": 3, "created": stopped - timedelta(days=3), "started": stopped - timedelta(minutes=9), "finished": stopped}}
-    _alarm(c, "rms-api-5xx-high")
+    traffic.elapse(10)  # the load balancer's 503s, the alarm on them: from the model
 
 
 @scenario("ecs-degraded", "RMS backend runs 1 of 3 tasks (2 pending).", ("daily-health-check",))
@@ -165,14 +166,10 @@ def dynamodb_throttling(state, c):
 @scenario("lambda-errors", "ec2-manager-function-prod fails 15% of invocations (UnauthorizedOperation: its role lost "
           "ec2:DescribeInstances), and so does a test invoke; runs near its 512 MB and 12 s for the last hour.", ("lambda-errors", "performance-review", "high-error-rate", "alarm-review"))
 def lambda_errors(state, c):
-    metrics.recent(c, "AWS/Lambda", "Invocations", {"FunctionName": EC2M["function"]}, 20, unit="Count", spread=0.1)
-    metrics.share(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, "Invocations", 0.15, minutes=60)  # 15 % of the hour's calls, whatever the hour's traffic
-    metrics.recent(c, "AWS/Lambda", "Duration", {"FunctionName": EC2M["function"]}, 12000, unit="Milliseconds", spread=0.15)
     lines = ec2manager.lambda_lines(_now(), 1, random.Random(9), error_share=0.15, memory_mb=512, duration_ms=11800, used_mb=496)
-    functions.break_function(EC2M["function"], EC2M["region"], functions.DENIED, 11800, 496)
+    functions.break_function(EC2M["function"], EC2M["region"], functions.DENIED, 11800, 496, share=0.15)
     world.put_events(c("logs"), EC2M["lambda_log_group"], "2026/errors/[4]lambda", lines)
-    _alarm(c, "ec2-manager-lambda-errors")
-    _alarm(c, "ec2-manager-lambda-duration-high")
+    traffic.elapse(60)  # its errors, duration and the alarms on them: from the model
 
 
 @scenario("cert-expiring", "The ACM certificate for api.rms.example.com and the local TLS endpoint expire in 5 days.",
@@ -203,13 +200,16 @@ def stale_terraform_lock(state, c):
           "(commit c7d41f9, pushed as latest and run on its host: /health answers 500).",
           ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "rollback-container", "alarm-review"))
 def bad_deploy(state, c):
+    with trail.at(_now() - timedelta(minutes=21)):
+        _bad_release(c)
+    traffic.elapse(20)  # the function's errors (its code fails the POST actions: 12 % of the API's traffic), the API's 5xx and the alarms: from the model
+
+
+def _bad_release(c):
     lam = c("lambda")
-    lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0"))
+    lam.update_function_code(FunctionName=EC2M["function"], ZipFile=ec2manager._zip("1.4.0", ec2manager.BROKEN_ACTIONS))
     version = lam.publish_version(FunctionName=EC2M["function"], Description="release 1.4.0")["Version"]
     lam.update_alias(FunctionName=EC2M["function"], Name="LIVE", FunctionVersion=version, Description="release 1.4.0")
-    metrics.share(c, "AWS/Lambda", "Errors", {"FunctionName": EC2M["function"]}, "Invocations", 0.12)
-    metrics.share(c, "AWS/ApiGateway", "5XXError", {"ApiName": EC2M["api"]}, "Count", 0.12)
-    _alarm(c, "ec2-manager-api-5xx-high")
     ecs = c("ecs", RMS["region"])
     release = _release(ecs, "2.15.0")
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=release)

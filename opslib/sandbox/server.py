@@ -17,10 +17,11 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, world
+from . import ages, alarms, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, trail, traffic, world
 
 
 HEALTHY_TLS_DAYS = 74
+READS_TRAFFIC = ("GetMetricData", "GetMetricStatistics", "DescribeAlarms", "DescribeAlarmsForMetric", "DescribeAlarmHistory", "ListMetrics")
 
 
 class State:
@@ -37,6 +38,7 @@ class State:
         self.costs: dict = {}
         self.aws_calls = 0
         self.changed = True  # anything may have changed since the last full reset (a call that writes, a scenario, a fault)
+        self.moved = False  # the world changed since the traffic model last wrote this minute
         self.reset_at = 0.0  # monotonic time of the last full reset
         self.lock = threading.Lock()
         self.alarm_lock = threading.RLock()  # one evaluation at a time (the clock's and those after PutMetricData)
@@ -69,6 +71,8 @@ class State:
         from .seeds import rms
 
         with self.alarm_lock:
+            self.moved = False
+            traffic.tick()
             alarms.keep_metrics_flowing()
             rms.alb_log_now(datetime.now(timezone.utc))
 
@@ -115,8 +119,9 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         call = faults.identify(environ, body)
-        if call is None or faults.writes(call, environ.get("REQUEST_METHOD", "GET")):
-            self.state.changed = True
+        writes = call is None or faults.writes(call, environ.get("REQUEST_METHOD", "GET"))
+        if writes:
+            self.state.changed = self.state.moved = True
         if call is not None:
             with self.state.lock:
                 self.state.aws_calls += 1
@@ -132,11 +137,40 @@ class SandboxApp:
                 status, headers, out = costs.respond(self.state.costs, body)
                 start_response(status, headers)
                 return [out]
+            if call.service == "cloudtrail" and call.action == "LookupEvents":
+                return _json(start_response, trail.lookup(call.region, body))
+            if call.service == "monitoring" and call.action in READS_TRAFFIC and self.state.moved and not self.state.seeding:
+                self.state.moved = False  # what is read follows what was done: this minute again from the world as it stands
+                with self.state.alarm_lock:
+                    traffic.tick()
+                self.state.evaluate_alarms()
             if call.service == "monitoring" and call.action in ("PutMetricData", "PutMetricAlarm"):
                 answer = list(self.moto(environ, start_response))
+                if call.action == "PutMetricData" and not self.state.seeding:
+                    traffic.yield_to_others()
                 self.state.evaluate_alarms()  # whenever metrics arrive (and a new alarm at once), as well as on the clock
                 return answer
+            if writes and not self.state.seeding:
+                return self._recorded(call, environ, body, start_response)
         return self.moto(environ, start_response)
+
+    def _recorded(self, call, environ, body: bytes, start_response):
+        """moto's answer, and the call in CloudTrail once its outcome is known."""
+        seen = {}
+
+        def keep(status, headers, exc_info=None):
+            seen["status"] = status
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        answer = b"".join(self.moto(environ, keep))
+        try:
+            trail.record(call, environ, body, seen.get("status", "200"), answer)
+            if call.service == "rds" and self.state.databases:
+                db = world.backend("rds", world.IR["region"]).databases.get(world.IR["db"])
+                self.state.databases.follow_rds(db.status if db else "deleted")
+        except Exception as exc:  # the call was made; a record or a database that could not follow is the log's
+            print(f"after {call.service} {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return [answer]
 
     def control(self, environ, start_response, route: str):
         method = environ["REQUEST_METHOD"]
@@ -163,6 +197,9 @@ class SandboxApp:
             self.state.changed = True  # a scenario or faults: reset must undo them
             if parts[0] == "scenario" and len(parts) == 2:
                 apply_scenario(self.state, parts[1])
+                return _json(start_response, self.state.status())
+            if parts[0] == "elapse":
+                elapse(self.state, int((payload or {}).get("minutes", 0)))
                 return _json(start_response, self.state.status())
             if parts[0] == "faults":
                 self.state.faults.set(payload or [])
@@ -223,6 +260,7 @@ def reset(state: State) -> None:
 
 def _reseed(state: State) -> None:
     state.faults.set([])
+    trail.reset()
     state.webhooks_failing = set()
     state.sites = {}  # answers scenarios set; the rest follow the world (sites.answer)
     state.site_requests = {}
@@ -235,6 +273,7 @@ def _reseed(state: State) -> None:
         _post(f"{state.url}/moto-api/seed?a=42")
         world.seed(state.clients)
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
+        traffic.elapse(60)  # the last hour's traffic through the seeded world
         _wire_local_endpoints(state)
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
@@ -254,11 +293,25 @@ def _wire_local_endpoints(state: State) -> None:
                                                         Protocol="http", Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
 
 
+ELAPSE_MAX_MIN = 180
+
+
+def elapse(state: State, minutes: int) -> None:
+    """The world as it stands has stood for `minutes` already: its traffic of those minutes follows it, then CloudWatch evaluates."""
+    if not 0 <= minutes <= ELAPSE_MAX_MIN:
+        raise ValueError(f"minutes must be 0 to {ELAPSE_MAX_MIN}")
+    with state.alarm_lock:
+        traffic.elapse(minutes)
+        trail.backdate(minutes)
+    state.evaluate_alarms()
+
+
 def apply_scenario(state: State, name: str) -> None:
     sc = scenarios.REGISTRY[name]
     if name == "healthy" or state.scenario != "healthy":
         reset(state)
     sc.apply(state, state.clients)  # its metric data arrives through this server and is evaluated there
+    state.evaluate_alarms()  # and what the traffic model wrote for it
     state.scenario = name
 
 

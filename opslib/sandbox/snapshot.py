@@ -2,7 +2,8 @@
 
 Read through the same APIs a notebook uses, each regional service in every region the world uses.
 Days in names (snapshot ids, S3 keys) are blanked and snapshot days are counted back from today. Left out on purpose: creation and modification
-times, metric datapoints and the load balancer's access-log objects (they move with the clock: the ALB writes one every 5 minutes); log groups are summarised by event
+times, metric datapoints, the load balancer's access-log objects (they move with the clock: the ALB writes one every 5 minutes) and the
+trails' live records (every call that writes adds one, a snapshot's own included); log groups are summarised by event
 count and a digest of their messages, so a new line shows as a changed digest.
 """
 
@@ -144,11 +145,14 @@ def _read_rds(c):
 
 
 def _read_logs(c):
+    from .trail import live_stream
+
     logs = c("logs")
     out = {}
+    live = {live_stream(region) for region in ("us-east-1", "us-west-2")}
     for g in _pages(logs, "describe_log_groups", "logGroups"):
         digest, count = hashlib.sha256(), 0
-        for stream in sorted(s["logStreamName"] for s in _pages(logs, "describe_log_streams", "logStreams", logGroupName=g["logGroupName"])):
+        for stream in sorted(s["logStreamName"] for s in _pages(logs, "describe_log_streams", "logStreams", logGroupName=g["logGroupName"]) if s["logStreamName"] not in live):
             events = logs.get_log_events(logGroupName=g["logGroupName"], logStreamName=stream, startFromHead=True, limit=10000)["events"]
             count += len(events)
             for e in events:

@@ -198,5 +198,6 @@ def trail(c, region: str, name: str, bucket: str, now: datetime, rng: random.Ran
     c("cloudtrail", region).create_trail(Name=name, S3BucketName=bucket, IsMultiRegionTrail=False,
                                          CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{group}:*",
                                          CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role")
+    c("cloudtrail", region).start_logging(Name=name)  # it records from here on (trail.py)
     put_events(logs, group, f"{ACCOUNT}_CloudTrail_{region}", cloudtrail_events(now, 24, rng, region))
     return group

@@ -141,24 +141,37 @@ def sign_in_metrics(pool: dict | None) -> list[Metric]:
     return [Metric("successes", "AWS/Cognito", "SignInSuccesses", (("UserPool", pool_id), ("UserPoolClient", "ALL")), "Sum", "sign-in successes")]
 
 
-ERROR_SOURCES = {  # source: (errors id, requests id)
-    "ALB (RMS API)": ("alb_5xx", "alb_requests"),
-    "API Gateway (EC2 Manager)": ("api_5xx", "api_requests"),
-    "Lambda (EC2 Manager)": ("lambda_errors", "lambda_invocations"),
+ERROR_SOURCES = {  # source: (failed requests: ids summed, requests: ids summed)
+    "ALB (RMS API)": (("alb_5xx", "alb_elb_5xx"), ("alb_requests",)),  # RequestCount counts what the ALB answered itself
+    "API Gateway (EC2 Manager)": (("api_5xx",), ("api_requests",)),
+    "Lambda (EC2 Manager)": (("lambda_errors", "lambda_throttles"), ("lambda_invocations", "lambda_throttles")),  # a throttled call is no invocation
 }
+ERROR_PARTS = {"alb_5xx": "from the targets", "alb_elb_5xx": "answered by the load balancer itself (HTTPCode_ELB_5XX_Count: no healthy target, or none answered)",
+               "lambda_errors": "errors", "lambda_throttles": "throttled (Throttles: its concurrency is used up or reserved at 0)"}
 
 
 def error_metrics(load_balancer: str, api_name: str, function_name: str, rms_region: str = "", ec2m_region: str = "") -> list[Metric]:
-    """Errors and requests of each front door (seed 004 "High Error Rate", seed 001 "API Gateway Issues"), as Sums."""
+    """Errors and requests of each front door (seed 004 "High Error Rate", seed 001 "API Gateway Issues"), as Sums: the
+    load balancer's own 5xx and the function's throttles among them (an outage behind either shows in no target or error count)."""
     alb, api, fn = (("LoadBalancer", load_balancer),), (("ApiName", api_name),), (("FunctionName", function_name),)
     return [
-        Metric("alb_5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum", "ALB 5xx", rms_region),
+        Metric("alb_5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum", "ALB target 5xx", rms_region),
+        Metric("alb_elb_5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, "Sum", "ALB's own 5xx", rms_region),
         Metric("alb_requests", "AWS/ApplicationELB", "RequestCount", alb, "Sum", "ALB requests", rms_region),
         Metric("api_5xx", "AWS/ApiGateway", "5XXError", api, "Sum", "API Gateway 5xx", ec2m_region),
         Metric("api_requests", "AWS/ApiGateway", "Count", api, "Sum", "API Gateway requests", ec2m_region),
         Metric("lambda_errors", "AWS/Lambda", "Errors", fn, "Sum", "Lambda errors", ec2m_region),
+        Metric("lambda_throttles", "AWS/Lambda", "Throttles", fn, "Sum", "Lambda throttles", ec2m_region),
         Metric("lambda_invocations", "AWS/Lambda", "Invocations", fn, "Sum", "Lambda invocations", ec2m_region),
     ]
+
+
+def summed(series: dict, ids: tuple):
+    """The per-period sum of several series (missing periods count 0)."""
+    import pandas as pd
+
+    parts = [series.get(i, pd.Series(dtype=float)).rename(i) for i in ids]
+    return pd.concat(parts, axis=1).fillna(0.0).sum(axis=1)
 
 
 def error_rates(series: dict) -> dict:
@@ -167,8 +180,7 @@ def error_rates(series: dict) -> dict:
 
     out = {}
     for source, (errors, requests) in ERROR_SOURCES.items():
-        e, r = series.get(errors, pd.Series(dtype=float)), series.get(requests, pd.Series(dtype=float))
-        both = pd.concat([e.rename("e"), r.rename("r")], axis=1).fillna(0.0)
+        both = pd.concat([summed(series, errors).rename("e"), summed(series, requests).rename("r")], axis=1).fillna(0.0)
         out[source] = (100 * both["e"] / both["r"].where(both["r"] > 0)).dropna()
     return out
 

@@ -1,6 +1,8 @@
 """What was deployed lately, wherever it was deployed: stack updates (CloudFormation events), ECS
-deployments, Lambda alias moves (the version an alias points to, and when it was published), and
-a static site's release (the objects of its bucket written together last).
+deployments, Lambda alias moves (CloudTrail's UpdateAlias events; without them, the version an alias
+points to and when it was published), a static site's release (the objects of its bucket written
+together last), and the changes made by hand that stop a service as surely as a bad release
+(CloudTrail: an ECS service scaled, a function's concurrency reserved).
 
 Each becomes one row: {"when", "what", "where", "previous"}; `previous` is what a rollback returns to.
 """
@@ -38,17 +40,91 @@ def ecs_deployments(aws, cluster: str, service: str, since: datetime, region: st
 
 
 def alias_moves(aws, function: str, alias: str, since: datetime, region: str = "") -> list[dict]:
-    """`aws lambda get-alias` and the version it points to: a move when that version was published since `since`."""
+    """Each move of the alias since `since` that CloudTrail recorded (`aws cloudtrail lookup-events`, UpdateAlias), with the
+    version it left; else `aws lambda get-alias`: a move when the version it points to was published since `since`."""
     lam = aws.client("lambda", region or None)
     version = lam.get_alias(FunctionName=function, Name=alias)["FunctionVersion"]
+    moves = [e for e in trail_events(aws, since, region, ("UpdateAlias",))
+             if _named(e, "FunctionName", function) and (e.get("requestParameters") or {}).get("Name") == alias and not e.get("errorCode")]
+    if moves:
+        rows, left = [], None
+        for e in sorted(moves, key=lambda e: e["eventTime"]):
+            to = str((e.get("requestParameters") or {}).get("FunctionVersion") or "?")
+            rows.append({"when": _aware(e["eventTime"]), "what": f"alias {alias} -> version {to} (UpdateAlias by {_who(e)})", "where": f"lambda:{function}",
+                         "previous": left or _version_before(lam, function, to)})
+            left = to
+        return rows
     if version == "$LATEST":
         return []
     published = _aware(lam.get_function_configuration(FunctionName=function, Qualifier=version)["LastModified"])
     if published < since:
         return []
+    return [{"when": published, "what": f"alias {alias} -> version {version}", "where": f"lambda:{function}", "previous": _version_before(lam, function, version)}]
+
+
+def _version_before(lam, function: str, version: str) -> str:
+    if not version.isdigit():
+        return "none"
     pages = lam.get_paginator("list_versions_by_function").paginate(FunctionName=function)
     previous = max((int(v["Version"]) for page in pages for v in page["Versions"] if v["Version"].isdigit() and int(v["Version"]) < int(version)), default=None)
-    return [{"when": published, "what": f"alias {alias} -> version {version}", "where": f"lambda:{function}", "previous": str(previous) if previous else "none"}]
+    return str(previous) if previous else "none"
+
+
+# Changes by hand that stop a service without a release, as CloudTrail names them: (event, service, what it did)
+HAND_CHANGES = {"UpdateService": "ecs", "StopTask": "ecs", "PutFunctionConcurrency": "lambda", "DeleteFunctionConcurrency": "lambda",
+                "UpdateFunctionConfiguration": "lambda", "StopDBInstance": "rds", "RebootDBInstance": "rds", "ModifyDBInstance": "rds", "UpdateTable": "dynamodb"}
+
+
+def trail_events(aws, since: datetime, region: str, names: tuple) -> list[dict]:
+    """`aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,...` for each name, since `since`: the records."""
+    import json
+
+    ct = aws.client("cloudtrail", region or None)
+    out = []
+    for name in names:
+        pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}], StartTime=since,
+                                                           EndTime=datetime.now(timezone.utc) + timedelta(minutes=1))
+        for page in pages:
+            for event in page.get("Events", []):
+                try:
+                    out.append(json.loads(event["CloudTrailEvent"]))
+                except (KeyError, ValueError):
+                    continue
+    return out
+
+
+def hand_changes(aws, cluster: str, service: str, function: str, since: datetime, ecs_region: str = "", fn_region: str = "") -> list[dict]:
+    """What CloudTrail recorded being done by hand to the service or the function since `since` (a scale, a stopped task,
+    a concurrency limit): rows like a deployment's, `previous` what undoing it returns to where CloudTrail shows it."""
+    rows, count = [], None
+    for e in sorted(trail_events(aws, since, ecs_region, ("UpdateService", "StopTask")), key=lambda e: e["eventTime"]):
+        p = e.get("requestParameters") or {}
+        if e.get("errorCode") or not (_named(e, "service", service) or e["eventName"] == "StopTask") or (p.get("cluster") or cluster).rsplit("/", 1)[-1] != cluster:
+            continue
+        if e["eventName"] == "UpdateService" and "desiredCount" not in p:
+            continue  # a new task definition: an ECS deployment, listed as one
+        what = f"desired count -> {p['desiredCount']}" if e["eventName"] == "UpdateService" else "a task stopped"
+        rows.append({"when": _aware(e["eventTime"]), "what": f"{what} ({e['eventName']} by {_who(e)})", "where": f"ecs-scale:{cluster}/{service}",
+                     "previous": str(count) if count is not None else "unknown", "region": ecs_region})
+        count = p.get("desiredCount", count)
+    for e in trail_events(aws, since, fn_region, ("PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateFunctionConfiguration")):
+        if e.get("errorCode") or not _named(e, "FunctionName", function):
+            continue
+        p = e.get("requestParameters") or {}
+        what = f"reserved concurrency -> {p['ReservedConcurrentExecutions']}" if "ReservedConcurrentExecutions" in p else e["eventName"]
+        rows.append({"when": _aware(e["eventTime"]), "what": f"{what} ({e['eventName']} by {_who(e)})", "where": f"lambda-config:{function}", "previous": "unknown",
+                     "region": fn_region})
+    return rows
+
+
+def _named(event: dict, key: str, name: str) -> bool:
+    value = str((event.get("requestParameters") or {}).get(key) or "")
+    return value == name or value.endswith((f":{name}", f"/{name}"))
+
+
+def _who(event: dict) -> str:
+    who = event.get("userIdentity") or {}
+    return who.get("arn") or who.get("userName") or "unknown"
 
 
 def site_release(aws, bucket: str, since: datetime, region: str = "") -> list[dict]:
@@ -70,5 +146,6 @@ def recent(aws, stack: str, cluster: str, service: str, function: str, alias: st
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     found = at_once([lambda: stack_updates(aws, stack, since, stack_region), lambda: ecs_deployments(aws, cluster, service, since, ecs_region),
                      lambda: alias_moves(aws, function, alias, since, stack_region),
+                     lambda: hand_changes(aws, cluster, service, function, since, ecs_region, stack_region),
                      lambda: site_release(aws, web_bucket, since, stack_region) if web_bucket else []])
     return sorted((row for rows in found for row in rows), key=lambda r: r["when"], reverse=True)

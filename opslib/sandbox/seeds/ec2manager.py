@@ -19,10 +19,22 @@ TEMPLATE = {
 }
 
 
-def _zip(version: str) -> bytes:
+HANDLER = "VERSION = {version!r}\n\ndef handler(event, context):\n    return {{'statusCode': 200, 'body': VERSION}}\n"
+BROKEN_ACTIONS = """VERSION = {version!r}
+ACTIONS = {{}}  # 1.4.0 moved start/stop/reboot into a table it never filled
+
+
+def handler(event, context):
+    if event.get("httpMethod") == "POST":
+        return ACTIONS[event["path"].rsplit("/", 1)[-1]](event)
+    return {{"statusCode": 200, "body": VERSION}}
+"""
+
+
+def _zip(version: str, source: str = HANDLER) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:  # fixed entry time: same code, same CodeSha256
-        z.writestr(zipfile.ZipInfo("index.py", date_time=(2026, 1, 1, 0, 0, 0)), f"VERSION = {version!r}\n\ndef handler(event, context):\n    return {{'statusCode': 200, 'body': VERSION}}\n")
+        z.writestr(zipfile.ZipInfo("index.py", date_time=(2026, 1, 1, 0, 0, 0)), source.format(version=version))
     return buf.getvalue()
 
 

@@ -88,6 +88,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         ("rms-db-free-storage-low", "AWS/RDS", "FreeStorageSpace", {"DBInstanceIdentifier": RMS["db"]}, 20 * 1024**3, "LessThanThreshold", "Average"),
         ("rms-api-latency-high", "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 2, "GreaterThanThreshold", "Average"),
         ("rms-api-5xx-high", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 50, "GreaterThanThreshold", "Sum"),
+        ("rms-alb-5xx-high", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}, 50, "GreaterThanThreshold", "Sum"),  # no healthy target
     ):
         cw.put_metric_alarm(
             AlarmName=name, Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],

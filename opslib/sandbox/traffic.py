@@ -1,0 +1,240 @@
+"""Traffic through the world, a minute at a time: what reached each system's front door and what
+became of it, as the world stood that minute; the metrics are written from that, never replayed.
+
+- RMS: the ALB receives its requests whatever happens behind it. No running task: the ALB answers
+  503 itself (`HTTPCode_ELB_5XX_Count`, no target time); its database not `available`: every
+  request fails in the application (target 5xx); fewer tasks than desired with no deployment
+  rolling: one request in `desired` fails and the survivors are slower, as at `/health` (sites.py).
+  ECS CPU rises as fewer tasks share the load; a stopped database reports nothing.
+- EC2 Manager: reserved concurrency 0 throttles every invocation (`Throttles`; API Gateway answers
+  5xx); otherwise the function fails as its LIVE version behaves (functions.behaviour) and the API's
+  5xx follow. The audit table's writes past its provisioned capacity are throttled.
+- The incident-response queue: depth and oldest age from the queue's real contents.
+
+The model writes each minute once it has begun (the clock) and the current minute again when a
+metric is read after the world changed, so a fault made by hand shows at the next read. `elapse`
+lets the world as it stands run for minutes already past: what a responder arriving that much
+later would find. A series someone else writes (a person's put-metric-data, a scenario) is theirs
+for the minutes they write.
+"""
+
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from . import world
+from .world import EC2M, IR, RMS
+
+_LOCK = threading.RLock()
+
+
+@dataclass(frozen=True)
+class Point:
+    region: str
+    namespace: str
+    metric: str
+    dims: tuple  # ((name, value), ...)
+    value: float
+    unit: str
+
+
+def _shape(namespace: str, metric: str, dims: dict) -> tuple[float, float, float]:
+    """(night, peak, noise) of a seeded series (seeds/metrics.py): the day's shape the traffic follows."""
+    from .seeds import metrics
+
+    for ns, name, d, night, peak, noise, _ in metrics.SERIES:
+        if (ns, name, d) == (namespace, metric, dims):
+            return night, peak, noise
+    raise KeyError(f"{namespace} {metric} {dims}")
+
+
+def _draw(t: datetime, rng: random.Random, namespace: str, metric: str, dims: dict) -> float:
+    from .seeds import metrics
+
+    night, peak, noise = _shape(namespace, metric, dims)
+    return metrics.samples(t, night, peak, noise, rng, n=1)[0]
+
+
+def _rms(t: datetime, rng: random.Random) -> list[Point]:
+    from .seeds.metrics import ALB
+
+    ecs = world.backend("ecs", RMS["region"])
+    svc = ecs.services.get(f"{RMS['cluster']}:{RMS['service']}")
+    running, desired = (svc.running_count, svc.desired_count) if svc else (0, 0)
+    rolling = bool(svc) and any(d.get("rolloutState") == "IN_PROGRESS" for d in svc.deployments)
+    db = world.backend("rds", RMS["region"]).databases.get(RMS["db"])
+    db_up = db is not None and db.status == "available"
+    alb, ecs_dims, db_dims = {"LoadBalancer": ALB}, {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, {"DBInstanceIdentifier": RMS["db"]}
+    requests = round(_draw(t, rng, "AWS/ApplicationELB", "RequestCount", alb))
+    latency = _draw(t, rng, "AWS/ApplicationELB", "TargetResponseTime", alb)
+    elb_5xx, target_5xx = 0, round(_draw(t, rng, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb))
+    if running == 0:
+        elb_5xx, target_5xx, latency = requests, 0, None  # nothing behind it: the load balancer answers 503 itself
+    elif not db_up:
+        target_5xx, latency = requests, 0.02  # every request needs the database: refused at once
+    elif running < desired and not rolling:
+        from .sites import SLOWER_S
+
+        target_5xx, latency = target_5xx + requests // desired, latency + SLOWER_S * (desired - running)
+    out = [Point(RMS["region"], "AWS/ApplicationELB", "RequestCount", tuple(alb.items()), requests, "Count"),
+           Point(RMS["region"], "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", tuple(alb.items()), elb_5xx, "Count"),
+           Point(RMS["region"], "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tuple(alb.items()), target_5xx, "Count")]
+    if latency is not None:
+        out.append(Point(RMS["region"], "AWS/ApplicationELB", "TargetResponseTime", tuple(alb.items()), latency, "Seconds"))
+    if running:
+        share = desired / running if desired > running else 1.0
+        out += [Point(RMS["region"], "AWS/ECS", "CPUUtilization", tuple(ecs_dims.items()), min(100.0, _draw(t, rng, "AWS/ECS", "CPUUtilization", ecs_dims) * share), "Percent"),
+                Point(RMS["region"], "AWS/ECS", "MemoryUtilization", tuple(ecs_dims.items()), min(100.0, _draw(t, rng, "AWS/ECS", "MemoryUtilization", ecs_dims) * share ** 0.5), "Percent")]
+    if db_up:
+        out += [Point(RMS["region"], "AWS/RDS", name, tuple(db_dims.items()), _draw(t, rng, "AWS/RDS", name, db_dims) * (1 if running or name != "DatabaseConnections" else 0.1), unit)
+                for name, unit in (("DatabaseConnections", "Count"), ("CPUUtilization", "Percent"), ("FreeStorageSpace", "Bytes"))]
+    return out
+
+
+def _ec2_manager(t: datetime, rng: random.Random) -> list[Point]:
+    from . import functions
+
+    api, fn_dims, table_dims = {"ApiName": EC2M["api"]}, {"FunctionName": EC2M["function"]}, {"TableName": EC2M["table"]}
+    r = EC2M["region"]
+    calls = round(_draw(t, rng, "AWS/ApiGateway", "Count", api))
+    invocations = round(_draw(t, rng, "AWS/Lambda", "Invocations", fn_dims))
+    api_5xx = round(_draw(t, rng, "AWS/ApiGateway", "5XXError", api))
+    latency = _draw(t, rng, "AWS/ApiGateway", "Latency", api)
+    behaviour = functions.live_behaviour(EC2M["function"], r)
+    out = [Point(r, "AWS/ApiGateway", "Count", tuple(api.items()), calls, "Count")]
+    if behaviour is None or behaviour["throttled"]:  # no function to call, or none of it may run
+        out += [Point(r, "AWS/Lambda", "Throttles", tuple(fn_dims.items()), invocations if behaviour else 0, "Count"),
+                Point(r, "AWS/Lambda", "Invocations", tuple(fn_dims.items()), 0, "Count"),
+                Point(r, "AWS/Lambda", "Errors", tuple(fn_dims.items()), 0, "Count")]
+        api_5xx, latency = calls, 12.0
+    else:
+        errors = round(invocations * behaviour["error_share"]) + (round(_draw(t, rng, "AWS/Lambda", "Errors", fn_dims)) if not behaviour["error_share"] else 0)
+        duration = _draw(t, rng, "AWS/Lambda", "Duration", fn_dims) if behaviour["healthy"] else rng.gauss(behaviour["duration_ms"], behaviour["duration_ms"] * 0.05)
+        api_5xx += round(calls * behaviour["error_share"])
+        latency = max(latency, duration + 40) if not behaviour["healthy"] else latency
+        out += [Point(r, "AWS/Lambda", "Throttles", tuple(fn_dims.items()), 0, "Count"),
+                Point(r, "AWS/Lambda", "Invocations", tuple(fn_dims.items()), invocations, "Count"),
+                Point(r, "AWS/Lambda", "Errors", tuple(fn_dims.items()), errors, "Count"),
+                Point(r, "AWS/Lambda", "Duration", tuple(fn_dims.items()), max(1.0, duration), "Milliseconds")]
+    out += [Point(r, "AWS/ApiGateway", "5XXError", tuple(api.items()), api_5xx, "Count"),
+            Point(r, "AWS/ApiGateway", "Latency", tuple(api.items()), latency, "Milliseconds")]
+    return out + _table(t, rng, r, table_dims)
+
+
+def _table(t: datetime, rng: random.Random, region: str, dims: dict) -> list[Point]:
+    """Consumed capacity as the traffic asks for it, cut at what is provisioned; the rest throttled."""
+    try:
+        table = world.backend("dynamodb", region).get_table(dims["TableName"])
+    except Exception:  # deleted: nothing reaches it
+        return []
+    provisioned = (table.billing_mode or "PROVISIONED") == "PROVISIONED"
+    out, throttled = [], 0
+    for metric, units in (("ConsumedWriteCapacityUnits", "WriteCapacityUnits"), ("ConsumedReadCapacityUnits", "ReadCapacityUnits")):
+        asked = _draw(t, rng, "AWS/DynamoDB", metric, dims)
+        most = 60 * int(table.throughput.get(units) or 0) if provisioned else asked
+        out.append(Point(region, "AWS/DynamoDB", metric, tuple(dims.items()), min(asked, most), "Count"))
+        throttled += max(0, round(asked - most))
+    return out + [Point(region, "AWS/DynamoDB", "ThrottledRequests", tuple(dims.items()), throttled, "Count")]
+
+
+def _queue(t: datetime, rng: random.Random) -> list[Point]:
+    """Depth and oldest age of seed 004's work queue, from what it holds."""
+    queue = world.backend("sqs", IR["region"]).queues.get(IR["queue"])
+    if queue is None:
+        return []
+    dims = (("QueueName", IR["queue"]),)
+    messages = [m for m in list(queue._messages) if m.visible]
+    oldest = min((m.sent_timestamp for m in messages if m.sent_timestamp), default=None)
+    age = max(0.0, t.timestamp() + 60 - oldest / 1000) if oldest else 0.0
+    return [Point(IR["region"], "AWS/SQS", "ApproximateNumberOfMessagesVisible", dims, len(messages), "Count"),
+            Point(IR["region"], "AWS/SQS", "ApproximateAgeOfOldestMessage", dims, age, "Seconds")]
+
+
+SYSTEMS = (_rms, _ec2_manager, _queue)
+
+
+def owned() -> set[tuple]:
+    """(region, namespace, metric, dims) of every series the model writes."""
+    t = datetime.now(timezone.utc)
+    return {(p.region, p.namespace, p.metric, p.dims) for system in SYSTEMS for p in _safe(system, t, random.Random(0))} | _ALWAYS
+
+
+_ALWAYS = {(RMS["region"], "AWS/ApplicationELB", "TargetResponseTime", (("LoadBalancer", "app/rms-alb-prod/50dc6c495c0c9188"),)),
+           (RMS["region"], "AWS/ECS", "CPUUtilization", (("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"]))),
+           (RMS["region"], "AWS/ECS", "MemoryUtilization", (("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"]))),
+           *((RMS["region"], "AWS/RDS", name, (("DBInstanceIdentifier", RMS["db"]),)) for name in ("DatabaseConnections", "CPUUtilization", "FreeStorageSpace")),
+           (EC2M["region"], "AWS/Lambda", "Duration", (("FunctionName", EC2M["function"]),))}  # series a fault silences: still the model's
+
+
+def _safe(system, t: datetime, rng: random.Random) -> list[Point]:
+    try:
+        return system(t, rng)
+    except Exception as exc:  # one system's surprise must not silence the others; the log says why
+        import sys
+
+        print(f"traffic: {system.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return []
+
+
+def tick(now: datetime | None = None) -> int:
+    """The current minute as the world stands now (written again if it was already); points written."""
+    return elapse(0, now)
+
+
+def elapse(minutes: int, now: datetime | None = None) -> int:
+    """The world as it stands now has stood for the last `minutes` minutes (0: this minute only):
+    the model's points for them are written again from it; points written."""
+    from moto.cloudwatch.models import MetricDatum
+
+    from . import rollouts
+
+    now = now or datetime.now(timezone.utc)
+    this_minute = now.replace(second=0, microsecond=0)
+    since = this_minute - timedelta(minutes=minutes)
+    with _LOCK:
+        rollouts.advance_all(world.backend("ecs", RMS["region"]), now)
+        theirs = _written_by_others(since)
+        by_region: dict[str, list] = {}
+        for step in range(minutes, -1, -1):
+            t = this_minute - timedelta(minutes=step)
+            rng = random.Random(int(t.timestamp()) // 60)
+            for system in SYSTEMS:
+                for p in _safe(system, t, rng):
+                    if (p.region, p.namespace, p.metric, p.dims, _naive(t)) in theirs:
+                        continue
+                    datum = MetricDatum(p.namespace, p.metric, float(p.value), [{"Name": k, "Value": v} for k, v in p.dims], t.replace(tzinfo=None), p.unit)
+                    datum.opslib_model = True
+                    by_region.setdefault(p.region, []).append(datum)
+        for region in world.REGIONS:
+            cw = world.backend("cloudwatch", region)
+            cw.metric_data = [d for d in cw.metric_data if not (getattr(d, "opslib_model", False) and _naive(d.timestamp) >= _naive(since))] + by_region.get(region, [])
+    return sum(len(v) for v in by_region.values())
+
+
+def yield_to_others(hours: int = 3) -> None:
+    """A series someone else wrote for a minute (a person's put-metric-data, a scenario) is theirs for that minute:
+    the model's point there goes."""
+    since = datetime.now(timezone.utc) - timedelta(hours=hours)
+    with _LOCK:
+        theirs = _written_by_others(since)
+        for region in world.REGIONS:
+            cw = world.backend("cloudwatch", region)
+            cw.metric_data = [d for d in cw.metric_data if not (getattr(d, "opslib_model", False) and _naive(d.timestamp) >= _naive(since) and
+                                                                (region, d.namespace, d.name, tuple((x.name, x.value) for x in d.dimensions),
+                                                                 _naive(d.timestamp).replace(second=0, microsecond=0)) in theirs)]
+
+
+def _written_by_others(since: datetime) -> set[tuple]:
+    """(region, namespace, metric, dims, minute) of points at or after `since` that the model did not write."""
+    out = set()
+    for region in world.REGIONS:
+        for d in world.backend("cloudwatch", region).metric_data:
+            if not getattr(d, "opslib_model", False) and _naive(d.timestamp) >= _naive(since):
+                out.add((region, d.namespace, d.name, tuple((x.name, x.value) for x in d.dimensions), _naive(d.timestamp).replace(second=0, microsecond=0)))
+    return out
+
+
+def _naive(t: datetime) -> datetime:
+    """UTC without its zone, as moto keeps what the API receives."""
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
