@@ -437,3 +437,21 @@ def test_a_reset_with_nothing_written_keeps_the_world_and_one_after_a_write_undo
     sandbox.control("reset")
     keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket="autostack-tfstate").get("Contents", [])]
     assert "stray.txt" not in keys and sandbox.status()["changed"] is False
+
+
+def test_moto_is_the_version_the_sandbox_patches_and_a_moved_internal_is_named(monkeypatch):
+    """Issue 24: the sandbox patches some twenty moto internals; moto is pinned to their minor version, and a moto
+    that moved one refuses to start the sandbox naming the patch (never a wrong answer later)."""
+    from importlib.metadata import version
+
+    import pytest
+    from moto.cloudwatch import models
+
+    from opslib.sandbox import backend_fixes
+
+    assert version("moto").startswith(backend_fixes.MOTO + "."), f"moto {version('moto')}: pyproject pins ~={backend_fixes.MOTO}"
+    assert backend_fixes.missing() == []
+    monkeypatch.delattr(models.CloudWatchBackend, "get_filtered_metrics")  # as a moto that renamed it
+    assert backend_fixes.missing() == ["_list_metrics_fix: moto.cloudwatch.models.CloudWatchBackend.get_filtered_metrics"]
+    with pytest.raises(RuntimeError, match="gone: _list_metrics_fix: moto.cloudwatch.models.CloudWatchBackend.get_filtered_metrics: install moto~=5.2.6"):
+        backend_fixes.apply()

@@ -26,7 +26,56 @@
 """
 
 
+MOTO = "5.2"  # the minor version whose internals these patch (pyproject pins moto~=5.2.6)
+# What each patch replaces or reads inside moto (module, attribute path): checked before any is applied,
+# so a moto that moved one fails at start-up naming the patch, never with a wrong answer later.
+PATCHED = {
+    "_percentiles_fix": [("moto.cloudwatch.models", "Statistics.get_statistics_for_type"), ("moto.cloudwatch.responses", "CloudWatchResponse.get_metric_statistics")],
+    "_fast_metric_data_fix": [("moto.cloudwatch.models", "CloudWatchBackend.get_metric_data"), ("moto.cloudwatch.models", "CloudWatchBackend.get_all_metrics")],
+    "_instance_status_fix": [("moto.ec2.models.instances", "Instance")],
+    "_alarm_history_fix": [("moto.cloudwatch.responses", "CloudWatchResponse"), ("moto.core.responses", "ActionResult")],
+    "_run_command_fix": [("moto.ssm.models", "Command.invocation_response"), ("moto.ssm.models", "SimpleSystemManagerBackend.send_command")],
+    "_filter_pattern_fix": [("moto.logs.models", "EventMessageFilter"), ("moto.logs.exceptions", "InvalidParameterException")],
+    "_ecs_deployment_fix": [("moto.ecs.models", "EC2ContainerServiceBackend.update_service"), ("moto.ecs.models", "EC2ContainerServiceBackend.create_service")],
+    "_local_endpoints_fix": [("moto.rds.models", "DBInstance.address"), ("moto.elasticache.models", "CacheCluster")],
+    "_pitr_window_fix": [("moto.dynamodb.models", "DynamoDBBackend.describe_continuous_backups")],
+    "_pitr_history_fix": [("moto.dynamodb.responses", "DynamoHandler.restore_table_to_point_in_time")],
+    "_list_metrics_fix": [("moto.cloudwatch.models", "CloudWatchBackend.get_filtered_metrics"), ("moto.cloudwatch.models", "Dimension")],
+    "_invoke_fix": [("moto.awslambda.models", "LambdaFunction.invoke"), ("moto.awslambda.responses", "LambdaResponse.invoke"),
+                    ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
+    "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
+    "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
+    "transitions": [("moto.rds.models", "RDSBackend.describe_db_instances"), ("moto.dynamodb.models.table", "Table.describe"),
+                    ("moto.cloudfront.models", "CloudFrontBackend.create_invalidation"), ("moto.cloudfront.models", "CloudFrontBackend.get_invalidation")],
+    "traffic": [("moto.cloudwatch.models", "MetricDatum"), ("moto.sqs.models", "Queue.approximate_number_of_messages")],
+    "trail": [("moto.sts.models", "STSBackend.get_caller_identity"), ("moto.cloudtrail.models", "TrailStatus")],
+    "pristine": [("moto.core.base_backend", "BackendDict._instances"), ("moto.moto_api._internal", "mock_random")],
+}
+
+
+def missing() -> list[str]:
+    """Each patched or read moto attribute that is not there, as '<patch>: <module>.<attribute>'."""
+    import importlib
+
+    out = []
+    for patch, targets in PATCHED.items():
+        for module, path in targets:
+            try:
+                found = importlib.import_module(module)
+                for part in path.split("."):
+                    found = getattr(found, part)
+            except (ImportError, AttributeError):
+                out.append(f"{patch}: {module}.{path}")
+    return out
+
+
 def apply() -> None:
+    from importlib.metadata import version
+
+    gone = missing()
+    if gone or not version("moto").startswith(MOTO + "."):
+        raise RuntimeError(f"moto {version('moto')} is not the {MOTO}.x the sandbox patches" + (f"; gone: {', '.join(gone)}" if gone else "")
+                           + f": install moto~={MOTO}.6 (pyproject.toml), or port the named patches in opslib/sandbox/backend_fixes.py")
     _percentiles_fix()
     _fast_metric_data_fix()
     _instance_status_fix()
