@@ -64,7 +64,7 @@ def main() -> None:
         sys.exit("the aws CLI is not installed in this environment: pip install -e '.[test]'")
 
     sys.path.insert(0, str(ROOT))
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     sandbox.up()
     sandbox.control("reset")

@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
     env = dict(os.environ)
-    env.update({k: v for k, v in json.loads(subprocess.run([str(BIN / "python"), "-c", "import json; from opslib import sandbox; sandbox.up(); "
+    env.update({k: v for k, v in json.loads(subprocess.run([str(BIN / "python"), "-c", "import json; import opslib_sandbox as sandbox; sandbox.up(); "
                                                                                            "print(json.dumps(sandbox.kernel_env()))"],
                                                              capture_output=True, text=True, check=True).stdout).items() if v is not None})
     env["OPSLIB_RUNS_DIR"] = tempfile.mkdtemp(prefix="opslib-warm-")

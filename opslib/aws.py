@@ -62,7 +62,7 @@ class Aws:
         s = self.settings
         if s.endpoint_url != "sandbox":
             return s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
-        from . import sandbox
+        import opslib_sandbox as sandbox
 
         now = sandbox.follow()
         if now != self._endpoint_now:

@@ -448,7 +448,7 @@ def _env_aws_settings(env_data: dict, agent: str):
 
     settings = AwsSettings.from_env_file(env_data, user_agent=agent)
     if settings.endpoint_url == "sandbox":
-        from . import sandbox
+        import opslib_sandbox as sandbox
 
         os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
     return settings
@@ -548,7 +548,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_sandbox(args) -> int:
-    from . import sandbox
+    import opslib_sandbox as sandbox
 
     if args.action == "up":
         print(f"sandbox running at {sandbox.up()}")
@@ -573,7 +573,7 @@ def cmd_sandbox(args) -> int:
         sandbox.up()
         print(sandbox.env_lines())
     elif args.action == "snapshot":
-        from .sandbox import snapshot
+        from opslib_sandbox import snapshot
 
         text = snapshot.dumps(snapshot.take(sandbox.up()))
         if args.name:
@@ -596,7 +596,7 @@ def cmd_sandbox(args) -> int:
         for m in received:
             print(f"{m['at']}  {m['webhook']:<12} {m['answered']}  {_gist(m['body'])}")
     elif args.action == "scenarios":
-        from .sandbox.scenarios import REGISTRY
+        from opslib_sandbox.scenarios import REGISTRY
 
         from .catalog import all_notebooks
 
@@ -613,7 +613,7 @@ def cmd_sandbox(args) -> int:
         print(f"sandbox: the world as it stands has stood for {args.name} minutes; its metrics of those minutes follow from it")
     elif args.action == "scenario":
         from .errors import BadInput, did_you_mean
-        from .sandbox.scenarios import REGISTRY
+        from opslib_sandbox.scenarios import REGISTRY
 
         if not args.name:
             raise BadInput("no scenario named", "write `opslib sandbox scenario NAME`; `opslib sandbox scenarios` lists them")

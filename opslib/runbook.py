@@ -33,7 +33,7 @@ class Runbook:
         settings = AwsSettings.from_env_file(env_data, user_agent=f"opslib/{notebook.name}")
         settings.region = region or settings.region
         if settings.endpoint_url == "sandbox":
-            from . import sandbox
+            import opslib_sandbox as sandbox
 
             if self.headless:  # the runner's sandbox, for the whole run
                 settings.endpoint_url = sandbox.endpoint(start=False)

@@ -98,7 +98,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
     plan.witness = witness.for_environment(env, env_data, runs_dir)
     if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
-        from . import sandbox
+        import opslib_sandbox as sandbox
 
         was_up, began = sandbox.status() is not None, time.monotonic()
         plan.kernel_env.update(sandbox.kernel_env())

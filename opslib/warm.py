@@ -62,7 +62,7 @@ def key() -> str:
 
     package = Path(opslib.__file__).parent
     parts = [sys.executable, sys.version, str(package), os.environ.get("PYTHONPATH", "")]
-    for top, dirs, files in os.walk(package):
+    for top, dirs, files in (*os.walk(package), *os.walk(package.parent / "opslib_sandbox")):  # the sandbox's client is on a run's path too
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith((".py", ".j2", ".json")):

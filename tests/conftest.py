@@ -36,7 +36,7 @@ def sandbox_dir(tmp_path_factory):
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)  # this worker's own warm process (opslib.warm), not the developer's
     os.environ["OPSLIB_WARM_IDLE_S"] = "120"
     yield folder
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     sandbox.down()
     stop_warm(runtime)
@@ -63,7 +63,7 @@ def stop_warm(runtime: Path) -> None:
 
 @pytest.fixture(scope="session")
 def sandbox_url(sandbox_dir):
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     return sandbox.up()
 
@@ -72,7 +72,7 @@ def sandbox_url(sandbox_dir):
 def healthy(sandbox_url):
     """A freshly reset, healthy sandbox. Whoever needs it healthy resets it first; afterwards only
     faults are cleared (cheap), so tests that merely read the sandbox are not refused."""
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     sandbox.control("reset")
     yield sandbox_url
@@ -81,7 +81,7 @@ def healthy(sandbox_url):
 
 @pytest.fixture
 def aws(sandbox_url, monkeypatch):
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
     from opslib.aws import Aws, AwsSettings
 
     for k, v in sandbox.FAKE_CREDENTIALS.items():
@@ -151,7 +151,7 @@ def ledger(runs: Path) -> list[dict]:
 
 
 def aws_calls() -> int:
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     return sandbox.status()["aws_calls"]
 

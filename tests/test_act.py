@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import ledger, opslib
-from opslib import sandbox
+import opslib_sandbox as sandbox
 
 
 def _alias(aws) -> str:

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from conftest import FIXTURES, ledger, opslib
-from opslib import actions, sandbox
+from opslib import actions
+import opslib_sandbox as sandbox
 from opslib.actions.logs import SetLogRetention
 from opslib.errors import ActionRefused, BadInput
 from opslib.ledger import Evidence

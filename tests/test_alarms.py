@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from opslib.sandbox.world import ACCOUNT, EC2M, RMS, REGION
+from opslib_sandbox.world import ACCOUNT, EC2M, RMS, REGION
 
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:ec2-manager-notifications-production"
 

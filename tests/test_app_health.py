@@ -8,7 +8,7 @@ import nbformat
 
 from conftest import aws_calls, ledger, opslib
 from opslib import checks
-from opslib import sandbox
+import opslib_sandbox as sandbox
 from opslib.checks import CRITICAL, ERROR, OK, WARN
 from opslib.checks import docker as docker_checks
 from opslib.checks import ec2 as ec2_checks

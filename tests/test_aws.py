@@ -2,7 +2,8 @@
 
 import pytest
 
-from opslib import checks, sandbox
+from opslib import checks
+import opslib_sandbox as sandbox
 from opslib.aws import Aws, AwsSettings, at_once
 
 

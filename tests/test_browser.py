@@ -20,7 +20,8 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import ROOT, jupyter, project
-from opslib import incidents, sandbox
+from opslib import incidents
+import opslib_sandbox as sandbox
 from opslib.ledger import Evidence
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

@@ -6,8 +6,8 @@ import urllib.error
 import urllib.request
 
 from conftest import eventually, ledger, opslib
-from opslib import sandbox
-from opslib.sandbox.world import RMS, WEBAPP
+import opslib_sandbox as sandbox
+from opslib_sandbox.world import RMS, WEBAPP
 
 
 def _until(name: str, code: int) -> tuple[int, dict]:

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 import redis
 
-from opslib import sandbox
-from opslib.sandbox import databases
-from opslib.sandbox.world import IR
+import opslib_sandbox as sandbox
+from opslib_sandbox import databases
+from opslib_sandbox.world import IR
 
 R = IR["region"]
 

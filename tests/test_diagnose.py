@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import declare, eventually, ledger, opslib
-from opslib import advice, incidents, sandbox
+from opslib import advice, incidents
+import opslib_sandbox as sandbox
 
 
 def _container_state(aws, instance_id: str) -> str:

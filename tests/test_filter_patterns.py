@@ -65,7 +65,7 @@ DELIMITED_CASES = [
 
 @pytest.fixture(scope="module")
 def groups(sandbox_url):
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
     from opslib.aws import Aws, AwsSettings
 
     for k, v in sandbox.FAKE_CREDENTIALS.items():

@@ -133,7 +133,7 @@ def test_a_sandbox_database_that_died_is_said_and_started_again_by_reset(healthy
     from pathlib import Path
 
     from conftest import opslib
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     running = json.loads((sandbox.state_dir() / "databases.json").read_text())
     pg, cache = running["postgres"], running["redis"]
@@ -160,7 +160,7 @@ def test_a_sandbox_database_that_died_is_said_and_started_again_by_reset(healthy
 
 def _elapse(minutes: int) -> None:
     """A responder arrives `minutes` after the fault: the world as it stands has stood that long (`opslib sandbox elapse`)."""
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     sandbox.control("elapse", {"minutes": minutes})
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from conftest import eventually, opslib
-from opslib import sandbox
+import opslib_sandbox as sandbox
 
 
 def _post(url: str, payload: dict) -> int:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, declare, ledger, opslib
-from opslib import catalog, incidents, messages, sandbox
+from opslib import catalog, incidents, messages
+import opslib_sandbox as sandbox
 from opslib.errors import BadInput
 from opslib.ledger import Evidence
 from opslib.services import notify

@@ -81,7 +81,7 @@ def test_a_kernel_left_open_reaches_a_restarted_sandbox(tmp_path, monkeypatch):
     the next cell reaches the new sandbox instead of failing every check with the old port."""
     import socket
 
-    from opslib import sandbox
+    import opslib_sandbox as sandbox
 
     monkeypatch.setenv("OPSLIB_SANDBOX_DIR", str(tmp_path / "sandbox"))
     for variable in ("OPSLIB_RUN_ID", "OPSLIB_SANDBOX_URL", "AWS_ENDPOINT_URL"):
@@ -112,7 +112,7 @@ def test_a_kernel_left_open_reaches_a_restarted_sandbox(tmp_path, monkeypatch):
 
 
 def test_a_restarted_sandbox_keeps_its_port_when_it_is_free(tmp_path):
-    from opslib.sandbox.server import _bind
+    from opslib_sandbox.server import _bind
 
     def app(environ, start_response):
         start_response("204 No Content", [])

@@ -8,7 +8,7 @@ import re
 
 from conftest import ROOT
 from opslib import catalog
-from opslib.sandbox.scenarios import REGISTRY
+from opslib_sandbox.scenarios import REGISTRY
 
 # Every notebook of ../shared/CATALOG.md, the scope: built or still to come.
 CATALOG = """daily-health-check app-health performance-review alarm-review cost-review log-search incident-declare incident-update

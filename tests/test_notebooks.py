@@ -14,8 +14,9 @@ from datetime import timedelta
 import pytest
 
 from conftest import declare, judge_in_process, ledger, opslib
-from opslib import catalog, incidents, sandbox
-from opslib.sandbox import scenarios, snapshot
+from opslib import catalog, incidents
+import opslib_sandbox as sandbox
+from opslib_sandbox import scenarios, snapshot
 
 NOTEBOOKS = {nb.name: nb for nb in catalog.all_notebooks()}
 PAIRS = sorted((nb, sc.name) for sc in scenarios.REGISTRY.values() for nb in sc.caught_by if nb in NOTEBOOKS)

@@ -7,7 +7,8 @@ granted only what it declares. The incident records and notices are left to test
 
 import pytest
 
-from opslib import actions, sandbox
+from opslib import actions
+import opslib_sandbox as sandbox
 from opslib.actions.audit import CopyItems, DeleteRestoredTable, PutItems, RestoreTable
 from opslib.actions.autoscaling import SetScalableTarget, SetTargetTracking
 from opslib.actions import awslambda
@@ -18,7 +19,7 @@ from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
 from opslib.actions.static_site import InvalidatePaths, RestoreVersions
 from opslib.aws import Aws, AwsSettings
-from opslib.sandbox.world import EC2M, RMS, WEBAPP
+from opslib_sandbox.world import EC2M, RMS, WEBAPP
 
 EAST, WEST = RMS["region"], EC2M["region"]
 SERVICE = f"service/{RMS['cluster']}/{RMS['service']}"

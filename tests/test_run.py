@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import FIXTURES, ledger, opslib, project
-from opslib import sandbox
+import opslib_sandbox as sandbox
 
 
 def fixture(name):

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import opslib
-from opslib import sandbox
-from opslib.sandbox import scenarios, snapshot, world
-from opslib.sandbox.seeds import metrics
-from opslib.sandbox.world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
+import opslib_sandbox as sandbox
+from opslib_sandbox import scenarios, snapshot, world
+from opslib_sandbox.seeds import metrics
+from opslib_sandbox.world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 
 def test_world_holds_what_the_catalog_reads(healthy, aws):
@@ -264,7 +264,7 @@ def _expect_access_denied(aws):
 
 
 def _expect_throttling_storm(aws):
-    from opslib.sandbox import world
+    from opslib_sandbox import world
 
     once = world.clients(aws.settings.endpoint_url)("ecs")  # one attempt, no client-side rate limiting
     failures = 0
@@ -337,7 +337,7 @@ def test_reset_equals_a_fresh_sandbox_and_down_leaves_nothing(healthy, tmp_path)
     sandbox.control("reset")
     mine = snapshot.take(sandbox.url())
     env = dict(os.environ, OPSLIB_SANDBOX_DIR=str(tmp_path / "fresh"))
-    code = ("import json, sys; from opslib import sandbox; from opslib.sandbox import snapshot; "
+    code = ("import json, sys; import opslib_sandbox as sandbox; from opslib_sandbox import snapshot; "
             "url = sandbox.up(); st = sandbox.status(); print(json.dumps({'pid': st['pid'], 'url': url, 'tls': st['tls_url'], 'dbs': st['databases'], 'snap': snapshot.take(url)}))")
     down = lambda: subprocess.run([sys.executable, "-m", "opslib.cli", "sandbox", "down"], env=env, capture_output=True, text=True).stdout.strip()  # noqa: E731
     try:
@@ -447,7 +447,7 @@ def test_moto_is_the_version_the_sandbox_patches_and_a_moved_internal_is_named(m
     import pytest
     from moto.cloudwatch import models
 
-    from opslib.sandbox import backend_fixes
+    from opslib_sandbox import backend_fixes
 
     assert version("moto").startswith(backend_fixes.MOTO + "."), f"moto {version('moto')}: pyproject pins ~={backend_fixes.MOTO}"
     assert backend_fixes.missing() == []

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from opslib import sandbox
-from opslib.sandbox.world import ACCOUNT, AUTOSTACK, EC2M, IR, RMS, WEBAPP
+import opslib_sandbox as sandbox
+from opslib_sandbox.world import ACCOUNT, AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
 REGION = {"000": WEBAPP["region"], "001": EC2M["region"], "002": AUTOSTACK["region"], "003": RMS["region"], "004": IR["region"]}

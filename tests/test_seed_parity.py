@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import judge_in_process, ledger, opslib
-from opslib import sandbox
-from opslib.sandbox import scenarios
-from opslib.sandbox.world import RMS
+import opslib_sandbox as sandbox
+from opslib_sandbox import scenarios
+from opslib_sandbox.world import RMS
 
 SCRIPT = Path(__file__).parent / "fixtures" / "seeds" / "daily-health-check.sh"
 URLS = {"https://rms.example.com/health": "rms-frontend", "https://api.rms.example.com/health": "rms-api"}

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from conftest import eventually
-from opslib.sandbox import rollouts
-from opslib.sandbox.world import AUTOSTACK, EC2M, RMS
+from opslib_sandbox import rollouts
+from opslib_sandbox.world import AUTOSTACK, EC2M, RMS
 
 @pytest.fixture
 def ecs(healthy, aws):
@@ -111,7 +111,7 @@ def test_restores_pass_through_creating(healthy, aws):
 
 
 def test_an_ec2_reboot_starts_its_status_checks_over(healthy, aws):
-    from opslib.sandbox.world import WEBAPP
+    from opslib_sandbox.world import WEBAPP
 
     ec2 = aws.client("ec2")
     (instance,) = [i["InstanceId"] for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [WEBAPP["instance_name"]]},
@@ -127,7 +127,7 @@ def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
     """Seeds 001-003's backup, cleanup and rotation checks need ages, not 'created a second ago'."""
     from datetime import UTC, datetime, timedelta
 
-    from opslib.sandbox.world import EC2M
+    from opslib_sandbox.world import EC2M
 
     now = datetime.now(UTC)
     snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="manual")["DBSnapshots"]

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ..errors import OpsError
+from opslib.errors import OpsError
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-west-2"}
 
@@ -85,7 +85,7 @@ def up(timeout: float = 90.0) -> str:
         env = dict(os.environ, **FAKE_CREDENTIALS)
         env.pop("AWS_ENDPOINT_URL", None)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "opslib.sandbox.server", "--state-file", str(_state_file())],
+            [sys.executable, "-m", "opslib_sandbox.server", "--state-file", str(_state_file())],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env,
         )
         deadline = time.monotonic() + timeout
@@ -192,7 +192,7 @@ def principal(name: str) -> tuple[str, str]:
 
     import boto3
 
-    from ..errors import BadInput
+    from opslib.errors import BadInput
 
     if not re.fullmatch(r"[A-Za-z0-9+=,.@_-]{1,64}", name):
         raise BadInput(f"{PRINCIPAL_VARIABLE}={name[:40]!r} is not an IAM user name", "use letters, digits and +=,.@_- (e.g. alice)")

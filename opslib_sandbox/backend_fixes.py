@@ -75,7 +75,7 @@ def apply() -> None:
     gone = missing()
     if gone or not version("moto").startswith(MOTO + "."):
         raise RuntimeError(f"moto {version('moto')} is not the {MOTO}.x the sandbox patches" + (f"; gone: {', '.join(gone)}" if gone else "")
-                           + f": install moto~={MOTO}.6 (pyproject.toml), or port the named patches in opslib/sandbox/backend_fixes.py")
+                           + f": install moto~={MOTO}.6 (pyproject.toml), or port the named patches in opslib_sandbox/backend_fixes.py")
     _percentiles_fix()
     _fast_metric_data_fix()
     _instance_status_fix()

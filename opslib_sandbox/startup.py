@@ -12,7 +12,7 @@ tens of them (each measured with benchmarks/sandbox_up_and_reset.py):
 import os
 from pathlib import Path
 
-from .. import keep_out_iri_grammar
+from opslib import keep_out_iri_grammar
 
 
 def prepare() -> None:

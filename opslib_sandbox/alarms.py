@@ -14,7 +14,7 @@ arrives; `set-alarm-state` holds until the next evaluation, as on AWS.
 import json
 from datetime import datetime, timedelta, timezone
 
-from ..units import plural
+from opslib.units import plural
 from . import world
 
 CLOCK_S = 60.0
