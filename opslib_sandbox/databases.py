@@ -142,7 +142,7 @@ class Databases:
     def slow_down(self) -> None:
         """What makes the service slow (seed 004 "High Latency"): a report that counts each incident's
         alerts with no index on alerts.incident_id, now that alerts has grown tenfold, and a cache
-        flushed under load (most reads miss)."""
+        flushed (`FLUSHALL`): reads miss until the service has put each key back."""
         if self.postgres:
             import psycopg
 
@@ -152,7 +152,9 @@ class Databases:
             with psycopg.connect(host=self.postgres["host"], port=self.postgres["port"], user=USER, password=self.password, dbname=DBNAME, autocommit=True) as conn:
                 conn.execute(SLOW_REPORT)
         if self.redis:
-            _warm_cache(self.redis, hits=CACHE_HITS // 6, misses=CACHE_HITS)
+            import redis
+
+            redis.Redis(host=self.redis["host"], port=self.redis["port"]).flushall()
 
     def reset(self) -> None:
         """Statistics and cache back to a normal day's: the workload's statements, a warm cache; a server that died is started again."""

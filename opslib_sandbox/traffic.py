@@ -10,6 +10,13 @@ became of it, as the world stood that minute; the metrics are written from that,
   5xx); otherwise the function fails as its LIVE version behaves (functions.behaviour) and the API's
   5xx follow. The audit table's writes past its provisioned capacity are throttled.
 - The incident-response queue: depth and oldest age from the queue's real contents.
+- The CloudFront sites: each page view fetches the root object and every asset it references
+  (`src="/..."`, `href="/..."`); what the origin bucket lacks is a 404, so `TotalErrorRate` is the
+  share of those requests that failed (a release whose page loads a script it did not upload).
+  A disabled distribution serves nothing.
+- The incident-response cache: the service reads the real Redis behind it each minute as it
+  does (cache-aside: a miss is read from the database and put back), and `CacheHits` /
+  `CacheMisses` are what that sample found, so a flush (`redis-cli FLUSHALL`) shows, then heals.
 
 The model writes each minute once it has begun (the clock) and the current minute again when a
 metric is read after the world changed, so a fault made by hand shows at the next read. `elapse`
@@ -18,6 +25,7 @@ later would find. A series someone else writes (a person's put-metric-data, a sc
 for the minutes they write.
 """
 
+import json
 import random
 import threading
 from dataclasses import dataclass
@@ -151,20 +159,93 @@ def _queue(t: datetime, rng: random.Random) -> list[Point]:
             Point(IR["region"], "AWS/SQS", "ApproximateAgeOfOldestMessage", dims, age, "Seconds")]
 
 
-SYSTEMS = (_rms, _ec2_manager, _queue)
+def _sites(t: datetime, rng: random.Random) -> list[Point]:
+    import re
+
+    from .seeds import metrics
+
+    out = []
+    for dist_id, dist in list(world.backend("cloudfront", "global").distributions.items()):
+        config = dist.distribution_config
+        if str(config.Enabled).lower() != "true":
+            continue
+        bucket = world.backend("s3", "global").buckets.get(config.Origins["Items"][0].domain_name.split(".s3")[0])
+        page = _object(bucket, getattr(config, "DefaultRootObject", "") or "index.html")
+        if page is None:
+            failed, fetched = 1, 1
+        else:
+            assets = set(re.findall(rb'(?:src|href)="/([^"?#]+)', page))
+            failed, fetched = sum(1 for a in assets if _object(bucket, a.decode("utf-8", "replace")) is None), 1 + len(assets)
+        dims = (("DistributionId", dist_id), ("Region", "Global"))
+        views = metrics.samples(t, 200, 4000, 0.1, rng, n=1)[0]
+        out += [Point("us-east-1", "AWS/CloudFront", "Requests", dims, round(views * fetched), "None"),
+                Point("us-east-1", "AWS/CloudFront", "TotalErrorRate", dims, 100 * failed / fetched + (rng.uniform(0.1, 0.4) if not failed else 0), "Percent")]
+    return out
+
+
+def _object(bucket, key: str) -> bytes | None:
+    """An object's body, or None when the bucket, the key, or all but a delete marker is gone."""
+    if bucket is None:
+        return None
+    found = bucket.keys.get(key)
+    return found.value if found is not None and hasattr(found, "value") else None
+
+
+CACHE_NODE = "0001"
+CACHE_READS = 40  # the service's reads sampled a minute (each stands for READS_SCALE of them)
+READS_SCALE = 25
+
+
+def _cache(t: datetime, rng: random.Random) -> list[Point]:
+    """Hits and misses of the service's reads of its cache, sampled on the real Redis (where the world says it is)."""
+    from .databases import CACHE_KEYS
+
+    cluster = world.backend("elasticache", IR["region"]).cache_clusters.get(IR["cache"])
+    endpoint = getattr(cluster, "opslib_endpoint", None) if cluster else None
+    if not endpoint:
+        return []
+    import redis
+
+    keys = [f"incident:{rng.randrange(CACHE_KEYS)}" for _ in range(CACHE_READS * 9 // 10)] + [f"incident:missing:{n}" for n in range(CACHE_READS // 10)]
+    r = redis.Redis(host=endpoint["Address"], port=int(endpoint["Port"]), socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        found = r.mget(keys)
+        missed = {k for k, v in zip(keys, found) if v is None and ":missing:" not in k}  # what the database has
+        if missed:
+            with r.pipeline(transaction=False) as p:
+                for k in missed:  # read from the database, then kept for the next reader
+                    p.set(k, json.dumps({"id": int(k.rsplit(":", 1)[1]), "status": "resolved"}), ex=3600)
+                p.execute()
+    except redis.RedisError:  # not answering: nothing to count (ElastiCache reports no hits from a dead node)
+        return []
+    finally:
+        r.close()
+    misses = sum(1 for v in found if v is None)
+    dims = (("CacheClusterId", IR["cache"]), ("CacheNodeId", CACHE_NODE))
+    return [Point(IR["region"], "AWS/ElastiCache", "CacheHits", dims, (len(keys) - misses) * READS_SCALE, "Count"),
+            Point(IR["region"], "AWS/ElastiCache", "CacheMisses", dims, misses * READS_SCALE, "Count")]
+
+
+SYSTEMS = (_rms, _ec2_manager, _queue, _sites, _cache)
 
 
 def owned() -> set[tuple]:
     """(region, namespace, metric, dims) of every series the model writes."""
-    t = datetime.now(timezone.utc)
-    return {(p.region, p.namespace, p.metric, p.dims) for system in SYSTEMS for p in _safe(system, t, random.Random(0))} | _ALWAYS
+    from .seeds.metrics import ALB
 
-
-_ALWAYS = {(RMS["region"], "AWS/ApplicationELB", "TargetResponseTime", (("LoadBalancer", "app/rms-alb-prod/50dc6c495c0c9188"),)),
-           (RMS["region"], "AWS/ECS", "CPUUtilization", (("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"]))),
-           (RMS["region"], "AWS/ECS", "MemoryUtilization", (("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"]))),
-           *((RMS["region"], "AWS/RDS", name, (("DBInstanceIdentifier", RMS["db"]),)) for name in ("DatabaseConnections", "CPUUtilization", "FreeStorageSpace")),
-           (EC2M["region"], "AWS/Lambda", "Duration", (("FunctionName", EC2M["function"]),))}  # series a fault silences: still the model's
+    alb, ecs = (("LoadBalancer", ALB),), (("ClusterName", RMS["cluster"]), ("ServiceName", RMS["service"]))
+    fn, api, table = (("FunctionName", EC2M["function"]),), (("ApiName", EC2M["api"]),), (("TableName", EC2M["table"]),)
+    e, w = RMS["region"], EC2M["region"]
+    return {*((e, "AWS/ApplicationELB", m, alb) for m in ("RequestCount", "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime")),
+            *((e, "AWS/ECS", m, ecs) for m in ("CPUUtilization", "MemoryUtilization")),
+            *((e, "AWS/RDS", m, (("DBInstanceIdentifier", RMS["db"]),)) for m in ("DatabaseConnections", "CPUUtilization", "FreeStorageSpace")),
+            *((w, "AWS/ApiGateway", m, api) for m in ("Count", "5XXError", "Latency")),
+            *((w, "AWS/Lambda", m, fn) for m in ("Throttles", "Invocations", "Errors", "Duration")),
+            *((w, "AWS/DynamoDB", m, table) for m in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ThrottledRequests")),
+            *((IR["region"], "AWS/SQS", m, (("QueueName", IR["queue"]),)) for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")),
+            *(("us-east-1", "AWS/CloudFront", m, (("DistributionId", d), ("Region", "Global")))
+              for d in world.backend("cloudfront", "global").distributions for m in ("Requests", "TotalErrorRate")),
+            *((IR["region"], "AWS/ElastiCache", m, (("CacheClusterId", IR["cache"]), ("CacheNodeId", CACHE_NODE))) for m in ("CacheHits", "CacheMisses"))}
 
 
 def _safe(system, t: datetime, rng: random.Random) -> list[Point]:

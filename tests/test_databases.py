@@ -42,8 +42,8 @@ def test_the_incident_response_database_is_postgres_with_its_statement_statistic
 
 
 def test_the_cache_is_redis_with_a_warm_hit_rate(healthy, aws):
-    stats = _cache(aws).info("stats")  # seed 004: redis-cli INFO stats | grep keyspace
-    assert (stats["keyspace_hits"], stats["keyspace_misses"]) == (databases.CACHE_HITS, databases.CACHE_MISSES)
+    stats = _cache(aws).info("stats")  # seed 004: redis-cli INFO stats | grep keyspace (the service's reads go on: the traffic model)
+    assert stats["keyspace_hits"] >= databases.CACHE_HITS and stats["keyspace_hits"] / (stats["keyspace_hits"] + stats["keyspace_misses"]) >= 0.85
 
 
 def test_reset_puts_statistics_and_cache_back(healthy, aws):
@@ -52,8 +52,9 @@ def test_reset_puts_statistics_and_cache_back(healthy, aws):
         for _ in range(5):
             conn.execute("SELECT pg_sleep(0.01)")
     cache.get("incident:missing:by-hand")
+    cache.flushall()
     sandbox.control("reset")
     with psycopg.connect(**_credentials(aws)) as conn:
         queries = [q for (q,) in conn.execute("SELECT query FROM pg_stat_statements")]
     assert not any("pg_sleep" in q for q in queries)
-    assert _cache(aws).info("stats")["keyspace_misses"] == databases.CACHE_MISSES
+    assert _cache(aws).get("incident:7") is not None and _cache(aws).dbsize() == databases.CACHE_KEYS

@@ -319,3 +319,33 @@ def test_incident_response_database_stopped_by_hand_refuses_connections_and_is_n
     rds.start_db_instance(DBInstanceIdentifier="incident-response-prod")
     rows = judge_in_process("database-connection", tmp_path, monkeypatch)
     assert _row(rows, "postgres_connection").startswith("OK"), rows
+
+
+def test_a_cache_flushed_by_hand_shows_in_the_hit_rate_high_latency_reads(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: the hit rate was read from INFO's counters since the node started, so a flush never showed."""
+    import json
+
+    import redis
+
+    import opslib_sandbox as sandbox
+
+    cache = json.loads((sandbox.state_dir() / "databases.json").read_text())["redis"]
+    redis.Redis(host=cache["host"], port=cache["port"]).flushall()  # redis-cli FLUSHALL, as a person would
+    _elapse(4)
+    rows = judge_in_process("high-latency", tmp_path, monkeypatch)
+    row = _row(rows, "elasticache_hit_rate")
+    assert row.startswith("CRITICAL") and "of reads hit over the last 5 minutes (CloudWatch CacheHits, CacheMisses)" in row, row
+    _elapse(30)  # the service has put its keys back
+    rows = judge_in_process("high-latency", tmp_path, monkeypatch)
+    assert _row(rows, "elasticache_hit_rate").startswith("OK"), rows
+
+
+def test_a_page_released_by_hand_that_loads_a_missing_script_fails_the_site(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: CloudFront's error rate came from the scenario that wrote it, so a broken page uploaded by hand read green."""
+    s3 = aws.client("s3", "us-west-2")
+    s3.put_object(Bucket="ec2-manager-web-prod-123456789012", Key="index.html", ContentType="text/html",
+                  Body=b'<html><body>EC2 Manager<script src="/static/app-9.9.js"></script><link href="/static/app.css" rel="stylesheet"></body></html>')
+    _elapse(12)
+    rows = judge_in_process("rollback-static-site", tmp_path, monkeypatch)
+    row = _row(rows, "cloudfront_error_rate")
+    assert row.startswith("CRITICAL") and "66.7%" in row, row  # the page and its two assets, neither uploaded

@@ -35,6 +35,7 @@ statement_warn_ms: float = 100.0  # a statement's mean time that warns, ms [1..6
 statement_critical_ms: float = 1000.0  # a statement's mean time that is critical, ms [1..600000]
 hit_rate_warn_pct: float = 80.0  # cache hit rate at or under which it warns, % [0..100]
 hit_rate_critical_pct: float = 50.0  # cache hit rate at or under which it is critical, % [0..100]
+hit_rate_minutes: int = 5  # the cache's hit rate is judged over this many minutes (a flush heals as keys come back) [1..1440]
 top_n: int = 10  # statements to list (seed 004: LIMIT 10) [1..100]
 connect_timeout_s: float = 5.0  # how long each connection may take, seconds [1..60]
 
@@ -65,10 +66,10 @@ rb.show(views.statements, slowest)
 
 # %% [markdown]
 # ## 3. The cache hit rate
-# `redis-cli INFO stats`: keyspace hits against misses, at the node `aws elasticache describe-cache-clusters --show-cache-node-info` names.
+# `aws cloudwatch get-metric-statistics` of the node's `CacheHits` and `CacheMisses` over the last minutes (`redis-cli INFO stats` counts since the node started, which hides a flush), at the node `aws elasticache describe-cache-clusters --show-cache-node-info` names.
 
 # %%
-stats = rb.fetch("elasticache_hit_rate", cache_cluster, cache.stats, cache_cluster, connect_timeout_s)
+stats = rb.fetch("elasticache_hit_rate", cache_cluster, cache.stats, cache_cluster, connect_timeout_s, hit_rate_minutes)
 rb.judge(cache_checks.hit_rate, stats, cache_cluster, hit_rate_warn_pct, hit_rate_critical_pct)
 
 # %% [markdown]
