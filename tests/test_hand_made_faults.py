@@ -349,3 +349,37 @@ def test_a_page_released_by_hand_that_loads_a_missing_script_fails_the_site(heal
     rows = judge_in_process("rollback-static-site", tmp_path, monkeypatch)
     row = _row(rows, "cloudfront_error_rate")
     assert row.startswith("CRITICAL") and "66.7%" in row, row  # the page and its two assets, neither uploaded
+
+
+def test_the_frontends_health_object_deleted_by_hand_fails_the_morning_check(healthy, aws, tmp_path, monkeypatch):
+    """The frontend is served from its bucket through CloudFront: its health.json deleted shows as the 404 CloudFront answers."""
+    aws.client("s3", "us-east-1").delete_object(Bucket="rms-frontend-prod-123456789012", Key="health.json")
+    rows = judge_in_process("daily-health-check", tmp_path, monkeypatch)
+    row = _row(rows, "http_endpoint_healthy", "frontend")
+    assert row.startswith("CRITICAL") and "404" in row, row
+
+
+def test_the_databases_ingress_revoked_by_hand_is_named_with_the_command_that_restores_it(healthy, aws, tmp_path, monkeypatch):
+    """Seed 004 "Database Connection Errors" step 2; issue 25: the command printed `<db-sg>` and no region, so it did not paste."""
+    ec2 = aws.client("ec2", "us-east-1")
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["incident-response-db-sg", "incident-response-app-sg"]}])["SecurityGroups"]}
+    db, app = groups["incident-response-db-sg"], groups["incident-response-app-sg"]
+    for perm in db["IpPermissions"]:
+        ec2.revoke_security_group_ingress(GroupId=db["GroupId"], IpPermissions=[perm])
+    rows = judge_in_process("database-connection", tmp_path, monkeypatch)
+    row = _row(rows, "ec2_db_ingress")
+    assert row.startswith("CRITICAL") and "nothing lets incident-response-app-sg in on port" in row, row
+    command = row.split("`")[1]
+    assert command.startswith(f"aws ec2 authorize-security-group-ingress --group-id {db['GroupId']} ") and command.endswith(f"--source-group {app['GroupId']} --region us-east-1"), row
+
+
+def test_the_web_apps_container_stopped_by_hand_through_run_command_is_named_by_app_health(healthy, aws, tmp_path, monkeypatch):
+    """Seed 000's `docker stop`, sent as a person would with `aws ssm send-command`: the host model stops it, app-health names it."""
+    ec2, ssm = aws.client("ec2", "us-west-2"), aws.client("ssm", "us-west-2")
+    (reservation,) = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["secure-webapp-prod"]}, {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
+    instance_id = reservation["Instances"][0]["InstanceId"]
+    ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript", Parameters={"commands": ["docker stop webapp"]})
+    rows = judge_in_process("app-health", tmp_path, monkeypatch)
+    row = _row(rows, "docker_container_running")
+    assert row.startswith("CRITICAL") and "Container webapp (opsteam/secure-webapp:latest) on secure-webapp-prod: Exited (0)" in row, row
+    assert _row(rows, "http_endpoint_healthy").startswith("CRITICAL")

@@ -36,9 +36,11 @@ def network_path(path: dict, db: str) -> Check:
         return Check("ec2_db_ingress", OK, db, f"{app[0]['group']} <- {app[0]['from']}", f"port {path['port']} from {path['app_group']}",
                      f"{db}: {app[0]['group']} lets {path['app_group']} ({path['app_id']}) in on port {path['port']}.")
     others = ", ".join(f"{r['group']} <- {r['from']}" for r in path["rules"]) or "no rule for the port at all"
+    groups = path.get("db_groups") or []
+    fix = (f"`aws ec2 authorize-security-group-ingress --group-id {groups[0]} --protocol tcp --port {path['port']} --source-group {path['app_id'] or path['app_group']}"
+           f"{' --region ' + path['region'] if path.get('region') else ''}`" if groups else "give the database a security group that lets it in")
     return Check("ec2_db_ingress", CRITICAL, db, "no rule", f"port {path['port']} from {path['app_group']}",
-                 f"{db}: nothing lets {path['app_group']} in on port {path['port']} ({others}): "
-                 f"`aws ec2 authorize-security-group-ingress --group-id <db-sg> --protocol tcp --port {path['port']} --source-group {path['app_id'] or path['app_group']}`.")
+                 f"{db}: nothing lets {path['app_group']} in on port {path['port']} ({others}): {fix}.")
 
 
 def slowest_statement(statements: list[dict], db: str, warn_ms: float, critical_ms: float) -> Check:

@@ -74,4 +74,4 @@ def ingress_path(aws, db: dict, app_group: str) -> dict:
                 continue
             rules += [{"group": group["GroupName"], "from": f"group {p['GroupId']}", "app": p["GroupId"] == app_id} for p in perm.get("UserIdGroupPairs", [])]
             rules += [{"group": group["GroupName"], "from": r["CidrIp"], "app": False} for r in perm.get("IpRanges", [])]
-    return {"app_group": app_group, "app_id": app_id, "port": port, "rules": rules}
+    return {"app_group": app_group, "app_id": app_id, "port": port, "rules": rules, "db_groups": db_groups, "region": ec2.meta.region_name}
