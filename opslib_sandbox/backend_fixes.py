@@ -45,7 +45,7 @@ PATCHED = {
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
-    "transitions": [("moto.rds.models", "RDSBackend.describe_db_instances"), ("moto.dynamodb.models.table", "Table.describe"),
+    "transitions": [("moto.rds.models", "RDSBackend.describe_db_instances"), ("moto.dynamodb.models.table", "Table.describe"), ("moto.dynamodb.models.table", "Table.all_items"),
                     ("moto.cloudfront.models", "CloudFrontBackend.create_invalidation"), ("moto.cloudfront.models", "CloudFrontBackend.get_invalidation")],
     "traffic": [("moto.cloudwatch.models", "MetricDatum"), ("moto.sqs.models", "Queue.approximate_number_of_messages")],
     "trail": [("moto.sts.models", "STSBackend.get_caller_identity"), ("moto.cloudtrail.models", "TrailStatus")],

@@ -26,7 +26,7 @@ STALE_AFTER = timedelta(hours=12)  # past this, seed anew: times the shift canno
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?")
 _ACCESS = re.compile(r"\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2}")  # common log format, as the access logs have it
-_EPOCH = re.compile(r'("(?:start|end)": )(\d{10})\b')  # VPC flow log records
+_EPOCH = re.compile(r"^(2 \d{12} eni-\S+ \S+ \S+ \d+ \d+ \d+ \d+ \d+ )(\d{10}) (\d{10})")  # VPC flow log records: start and end
 
 
 @dataclass
@@ -123,7 +123,8 @@ def _shift_text(message: str, delta: timedelta) -> str:
 
     message = _ISO.sub(iso, message)
     message = _ACCESS.sub(lambda m: (datetime.strptime(m[0], "%d/%b/%Y:%H:%M:%S") + delta).strftime("%d/%b/%Y:%H:%M:%S"), message)
-    return _EPOCH.sub(lambda m: f"{m[1]}{int(m[2]) + int(delta.total_seconds())}", message)
+    seconds = int(delta.total_seconds())
+    return _EPOCH.sub(lambda m: f"{m[1]}{int(m[2]) + seconds} {int(m[3]) + seconds}", message)
 
 
 _LIVE: list = []  # moto's live BackendDicts while a pristine copy is loaded

@@ -383,3 +383,12 @@ def test_the_web_apps_container_stopped_by_hand_through_run_command_is_named_by_
     row = _row(rows, "docker_container_running")
     assert row.startswith("CRITICAL") and "Container webapp (opsteam/secure-webapp:latest) on secure-webapp-prod: Exited (0)" in row, row
     assert _row(rows, "http_endpoint_healthy").startswith("CRITICAL")
+
+
+def test_flow_logs_are_the_text_aws_writes_so_the_seeds_json_pattern_finds_nothing(healthy, aws):
+    """Issue 24: the sandbox wrote VPC flow logs as JSON, so seed 003's `{ $.action = "REJECT" }` found probes it finds nowhere else."""
+    logs = aws.client("logs", "us-east-1")
+    assert not logs.filter_log_events(logGroupName="VPCFlowLogs", filterPattern='{ $.action = "REJECT" }')["events"]
+    found = logs.filter_log_events(logGroupName="VPCFlowLogs", filterPattern="[version, account, eni, source, destination, srcport, destport, "
+                                   "protocol, packets, bytes, start, end, action=REJECT, status]")["events"]
+    assert found and all(e["message"].split()[12] == "REJECT" and e["message"].startswith("2 123456789012 eni-") for e in found)

@@ -120,15 +120,16 @@ def _alb_logs(c, now: datetime, rng: random.Random) -> None:
 
 
 def flow_records(now: datetime, hours: int, rng: random.Random) -> list[dict]:
-    """VPC flow log records in JSON, a few REJECTed probes among the accepted traffic."""
+    """VPC flow log records as AWS writes them to CloudWatch Logs (the default format, space-separated: version
+    account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status),
+    a few REJECTed probes among the accepted traffic."""
     out, t = [], now - timedelta(hours=hours)
     while t < now - timedelta(seconds=30):
         rejected = rng.random() < 0.05
-        record = {"version": 2, "account-id": ACCOUNT, "interface-id": "eni-0a1b2c3d4e5f60718", "srcaddr": f"203.0.113.{rng.randrange(2, 250)}" if rejected else "10.0.1.15",
-                  "dstaddr": "10.0.2.31", "srcport": rng.randrange(1024, 65535), "dstport": rng.choice([22, 3389, 5432]) if rejected else 8000, "protocol": 6,
-                  "packets": rng.randrange(1, 40), "bytes": rng.randrange(60, 9000), "start": int(t.timestamp()), "end": int(t.timestamp()) + 60,
-                  "action": "REJECT" if rejected else "ACCEPT", "log-status": "OK"}
-        out.append({"timestamp": int(t.timestamp() * 1000), "message": json.dumps(record)})
+        fields = [2, ACCOUNT, "eni-0a1b2c3d4e5f60718", f"203.0.113.{rng.randrange(2, 250)}" if rejected else "10.0.1.15", "10.0.2.31",
+                  rng.randrange(1024, 65535), rng.choice([22, 3389, 5432]) if rejected else 8000, 6, rng.randrange(1, 40), rng.randrange(60, 9000),
+                  int(t.timestamp()), int(t.timestamp()) + 60, "REJECT" if rejected else "ACCEPT", "OK"]
+        out.append({"timestamp": int(t.timestamp() * 1000), "message": " ".join(str(f) for f in fields)})
         t += timedelta(seconds=60)
     return out
 
