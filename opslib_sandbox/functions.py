@@ -71,7 +71,7 @@ def live_behaviour(name: str, region: str, alias: str = "LIVE") -> dict | None:
     throttled = latest.reserved_concurrency is not None and int(latest.reserved_concurrency) == 0
     broken = getattr(backend("lambda", region), "opslib_faults", {}).get(name)
     if broken:
-        return {"throttled": throttled, "error_share": broken["share"], "healthy": False, **broken}
+        return {"throttled": throttled, "error_share": broken["share"], "healthy": False, **broken, "error": f"ClientError: {broken['error']}"}
     try:
         version = lambdas.get_alias(alias, name).function_version
         fn = lambdas._get_version(name, version) if version != "$LATEST" else latest
@@ -79,6 +79,16 @@ def live_behaviour(name: str, region: str, alias: str = "LIVE") -> dict | None:
         fn = latest
     ran = run_traffic(fn.code_bytes, fn.handler, fn.timeout) if fn is not None and fn.code_bytes else {"error_share": 0.0, "error": ""}
     return {"throttled": throttled, "healthy": not ran["error_share"], **HEALTHY, **ran}
+
+
+def live_version(name: str, region: str, alias: str = "LIVE") -> str:
+    """The version `alias` points to ($LATEST without the alias)."""
+    from .world import backend
+
+    try:
+        return str(backend("lambda", region)._lambdas.get_alias(alias, name).function_version)
+    except Exception:
+        return "$LATEST"
 
 
 def run_traffic(code: bytes, handler: str, timeout: int) -> dict:

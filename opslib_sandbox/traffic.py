@@ -9,6 +9,8 @@ became of it, as the world stood that minute; the metrics are written from that,
 - EC2 Manager: reserved concurrency 0 throttles every invocation (`Throttles`; API Gateway answers
   5xx); otherwise the function fails as its LIVE version behaves (functions.behaviour) and the API's
   5xx follow. The audit table's writes past its provisioned capacity are throttled.
+- The function's log: a sampled invocation a minute, as Lambda logs it (START, an [ERROR] line when
+  it failed, END, REPORT with its duration and memory), from how the version behind LIVE behaves.
 - The incident-response queue: depth and oldest age from the queue's real contents.
 - The CloudFront sites: each page view fetches the root object and every asset it references
   (`src="/..."`, `href="/..."`); what the origin bucket lacks is a 404, so `TotalErrorRate` is the
@@ -128,6 +130,38 @@ def _ec2_manager(t: datetime, rng: random.Random) -> list[Point]:
     out += [Point(r, "AWS/ApiGateway", "5XXError", tuple(api.items()), api_5xx, "Count"),
             Point(r, "AWS/ApiGateway", "Latency", tuple(api.items()), latency, "Milliseconds")]
     return out + _table(t, rng, r, table_dims)
+
+
+LOG_STREAM = "traffic"  # the model's streams end with it: `YYYY/MM/DD/[version]traffic`
+
+
+def _function_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[dict]]]:
+    """(region, group, stream, events) of the minute's sampled invocation of EC2 Manager's function."""
+    import uuid
+
+    from . import functions
+
+    behaviour = functions.live_behaviour(EC2M["function"], EC2M["region"])
+    if behaviour is None or behaviour["throttled"]:
+        return []  # nothing ran
+    latest = world.backend("lambda", EC2M["region"])._lambdas._get_latest(EC2M["function"])
+    rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    at = t + timedelta(seconds=rng.uniform(0, 50))
+    duration = max(40.0, rng.gauss(behaviour["duration_ms"], behaviour["duration_ms"] * 0.3))  # as seeds/ec2manager.lambda_lines draws them
+    used = int(min(latest.memory_size, rng.gauss(behaviour["used_mb"], 4)))
+    failed = rng.random() < (behaviour["error_share"] or 0.002)
+    version = functions.live_version(EC2M["function"], EC2M["region"])
+    lines = [f"START RequestId: {rid} Version: {version}"]
+    if failed:
+        lines.append(f"[ERROR]\t{at.isoformat(timespec='milliseconds').replace('+00:00', 'Z')}\t{rid}\t{behaviour['error'] or 'ClientError: An error occurred'}")
+    lines += [f"END RequestId: {rid}", f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: {int(duration) + 1} ms\t"
+                                       f"Memory Size: {latest.memory_size} MB\tMax Memory Used: {used} MB"]
+    start = int(at.timestamp() * 1000)
+    events = [{"timestamp": start + (int(duration) if line.startswith(("END", "REPORT")) else i), "message": line} for i, line in enumerate(lines)]
+    return [(EC2M["region"], EC2M["lambda_log_group"], f"{t:%Y/%m/%d}/[{version}]{LOG_STREAM}", events)]
+
+
+LOGS = (_function_log,)
 
 
 def _table(t: datetime, rng: random.Random, region: str, dims: dict) -> list[Point]:
@@ -290,7 +324,33 @@ def elapse(minutes: int, now: datetime | None = None) -> int:
         for region in world.REGIONS:
             cw = world.backend("cloudwatch", region)
             cw.metric_data = [d for d in cw.metric_data if not (getattr(d, "opslib_model", False) and _naive(d.timestamp) >= _naive(since))] + by_region.get(region, [])
+        _write_logs(since, this_minute, minutes)
     return sum(len(v) for v in by_region.values())
+
+
+def _write_logs(since: datetime, this_minute: datetime, minutes: int) -> None:
+    """The model's log lines of the minutes since `since`, in place of those it wrote for them before."""
+    edge = int(since.timestamp() * 1000)
+    for region in world.REGIONS:
+        for group in world.backend("logs", region).groups.values():
+            for name, stream in group.streams.items():
+                if name.endswith(f"]{LOG_STREAM}") and any(e.timestamp >= edge for e in stream.events):
+                    stream.events = [e for e in stream.events if e.timestamp < edge]
+                    stream._update()
+    by_stream: dict = {}
+    for step in range(minutes, -1, -1):
+        t = this_minute - timedelta(minutes=step)
+        rng = random.Random(int(t.timestamp()) // 60 + 1)
+        for source in LOGS:
+            for region, group, stream, events in _safe(source, t, rng):
+                by_stream.setdefault((region, group, stream), []).extend(events)
+    for (region, group, stream), events in by_stream.items():
+        logs = world.backend("logs", region)
+        if group not in logs.groups:
+            continue
+        if stream not in logs.groups[group].streams:
+            logs.create_log_stream(group, stream)
+        logs.put_log_events(group, stream, sorted(events, key=lambda e: e["timestamp"]))
 
 
 def yield_to_others(hours: int = 3) -> None:

@@ -126,7 +126,8 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         logs.create_log_group(logGroupName=group)
         if retention:
             logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
-    put_events(logs, EC2M["lambda_log_group"], "2026/seed/[4]lambda", lambda_lines(now, 24, rng))
+    history = now - timedelta(hours=1)  # the last hour is the traffic model's (traffic.elapse at reset)
+    put_events(logs, EC2M["lambda_log_group"], "2026/seed/[4]lambda", [e for e in lambda_lines(now, 24, rng) if e["timestamp"] < history.timestamp() * 1000])
     put_events(logs, EC2M["app_log_group"], "app/seed", app_lines(now, 24, rng))
     put_events(logs, f"/aws/cognito/{pool}", "auth/seed", auth_lines(now, 24, rng, failures_last_5min=0))
     put_events(logs, EC2M["access_log_group"], "access/seed", access_lines(now, 6, rng))
