@@ -3,7 +3,8 @@
 Read through the same APIs a notebook uses, each regional service in every region the world uses.
 Days in names (snapshot ids, S3 keys) are blanked and snapshot days are counted back from today. Left out on purpose: creation and modification
 times, metric datapoints, the load balancer's access-log objects (they move with the clock: the ALB writes one every 5 minutes) and the
-trails' live records (every call that writes adds one, a snapshot's own included); log groups are summarised by event
+trails' live records (every call that writes adds one, a snapshot's own included) and the traffic model's log lines (a line a minute, as
+datapoints are); log groups are summarised by event
 count and a digest of their messages, so a new line shows as a changed digest.
 """
 
@@ -145,6 +146,7 @@ def _read_rds(c):
 
 
 def _read_logs(c):
+    from .traffic import LOG_STREAM
     from .trail import live_stream
 
     logs = c("logs")

@@ -392,3 +392,48 @@ def test_flow_logs_are_the_text_aws_writes_so_the_seeds_json_pattern_finds_nothi
     found = logs.filter_log_events(logGroupName="VPCFlowLogs", filterPattern="[version, account, eni, source, destination, srcport, destport, "
                                    "protocol, packets, bytes, start, end, action=REJECT, status]")["events"]
     assert found and all(e["message"].split()[12] == "REJECT" and e["message"].startswith("2 123456789012 eni-") for e in found)
+
+
+def test_concurrency_reserved_at_zero_is_critical_in_lambda_errors(healthy, aws, tmp_path, monkeypatch):
+    """Every call throttled was a WARN ("any throttle warns") beside an OK error rate of 0 invocations."""
+    aws.client("lambda", "us-west-2").put_function_concurrency(FunctionName="ec2-manager-function-prod", ReservedConcurrentExecutions=0)
+    _elapse(12)
+    rows = judge_in_process("lambda-errors", tmp_path, monkeypatch, window_minutes=10)
+    row = _row(rows, "lambda_throttles")
+    assert row.startswith("CRITICAL") and "calls throttled in the last 10 minutes (100%): its concurrency limit is reached" in row, row
+
+
+def test_an_alias_moved_by_hand_to_failing_code_is_planned_back_by_rollback_lambda(healthy, aws, tmp_path, monkeypatch):
+    """The notebook that makes the fix: its dry run names the failing version and plans the move back to the one before."""
+    import io
+    import zipfile
+
+    lam = aws.client("lambda", "us-west-2")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", BROKEN)
+    lam.update_function_code(FunctionName="ec2-manager-function-prod", ZipFile=buf.getvalue())
+    version = lam.publish_version(FunctionName="ec2-manager-function-prod")["Version"]
+    lam.update_alias(FunctionName="ec2-manager-function-prod", Name="LIVE", FunctionVersion=version)
+    _elapse(12)
+    from conftest import opslib
+
+    dry = opslib("run", "rollback-lambda", "--no-progress", runs=tmp_path)
+    assert "CRITICAL lambda_error_rate" in dry.stdout, dry.stdout
+    assert f"PLANNED  point-alias ec2-manager-function-prod:LIVE to version {int(version) - 1}: ec2-manager-function-prod:LIVE FunctionVersion: {version} -> {int(version) - 1}" in dry.stdout, dry.stdout
+
+
+def test_rms_database_stopped_by_hand_is_the_morning_checks_finding_and_an_alarm(healthy, aws, tmp_path, monkeypatch):
+    """daily-health-check names the stopped database; scaled to 0 by hand, alarm-review names the ALB's own 5xx alarm."""
+    from opslib.checks.cloudwatch import alarms_in_alarm
+
+    aws.client("rds", "us-east-1").stop_db_instance(DBInstanceIdentifier="rms-db-prod")
+    rows = judge_in_process("daily-health-check", tmp_path, monkeypatch)
+    row = _row(rows, "rds_instance_available")
+    assert row.startswith("CRITICAL") and "stopped" in row, row
+    ecs = aws.client("ecs", "us-east-1")
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=0)
+    eventually(lambda: ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]["runningCount"], lambda n: n == 0)
+    _elapse(6)
+    alarms = alarms_in_alarm(aws.at("us-east-1"), regions=["us-east-1"])
+    assert "1 alarm in ALARM: rms-alb-5xx-high." in alarms.sentence, alarms

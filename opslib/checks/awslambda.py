@@ -54,8 +54,11 @@ def from_metrics(series: dict, name: str, minutes: int, error_warn_pct: float, e
                           describe_threshold(duration_warn_ms, duration_critical_ms, " ms"),
                           f"Average duration peaked at {duration(peak / 1000)} in the last {minutes} minutes."))
     throttled = float(series["throttles"].sum())
-    rows.append(Check("lambda_throttles", WARN if throttled else OK, name, f"{throttled:,.0f}", "none",
-                      f"{throttled:,.0f} invocations throttled in the last {minutes} minutes" + (" (concurrency limit reached)." if throttled else ".")))
+    share = 100 * throttled / (throttled + calls) if throttled else 0.0  # a throttled call is no invocation
+    status = max(WARN, evaluate(share, error_warn_pct, error_critical_pct), key=(OK, WARN, CRITICAL).index) if throttled else OK
+    rows.append(Check("lambda_throttles", status, name, f"{throttled:,.0f}", describe_threshold(error_warn_pct, error_critical_pct, "% of calls"),
+                      f"{throttled:,.0f} of {throttled + calls:,.0f} calls throttled in the last {minutes} minutes ({number(share)}%)"
+                      + (": its concurrency limit is reached (a reserved concurrency of 0 lets none run)." if throttled else ".")))
     return rows
 
 
