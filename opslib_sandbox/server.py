@@ -273,15 +273,17 @@ def _reseed(state: State) -> None:
         _post(f"{state.url}/moto-api/seed?a=42")
         world.seed(state.clients)
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
-        traffic.elapse(60)  # the last hour's traffic through the seeded world
         _wire_local_endpoints(state)
+        if state.databases:
+            state.databases.reset()  # a warm cache before the traffic reads it
+        traffic.elapse(60)  # the last hour's traffic through the seeded world
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
     scenarios.overnight_flaps()
+    if state.databases:
+        state.databases.reset()  # statistics and a warm cache first: this minute's traffic reads the cache
     state.world_goes_on()
     state.inbox = []  # the subscription's confirmation included
-    if state.databases:
-        state.databases.reset()
 
 
 def _wire_local_endpoints(state: State) -> None:

@@ -154,7 +154,8 @@ def _read_logs(c):
     live = {live_stream(region) for region in ("us-east-1", "us-west-2")}
     for g in _pages(logs, "describe_log_groups", "logGroups"):
         digest, count = hashlib.sha256(), 0
-        for stream in sorted(s["logStreamName"] for s in _pages(logs, "describe_log_streams", "logStreams", logGroupName=g["logGroupName"]) if s["logStreamName"] not in live):
+        streams = _pages(logs, "describe_log_streams", "logStreams", logGroupName=g["logGroupName"])
+        for stream in sorted(s["logStreamName"] for s in streams if s["logStreamName"] not in live and not s["logStreamName"].endswith(f"]{LOG_STREAM}")):
             events = logs.get_log_events(logGroupName=g["logGroupName"], logStreamName=stream, startFromHead=True, limit=10000)["events"]
             count += len(events)
             for e in events:
