@@ -16,8 +16,9 @@
 - DynamoDB's point-in-time window moving with the clock (moto freezes it at the moment recovery
   was turned on): latest about five minutes ago, earliest 35 days back or since it was turned on.
 - DynamoDB restores to a point in time that go back in time: moto copies the table as it is now
-  whatever the time asked; here items a scenario overwrote (`opslib_history`: when, and the items
-  as they were) come back as they were before that time.
+  whatever the time asked; here a table with point-in-time recovery on keeps a change log of every
+  write through the API (`opslib_history`: when, each key and its item as it was before), and a
+  restore rewinds the changes made after the time asked.
 - Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
   each invocation is answered as the function would, and logged as Lambda logs it. An invocation
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
@@ -39,7 +40,8 @@ PATCHED = {
     "_ecs_deployment_fix": [("moto.ecs.models", "EC2ContainerServiceBackend.update_service"), ("moto.ecs.models", "EC2ContainerServiceBackend.create_service")],
     "_local_endpoints_fix": [("moto.rds.models", "DBInstance.address"), ("moto.elasticache.models", "CacheCluster")],
     "_pitr_window_fix": [("moto.dynamodb.models", "DynamoDBBackend.describe_continuous_backups")],
-    "_pitr_history_fix": [("moto.dynamodb.responses", "DynamoHandler.restore_table_to_point_in_time")],
+    "_pitr_history_fix": [("moto.dynamodb.responses", "DynamoHandler.restore_table_to_point_in_time"), ("moto.dynamodb.models", "DynamoDBBackend.put_item"),
+                          ("moto.dynamodb.models", "DynamoDBBackend.update_item"), ("moto.dynamodb.models", "DynamoDBBackend.delete_item")],
     "_list_metrics_fix": [("moto.cloudwatch.models", "CloudWatchBackend.get_filtered_metrics"), ("moto.cloudwatch.models", "Dimension")],
     "_invoke_fix": [("moto.awslambda.models", "LambdaFunction.invoke"), ("moto.awslambda.responses", "LambdaResponse.invoke"),
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
@@ -416,17 +418,54 @@ def _pitr_window_fix() -> None:
 
 
 def pitr_history(table) -> list:
-    """[(when, [items as they were before then])]: what a scenario overwrote in the table (DynamoDB JSON items)."""
+    """[(when, [(key, the item as it was before then, or None: absent)])]: the table's change log while point-in-time
+    recovery is on (every put, update and delete through the API, batch writes included), which restores rewind."""
     if not hasattr(table, "opslib_history"):
         table.opslib_history = []
     return table.opslib_history
 
 
+def forget_changes() -> None:
+    """The seeded world has no change log: its items were there before any window a restore can reach."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    for regions in dynamodb_backends.values():
+        for backend in regions.values():
+            for table in backend.tables.values():
+                table.opslib_history = []
+
+
+CHANGE_LOG_MAX = 100_000  # changes kept per table (35 days of a busy table is more: a bound, so a write costs the same in a year)
+
+
 def _pitr_history_fix() -> None:
+    import time
     from datetime import datetime, timezone
 
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.responses import DynamoHandler
 
+    def pitr_on(table) -> bool:
+        return (table.continuous_backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+
+    def logged(method, key_of):
+        def write(self, table_name, *args, **kwargs):
+            table = self.get_table(table_name)
+            if not pitr_on(table):
+                return method(self, table_name, *args, **kwargs)
+            key = {k: v for k, v in key_of(args, kwargs).items() if k in (table.hash_key_attr, table.range_key_attr)}
+            before = self.get_item(table_name, key)
+            was = before.to_json()["Attributes"] if before is not None else None  # now: an update changes the item in place
+            answer = method(self, table_name, *args, **kwargs)
+            history = pitr_history(table)
+            history.append((time.time(), [(key, was)]))
+            del history[:-CHANGE_LOG_MAX]
+            return answer
+        return write
+
+    DynamoDBBackend.put_item = logged(DynamoDBBackend.put_item, lambda a, kw: a[0] if a else kw["item_attrs"])
+    DynamoDBBackend.update_item = logged(DynamoDBBackend.update_item, lambda a, kw: a[0] if a else kw["key"])
+    DynamoDBBackend.delete_item = logged(DynamoDBBackend.delete_item, lambda a, kw: a[0] if a else kw["key"])
     original = DynamoHandler.restore_table_to_point_in_time
 
     def restore_table_to_point_in_time(self):
@@ -437,11 +476,15 @@ def _pitr_history_fix() -> None:
             when = datetime.now(timezone.utc).timestamp() - 300
         else:  # epoch seconds on the wire; moto may have parsed it already
             when = asked.timestamp() if isinstance(asked, datetime) else float(asked)
-        source, target = self.dynamodb_backend.get_table(body["SourceTableName"]), self.dynamodb_backend.get_table(body["TargetTableName"])
-        for changed, items in pitr_history(source):
-            if when < changed:
-                for item in items:
-                    target.put_item(item)
+        source, target = body["SourceTableName"], body["TargetTableName"]
+        for changed, entries in reversed(pitr_history(self.dynamodb_backend.get_table(source))):  # newest first: each key ends as it was at `when`
+            if changed <= when:
+                break
+            for key, item in entries:
+                if item is None:
+                    self.dynamodb_backend.delete_item(target, key)
+                else:
+                    self.dynamodb_backend.put_item(target, item)
         return answer
 
     DynamoHandler.restore_table_to_point_in_time = restore_table_to_point_in_time

@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, trail, traffic, world
+from . import ages, alarms, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, trail, traffic, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -274,6 +274,7 @@ def _reseed(state: State) -> None:
         world.seed(state.clients)
         rollouts.settle_all(world.backend("ecs", world.RMS["region"]))  # the seeded services run steady, their tasks listed
         _wire_local_endpoints(state)
+        backend_fixes.forget_changes()  # the seeded items were there before any restorable window
         if state.databases:
             state.databases.reset()  # a warm cache before the traffic reads it
         traffic.elapse(60)  # the last hour's traffic through the seeded world
@@ -375,8 +376,6 @@ def main(argv=None) -> int:
     gc.disable()  # start-up makes a few hundred thousand objects and frees almost none
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    from . import backend_fixes
 
     backend_fixes.apply()
     import logging

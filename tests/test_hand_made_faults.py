@@ -437,3 +437,27 @@ def test_rms_database_stopped_by_hand_is_the_morning_checks_finding_and_an_alarm
     _elapse(6)
     alarms = alarms_in_alarm(aws.at("us-east-1"), regions=["us-east-1"])
     assert "1 alarm in ALARM: rms-alb-5xx-high." in alarms.sentence, alarms
+
+
+def test_records_overwritten_and_deleted_by_hand_are_found_and_a_restore_rewinds_them(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: point-in-time restore rewound only what a scenario recorded; any change through the API is in the window."""
+    ddb = aws.client("dynamodb", "us-west-2")
+    table = "ec2-manager-audit-production"
+    items = sorted(ddb.scan(TableName=table)["Items"], key=lambda i: i["timestamp"]["S"], reverse=True)[:6]
+    for item in items[:3]:
+        ddb.put_item(TableName=table, Item={**item, "user": {"S": "undefined"}, "action": {"S": "NaN"}})  # a bad script, by hand
+    ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {**items[3], "user": {"S": "undefined"}}}},
+                                               {"DeleteRequest": {"Key": {"id": items[4]["id"], "timestamp": items[4]["timestamp"]}}}]})
+    ddb.update_item(TableName=table, Key={"id": items[5]["id"], "timestamp": items[5]["timestamp"]}, UpdateExpression="SET #a = :v",
+                    ExpressionAttributeNames={"#a": "action"}, ExpressionAttributeValues={":v": {"S": "NaN"}})
+    ddb.put_item(TableName=table, Item={"id": {"S": "i-0000000000000dead"}, "timestamp": {"S": "2026-12-06T00:00:00"}, "action": {"S": "NaN"}})
+    rows = judge_in_process("data-corruption", tmp_path, monkeypatch)
+    row = _row(rows, "dynamodb_corrupt_items")
+    assert row.startswith("CRITICAL") and "ec2-manager-audit-production" in row, row
+    ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName="audit-rewound-by-hand", UseLatestRestorableTime=True)  # 5 minutes ago
+    try:
+        rewound = {(i["id"]["S"], i["timestamp"]["S"]): i for i in ddb.scan(TableName="audit-rewound-by-hand")["Items"]}
+        assert all(rewound[(i["id"]["S"], i["timestamp"]["S"])] == i for i in items)  # overwritten, batch-written, updated and deleted: as they were
+        assert ("i-0000000000000dead", "2026-12-06T00:00:00") not in rewound  # put after the time asked: not there
+    finally:
+        ddb.delete_table(TableName="audit-rewound-by-hand")
