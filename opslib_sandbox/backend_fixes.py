@@ -469,13 +469,19 @@ def _pitr_history_fix() -> None:
     original = DynamoHandler.restore_table_to_point_in_time
 
     def restore_table_to_point_in_time(self):
-        answer = original(self)
+        from moto.core.exceptions import JsonRESTError
+        from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX
+
         body = self.body
-        asked = body.get("RestoreDateTime")
+        asked, latest = body.get("RestoreDateTime"), datetime.now(timezone.utc).timestamp() - 300
         if body.get("UseLatestRestorableTime") or asked is None:
-            when = datetime.now(timezone.utc).timestamp() - 300
+            when = latest
         else:  # epoch seconds on the wire; moto may have parsed it already
             when = asked.timestamp() if isinstance(asked, datetime) else float(asked)
+        if when > latest + 1:  # AWS restores up to about five minutes ago
+            raise JsonRESTError(ERROR_TYPE_PREFIX + "InvalidRestoreTimeException",
+                                "RestoreDateTime is after LatestRestorableDateTime: ask for a time at least five minutes ago, or UseLatestRestorableTime")
+        answer = original(self)
         source, target = body["SourceTableName"], body["TargetTableName"]
         for changed, entries in reversed(pitr_history(self.dynamodb_backend.get_table(source))):  # newest first: each key ends as it was at `when`
             if changed <= when:

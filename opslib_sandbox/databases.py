@@ -39,6 +39,9 @@ SLOW_REPORT = "SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.inci
 CACHE_KEYS, CACHE_HITS, CACHE_MISSES = 200, 180, 20  # a warm cache: 90 % of reads hit
 
 
+REFUSING = {"stopped", "stopping", "starting", "rebooting", "deleted", "deleting", "failed"}  # RDS states in which nothing connects (modifying still serves)
+
+
 @dataclass
 class Databases:
     folder: Path  # the sandbox's state directory: where the record of what runs is kept for `down`
@@ -98,13 +101,14 @@ class Databases:
         (`aws rds stop-db-instance`), it refuses connections, as the instance does; started again, it serves."""
         if not self.postgres:
             return
-        if status != "available" and _answers(self.postgres):
+        refusing = status in REFUSING
+        if refusing and _answers(self.postgres):
             for conn in self.held:
                 conn.close()
             self.held = []
             subprocess.run([self.postgres["bindir"] + "/pg_ctl", "-D", self.postgres["data"] + "/data", "-m", "fast", "-w", "stop"], user=self.postgres["user"],
                            capture_output=True, timeout=60)
-        elif status == "available" and not _answers(self.postgres):
+        elif not refusing and not _answers(self.postgres):
             self.revive()
 
     def publish(self, c, region: str) -> None:

@@ -131,6 +131,8 @@ class SandboxApp:
                     faults.apply_delay(rule)
                 else:
                     status, headers, out = faults.error_response(call, rule.kind, rule.message)
+                    if writes and not self.state.seeding:
+                        self._record(call, environ, body, status, out)  # refused calls are in CloudTrail too, with their error
                     start_response(status, headers)
                     return [out]
             if call.service == "ce" and call.action == "GetCostAndUsage":
@@ -150,12 +152,13 @@ class SandboxApp:
                     traffic.yield_to_others()
                 self.state.evaluate_alarms()  # whenever metrics arrive (and a new alarm at once), as well as on the clock
                 return answer
-            if writes and not self.state.seeding:
-                return self._recorded(call, environ, body, start_response)
+            if (writes and not self.state.seeding) or call.service == "rds":
+                return self._recorded(call, environ, body, start_response, record=writes and not self.state.seeding)
         return self.moto(environ, start_response)
 
-    def _recorded(self, call, environ, body: bytes, start_response):
-        """moto's answer, and the call in CloudTrail once its outcome is known."""
+    def _recorded(self, call, environ, body: bytes, start_response, record: bool = True):
+        """moto's answer, then the call in CloudTrail once its outcome is known, and the real database following its
+        RDS instance (after any RDS call: a reboot settles on the describe that sees it)."""
         seen = {}
 
         def keep(status, headers, exc_info=None):
@@ -163,14 +166,21 @@ class SandboxApp:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         answer = b"".join(self.moto(environ, keep))
-        try:
-            trail.record(call, environ, body, seen.get("status", "200"), answer)
-            if call.service == "rds" and self.state.databases:
+        if record:
+            self._record(call, environ, body, seen.get("status", "200"), answer)
+        if call.service == "rds" and self.state.databases and not self.state.seeding:
+            try:
                 db = world.backend("rds", world.IR["region"]).databases.get(world.IR["db"])
                 self.state.databases.follow_rds(db.status if db else "deleted")
-        except Exception as exc:  # the call was made; a record or a database that could not follow is the log's
-            print(f"after {call.service} {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            except Exception as exc:  # the call was answered; a database that could not follow is the log's
+                print(f"database after rds {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return [answer]
+
+    def _record(self, call, environ, body: bytes, status: str, answer: bytes) -> None:
+        try:
+            trail.record(call, environ, body, status, answer)
+        except Exception as exc:  # the call was answered; a record that could not be written is the log's
+            print(f"cloudtrail after {call.service} {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
     def control(self, environ, start_response, route: str):
         method = environ["REQUEST_METHOD"]

@@ -461,3 +461,35 @@ def test_records_overwritten_and_deleted_by_hand_are_found_and_a_restore_rewinds
         assert ("i-0000000000000dead", "2026-12-06T00:00:00") not in rewound  # put after the time asked: not there
     finally:
         ddb.delete_table(TableName="audit-rewound-by-hand")
+    from datetime import datetime, timezone
+
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="InvalidRestoreTimeException"):  # AWS restores up to about five minutes ago
+        ddb.restore_table_to_point_in_time(SourceTableName=table, TargetTableName="audit-too-recent", RestoreDateTime=datetime.now(timezone.utc))
+
+
+def test_incident_response_database_rebooted_by_hand_refuses_connections_until_it_is_available(healthy, aws, tmp_path, monkeypatch):
+    """A reboot refuses connections while `rebooting`, and the real database serves again once RDS says `available`."""
+    rds = aws.client("rds", "us-east-1")
+    rds.reboot_db_instance(DBInstanceIdentifier="incident-response-prod")
+    rows = judge_in_process("database-connection", tmp_path, monkeypatch)
+    assert _row(rows, "rds_instance_available").startswith(("CRITICAL", "WARN")) and not _row(rows, "postgres_connection").startswith("OK"), rows
+    eventually(lambda: rds.describe_db_instances(DBInstanceIdentifier="incident-response-prod")["DBInstances"][0]["DBInstanceStatus"], lambda s: s == "available")
+    rows = judge_in_process("database-connection", tmp_path, monkeypatch)
+    assert _row(rows, "postgres_connection").startswith("OK"), rows
+
+
+def test_a_change_refused_by_a_fault_is_in_cloudtrail_with_its_error(healthy, aws):
+    """A throttled or denied call that would have changed something is recorded with its error code, as AWS records it."""
+    import json
+
+    import opslib_sandbox as sandbox
+    from botocore.exceptions import ClientError
+
+    sandbox.control("faults", [{"kind": "deny", "service": "ecs"}])
+    with pytest.raises(ClientError):
+        aws.client("ecs", "us-east-1").update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=5)
+    sandbox.control("faults", [])
+    (event,) = aws.client("cloudtrail", "us-east-1").lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateService"}])["Events"]
+    assert json.loads(event["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
