@@ -161,7 +161,19 @@ def _function_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, 
     return [(EC2M["region"], EC2M["lambda_log_group"], f"{t:%Y/%m/%d}/[{version}]{LOG_STREAM}", events)]
 
 
-LOGS = (_function_log,)
+def _app_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[dict]]]:
+    """EC2 Manager's application log: a write the table throttled is logged as the application logs it (one line a minute
+    stands for that minute's throttled writes)."""
+    throttled = sum(p.value for p in _table(t, random.Random(int(t.timestamp()) // 60), EC2M["region"], {"TableName": EC2M["table"]})
+                    if p.metric == "ThrottledRequests")
+    if not throttled:
+        return []
+    at = t + timedelta(seconds=rng.uniform(0, 55))
+    line = f"{at.isoformat(timespec='milliseconds')} req-{rng.getrandbits(32):08x} ERROR DynamoDB write failed: ProvisionedThroughputExceededException"
+    return [(EC2M["region"], EC2M["app_log_group"], f"{t:%Y/%m/%d}/[app]{LOG_STREAM}", [{"timestamp": int(at.timestamp() * 1000), "message": line}])]
+
+
+LOGS = (_function_log, _app_log)
 
 
 def _table(t: datetime, rng: random.Random, region: str, dims: dict) -> list[Point]:

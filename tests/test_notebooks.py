@@ -69,7 +69,7 @@ FINDINGS = {
         "WARN     ce_cost_yesterday", "CRITICAL ce_service_cost_jump           Amazon Elastic Compute Cloud - Compute",
         "WARN     ec2_volumes_unattached         EBS volumes                  3 unattached EBS volumes", "rms-db-prod-manual-migration-test"],
     ("dynamodb-throttling", "dynamodb-throttling"): [
-        "CRITICAL dynamodb_capacity_used         ec2-manager-audit-production writes", "of 25 provisioned write units a second",
+        "CRITICAL dynamodb_capacity_used         ec2-manager-audit-production writes", "of 1 provisioned write units a second",
         "CRITICAL dynamodb_throttled_requests    ec2-manager-audit-production", "partition key i-0a1b2c3d4e5f60718 holds 60 of the", "a hot partition"],
     ("high-error-rate", "bad-deploy"): [
         "CRITICAL errors_rate                    API Gateway (EC2 Manager)", "CRITICAL errors_after_deploy", "after stack update (User Initiated)"],
@@ -78,8 +78,7 @@ FINDINGS = {
     ("high-error-rate", "lambda-errors"): [
         "CRITICAL errors_rate                    Lambda (EC2 Manager)", "Lambda (EC2 Manager) errors rose at"],
     ("log-search", "error-spike"): ["CRITICAL logs_pattern_matches           /aws/ecs/rms-backend-prod", "lines matching 'ERROR' in /aws/ecs/rms-backend-prod over the last 60 minutes"],
-    ("performance-review", "dynamodb-throttling"): [
-        "CRITICAL dynamodb_throttling_recent     ec2-manager-audit-production", "WARN     dynamodb_latency_recent        ec2-manager-audit-production"],
+    ("performance-review", "dynamodb-throttling"): ["CRITICAL dynamodb_throttling_recent     ec2-manager-audit-production"],
     ("performance-review", "high-latency"): [
         "CRITICAL alb_latency_p95_recent", "CRITICAL apigateway_latency_p95_recent  ec2-manager-api-production", "WARN     rds_connections_recent         rms-db-prod"],
     ("performance-review", "lambda-errors"): ["WARN     lambda_duration_recent         ec2-manager-function-prod"],
