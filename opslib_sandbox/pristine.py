@@ -151,6 +151,13 @@ def _raw_entries(obj: dict, state: tuple) -> None:
     dict.update(obj, entries)
 
 
+def _raw_defaults(obj: defaultdict, state: tuple) -> None:
+    factory, attributes, entries = state
+    obj.default_factory = factory
+    obj.__dict__.update(attributes)
+    dict.update(obj, entries)
+
+
 def _weak_values(entries: dict) -> weakref.WeakValueDictionary:
     return weakref.WeakValueDictionary(entries)
 
@@ -170,6 +177,8 @@ class _Pickler(pickle.Pickler):
             return type(obj), ()
         if isinstance(obj, defaultdict) and "<" in getattr(obj.default_factory, "__qualname__", ""):  # a lambda: what it makes, copied anew
             return _defaults, (obj.default_factory(), dict(obj))
+        if isinstance(obj, defaultdict) and type(obj) is not defaultdict:  # a subclass whose __init__ wants more (SSM's ParameterDict)
+            return copyreg.__newobj__, (type(obj),), (obj.default_factory, getattr(obj, "__dict__", {}), dict(dict.items(obj))), None, None, _raw_defaults
         if isinstance(obj, dict) and isinstance(type(obj).__setitem__, types.FunctionType):  # written in Python, unlike OrderedDict's
             return copyreg.__newobj__, (type(obj),), (getattr(obj, "__dict__", {}), dict(dict.items(obj))), None, None, _raw_entries
         if isinstance(obj, weakref.WeakValueDictionary):

@@ -119,15 +119,14 @@ def ecs_rolling(state, c):
     rollouts.slow(*_rms_service(), 60)  # a large image: minutes a task
 
 
-@scenario("error-spike", "40 ERROR lines in the RMS application log in the last hour; 15% of the ALB's requests answered 5xx for 20 minutes; "
-          "rms-api-5xx-high in ALARM.",
+@scenario("error-spike", "20 minutes ago someone pointed RMS's market-data upstream (SSM /rms/prod/market-data-url) at a host that answers 502, "
+          "by hand, with no deployment: the 15% of the ALB's requests that need a risk figure fail since, each an ERROR line in the RMS "
+          "application log (40 in the hour); rms-api-5xx-high in ALARM.",
           ("daily-health-check", "high-error-rate", "log-search", "alarm-review"))
 def error_spike(state, c):
-    now = _now()
-    events = [e for e in world.app_log_lines(now, 1, random.Random(7), errors_last_hour=40) if " ERROR " in e["message"]]
-    world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/spike", events)
-    metrics.share(c, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": metrics.ALB}, "RequestCount", 0.15)
-    _alarm(c, "rms-api-5xx-high")
+    c("ssm", RMS["region"]).put_parameter(Name=RMS["market_data_parameter"], Value="https://market-data-staging.internal.example.com/v2", Type="String",
+                                          Overwrite=True)
+    traffic.elapse(20)  # the failed requests, their log lines and the alarm: from the model
 
 
 @scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "

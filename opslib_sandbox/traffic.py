@@ -6,6 +6,9 @@ became of it, as the world stood that minute; the metrics are written from that,
   request fails in the application (target 5xx); fewer tasks than desired with no deployment
   rolling: one request in `desired` fails and the survivors are slower, as at `/health` (sites.py).
   ECS CPU rises as fewer tasks share the load; a stopped database reports nothing.
+  The backend reads its market-data upstream from SSM (`/rms/prod/market-data-url`) per request: a
+  value that is not the market-data service fails the requests that need it (MARKET_DATA_SHARE),
+  each logged as an ERROR line in its application log, with no deployment at all.
 - EC2 Manager: reserved concurrency 0 throttles every invocation (`Throttles`; API Gateway answers
   5xx); otherwise the function fails as its LIVE version behaves (functions.behaviour) and the API's
   5xx follow. The audit table's writes past its provisioned capacity are throttled.
@@ -66,6 +69,15 @@ def _draw(t: datetime, rng: random.Random, namespace: str, metric: str, dims: di
     return metrics.samples(t, night, peak, noise, rng, n=1)[0]
 
 
+MARKET_DATA_SHARE = 0.15  # of RMS's requests need a risk figure from the market-data service
+
+
+def _market_data_broken() -> bool:
+    """Whether the backend's upstream, as SSM holds it (its latest version), is anything but the market-data service, or gone."""
+    versions = world.backend("ssm", RMS["region"])._parameters.get(RMS["market_data_parameter"])
+    return not versions or versions[-1].value != RMS["market_data_url"]
+
+
 def _rms(t: datetime, rng: random.Random) -> list[Point]:
     from .seeds.metrics import ALB
 
@@ -87,6 +99,8 @@ def _rms(t: datetime, rng: random.Random) -> list[Point]:
         from .sites import SLOWER_S
 
         target_5xx, latency = target_5xx + requests // desired, latency + SLOWER_S * (desired - running)
+    if running and db_up and _market_data_broken():
+        target_5xx += round(requests * MARKET_DATA_SHARE)
     out = [Point(RMS["region"], "AWS/ApplicationELB", "RequestCount", tuple(alb.items()), requests, "Count"),
            Point(RMS["region"], "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", tuple(alb.items()), elb_5xx, "Count"),
            Point(RMS["region"], "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", tuple(alb.items()), target_5xx, "Count")]
@@ -173,7 +187,20 @@ def _app_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[
     return [(EC2M["region"], EC2M["app_log_group"], f"{t:%Y/%m/%d}/[app]{LOG_STREAM}", [{"timestamp": int(at.timestamp() * 1000), "message": line}])]
 
 
-LOGS = (_function_log, _app_log)
+def _rms_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[dict]]]:
+    """RMS's application log: the minute's failed market-data calls, two lines a minute standing for them."""
+    svc = world.backend("ecs", RMS["region"]).services.get(f"{RMS['cluster']}:{RMS['service']}")
+    if not svc or not svc.running_count or not _market_data_broken():
+        return []
+    events = []
+    for _ in range(2):
+        at = t + timedelta(seconds=rng.uniform(0, 59))
+        events.append({"timestamp": int(at.timestamp() * 1000),
+                       "message": f"{at.isoformat(timespec='milliseconds')} ERROR [rms-backend] upstream market-data returned 502 (GET /api/v1/risk/summary)"})
+    return [(RMS["region"], RMS["log_group"], f"ecs/rms-backend/{LOG_STREAM}", sorted(events, key=lambda e: e["timestamp"]))]
+
+
+LOGS = (_function_log, _app_log, _rms_log)
 
 
 def _table(t: datetime, rng: random.Random, region: str, dims: dict) -> list[Point]:

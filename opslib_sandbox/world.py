@@ -25,6 +25,8 @@ RMS = {
     "alb_logs_bucket": "rms-alb-logs",
     "frontend_bucket": f"rms-frontend-prod-{ACCOUNT}",  # seed 003: s3://rms-alb-logs/AWSLogs/<account>/elasticloadbalancing/us-east-1/YYYY/MM/DD/
     "trail": "RMS",  # seed 003: --log-group-name CloudTrail/RMS
+    "market_data_parameter": "/rms/prod/market-data-url",  # where the backend finds its upstream (SSM Parameter Store, read per request)
+    "market_data_url": "https://market-data.internal.example.com/v2",
     "region": EAST,
 }
 WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key", "region": REGION}
@@ -148,6 +150,8 @@ def seed(c, now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
     for module in (*SEEDS, metrics):
         module.seed(c, now, random.Random(42))
+    c("ssm", RMS["region"]).put_parameter(Name=RMS["market_data_parameter"], Value=RMS["market_data_url"], Type="String",
+                                          Description="RMS backend: the market-data service it calls for risk figures")  # last: no id drawn before the others
 
 
 def cloudtrail_events(now: datetime, hours: int, rng: random.Random, region: str, errors_last_hour: int = 2) -> list[dict]:

@@ -493,3 +493,17 @@ def test_a_change_refused_by_a_fault_is_in_cloudtrail_with_its_error(healthy, aw
     sandbox.control("faults", [])
     (event,) = aws.client("cloudtrail", "us-east-1").lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateService"}])["Events"]
     assert json.loads(event["CloudTrailEvent"])["errorCode"] == "AccessDeniedException"
+
+
+def test_rms_upstream_setting_deleted_by_hand_fails_its_market_data_calls_with_no_deployment(healthy, aws, tmp_path, monkeypatch):
+    """The backend reads its upstream from SSM per request: the parameter deleted by hand fails the 15 % of requests that
+    need it, logged in its application log; high-error-rate says no deployment came before, log-search finds the lines."""
+    aws.client("ssm", "us-east-1").delete_parameter(Name="/rms/prod/market-data-url")
+    _elapse(20)
+    rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
+    alb = _row(rows, "errors_rate", "ALB (RMS API)")
+    assert alb.startswith("CRITICAL") and "load balancer itself" not in alb, alb  # the targets answered: the application failed
+    assert "with no deployment before them in the last 6 h" in _row(rows, "errors_after_deploy")
+    rows = judge_in_process("log-search", tmp_path, monkeypatch)
+    found = _row(rows, "logs_pattern_matches", "/aws/ecs/rms-backend-prod")
+    assert found.startswith("CRITICAL"), found
