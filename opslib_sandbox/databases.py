@@ -39,6 +39,7 @@ SLOW_REPORT = "SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.inci
 CACHE_KEYS, CACHE_HITS, CACHE_MISSES = 200, 180, 20  # a warm cache: 90 % of reads hit
 
 
+SERVING: "Databases | None" = None  # the servers behind seed 004's instance and cache, once published
 REFUSING = {"stopped", "stopping", "starting", "rebooting", "deleted", "deleting", "failed"}  # RDS states in which nothing connects (modifying still serves)
 
 
@@ -111,6 +112,19 @@ class Databases:
         elif not refusing and not _answers(self.postgres):
             self.revive()
 
+    def connections(self) -> int | None:
+        """Client connections open on the real PostgreSQL now (what RDS's DatabaseConnections counts), or None when it does not answer."""
+        if not self.postgres or not _answers(self.postgres):
+            return None
+        import psycopg
+
+        try:
+            with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True, connect_timeout=2) as conn:
+                (count,) = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchone()
+        except psycopg.Error:
+            return None
+        return int(count)
+
     def publish(self, c, region: str) -> None:
         """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager
         (once both servers are up)."""
@@ -118,6 +132,8 @@ class Databases:
 
         if self._starting:
             self._starting.join()
+        global SERVING
+        SERVING = self  # the traffic model reads the real servers' state through this
 
         if self.postgres:
             db = world.backend("rds", region).databases[world.IR["db"]]

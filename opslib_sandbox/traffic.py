@@ -19,6 +19,7 @@ became of it, as the world stood that minute; the metrics are written from that,
   (`src="/..."`, `href="/..."`); what the origin bucket lacks is a 404, so `TotalErrorRate` is the
   share of those requests that failed (a release whose page loads a script it did not upload).
   A disabled distribution serves nothing.
+- The incident-response database: DatabaseConnections is what its real PostgreSQL holds open.
 - The incident-response cache: the service reads the real Redis behind it each minute as it
   does (cache-aside: a miss is read from the database and put back), and `CacheHits` /
   `CacheMisses` are what that sample found, so a flush (`redis-cli FLUSHALL`) shows, then heals.
@@ -264,6 +265,30 @@ def _object(bucket, key: str) -> bytes | None:
     return found.value if found is not None and hasattr(found, "value") else None
 
 
+def _ir_db(t: datetime, rng: random.Random) -> list[Point]:
+    """incident-response-prod's DatabaseConnections: the client connections open on the real PostgreSQL behind it
+    (a leaking pool shows as what it holds); nothing while the instance is not available, as RDS reports nothing."""
+    from . import databases
+
+    db = world.backend("rds", IR["region"]).databases.get(IR["db"])
+    if db is None or db.status != "available" or databases.SERVING is None:
+        return []
+    count = _now_cached("ir_connections", databases.SERVING.connections)
+    if count is None:
+        return []
+    return [Point(IR["region"], "AWS/RDS", "DatabaseConnections", (("DBInstanceIdentifier", IR["db"]),), count, "Count")]
+
+
+_CACHED: dict = {}
+
+
+def _now_cached(name: str, read):
+    """`read()` once an elapse (which asks for every minute what is only known now)."""
+    if name not in _CACHED:
+        _CACHED[name] = read()
+    return _CACHED[name]
+
+
 CACHE_NODE = "0001"
 CACHE_READS = 40  # the service's reads sampled a minute (each stands for READS_SCALE of them)
 READS_SCALE = 25
@@ -299,7 +324,7 @@ def _cache(t: datetime, rng: random.Random) -> list[Point]:
             Point(IR["region"], "AWS/ElastiCache", "CacheMisses", dims, misses * READS_SCALE, "Count")]
 
 
-SYSTEMS = (_rms, _ec2_manager, _queue, _sites, _cache)
+SYSTEMS = (_rms, _ec2_manager, _queue, _sites, _cache, _ir_db)
 
 
 def owned() -> set[tuple]:
@@ -315,6 +340,7 @@ def owned() -> set[tuple]:
             *((w, "AWS/ApiGateway", m, api) for m in ("Count", "5XXError", "Latency")),
             *((w, "AWS/Lambda", m, fn) for m in ("Throttles", "Invocations", "Errors", "Duration")),
             *((w, "AWS/DynamoDB", m, table) for m in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ThrottledRequests")),
+            (IR["region"], "AWS/RDS", "DatabaseConnections", (("DBInstanceIdentifier", IR["db"]),)),
             *((IR["region"], "AWS/SQS", m, (("QueueName", IR["queue"]),)) for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")),
             *(("us-east-1", "AWS/CloudFront", m, (("DistributionId", d), ("Region", "Global")))
               for d in world.backend("cloudfront", "global").distributions for m in ("Requests", "TotalErrorRate")),
@@ -347,6 +373,7 @@ def elapse(minutes: int, now: datetime | None = None) -> int:
     this_minute = now.replace(second=0, microsecond=0)
     since = this_minute - timedelta(minutes=minutes)
     with _LOCK:
+        _CACHED.clear()
         rollouts.advance_all(world.backend("ecs", RMS["region"]), now)
         theirs = _written_by_others(since)
         by_region: dict[str, list] = {}

@@ -297,6 +297,8 @@ def _expect_db_connections_exhausted(aws):
     creds = json.loads(aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"])
     with pytest.raises(psycopg.OperationalError, match="remaining connection slots are reserved"):
         psycopg.connect(host=creds["host"], port=creds["port"], user=creds["username"], password=creds["password"], dbname=creds["dbname"], connect_timeout=5)
+    held = _recent_values(aws, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": IR["db"]}, minutes=10)
+    assert held and min(held) >= databases.MAX_CONNECTIONS - 5  # what the real server holds open, as RDS counts it
 
 
 def _expect_failed_deployment(aws):
