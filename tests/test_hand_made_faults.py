@@ -213,18 +213,24 @@ BROKEN = b"""def handler(event, context):
 """
 
 
-def test_an_alias_moved_by_hand_to_code_that_fails_serves_failures_and_is_named_as_the_deployment(healthy, aws, tmp_path, monkeypatch):
-    """Issue 24: "0 deployment(s) in the last 6 h" after update-alias; the failures of the code the alias serves came from nowhere."""
+def _release_by_hand(lam, source: bytes) -> str:
+    """Seed 001 "Lambda Function Rollback" the other way: new code, published, LIVE moved to it; the version."""
     import io
     import zipfile
 
-    lam = aws.client("lambda", "us-west-2")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", BROKEN)
+        z.writestr("index.py", source)
     lam.update_function_code(FunctionName="ec2-manager-function-prod", ZipFile=buf.getvalue())
     version = lam.publish_version(FunctionName="ec2-manager-function-prod")["Version"]
     lam.update_alias(FunctionName="ec2-manager-function-prod", Name="LIVE", FunctionVersion=version)
+    return version
+
+
+def test_an_alias_moved_by_hand_to_code_that_fails_serves_failures_and_is_named_as_the_deployment(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: "0 deployment(s) in the last 6 h" after update-alias; the failures of the code the alias serves came from nowhere."""
+    lam = aws.client("lambda", "us-west-2")
+    version = _release_by_hand(lam, BROKEN)
     answer = lam.invoke(FunctionName="ec2-manager-function-prod", Qualifier="LIVE", Payload=b'{"path": "/instances", "httpMethod": "GET"}')
     assert answer["FunctionError"] == "Unhandled" and b"missing 1 required positional argument" in answer["Payload"].read()
     _elapse(12)
@@ -405,16 +411,8 @@ def test_concurrency_reserved_at_zero_is_critical_in_lambda_errors(healthy, aws,
 
 def test_an_alias_moved_by_hand_to_failing_code_is_planned_back_by_rollback_lambda(healthy, aws, tmp_path, monkeypatch):
     """The notebook that makes the fix: its dry run names the failing version and plans the move back to the one before."""
-    import io
-    import zipfile
-
     lam = aws.client("lambda", "us-west-2")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", BROKEN)
-    lam.update_function_code(FunctionName="ec2-manager-function-prod", ZipFile=buf.getvalue())
-    version = lam.publish_version(FunctionName="ec2-manager-function-prod")["Version"]
-    lam.update_alias(FunctionName="ec2-manager-function-prod", Name="LIVE", FunctionVersion=version)
+    version = _release_by_hand(lam, BROKEN)
     _elapse(12)
     from conftest import opslib
 
