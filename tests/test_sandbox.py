@@ -466,3 +466,21 @@ def test_moto_is_the_version_the_sandbox_patches_and_a_moved_internal_is_named(m
     assert backend_fixes.missing() == ["_list_metrics_fix: moto.cloudwatch.models.CloudWatchBackend.get_filtered_metrics"]
     with pytest.raises(RuntimeError, match="gone: _list_metrics_fix: moto.cloudwatch.models.CloudWatchBackend.get_filtered_metrics: install moto~=5.2.6"):
         backend_fixes.apply()
+
+
+def test_elapse_lets_the_world_stand_and_refuses_what_is_not_minutes(healthy, aws):
+    """`opslib sandbox elapse MINUTES`: after a fault made by hand, its minutes follow from the world; bad input is exit 2, one line."""
+    for bad in ("abc", "0", "500", "-3"):
+        res = opslib("sandbox", "elapse", bad)
+        assert res.returncode == 2 and res.stderr.count("\n") == 1 and "write `opslib sandbox elapse 20`" in res.stderr, res.stderr
+    aws.client("ecs", RMS["region"]).update_service(cluster=RMS["cluster"], service=RMS["service"], desiredCount=0)
+    from conftest import eventually
+
+    eventually(lambda: _site("rms-api")[0], lambda code: code == 503)
+    res = opslib("sandbox", "elapse", "15")
+    assert res.returncode == 0, res.stderr
+    end = datetime.now(timezone.utc)
+    points = aws.client("cloudwatch", RMS["region"]).get_metric_statistics(
+        Namespace="AWS/ApplicationELB", MetricName="HTTPCode_ELB_5XX_Count", Dimensions=[{"Name": "LoadBalancer", "Value": "app/rms-alb-prod/50dc6c495c0c9188"}],
+        StartTime=end - timedelta(minutes=15), EndTime=end, Period=60, Statistics=["Sum"])["Datapoints"]
+    assert len(points) >= 15 and all(p["Sum"] > 0 for p in points)  # every minute of them: the load balancer's own 503s
