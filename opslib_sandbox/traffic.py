@@ -10,7 +10,7 @@ became of it, as the world stood that minute; the metrics are written from that,
   value that is not the market-data service fails the requests that need it (MARKET_DATA_SHARE),
   each logged as an ERROR line in its application log, with no deployment at all.
 - EC2 Manager: reserved concurrency 0 throttles every invocation (`Throttles`; API Gateway answers
-  5xx); otherwise the function fails as its LIVE version behaves (functions.behaviour) and the API's
+  5xx); otherwise the function fails as its LIVE version behaves (functions.live_behaviour) and the API's
   5xx follow. The audit table's writes past its provisioned capacity are throttled.
 - The function's log: a sampled invocation a minute, as Lambda logs it (START, an [ERROR] line when
   it failed, END, REPORT with its duration and memory), from how the version behind LIVE behaves.

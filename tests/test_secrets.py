@@ -116,3 +116,27 @@ def test_a_secret_urls_token_parts_are_secrets_of_their_own():
     text, found = scrub(echoed)
     assert "T0ABCD1234" not in text and "B0EFGH5678" not in text and "q8Zr2XwL9mNvB4kT7yPs" not in text and "k3y-value-551" not in text
     assert found == 4 and "/services/" in text  # a plain word of the path stays readable
+
+
+def test_the_sandboxs_cloudtrail_keeps_names_and_ids_never_a_secret_value(healthy, aws):
+    """CloudTrail records land in log groups notebooks print (security-incident): a secret string, a SecureString
+    parameter's value or a password sent in a call that writes is not in them, in event history or the trail's log group."""
+    import base64
+
+    secret = "hunter2-cloudtrail-canary-9f3a"
+    east = aws.client("secretsmanager", "us-east-1")
+    east.create_secret(Name="canary/cloudtrail", SecretString=json.dumps({"password": secret}))
+    aws.client("ssm", "us-west-2").put_parameter(Name="/canary/cloudtrail", Value=secret, Type="SecureString")
+    iam = aws.client("iam")
+    iam.create_user(UserName="canary-cloudtrail")
+    iam.create_login_profile(UserName="canary-cloudtrail", Password=secret)
+    found = []
+    for region in ("us-east-1", "us-west-2"):
+        ct = aws.client("cloudtrail", region)
+        found += [e["CloudTrailEvent"] for page in ct.get_paginator("lookup_events").paginate() for e in page["Events"]]
+    logs = aws.client("logs", "us-west-2")
+    found += [e["message"] for e in logs.filter_log_events(logGroupName="CloudTrail/ec2-manager-trail-production")["events"]]
+    assert any('"CreateSecret"' in f and "canary/cloudtrail" in f for f in found) and any('"PutParameter"' in f for f in found)
+    assert any('"CreateLoginProfile"' in f and "canary-cloudtrail" in f for f in found)
+    for encoded in (secret, base64.b64encode(secret.encode()).decode(), quote(secret)):
+        assert not any(encoded in f for f in found), encoded
