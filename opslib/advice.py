@@ -181,9 +181,13 @@ def auth_failures(report, pool: dict | None, incident: str, env: str = "sandbox"
     if burst is not None:
         first = str(burst.observed).split(",")[0]
         declare = "" if incident else f"\n  {command('incident-declare', env=env, service='EC2 Manager Production', impact='Brute-force sign-in attempts', summary=f'Failed sign-ins from {first}')}"
+        from .checks.cognito import users_tried
+
+        sign_out = "".join(f"\n  {command('security-incident', incident, env=env, user_pool=(pool or {}).get('Name', 'ec2-manager-users-production'), sign_out_user=user)}"
+                           for user in users_tried(burst))
         return (f"A security alert (seed 001: respond within 2 minutes). Block {first} at the edge (seed 002: `deny {first};`), "
-                f"and sign the users it tried out everywhere: `aws cognito-idp admin-user-global-sign-out --user-pool-id {(pool or {}).get('Id', '<pool>')} --username <user>`."
-                + (f" Declare it:{declare}" if declare else "") + f"\nThen look again:\n  {again}")
+                f"and sign each user it tried out everywhere (security-incident plans it; a name the pool does not hold is said so):{sign_out}"
+                + (f"\nDeclare it:{declare}" if declare else "") + f"\nThen look again:\n  {again}")
     if _bad(report, "cognito_client_callbacks"):
         return ("Make the client's callback URLs match the application's (seed 002 \"Scenario 3\" step 2): "
                 "`aws cognito-idp update-user-pool-client ... --callback-urls <url>` keeps only what you pass, so pass them all. Then:\n  " + again)

@@ -229,20 +229,11 @@ class Runbook:
 
     # -- display -------------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        import html
+        from .templating import render
 
-        rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td><td>{self.sources.get(k, '')}</td></tr>"
-            for k, v in self.values.items()
-        )
-        endpoint = self.aws.endpoint or "AWS"
-        return (  # not typeset as maths in JupyterLab: parameter values may hold "$"
-            '<div class="tex2jax_ignore mathjax_ignore">'
-            f"<p><b>{html.escape(self.notebook.name)}</b> on <b>{html.escape(self.env)}</b> "
-            f"({'production' if self.production else 'non-production'}, {html.escape(self.aws.region)}, {html.escape(endpoint)}), "
-            f"run {html.escape(self.run_id)}{', incident ' + html.escape(self.incident) if self.incident else ''}</p>"
-            f"<table><thead><tr><th>parameter</th><th>value</th><th>from</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
+        return render("runbook.html.j2", notebook=self.notebook.name, env=self.env, production=self.production, region=self.aws.region,
+                      endpoint=self.aws.endpoint or "AWS", run_id=self.run_id, incident=self.incident,
+                      rows=[(k, str(v), self.sources.get(k, "")) for k, v in self.values.items()])
 
     def __repr__(self) -> str:
         return f"Runbook({self.notebook.name!r}, env={self.env!r}, run={self.run_id!r})"

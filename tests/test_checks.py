@@ -77,3 +77,16 @@ def test_no_data_where_data_is_expected_is_a_warning_that_names_what_was_asked()
     assert trigger.status == WARN and "ALB (RMS API): no the share" not in trigger.sentence and "a wrong dimension" in trigger.sentence
     (jump,) = service_jumps(None)
     assert jump.status == WARN and "GetCostAndUsage, DAILY, grouped by SERVICE" in jump.sentence
+
+
+def test_a_sign_in_burst_hands_off_a_pasteable_sign_out_per_user_tried():
+    """advice printed `--user-pool-id <pool> --username <user>`: a placeholder the tool already knew; now one command per user."""
+    from opslib import advice
+    from opslib.checks import Check
+
+    burst = Check("cognito_auth_failure_burst", CRITICAL, "ec2-manager-users-production", "203.0.113.66", "-",
+                  "1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25); users tried from 203.0.113.66: alice, root. Seed 001: a security alert.")
+    text = advice.auth_failures([burst], {"Id": "us-west-2_x", "Name": "ec2-manager-users-production"}, "INC-7")
+    assert "<" not in text and "deny 203.0.113.66;" in text
+    for user in ("alice", "root"):
+        assert f"opslib run security-incident --incident INC-7 -p user_pool=ec2-manager-users-production -p sign_out_user={user}" in text, text

@@ -140,3 +140,23 @@ def test_the_sandboxs_cloudtrail_keeps_names_and_ids_never_a_secret_value(health
     assert any('"CreateLoginProfile"' in f and "canary-cloudtrail" in f for f in found)
     for encoded in (secret, base64.b64encode(secret.encode()).decode(), quote(secret)):
         assert not any(encoded in f for f in found), encoded
+
+
+def test_the_runbook_header_escapes_what_a_parameter_holds(healthy, tmp_path, monkeypatch):
+    """The header a notebook shows under its parameters renders through a template with autoescape, never an f-string."""
+    import re
+
+    from opslib import catalog, runbook
+
+    monkeypatch.setenv("OPSLIB_RUNS_DIR", str(tmp_path))
+    source = catalog.find("log-search").path.with_suffix(".py").read_text()
+    namespace: dict = {}
+    for header, body in zip(*[iter(re.split(r"^# %%(.*)$", source, flags=re.M)[1:])] * 2):
+        if "[markdown]" not in header:
+            exec(compile(body, "log-search cell", "exec"), namespace)
+            if "parameters" in header:
+                break
+    namespace["pattern"] = '<img src=x onerror="alert(1)">'
+    page = runbook.start("health/log-search", namespace, region="logs_region")._repr_html_()
+    assert "<img" not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+    assert page.startswith('<div class="tex2jax_ignore mathjax_ignore">') and "<td>pattern</td>" in page

@@ -61,6 +61,14 @@ def failure_bursts(events: list[dict], pool: str, threshold: int, window_minutes
                  + ", ".join(f"{s} ({number(n)})" for n, s in bursts) + f"; users tried from {bursts[0][1]}: {', '.join(users)}. Seed 001: a security alert.")
 
 
+def users_tried(burst: Check) -> list[str]:
+    """The user names a CRITICAL cognito_auth_failure_burst row says were tried (its sentence is written above)."""
+    import re
+
+    found = re.search(r"; users tried from [^:]+: (.*)\. Seed 001", burst.sentence)
+    return found[1].split(", ") if found else []
+
+
 def most_within(times: list, seconds: float) -> int:
     """The most of the (sorted) times that fall within any `seconds` of each other."""
     best, start = 0, 0
