@@ -81,6 +81,8 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
         cluster, service = name.split("/", 1)
         count = {"desired_count": deployment["previous"]} if deployment["previous"].isdigit() else {}
         return command("scale-service", incident, env=env, region=deployment.get("region") or "us-east-1", cluster=cluster, service=service, **count)
+    if kind == "rds":  # stopped or rebooted by hand: no notebook starts a database yet
+        return f"aws rds start-db-instance --db-instance-identifier {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-east-1')}"
     if kind == "lambda-config":  # no notebook changes a function's concurrency yet
         return f"aws lambda delete-function-concurrency --function-name {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-west-2')}"
     return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"

@@ -189,15 +189,22 @@ def _app_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[
 
 
 def _rms_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[dict]]]:
-    """RMS's application log: the minute's failed market-data calls, two lines a minute standing for them."""
+    """RMS's application log: the minute's failures of its running tasks (its database refusing them, its market-data
+    calls failing), two lines a minute standing for them."""
     svc = world.backend("ecs", RMS["region"]).services.get(f"{RMS['cluster']}:{RMS['service']}")
-    if not svc or not svc.running_count or not _market_data_broken():
+    db = world.backend("rds", RMS["region"]).databases.get(RMS["db"])
+    if not svc or not svc.running_count:
+        return []  # nothing runs to log
+    if db is None or db.status != "available":
+        message = f"database connection refused: {RMS['db']} is not accepting connections"
+    elif _market_data_broken():
+        message = "upstream market-data returned 502 (GET /api/v1/risk/summary)"
+    else:
         return []
     events = []
     for _ in range(2):
         at = t + timedelta(seconds=rng.uniform(0, 59))
-        events.append({"timestamp": int(at.timestamp() * 1000),
-                       "message": f"{at.isoformat(timespec='milliseconds')} ERROR [rms-backend] upstream market-data returned 502 (GET /api/v1/risk/summary)"})
+        events.append({"timestamp": int(at.timestamp() * 1000), "message": f"{at.isoformat(timespec='milliseconds')} ERROR [rms-backend] {message}"})
     return [(RMS["region"], RMS["log_group"], f"ecs/rms-backend/{LOG_STREAM}", sorted(events, key=lambda e: e["timestamp"]))]
 
 

@@ -247,6 +247,10 @@ def test_rms_database_stopped_by_hand_fails_every_request_behind_the_load_balanc
     rows = judge_in_process("high-error-rate", tmp_path, monkeypatch)
     alb = _row(rows, "errors_rate", "ALB (RMS API)")
     assert alb.startswith("CRITICAL") and "100% in the last 10 minutes" in alb and "load balancer itself" not in alb, alb
+    blamed = _row(rows, "errors_after_deploy")  # the cause named, as CloudTrail recorded it
+    assert blamed.startswith("CRITICAL") and "database stopped (StopDBInstance by arn:aws:" in blamed and "rds:rms-db-prod" in blamed and "undo it" in blamed, blamed
+    rows = judge_in_process("log-search", tmp_path, monkeypatch)
+    assert _row(rows, "logs_pattern_matches", "/aws/ecs/rms-backend-prod").startswith("CRITICAL")  # its tasks log the refusals
 
 
 def test_write_capacity_lowered_by_hand_throttles_the_audit_table(healthy, aws, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from ..units import number
 from . import CRITICAL, OK, WARN, Check, describe_threshold, evaluate
 
+RELEASES = ("cloudformation", "ecs", "lambda", "s3")  # where a deployment goes; other rows are changes made by hand (deployments.hand_changes)
 SAME_RELEASE_MIN = 10  # deployments this close together went out as one release
 
 
@@ -65,7 +66,8 @@ def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lo
     gap = (first - last).total_seconds() / 60
     what = "; ".join(f"{d['what']} on {d['where']} ({d['when']:%H:%M} UTC)" for d in suspects)
     return Check("errors_after_deploy", CRITICAL, ", ".join(d["where"] for d in suspects), f"{last:%H:%M} UTC", "errors not after a deploy",
-                 f"{source} errors rose at {first:%H:%M} UTC, {max(0, gap):.0f} minutes after {what}: roll back.")
+                 f"{source} errors rose at {first:%H:%M} UTC, {max(0, gap):.0f} minutes after {what}: "
+                 + ("roll back." if all(d["where"].split(":")[0] in RELEASES for d in suspects) else "undo it (the commands are under Next)."))
 
 
 def suspects(deployments: list[dict], check) -> list[dict]:

@@ -94,8 +94,9 @@ def trail_events(aws, since: datetime, region: str, names: tuple) -> list[dict]:
 
 
 def hand_changes(aws, cluster: str, service: str, function: str, since: datetime, ecs_region: str = "", fn_region: str = "") -> list[dict]:
-    """What CloudTrail recorded being done by hand to the service or the function since `since` (a scale, a stopped task,
-    a concurrency limit): rows like a deployment's, `previous` what undoing it returns to where CloudTrail shows it."""
+    """What CloudTrail recorded being done by hand to the service, its region's databases or the function since `since` (a scale,
+    a stopped task, a stopped database, a concurrency limit): rows like a deployment's, `previous` what undoing it returns to
+    where CloudTrail shows it."""
     rows, count = [], None
     for e in sorted(trail_events(aws, since, ecs_region, ("UpdateService", "StopTask")), key=lambda e: e["eventTime"]):
         p = e.get("requestParameters") or {}
@@ -107,6 +108,11 @@ def hand_changes(aws, cluster: str, service: str, function: str, since: datetime
         rows.append({"when": _aware(e["eventTime"]), "what": f"{what} ({e['eventName']} by {_who(e)})", "where": f"ecs-scale:{cluster}/{service}",
                      "previous": str(count) if count is not None else "unknown", "region": ecs_region})
         count = p.get("desiredCount", count)
+    for e in trail_events(aws, since, ecs_region, ("StopDBInstance", "RebootDBInstance")):  # the service's database, in its region
+        db = (e.get("requestParameters") or {}).get("DBInstanceIdentifier")
+        if not e.get("errorCode") and db:
+            rows.append({"when": _aware(e["eventTime"]), "what": f"database {'stopped' if e['eventName'] == 'StopDBInstance' else 'rebooted'} ({e['eventName']} by {_who(e)})",
+                         "where": f"rds:{db}", "previous": "available", "region": ecs_region})
     for e in trail_events(aws, since, fn_region, ("PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateFunctionConfiguration")):
         if e.get("errorCode") or not _named(e, "FunctionName", function):
             continue
