@@ -131,7 +131,7 @@ def lookup(region: str, body: bytes) -> dict:
     out = []
     for e in reversed(events):
         when = datetime.strptime(e["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        if (start and when < start) or (end and when > end) or (field and str(_attribute(e, field)) != str(wanted.get("AttributeValue"))
+        if (start and when < start) or (end and when > end) or (field and _shown(_attribute(e, field)) != str(wanted.get("AttributeValue"))
                                                                   and not (field == "resourceName" and wanted.get("AttributeValue") in _resources(e))):
             continue
         out.append(e)
@@ -145,6 +145,11 @@ def lookup(region: str, body: bytes) -> dict:
     if offset + size < len(out):
         answer["NextToken"] = str(offset + size)
     return answer
+
+
+def _shown(value) -> str:
+    """A record's value as LookupEvents compares it (ReadOnly is the text "true" or "false")."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _attribute(e: dict, field: str):

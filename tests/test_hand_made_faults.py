@@ -301,6 +301,8 @@ def test_every_change_is_in_cloudtrail_event_history_with_who_made_it(healthy, a
     assert records[0]["errorCode"] and not records[1].get("errorCode") and records[1]["requestParameters"]["desiredCount"] == 4
     assert records[1]["userIdentity"]["arn"].startswith("arn:aws:") and records[1]["eventSource"] == "ecs.amazonaws.com"
     assert not ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeServices"}])["Events"]
+    writes = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}], MaxResults=50)["Events"]
+    assert {"UpdateService"} <= {e["EventName"] for e in writes}  # one query for every write, as high-error-rate asks
 
 
 def test_a_release_whose_image_is_not_in_the_registry_is_named_by_deployment_failed(healthy, aws, tmp_path, monkeypatch):

@@ -70,22 +70,18 @@ def _version_before(lam, function: str, version: str) -> str:
     return str(previous) if previous else "none"
 
 
-# Changes by hand that stop a service without a release, as CloudTrail names them: (event, service, what it did)
-HAND_CHANGES = {"UpdateService": "ecs", "StopTask": "ecs", "PutFunctionConcurrency": "lambda", "DeleteFunctionConcurrency": "lambda",
-                "UpdateFunctionConfiguration": "lambda", "StopDBInstance": "rds", "RebootDBInstance": "rds", "ModifyDBInstance": "rds", "UpdateTable": "dynamodb"}
-
-
 def trail_events(aws, since: datetime, region: str, names: tuple) -> list[dict]:
-    """`aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,...` for each name, since `since`: the records."""
+    """`aws cloudtrail lookup-events --lookup-attributes AttributeKey=ReadOnly,AttributeValue=false` since `since`: the
+    records of the calls that wrote, those named kept. One query however many names (LookupEvents allows 2 a second)."""
     import json
 
     ct = aws.client("cloudtrail", region or None)
+    pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}], StartTime=since,
+                                                       EndTime=datetime.now(timezone.utc) + timedelta(minutes=1))
     out = []
-    for name in names:
-        pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}], StartTime=since,
-                                                           EndTime=datetime.now(timezone.utc) + timedelta(minutes=1))
-        for page in pages:
-            for event in page.get("Events", []):
+    for page in pages:
+        for event in page.get("Events", []):
+            if event.get("EventName") in names:
                 try:
                     out.append(json.loads(event["CloudTrailEvent"]))
                 except (KeyError, ValueError):
@@ -98,7 +94,8 @@ def hand_changes(aws, cluster: str, service: str, function: str, since: datetime
     a stopped task, a stopped database, a concurrency limit): rows like a deployment's, `previous` what undoing it returns to
     where CloudTrail shows it."""
     rows, count = [], None
-    for e in sorted(trail_events(aws, since, ecs_region, ("UpdateService", "StopTask")), key=lambda e: e["eventTime"]):
+    regional = trail_events(aws, since, ecs_region, ("UpdateService", "StopTask", "StopDBInstance", "RebootDBInstance"))  # one query for the region
+    for e in sorted((e for e in regional if e["eventName"] in ("UpdateService", "StopTask")), key=lambda e: e["eventTime"]):
         p = e.get("requestParameters") or {}
         if e.get("errorCode") or not (_named(e, "service", service) or e["eventName"] == "StopTask") or (p.get("cluster") or cluster).rsplit("/", 1)[-1] != cluster:
             continue
@@ -108,7 +105,7 @@ def hand_changes(aws, cluster: str, service: str, function: str, since: datetime
         rows.append({"when": _aware(e["eventTime"]), "what": f"{what} ({e['eventName']} by {_who(e)})", "where": f"ecs-scale:{cluster}/{service}",
                      "previous": str(count) if count is not None else "unknown", "region": ecs_region})
         count = p.get("desiredCount", count)
-    for e in trail_events(aws, since, ecs_region, ("StopDBInstance", "RebootDBInstance")):  # the service's database, in its region
+    for e in (e for e in regional if e["eventName"] in ("StopDBInstance", "RebootDBInstance")):  # the service's database, in its region
         db = (e.get("requestParameters") or {}).get("DBInstanceIdentifier")
         if not e.get("errorCode") and db:
             rows.append({"when": _aware(e["eventTime"]), "what": f"database {'stopped' if e['eventName'] == 'StopDBInstance' else 'rebooted'} ({e['eventName']} by {_who(e)})",
