@@ -83,6 +83,11 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
         return command("scale-service", incident, env=env, region=deployment.get("region") or "us-east-1", cluster=cluster, service=service, **count)
     if kind == "rds":  # stopped or rebooted by hand: no notebook starts a database yet
         return f"aws rds start-db-instance --db-instance-identifier {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-east-1')}"
+    if kind == "rds-class":  # moved to another class by hand: back to the one it had (CloudTrail records only the class asked for)
+        before = deployment["previous"] if deployment["previous"] != "unknown" else "CLASS"
+        back = (f"aws rds modify-db-instance --db-instance-identifier {shlex.quote(name)} --db-instance-class {shlex.quote(before)} --apply-immediately "
+                f"--region {shlex.quote(deployment.get('region') or 'us-east-1')}")
+        return back if before != "CLASS" else f"{back}   # CLASS: its class before {deployment['when']:%H:%M} UTC (CloudTrail records only the new one)"
     if kind == "lambda-config":  # no notebook changes a function's concurrency yet
         return f"aws lambda delete-function-concurrency --function-name {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-west-2')}"
     return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
@@ -92,7 +97,7 @@ def high_error_rate(report, deployments: list[dict], incident: str, env: str = "
     """After high-error-rate: roll back the deployment the errors followed, or search the logs."""
     blamed = next((c for c in report if c.id == "errors_after_deploy" and c.status == CRITICAL), None)
     if blamed is not None:
-        from .checks.errors import suspects
+        from .checks.changes import suspects
 
         lines = "\n  ".join(rollback(d, incident, env) for d in suspects(deployments, blamed))
         return (f"Roll back what the errors followed (each prints its plan; apply it with the plan id it gives):\n  {lines}\n"
@@ -133,21 +138,28 @@ def database_connection(report, db: str, incident: str, env: str = "sandbox") ->
     return f"The database answers. If the service still fails, its errors:\n  {command('high-error-rate', incident, env=env)}"
 
 
-def high_latency(report, db: str, incident: str, env: str = "sandbox") -> str:
-    """After high-latency: seed 004's resolution steps that the findings call for, in its order, then look again."""
+def high_latency(report, deployments: list[dict], db: str, incident: str, env: str = "sandbox") -> str:
+    """After high-latency: undo the change the slowness followed, then seed 004's resolution steps that the findings
+    call for, in its order, then look again."""
+    from .checks.changes import suspects
+
     again = command("high-latency", incident, env=env)
     steps = []
+    blamed = next((c for c in report if c.id == "latency_after_change" and c.status == CRITICAL), None)
+    if blamed is not None:
+        steps.append("Undo what the slowness followed (seed 004 step 3, recent changes):\n     "
+                     + "\n     ".join(rollback(d, incident, env) for d in suspects(deployments, blamed)))
     if _bad(report, "postgres_slow_statements"):
         steps.append("EXPLAIN ANALYZE the slowest statement (postgres_slow_statements row) on the database and add the index it lacks (seed 004 step 1).")
     if _bad(report, "elasticache_hit_rate"):
         steps.append("Warm the cache: most reads miss and go to the database (seed 004 step 2).")
     if _bad(report, "rds_cpu_recent"):
-        steps.append(f"Scale the database up, CPU is over 80 % (seed 004 step 4): `aws rds modify-db-instance --db-instance-identifier {db} "
-                     "--db-instance-class <next size> --apply-immediately` (a restart: minutes of downtime).")
+        steps.append(f"Scale the database up if CPU stays over 80 % once the statements are fixed (seed 004 step 4): `aws rds modify-db-instance "
+                     f"--db-instance-identifier {db} --db-instance-class <next size> --apply-immediately` (a restart: minutes of downtime).")
     if steps:
         return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)) + f"\nThen look again:\n  {again}"
     if _bad(report, "alb_latency_p95_recent", "apigateway_latency_p95_recent"):
-        return ("Slow with the database and cache well: what changed lately (seed 004 step 3, recent code changes)?\n  "
+        return ("Slow with the database and cache well and no change before it: the errors and the logs (seed 004 step 3)?\n  "
                 + command("high-error-rate", incident, env=env))
     return f"Latency is within its thresholds. The week's trend:\n  {command('performance-review', incident, env=env)}"
 

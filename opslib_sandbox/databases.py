@@ -51,6 +51,7 @@ class Databases:
     password: str = ""
     missing: list = field(default_factory=list)
     held: list = field(default_factory=list)  # connections a scenario keeps open (a leak)
+    normal_cost: float = 0.0  # the service's statements' planned cost on a normal day (load's 1.0)
     _starting: threading.Thread | None = None
 
     def start_in_background(self) -> None:
@@ -125,6 +126,19 @@ class Databases:
             return None
         return int(count)
 
+    def load(self) -> float | None:
+        """The planned cost of the service's statements now against a normal day's (1.0), as PostgreSQL's planner
+        prices them on the data and indexes it holds: what the instance's CPU follows. A report the service has
+        started running counts from its first call; an index added makes it cheaper. None: not answering."""
+        if not self.postgres or not self.normal_cost or not _answers(self.postgres):
+            return None
+        import psycopg
+
+        try:
+            return _cost(self.postgres) / self.normal_cost
+        except psycopg.Error:
+            return None
+
     def publish(self, c, region: str) -> None:
         """The endpoints into the RDS instance and cache cluster, the credentials into Secrets Manager
         (once both servers are up)."""
@@ -159,18 +173,21 @@ class Databases:
                                              dbname=DBNAME, autocommit=True))
         return len(self.held)
 
-    def slow_down(self) -> None:
-        """What makes the service slow (seed 004 "High Latency"): a report that counts each incident's
-        alerts with no index on alerts.incident_id, now that alerts has grown tenfold, and a cache
-        flushed (`FLUSHALL`): reads miss until the service has put each key back."""
-        if self.postgres:
-            import psycopg
+    def outgrow_index(self) -> None:
+        """What makes the service slow (seed 004 "High Latency"): its alerts table grown tenfold, and a report
+        that counts each incident's alerts with no index on alerts.incident_id, which the service now runs."""
+        if not self.postgres:
+            return
+        import psycopg
 
-            with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
-                conn.execute("INSERT INTO alerts (incident_id, name) SELECT 1 + n % 200, 'alert ' || n FROM generate_series(2001, 20000) n")
-                conn.execute("SELECT pg_stat_statements_reset((SELECT oid FROM pg_roles WHERE rolname = 'postgres'))")  # the growth is not the service's
-            with psycopg.connect(host=self.postgres["host"], port=self.postgres["port"], user=USER, password=self.password, dbname=DBNAME, autocommit=True) as conn:
-                conn.execute(SLOW_REPORT)
+        with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
+            conn.execute("INSERT INTO alerts (incident_id, name) SELECT 1 + n % 200, 'alert ' || n FROM generate_series(2001, 20000) n")
+            conn.execute("SELECT pg_stat_statements_reset((SELECT oid FROM pg_roles WHERE rolname = 'postgres'))")  # the growth is not the service's
+        with psycopg.connect(host=self.postgres["host"], port=self.postgres["port"], user=USER, password=self.password, dbname=DBNAME, autocommit=True) as conn:
+            conn.execute(SLOW_REPORT)
+
+    def flush_cache(self) -> None:
+        """`redis-cli FLUSHALL`: reads miss until the service has put each key back."""
         if self.redis:
             import redis
 
@@ -184,12 +201,17 @@ class Databases:
         self.held = []
         if self.postgres:
             import psycopg
+            from psycopg import sql
 
             with psycopg.connect(**_superuser(self.postgres), dbname=DBNAME, autocommit=True) as conn:
                 conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()", (USER,))
                 conn.execute("DELETE FROM alerts WHERE id > 2000")
+                for (index,) in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT IN ('incidents_pkey', 'alerts_pkey')").fetchall():
+                    conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))  # one a person added
+                conn.execute("ANALYZE")
                 conn.execute("SELECT pg_stat_statements_reset()")
             _workload(self.postgres, self.password)
+            self.normal_cost = _cost(self.postgres)
         if self.redis:
             _warm_cache(self.redis)
 
@@ -328,6 +350,23 @@ def _workload(server: dict, password: str) -> None:
         for statement, args, times in WORKLOAD:
             for _ in range(times):
                 conn.execute(statement, args)
+
+
+REPORT_RUNS = 1  # the report's runs for each round of WORKLOAD, once the service runs it
+
+
+def _cost(server: dict) -> float:
+    """The planner's total cost of a round of the service's statements (WORKLOAD's counts, and the report once the
+    service has run it), priced untracked: pricing is not the service's work."""
+    import psycopg
+
+    with psycopg.connect(**_superuser(server), dbname=DBNAME, autocommit=True, connect_timeout=2) as conn:
+        conn.execute("SET pg_stat_statements.track = 'none'")
+        (report,) = conn.execute("SELECT count(*) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid "
+                                 "WHERE r.rolname = %s AND s.query = %s", (USER, SLOW_REPORT)).fetchone()
+        mix = WORKLOAD + ([(SLOW_REPORT, (), REPORT_RUNS)] if report else [])
+        return sum(times * conn.execute("EXPLAIN (FORMAT JSON) " + statement, args).fetchone()[0][0]["Plan"]["Total Cost"]
+                   for statement, args, times in mix)
 
 
 def _start_redis(port: int | None = None) -> dict:

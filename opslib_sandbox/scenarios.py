@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from . import functions, hosts, rollouts, trail, traffic, world
-from .seeds import ec2manager, metrics
+from . import functions, hosts, rollouts, trail, traffic, transitions, world
+from .seeds import ec2manager
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
 
 
@@ -41,18 +41,6 @@ def scenario(name: str, changes: str, caught_by: tuple[str, ...]):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _alarm(c, name: str) -> None:
-    """Breach the alarm the way the world would: its own metric past its threshold for its
-    evaluation periods (the sandbox evaluates alarms when metric data arrives)."""
-    alarm = next(a for region in world.REGIONS for a in c("cloudwatch", region).describe_alarms(AlarmNames=[name])["MetricAlarms"])
-    threshold, minutes = alarm["Threshold"], alarm["Period"] * alarm["EvaluationPeriods"] // 60
-    value = threshold * 0.5 if alarm["ComparisonOperator"].startswith("Less") else threshold * 1.5 + 1
-    if alarm.get("Statistic") == "Sum":  # spread over a point a minute so the period's sum breaches
-        value = value / max(1, alarm["Period"] // 60) * 1.2
-    dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    metrics.recent(c, alarm["Namespace"], alarm["MetricName"], dims, value, minutes=minutes, spread=0.0, samples=1)
 
 
 def overnight_flaps() -> None:
@@ -129,21 +117,24 @@ def error_spike(state, c):
     traffic.elapse(20)  # the failed requests, their log lines and the alarm: from the model
 
 
-@scenario("high-latency", "API latency about 2.6 s (ALB and API Gateway) for the last 30 minutes, RDS connections near max; "
-          "rms-api-latency-high in ALARM. Behind the incident-response service: a report query with no index to use (tenths of a "
-          "second a call, in the real PostgreSQL's pg_stat_statements), database CPU at 88 %, and its cache flushed 5 minutes ago (about a quarter "
-          "of reads hit since, as the service puts keys back).",
+@scenario("high-latency", "Half an hour ago someone moved rms-db-prod to a smaller class by hand (modify-db-instance, db.t3.medium to "
+          "db.t3.micro): its working set no longer fits in memory, so each query reads from storage, the application's connections pile "
+          "up to what the class allows (rms-db-connections-high) and requests wait for one: the ALB's response time is seconds "
+          "(rms-api-latency-high). Behind the incident-response service: its alerts table grew tenfold past a report that counts each "
+          "incident's alerts with no index to use (tenths of a second a call, in the real PostgreSQL's pg_stat_statements; the "
+          "database's CPU follows its statements' cost to the top), and its cache flushed 5 minutes ago (about a quarter of reads hit "
+          "since, as the service puts keys back).",
           ("high-latency", "performance-review", "alarm-review"))
 def high_latency(state, c):
+    with trail.at(_now() - timedelta(minutes=31)):
+        c("rds", RMS["region"]).modify_db_instance(DBInstanceIdentifier=RMS["db"], DBInstanceClass="db.t3.micro", ApplyImmediately=True)
+    transitions.settle_now(world.backend("rds", RMS["region"]).databases[RMS["db"]])  # the half hour since: long applied
     if state.databases:
-        state.databases.slow_down()
-    traffic.elapse(4)  # the cache's hits and misses since the flush: from the model
-    metrics.recent(c, "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": IR["db"]}, 88, unit="Percent", spread=0.04)
-    metrics.recent(c, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": metrics.ALB}, 2.6, unit="Seconds", spread=0.3)
-    metrics.recent(c, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}, 2400, unit="Milliseconds", spread=0.3)
-    metrics.recent(c, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}, 92, unit="Count", spread=0.03)
-    _alarm(c, "rms-api-latency-high")
-    _alarm(c, "ec2-manager-api-latency-high")
+        state.databases.outgrow_index()
+    traffic.elapse(30)  # latency, connections, CPU and the alarms on them: from the model
+    if state.databases:
+        state.databases.flush_cache()
+    traffic.elapse(4)  # the cache's hits and misses since the flush
 
 
 @scenario("dynamodb-throttling", "The audit table's write capacity was lowered to 1 unit by hand half an hour ago (update-table): its writes are "

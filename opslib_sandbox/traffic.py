@@ -19,7 +19,11 @@ became of it, as the world stood that minute; the metrics are written from that,
   (`src="/..."`, `href="/..."`); what the origin bucket lacks is a 404, so `TotalErrorRate` is the
   share of those requests that failed (a release whose page loads a script it did not upload).
   A disabled distribution serves nothing.
-- The incident-response database: DatabaseConnections is what its real PostgreSQL holds open.
+- The incident-response database: DatabaseConnections is what its real PostgreSQL holds open; its CPU
+  follows what the service's statements cost on the data and indexes the real server holds.
+- RMS's database carries its load on its instance class (rds_capacity): moved to a smaller class,
+  its queries read from storage, connections pile up to what the class allows, requests wait for
+  one (TargetResponseTime) and the application logs it.
 - The incident-response cache: the service reads the real Redis behind it each minute as it
   does (cache-aside: a miss is read from the database and put back), and `CacheHits` /
   `CacheMisses` are what that sample found, so a flush (`redis-cli FLUSHALL`) shows, then heals.
@@ -79,6 +83,42 @@ def _market_data_broken() -> bool:
     return not versions or versions[-1].value != RMS["market_data_url"]
 
 
+RMS_WORKING_SET_GIB = 3.0  # what RMS's queries touch: cached whole on its db.t3.medium (rds_capacity)
+RESERVED_CONNECTIONS = 3  # PostgreSQL's superuser_reserved_connections: not the application's
+LATENCY_CEILING_S = 30.0  # the application's request timeout: nothing is answered later
+
+
+def _rms_db():
+    return world.backend("rds", RMS["region"]).databases.get(RMS["db"])
+
+
+def _serving(db) -> bool:
+    """Whether an RDS instance takes connections now (a change whose time is up applied first)."""
+    from .databases import REFUSING
+    from .transitions import settle
+
+    if db is None:
+        return False
+    settle(db)
+    return db.status not in REFUSING
+
+
+def _rms_database(t: datetime, rng: random.Random, db) -> dict:
+    """How rms-db-prod carries the minute's load on its instance class: each query's time (x), the connections the
+    application holds (Little's law: arrivals x time each holds one, cut at what PostgreSQL allows), how long requests wait
+    for one (x), its CPU."""
+    from . import rds_capacity
+
+    dims = {"DBInstanceIdentifier": RMS["db"]}
+    slow = rds_capacity.slowdown(db.db_instance_class, RMS_WORKING_SET_GIB)
+    wanted = _draw(t, rng, "AWS/RDS", "DatabaseConnections", dims) * slow
+    allowed = rds_capacity.max_connections(db.db_instance_class) - RESERVED_CONNECTIONS
+    seed_vcpus = rds_capacity.shape("db.t3.medium")[0]
+    cpu = _draw(t, rng, "AWS/RDS", "CPUUtilization", dims) * (1 + rds_capacity.spill(db.db_instance_class, RMS_WORKING_SET_GIB))
+    return {"slow": slow, "wait": max(1.0, wanted / allowed), "connections": min(wanted, allowed), "allowed": allowed,
+            "cpu": min(100.0, cpu * seed_vcpus / rds_capacity.shape(db.db_instance_class)[0])}
+
+
 def _rms(t: datetime, rng: random.Random) -> list[Point]:
     from .seeds.metrics import ALB
 
@@ -86,20 +126,23 @@ def _rms(t: datetime, rng: random.Random) -> list[Point]:
     svc = ecs.services.get(f"{RMS['cluster']}:{RMS['service']}")
     running, desired = (svc.running_count, svc.desired_count) if svc else (0, 0)
     rolling = bool(svc) and any(d.get("rolloutState") == "IN_PROGRESS" for d in svc.deployments)
-    db = world.backend("rds", RMS["region"]).databases.get(RMS["db"])
-    db_up = db is not None and db.status == "available"
+    db = _rms_db()
+    db_up = _serving(db)
     alb, ecs_dims, db_dims = {"LoadBalancer": ALB}, {"ClusterName": RMS["cluster"], "ServiceName": RMS["service"]}, {"DBInstanceIdentifier": RMS["db"]}
     requests = round(_draw(t, rng, "AWS/ApplicationELB", "RequestCount", alb))
     latency = _draw(t, rng, "AWS/ApplicationELB", "TargetResponseTime", alb)
     elb_5xx, target_5xx = 0, round(_draw(t, rng, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb))
+    load = _rms_database(t, rng, db) if db_up else None
     if running == 0:
         elb_5xx, target_5xx, latency = requests, 0, None  # nothing behind it: the load balancer answers 503 itself
     elif not db_up:
         target_5xx, latency = requests, 0.02  # every request needs the database: refused at once
-    elif running < desired and not rolling:
-        from .sites import SLOWER_S
+    else:
+        latency = min(LATENCY_CEILING_S, latency * load["slow"] * load["wait"])
+        if running < desired and not rolling:
+            from .sites import SLOWER_S
 
-        target_5xx, latency = target_5xx + requests // desired, latency + SLOWER_S * (desired - running)
+            target_5xx, latency = target_5xx + requests // desired, latency + SLOWER_S * (desired - running)
     if running and db_up and _market_data_broken():
         target_5xx += round(requests * MARKET_DATA_SHARE)
     out = [Point(RMS["region"], "AWS/ApplicationELB", "RequestCount", tuple(alb.items()), requests, "Count"),
@@ -112,8 +155,9 @@ def _rms(t: datetime, rng: random.Random) -> list[Point]:
         out += [Point(RMS["region"], "AWS/ECS", "CPUUtilization", tuple(ecs_dims.items()), min(100.0, _draw(t, rng, "AWS/ECS", "CPUUtilization", ecs_dims) * share), "Percent"),
                 Point(RMS["region"], "AWS/ECS", "MemoryUtilization", tuple(ecs_dims.items()), min(100.0, _draw(t, rng, "AWS/ECS", "MemoryUtilization", ecs_dims) * share ** 0.5), "Percent")]
     if db_up:
-        out += [Point(RMS["region"], "AWS/RDS", name, tuple(db_dims.items()), _draw(t, rng, "AWS/RDS", name, db_dims) * (1 if running or name != "DatabaseConnections" else 0.1), unit)
-                for name, unit in (("DatabaseConnections", "Count"), ("CPUUtilization", "Percent"), ("FreeStorageSpace", "Bytes"))]
+        out += [Point(RMS["region"], "AWS/RDS", "DatabaseConnections", tuple(db_dims.items()), load["connections"] if running else load["connections"] * 0.1, "Count"),
+                Point(RMS["region"], "AWS/RDS", "CPUUtilization", tuple(db_dims.items()), load["cpu"], "Percent"),
+                Point(RMS["region"], "AWS/RDS", "FreeStorageSpace", tuple(db_dims.items()), _draw(t, rng, "AWS/RDS", "FreeStorageSpace", db_dims), "Bytes")]
     return out
 
 
@@ -190,21 +234,24 @@ def _app_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[
 
 def _rms_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, list[dict]]]:
     """RMS's application log: the minute's failures of its running tasks (its database refusing them, its market-data
-    calls failing), two lines a minute standing for them."""
+    calls failing, requests waiting for a database connection), two lines a minute standing for them."""
     svc = world.backend("ecs", RMS["region"]).services.get(f"{RMS['cluster']}:{RMS['service']}")
-    db = world.backend("rds", RMS["region"]).databases.get(RMS["db"])
+    db = _rms_db()
     if not svc or not svc.running_count:
         return []  # nothing runs to log
-    if db is None or db.status != "available":
-        message = f"database connection refused: {RMS['db']} is not accepting connections"
+    load = _rms_database(t, random.Random(int(t.timestamp()) // 60), db) if _serving(db) else None
+    if load is None:
+        level, message = "ERROR", f"database connection refused: {RMS['db']} is not accepting connections"
     elif _market_data_broken():
-        message = "upstream market-data returned 502 (GET /api/v1/risk/summary)"
+        level, message = "ERROR", "upstream market-data returned 502 (GET /api/v1/risk/summary)"
+    elif load["wait"] > 1:
+        level, message = "WARN", f"database pool exhausted: all {load['allowed']} connections to {RMS['db']} in use, request waited for one"
     else:
         return []
     events = []
     for _ in range(2):
         at = t + timedelta(seconds=rng.uniform(0, 59))
-        events.append({"timestamp": int(at.timestamp() * 1000), "message": f"{at.isoformat(timespec='milliseconds')} ERROR [rms-backend] {message}"})
+        events.append({"timestamp": int(at.timestamp() * 1000), "message": f"{at.isoformat(timespec='milliseconds')} {level} [rms-backend] {message}"})
     return [(RMS["region"], RMS["log_group"], f"ecs/rms-backend/{LOG_STREAM}", sorted(events, key=lambda e: e["timestamp"]))]
 
 
@@ -274,16 +321,21 @@ def _object(bucket, key: str) -> bytes | None:
 
 def _ir_db(t: datetime, rng: random.Random) -> list[Point]:
     """incident-response-prod's DatabaseConnections: the client connections open on the real PostgreSQL behind it
-    (a leaking pool shows as what it holds); nothing while the instance is not available, as RDS reports nothing."""
+    (a leaking pool shows as what it holds); its CPU: a normal day's times the service's statements' cost on the data
+    and indexes the real server holds now (Databases.load: a table grown past its indexes shows, an index added heals);
+    nothing while the instance is not available, as RDS reports nothing."""
     from . import databases
 
     db = world.backend("rds", IR["region"]).databases.get(IR["db"])
-    if db is None or db.status != "available" or databases.SERVING is None:
+    if not _serving(db) or databases.SERVING is None:
         return []
+    dims = (("DBInstanceIdentifier", IR["db"]),)
     count = _now_cached("ir_connections", databases.SERVING.connections)
-    if count is None:
-        return []
-    return [Point(IR["region"], "AWS/RDS", "DatabaseConnections", (("DBInstanceIdentifier", IR["db"]),), count, "Count")]
+    load = _now_cached("ir_load", databases.SERVING.load)
+    out = [Point(IR["region"], "AWS/RDS", "DatabaseConnections", dims, count, "Count")] if count is not None else []
+    if load is not None:
+        out.append(Point(IR["region"], "AWS/RDS", "CPUUtilization", dims, min(100.0, _draw(t, rng, "AWS/RDS", "CPUUtilization", dict(dims)) * load), "Percent"))
+    return out
 
 
 _CACHED: dict = {}
@@ -347,7 +399,7 @@ def owned() -> set[tuple]:
             *((w, "AWS/ApiGateway", m, api) for m in ("Count", "5XXError", "Latency")),
             *((w, "AWS/Lambda", m, fn) for m in ("Throttles", "Invocations", "Errors", "Duration")),
             *((w, "AWS/DynamoDB", m, table) for m in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ThrottledRequests")),
-            (IR["region"], "AWS/RDS", "DatabaseConnections", (("DBInstanceIdentifier", IR["db"]),)),
+            *((IR["region"], "AWS/RDS", m, (("DBInstanceIdentifier", IR["db"]),)) for m in ("DatabaseConnections", "CPUUtilization")),
             *((IR["region"], "AWS/SQS", m, (("QueueName", IR["queue"]),)) for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")),
             *(("us-east-1", "AWS/CloudFront", m, (("DistributionId", d), ("Region", "Global")))
               for d in world.backend("cloudfront", "global").distributions for m in ("Requests", "TotalErrorRate")),

@@ -23,7 +23,7 @@ HISTORY = 20_000  # events kept per region: a bounded history, so a lookup costs
 _EVENTS: dict[str, deque] = {}
 _LOCK = threading.Lock()
 _BACKDATED: list = []  # a scenario's release recorded at the time it went out (trail.at)
-_KEEP = re.compile(r"(Name|Id|Identifier|Arn|Version|Count|Bucket|Key|Qualifier|cluster|service|task|taskDefinition|desiredCount|Alias|ConcurrentExecutions)$", re.I)
+_KEEP = re.compile(r"(Name|Id|Identifier|Arn|Version|Count|Bucket|Key|Qualifier|cluster|service|task|taskDefinition|desiredCount|Alias|ConcurrentExecutions|InstanceClass|MemorySize)$", re.I)
 _SOURCES = {"monitoring": "monitoring.amazonaws.com", "elasticloadbalancing": "elasticloadbalancing.amazonaws.com", "cognito-idp": "cognito-idp.amazonaws.com"}
 
 

@@ -511,3 +511,46 @@ def test_rms_upstream_setting_deleted_by_hand_fails_its_market_data_calls_with_n
     rows = judge_in_process("log-search", tmp_path, monkeypatch)
     found = _row(rows, "logs_pattern_matches", "/aws/ecs/rms-backend-prod")
     assert found.startswith("CRITICAL"), found
+
+
+def test_a_database_moved_to_a_smaller_class_by_hand_slows_rms_and_high_latency_names_the_change(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: RMS's latency and connections came from the scenario that wrote them; a database resized by hand read green.
+    Its working set no longer fits the class's memory: queries read from storage, connections pile up, requests wait."""
+    from opslib import advice
+
+    rds = aws.client("rds", "us-east-1")
+    rds.modify_db_instance(DBInstanceIdentifier="rms-db-prod", DBInstanceClass="db.t3.small", ApplyImmediately=True)
+    _elapse(12)
+    rows = judge_in_process("high-latency", tmp_path, monkeypatch)
+    alb = _row(rows, "alb_latency_p95_recent")
+    assert not alb.startswith("OK") and "ALB p95 latency for app/rms-alb-prod/50dc6c495c0c9188 peaked at" in alb, rows
+    change = _row(rows, "latency_after_change")
+    assert change.startswith("CRITICAL") and "rds-class:rms-db-prod" in change and "database class -> db.t3.small (ModifyDBInstance by" in change, change
+    assert _row(rows, "apigateway_latency_p95_recent").startswith("OK"), rows  # EC2 Manager's database was not touched
+    rows = judge_in_process("performance-review", tmp_path, monkeypatch)
+    assert not _row(rows, "rds_connections_recent", "rms-db-prod").startswith("OK"), rows
+    printed = advice.rollback({"where": "rds-class:rms-db-prod", "previous": "db.t3.medium", "region": "us-east-1"})
+    assert printed == "aws rds modify-db-instance --db-instance-identifier rms-db-prod --db-instance-class db.t3.medium --apply-immediately --region us-east-1"
+
+
+def test_a_table_grown_by_hand_raises_database_cpu_and_cleaning_it_up_brings_it_down(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: incident-response-prod's CPU was written by the scenario; here the service's own statements, priced by the real
+    PostgreSQL on the data it holds, are what the CPU follows: a table grown twentyfold shows, and so does its clean-up."""
+    import json
+
+    import psycopg
+
+    creds = json.loads(aws.client("secretsmanager", "us-east-1").get_secret_value(SecretId="incident-response/production/database")["SecretString"])
+    connect = dict(host=creds["host"], port=creds["port"], user=creds["username"], password=creds["password"], dbname=creds["dbname"], autocommit=True)
+    with psycopg.connect(**connect) as conn:  # psql, as a runaway alerting job would
+        conn.execute("INSERT INTO alerts (incident_id, name) SELECT 1 + n % 200, 'alert ' || n FROM generate_series(2001, 40000) n")
+    _elapse(5)
+    rows = judge_in_process("high-latency", tmp_path, monkeypatch)
+    assert _row(rows, "rds_cpu_recent").startswith("CRITICAL"), rows
+    with psycopg.connect(**connect) as conn:  # the runaway job's alerts deleted, the index seed 004 asks for added
+        conn.execute("DELETE FROM alerts WHERE id > 2000")
+        conn.execute("CREATE INDEX alerts_incident_id ON alerts (incident_id)")
+        conn.execute("ANALYZE alerts")
+    _elapse(30)
+    rows = judge_in_process("high-latency", tmp_path, monkeypatch)
+    assert _row(rows, "rds_cpu_recent").startswith("OK"), rows

@@ -35,7 +35,8 @@ FINDINGS = {
     ("high-latency", "high-latency"): [
         "on average over 1 call: SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts FROM incidents i",
         "EXPLAIN ANALYZE it", "CRITICAL elasticache_hit_rate", "of reads hit over the last 5 minutes (CloudWatch CacheHits, CacheMisses)",
-        "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "CRITICAL apigateway_latency_p95_recent"],
+        "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "OK       apigateway_latency_p95_recent",
+        "CRITICAL latency_after_change           rds-class:rms-db-prod", "1 minute after database class -> db.t3.micro (ModifyDBInstance by"],
     ("database-connection", "db-connections-exhausted"): ["remaining connection slots are reserved"],
     ("auth-failures", "auth-failure-burst"): [
         "CRITICAL cognito_auth_failure_burst", "1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25); users tried from 203.0.113.66: admin,"],
@@ -80,7 +81,7 @@ FINDINGS = {
     ("log-search", "error-spike"): ["CRITICAL logs_pattern_matches           /aws/ecs/rms-backend-prod", "lines matching 'ERROR' in /aws/ecs/rms-backend-prod over the last 60 minutes"],
     ("performance-review", "dynamodb-throttling"): ["CRITICAL dynamodb_throttling_recent     ec2-manager-audit-production"],
     ("performance-review", "high-latency"): [
-        "CRITICAL alb_latency_p95_recent", "CRITICAL apigateway_latency_p95_recent  ec2-manager-api-production", "WARN     rds_connections_recent         rms-db-prod"],
+        "CRITICAL alb_latency_p95_recent", "OK       apigateway_latency_p95_recent  ec2-manager-api-production", "CRITICAL rds_connections_recent         rms-db-prod"],
     ("performance-review", "lambda-errors"): ["WARN     lambda_duration_recent         ec2-manager-function-prod"],
     ("security-incident", "auth-failure-burst"): [
         "CRITICAL cognito_auth_failure_burst     ec2-manager-users-production 1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25)"],
@@ -92,7 +93,7 @@ FINDINGS = {
 
 # alarm-review's claims beyond its end-to-end run, judged in process by the notebook's own code against the
 # sandbox: the alarms each scenario's fault sets off, as CloudWatch evaluates them.
-ALARMS_FIRED = {"service-down": ["rms-alb-5xx-high"], "error-spike": ["rms-api-5xx-high"], "high-latency": ["ec2-manager-api-latency-high", "rms-api-latency-high", "rms-db-connections-high"],
+ALARMS_FIRED = {"service-down": ["rms-alb-5xx-high"], "error-spike": ["rms-api-5xx-high"], "high-latency": ["rms-api-latency-high", "rms-db-connections-high"],
                 "dynamodb-throttling": ["ec2-manager-dynamodb-throttling"], "lambda-errors": ["ec2-manager-api-5xx-high", "ec2-manager-api-latency-high", "ec2-manager-lambda-duration-high", "ec2-manager-lambda-errors"]}
 
 # One end-to-end run per notebook (papermill, a kernel, evidence filed); its other scenarios judged in process

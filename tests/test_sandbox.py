@@ -153,8 +153,10 @@ def _expect_error_spike(aws):
 
 def _expect_high_latency(aws):
     assert _recent_max(aws, "AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/rms-alb-prod/50dc6c495c0c9188"}) > 2
-    assert _recent_max(aws, "AWS/ApiGateway", "Latency", {"ApiName": EC2M["api"]}) > 2000
-    assert _alarm(aws, "rms-api-latency-high") == "ALARM" and _alarm(aws, "ec2-manager-api-latency-high") == "ALARM"
+    assert _recent_max(aws, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": RMS["db"]}) == 109  # what db.t3.micro allows the application
+    assert _recent_max(aws, "AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": IR["db"]}) > 80  # the report's cost on the grown table
+    assert _alarm(aws, "rms-api-latency-high") == "ALARM" and _alarm(aws, "rms-db-connections-high") == "ALARM"
+    assert _alarm(aws, "ec2-manager-api-latency-high") == "OK"  # nothing changed in EC2 Manager
     import redis
 
     node = aws.client("elasticache", IR["region"]).describe_cache_clusters(CacheClusterId=IR["cache"], ShowCacheNodeInfo=True)["CacheClusters"][0]["CacheNodes"][0]

@@ -12,9 +12,9 @@
 
 # %%
 from opslib import advice, runbook, views
-from opslib.checks import cache as cache_checks, postgres as db_checks
+from opslib.checks import cache as cache_checks, changes, postgres as db_checks
 from opslib.checks.cloudwatch import metric_recent
-from opslib.services import cache, cloudwatch, postgres, secretsmanager
+from opslib.services import cache, cloudwatch, deployments, postgres, secretsmanager
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
@@ -23,6 +23,12 @@ ec2m_region: str = "us-west-2"  # AWS region EC2 Manager runs in (seed 001)
 ir_region: str = "us-east-1"  # AWS region of the incident-response service (seed 004)
 load_balancer: str = "app/rms-alb-prod/50dc6c495c0c9188"  # RMS's ALB (dimension value)
 api_name: str = "ec2-manager-api-production"  # EC2 Manager's REST API
+stack: str = "EC2Manager-production"  # EC2 Manager's stack (seed 001)
+ecs_cluster: str = "rms-cluster-prod"  # RMS's ECS cluster (seed 003)
+ecs_service: str = "rms-backend-service-prod"  # RMS's backend service
+function_name: str = "ec2-manager-function-prod"  # EC2 Manager's function (seed 001)
+alias: str = "LIVE"  # the alias its API calls
+deploy_lookback_hours: int = 6  # how far back to look for deployments and changes, hours [1..168]
 database: str = "incident-response-prod"  # the incident-response service's RDS instance (seed 004)
 db_secret: str = "incident-response/production/database"  # Secrets Manager secret with username, password, host, port, dbname
 cache_cluster: str = "incident-response-cache"  # the service's ElastiCache Redis cluster
@@ -55,7 +61,16 @@ rb.record(metric_recent("apigateway_latency_p95_recent", api_name, series.get("a
 rb.record(metric_recent("rds_cpu_recent", database, series.get("db_cpu"), db_cpu_warn_pct, db_cpu_critical_pct, "%", "Database CPU", window_minutes))
 
 # %% [markdown]
-# ## 2. The slowest statements
+# ## 2. What changed before it slowed down
+# Seed 004 step 3 ("recent code changes"): stack events, ECS deployments, the alias LIVE, and what CloudTrail recorded being changed by hand (`aws cloudtrail lookup-events`: a database moved to another class, a service scaled, a function's limits).
+
+# %%
+recent = rb.fetch("latency_after_change", "deployments", deployments.recent, stack, ecs_cluster, ecs_service, function_name, alias, deploy_lookback_hours, ec2m_region, rms_region)
+rb.judge(changes.latency_after_change, recent, series, latency_warn_ms, deploy_lookback_hours)
+rb.show(views.deployments, recent, deploy_lookback_hours)
+
+# %% [markdown]
+# ## 3. The slowest statements
 # `psql -h <db-host> -U admin -c "SELECT * FROM pg_stat_statements ORDER BY mean_time DESC LIMIT 10;"` with the secret's credentials (`mean_time` is `mean_exec_time` since PostgreSQL 13).
 
 # %%
@@ -65,7 +80,7 @@ rb.judge(db_checks.slowest_statement, slowest, database, statement_warn_ms, stat
 rb.show(views.statements, slowest)
 
 # %% [markdown]
-# ## 3. The cache hit rate
+# ## 4. The cache hit rate
 # `aws cloudwatch get-metric-statistics` of the node's `CacheHits` and `CacheMisses` over the last minutes (`redis-cli INFO stats` counts since the node started, which hides a flush), at the node `aws elasticache describe-cache-clusters --show-cache-node-info` names.
 
 # %%
@@ -76,7 +91,7 @@ rb.judge(cache_checks.hit_rate, stats, cache_cluster, hit_rate_warn_pct, hit_rat
 # ## Next
 
 # %%
-print(advice.high_latency(rb.results, database, rb.incident, env))
+print(advice.high_latency(rb.results, recent or [], database, rb.incident, env))
 
 # %%
 rb.summary()

@@ -3,11 +3,8 @@
 from datetime import timedelta
 
 from ..units import number
-from . import CRITICAL, OK, WARN, Check, describe_threshold, evaluate
-
-RELEASES = ("cloudformation", "ecs", "lambda", "s3")  # where a deployment goes; other rows are changes made by hand (deployments.hand_changes)
-SAME_RELEASE_MIN = 10  # deployments this close together went out as one release
-
+from . import WARN, Check, describe_threshold, evaluate
+from .changes import rose_after
 
 RECENT_MIN = 10  # the rate is judged over the last minutes of the window: red while requests fail, green again once they stop
 
@@ -52,25 +49,4 @@ def _since(s, edge):
 def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lookback_hours: int, period_s: int = 60) -> Check:
     """Did errors start after a deployment? The first period over `warn`, against the last deployment before it."""
     started = {source: s[s >= warn].index.min() for source, s in rates_by_source.items() if len(s) and (s >= warn).any()}
-    if not started:
-        return Check("errors_after_deploy", OK, "deployments", len(deployments), "errors not after a deploy",
-                     f"No error rate over {number(warn)}%; {len(deployments)} deployment(s) in the last {lookback_hours} h.")
-    first = min(started.values())
-    source = ", ".join(s for s, t in started.items() if t == first)  # every source that rose in the first bad period
-    before = [d for d in deployments if d["when"] <= first + timedelta(seconds=period_s)]  # within the first bad period counts
-    if not before:
-        return Check("errors_after_deploy", WARN, source, f"from {first:%H:%M} UTC", "errors not after a deploy",
-                     f"{source} errors rose at {first:%H:%M} UTC with no deployment before them in the last {lookback_hours} h: look at the top errors and dependencies.")
-    last = max(d["when"] for d in before)
-    suspects = [d for d in before if d["when"] >= last - timedelta(minutes=SAME_RELEASE_MIN)]
-    gap = (first - last).total_seconds() / 60
-    what = "; ".join(f"{d['what']} on {d['where']} ({d['when']:%H:%M} UTC)" for d in suspects)
-    return Check("errors_after_deploy", CRITICAL, ", ".join(d["where"] for d in suspects), f"{last:%H:%M} UTC", "errors not after a deploy",
-                 f"{source} errors rose at {first:%H:%M} UTC, {max(0, gap):.0f} minutes after {what}: "
-                 + ("roll back." if all(d["where"].split(":")[0] in RELEASES for d in suspects) else "undo it (the commands are under Next)."))
-
-
-def suspects(deployments: list[dict], check) -> list[dict]:
-    """The deployments an errors_after_deploy row blames."""
-    named = set(check.resource.split(", "))
-    return [d for d in deployments if d["where"] in named]
+    return rose_after("errors_after_deploy", "errors", started, deployments, lookback_hours, f"No error rate over {number(warn)}%", period_s)

@@ -91,10 +91,10 @@ def trail_events(aws, since: datetime, region: str, names: tuple) -> list[dict]:
 
 def hand_changes(aws, cluster: str, service: str, function: str, since: datetime, ecs_region: str = "", fn_region: str = "") -> list[dict]:
     """What CloudTrail recorded being done by hand to the service, its region's databases or the function since `since` (a scale,
-    a stopped task, a stopped database, a concurrency limit): rows like a deployment's, `previous` what undoing it returns to
+    a stopped task, a stopped database or one moved to another class, a concurrency limit): rows like a deployment's, `previous` what undoing it returns to
     where CloudTrail shows it."""
     rows, count = [], None
-    regional = trail_events(aws, since, ecs_region, ("UpdateService", "StopTask", "StopDBInstance", "RebootDBInstance"))  # one query for the region
+    regional = trail_events(aws, since, ecs_region, ("UpdateService", "StopTask", "StopDBInstance", "RebootDBInstance", "ModifyDBInstance"))  # one query for the region
     for e in sorted((e for e in regional if e["eventName"] in ("UpdateService", "StopTask")), key=lambda e: e["eventTime"]):
         p = e.get("requestParameters") or {}
         if e.get("errorCode") or not (_named(e, "service", service) or e["eventName"] == "StopTask") or (p.get("cluster") or cluster).rsplit("/", 1)[-1] != cluster:
@@ -110,6 +110,14 @@ def hand_changes(aws, cluster: str, service: str, function: str, since: datetime
         if not e.get("errorCode") and db:
             rows.append({"when": _aware(e["eventTime"]), "what": f"database {'stopped' if e['eventName'] == 'StopDBInstance' else 'rebooted'} ({e['eventName']} by {_who(e)})",
                          "where": f"rds:{db}", "previous": "available", "region": ecs_region})
+    classes = {}
+    for e in sorted((e for e in regional if e["eventName"] == "ModifyDBInstance"), key=lambda e: e["eventTime"]):  # a class changed by hand
+        p = e.get("requestParameters") or {}
+        db, to = p.get("DBInstanceIdentifier"), p.get("DBInstanceClass")
+        if not e.get("errorCode") and db and to:
+            rows.append({"when": _aware(e["eventTime"]), "what": f"database class -> {to} ({e['eventName']} by {_who(e)})", "where": f"rds-class:{db}",
+                         "previous": classes.get(db, "unknown"), "region": ecs_region})
+            classes[db] = to
     for e in trail_events(aws, since, fn_region, ("PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateFunctionConfiguration")):
         if e.get("errorCode") or not _named(e, "FunctionName", function):
             continue
