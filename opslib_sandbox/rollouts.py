@@ -83,11 +83,13 @@ def replace(backend, service) -> None:
     advance(backend, service)
 
 
-def hold(backend, service, capacity: int, revision: str = "") -> None:
-    """A scenario's fault: at most `capacity` tasks stay up; the rest crash as they start. With
-    `revision` (a task definition ARN) only that release crashes: deploying another lifts it."""
+def hold(backend, service, capacity: int, revision: str = "", last_words: str = "") -> None:
+    """A scenario's fault: at most `capacity` tasks stay up; the rest crash as they start (printing
+    `last_words`, where given, in their awslogs streams). With `revision` (a task definition ARN) only
+    that release crashes: deploying another lifts it."""
     service.opslib_capacity = capacity
     service.opslib_capacity_revision = revision
+    service.opslib_capacity_words = last_words
     if getattr(service, "opslib_rollout", None) is None:
         primary = dict(service.deployments[0]) if service.deployments else {}
         service.opslib_rollout = Rollout(primary, None, service.running_count, 0, _now(), deploying=False)
@@ -159,8 +161,8 @@ def advance(backend, service, now: datetime | None = None) -> None:
     service.pending_count = r.new["pendingCount"]
     _sync_tasks(backend, service, {r.new["id"]: (r.new["taskDefinition"], new_running),
                                    **({r.old["id"]: (r.old["taskDefinition"], old_running)} if r.old else {})})
-    if r.pull_error or r.crash:
-        _record_failures(backend, service, r, failed, now)
+    if r.pull_error or r.crash or (failed and cap is not None and getattr(service, "opslib_capacity_words", "")):
+        _record_failures(backend, service, r, failed, now, r.crash or service.opslib_capacity_words)
     if new_running == desired and state == "COMPLETED" and cap is None:
         service.opslib_rollout = None
 
@@ -245,7 +247,7 @@ def _start(backend, cluster, service, task_definition: str, deployment_id: str, 
     tasks[task.task_arn] = task
 
 
-def _record_failures(backend, service, r: Rollout, failed: int, now: datetime) -> None:
+def _record_failures(backend, service, r: Rollout, failed: int, now: datetime, last_words: str) -> None:
     """Each failed start as ECS keeps it for an hour: a STOPPED task with its reason and its
     container's exit code, and (a crash) what the container printed, in its awslogs stream."""
     cluster = backend._get_cluster(service.cluster_name)
@@ -261,7 +263,7 @@ def _record_failures(backend, service, r: Rollout, failed: int, now: datetime) -
         else:
             _stop(task, "Essential container in task exited")
             task.stop_code, container.exitCode = "EssentialContainerExited", 1
-            _log_crash(backend, task, r.crash, now)
+            _log_crash(backend, task, last_words, now)
     r.recorded = max(r.recorded, failed)
 
 

@@ -199,7 +199,7 @@ def _bad_release(c):
     ecs = c("ecs", RMS["region"])
     release = _release(ecs, "2.15.0")
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=release)
-    rollouts.hold(*_rms_service(), 1, revision=release)  # 2.15.0's tasks crash; rolling back to 2.14.0 lifts it
+    rollouts.hold(*_rms_service(), 1, revision=release, last_words=CRASH_UNDER_LOAD)  # 2.15.0's tasks crash; rolling back to 2.14.0 lifts it
     rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
     c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
                                      Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
@@ -208,10 +208,12 @@ def _bad_release(c):
                   Body=b'<html><body>EC2 Manager 1.4.0<script src="/static/app-1.4.0.js"></script></body></html>')
     s3.put_object(Bucket=EC2M["web_bucket"], Key="static/app.js", Body=b"console.log('ec2-manager 1.4.0');", ContentType="application/javascript")
     _web_app_release(_now() - timedelta(minutes=21))
-    now = _now()
-    events = [e for e in world.app_log_lines(now, 1, random.Random(11), errors_last_hour=25) if " ERROR " in e["message"]]
-    world.put_events(c("logs", RMS["region"]), RMS["log_group"], "ecs/rms-backend/2.15.0", events)
-    _released(now - timedelta(minutes=21), version)
+    _released(_now() - timedelta(minutes=21), version)
+
+
+CRASH_UNDER_LOAD = "\n".join(["ERROR [rms-backend] unhandled exception in GET /api/v1/positions", "Traceback (most recent call last):",
+                              '  File "/app/rms/positions.py", line 88, in exposure', "    return limit.currency.convert(total)",
+                              "AttributeError: 'NoneType' object has no attribute 'currency'", "ERROR [rms-backend] worker exited (exit 1)"])  # 2.15.0 under load
 
 
 def _web_app_release(when: datetime) -> None:
