@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from botocore.exceptions import ClientError
+
 from . import functions, hosts, rollouts, trail, traffic, transitions, world
 from .seeds import ec2manager
 from .world import AUTOSTACK, EC2M, IR, RMS, WEBAPP
@@ -264,11 +266,22 @@ def failed_deployment(state, c):
         deployment["createdAt"] = _now() - timedelta(minutes=8)
 
 
-@scenario("auth-failure-burst", "25 failed Cognito sign-ins from one address in the last 5 minutes.", ("auth-failures", "security-incident"))
+ATTACKER = "203.0.113.66"
+
+
+@scenario("auth-failure-burst", f"{ATTACKER} tries 25 passwords against EC2 Manager's user pool (InitiateAuth, through the web app, "
+          "which passes the visitor's address): every one refused, each a FAILED line in the pool's sign-in log.", ("auth-failures", "security-incident"))
 def auth_failure_burst(state, c):
-    pool = c("cognito-idp").list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
-    lines = [e for e in ec2manager.auth_lines(_now(), 0, random.Random(5), failures_last_5min=25)]
-    world.put_events(c("logs"), f"/aws/cognito/{pool}", "auth/burst", lines)
+    idp = c("cognito-idp")
+    pool = idp.list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    client = idp.list_user_pool_clients(UserPoolId=pool)["UserPoolClients"][0]["ClientId"]
+    rng = random.Random(5)
+    for n in range(25):
+        try:
+            idp.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH", UserContextData={"IpAddress": ATTACKER},
+                              AuthParameters={"USERNAME": rng.choice(["admin", "root", "alice", "bob", "ops-bot"]), "PASSWORD": f"Winter2026!{n}"})
+        except ClientError:
+            pass  # refused, as the attacker's every guess is
 
 
 @scenario("corrupted-items", "A bad build of the function, 25 minutes ago, overwrote 12 audit records: action 'NaN', user 'undefined' "

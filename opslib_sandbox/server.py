@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, sites, startup, trail, traffic, world
+from . import ages, alarms, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -119,6 +119,9 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         call = faults.identify(environ, body)
+        action = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if call is None and action in signins.ACTIONS and "CognitoIdentityProvider" in environ.get("HTTP_X_AMZ_TARGET", ""):
+            return self._signed_in(action, environ, body, start_response)  # unsigned, as AWS takes it: the pool's sign-in log records it
         writes = call is None or faults.writes(call, environ.get("REQUEST_METHOD", "GET"))
         if writes:
             self.state.changed = self.state.moved = True
@@ -174,6 +177,20 @@ class SandboxApp:
                 self.state.databases.follow_rds(db.status if db else "deleted")
             except Exception as exc:  # the call was answered; a database that could not follow is the log's
                 print(f"database after rds {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return [answer]
+
+    def _signed_in(self, action: str, environ, body: bytes, start_response):
+        seen = {}
+
+        def keep(status, headers, exc_info=None):
+            seen["status"] = status
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        answer = b"".join(self.moto(environ, keep))
+        try:
+            signins.record(action, body, seen.get("status", "200"), answer, environ.get("REMOTE_ADDR", "127.0.0.1"))
+        except Exception as exc:  # the call was answered; a line that could not be written is the log's
+            print(f"sign-in log after {action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return [answer]
 
     def _record(self, call, environ, body: bytes, status: str, answer: bytes) -> None:

@@ -554,3 +554,22 @@ def test_a_table_grown_by_hand_raises_database_cpu_and_cleaning_it_up_brings_it_
     _elapse(30)
     rows = judge_in_process("high-latency", tmp_path, monkeypatch)
     assert _row(rows, "rds_cpu_recent").startswith("OK"), rows
+
+
+def test_passwords_guessed_by_hand_show_in_the_sign_in_log_and_auth_failures_names_the_address(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: the sign-in burst was log lines the scenario wrote; here each InitiateAuth answered is what the pool's sign-in
+    log records (user, address, AWS's error code), and the password tried is in no log."""
+    from botocore.exceptions import ClientError
+
+    idp = aws.client("cognito-idp", "us-west-2")
+    pool = idp.list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    client = idp.list_user_pool_clients(UserPoolId=pool)["UserPoolClients"][0]["ClientId"]
+    for n in range(12):
+        with pytest.raises(ClientError):
+            idp.initiate_auth(ClientId=client, AuthFlow="USER_PASSWORD_AUTH", UserContextData={"IpAddress": "192.0.2.201"},
+                              AuthParameters={"USERNAME": "carol", "PASSWORD": f"Guessed-Pa55word-{n}"})
+    rows = judge_in_process("auth-failures", tmp_path, monkeypatch)
+    row = _row(rows, "cognito_auth_failure_burst")
+    assert row.startswith("CRITICAL") and "192.0.2.201 (12); users tried from 192.0.2.201: carol" in row, row
+    logged = aws.client("logs", "us-west-2").filter_log_events(logGroupName=f"/aws/cognito/{pool}", filterPattern="carol")["events"]
+    assert len([e for e in logged if "192.0.2.201" in e["message"]]) == 12 and not any("Guessed-Pa55word" in e["message"] for e in logged)

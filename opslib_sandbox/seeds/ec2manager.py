@@ -100,7 +100,8 @@ def seed(c, now: datetime, rng: random.Random) -> None:
 
     idp = c("cognito-idp")
     pool = idp.create_user_pool(PoolName=EC2M["user_pool"], MfaConfiguration="OFF", Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True}})["UserPool"]["Id"]
-    idp.create_user_pool_client(UserPoolId=pool, ClientName="ec2-manager-web", ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    idp.create_user_pool_client(UserPoolId=pool, ClientName="ec2-manager-web", ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                                PreventUserExistenceErrors="ENABLED",
                                 AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid", "email"], AllowedOAuthFlowsUserPoolClient=True,
                                 CallbackURLs=["https://ec2manager.example.com/auth/callback"], LogoutURLs=["https://ec2manager.example.com/"],
                                 SupportedIdentityProviders=["COGNITO"])  # the hosted sign-in page returns here (seed 002 "Scenario 3")
