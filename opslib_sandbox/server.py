@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
+from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -208,6 +208,10 @@ class SandboxApp:
             return self.webhook(start_response, parts[1], raw, environ)
         payload = json.loads(raw or b"null")
         try:
+            if parts[0] == "autostack-backend":
+                client = (environ.get("HTTP_X_FORWARDED_FOR") or environ.get("REMOTE_ADDR") or "127.0.0.1").split(",")[0].strip()
+                code, body = autostack_backend.handle(method, "/" + "/".join(parts[1:]), client)
+                return _json(start_response, body, code)
             if parts[0] == "sites" and len(parts) >= 2:
                 code, body, delay = sites.answer(parts[1], self.state)
                 time.sleep(delay)
@@ -290,6 +294,7 @@ def _reseed(state: State) -> None:
     trail.reset()
     state.webhooks_failing = set()
     state.sites = {}  # answers scenarios set; the rest follow the world (sites.answer)
+    autostack_backend.reset()
     state.site_requests = {}
     state.costs = costs.generate(date.today())
     state.set_tls_days(HEALTHY_TLS_DAYS)

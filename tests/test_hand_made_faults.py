@@ -573,3 +573,28 @@ def test_passwords_guessed_by_hand_show_in_the_sign_in_log_and_auth_failures_nam
     assert row.startswith("CRITICAL") and "192.0.2.201 (12); users tried from 192.0.2.201: carol" in row, row
     logged = aws.client("logs", "us-west-2").filter_log_events(logGroupName=f"/aws/cognito/{pool}", filterPattern="carol")["events"]
     assert len([e for e in logged if "192.0.2.201" in e["message"]]) == 12 and not any("Guessed-Pa55word" in e["message"] for e in logged)
+
+
+def test_requests_sent_by_hand_past_the_login_limit_are_refused_and_rate_limiting_names_the_address(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: the 429s were log lines the scenario wrote; here the AutoStack backend the sandbox serves refuses past its
+    rate limit (seed 002: /login 10 a minute) and logs each refusal as the container does."""
+    import urllib.error
+    import urllib.request
+
+    import opslib_sandbox as sandbox
+
+    codes = []
+    for _ in range(120):
+        request = urllib.request.Request(f"{sandbox.url()}/_sandbox/autostack-backend/login", method="POST", data=b"{}",
+                                         headers={"X-Forwarded-For": "198.18.0.9", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                codes.append(answer.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+    assert codes.count(200) == 10 and codes.count(429) == 110, codes
+    rows = judge_in_process("rate-limiting", tmp_path, monkeypatch)
+    row = _row(rows, "ratelimit_offenders")
+    assert row.startswith("CRITICAL") and "198.18.0.9 (110)" in row, row
+    lines = aws.client("logs", "us-east-1").filter_log_events(logGroupName="/autostack/backend", filterPattern="rate_limit")["events"]
+    assert sum("198.18.0.9 /login (10 in 60 s)" in e["message"] for e in lines) == 110
