@@ -162,7 +162,7 @@ def advance(backend, service, now: datetime | None = None) -> None:
     _sync_tasks(backend, service, {r.new["id"]: (r.new["taskDefinition"], new_running),
                                    **({r.old["id"]: (r.old["taskDefinition"], old_running)} if r.old else {})})
     if r.pull_error or r.crash or (failed and cap is not None and getattr(service, "opslib_capacity_words", "")):
-        _record_failures(backend, service, r, failed, now, r.crash or service.opslib_capacity_words)
+        _record_failures(backend, service, r, failed, now, r.crash or getattr(service, "opslib_capacity_words", ""))
     if new_running == desired and state == "COMPLETED" and cap is None:
         service.opslib_rollout = None
 

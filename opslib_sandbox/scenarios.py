@@ -5,12 +5,15 @@ the state (ECS running count, fault answers), the scenario sets it in the server
 or at its HTTP boundary, so boto3 sees what AWS would send.
 """
 
+import contextlib
+import functools
 import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import functions, hosts, rollouts, trail, traffic, transitions, world
@@ -296,24 +299,35 @@ def corrupted_items(state, c):
 INTRUDER = "185.220.101.4"  # a Tor exit: nobody at the company calls AWS from it
 
 
-@scenario("security-breach", f"ci-deployer's access key used from {INTRUDER} for the last 40 minutes: 30 calls refused while it probed "
-          "(IAM, secrets, buckets, the trail), then it made itself an access key and attached AdministratorAccess; a StopLogging was refused.",
+PROBES = (("iam", "list_users", {}), ("secretsmanager", "get_secret_value", {"SecretId": "incident-response/production/database"}), ("s3", "list_buckets", {}),
+          ("iam", "list_attached_user_policies", {"UserName": ec2manager.CI_USER}), ("kms", "list_keys", {}), ("rds", "describe_db_instances", {}))
+
+
+@scenario("security-breach", f"ci-deployer's access key, leaked, used from {INTRUDER} for the last 40 minutes: 30 calls its policy refused while "
+          "it probed (IAM, secrets, buckets, keys, databases), a StopLogging refused, then (its policy lets it rotate keys and write "
+          "user policies on any user) it made itself a second access key and an inline policy allowing everything.",
           ("security-incident",))
 def security_breach(state, c):
-    rng, now = random.Random(13), _now()
-    who = {"type": "IAMUser", "arn": f"arn:aws:iam::{world.ACCOUNT}:user/ci-deployer", "userName": "ci-deployer", "accountId": world.ACCOUNT,
-           "accessKeyId": "AKIAEXAMPLECIDEPLOY1"}
-    probes = [("iam.amazonaws.com", "ListUsers"), ("secretsmanager.amazonaws.com", "GetSecretValue"), ("s3.amazonaws.com", "ListBuckets"),
-              ("iam.amazonaws.com", "ListAttachedUserPolicies"), ("kms.amazonaws.com", "ListKeys"), ("rds.amazonaws.com", "DescribeDBInstances")]
-    lines = [world.cloudtrail_record(now - timedelta(minutes=40 - i), rng, EC2M["region"], who, *probes[i % len(probes)], INTRUDER, error=True,
-                                     user_agent="Boto3/1.34.0 Python/3.12") for i in range(30)]
-    lines += [world.cloudtrail_record(now - timedelta(minutes=9), rng, EC2M["region"], who, "iam.amazonaws.com", "CreateAccessKey", INTRUDER,
-                                      parameters={"userName": "ci-deployer"}, user_agent="Boto3/1.34.0 Python/3.12"),
-              world.cloudtrail_record(now - timedelta(minutes=8), rng, EC2M["region"], who, "iam.amazonaws.com", "AttachUserPolicy", INTRUDER,
-                                      parameters={"userName": "ci-deployer", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, user_agent="Boto3/1.34.0 Python/3.12"),
-              world.cloudtrail_record(now - timedelta(minutes=7), rng, EC2M["region"], who, "cloudtrail.amazonaws.com", "StopLogging", INTRUDER, error=True,
-                                      parameters={"name": EC2M["trail"]}, user_agent="Boto3/1.34.0 Python/3.12")]
-    world.put_events(c("logs", EC2M["region"]), f"CloudTrail/{EC2M['trail']}", f"{world.ACCOUNT}_CloudTrail_{EC2M['region']}_breach", lines)
+    import boto3
+
+    from .seeds.ec2manager import CI_USER
+
+    user = world.backend("iam", "aws").get_user(CI_USER)  # the secret half of the leaked key (no API returns it)
+    leaked = user.access_keys[0]
+    session = boto3.Session(aws_access_key_id=leaked.access_key_id, aws_secret_access_key=leaked.secret_access_key, region_name=EC2M["region"])
+    attacker = functools.partial(session.client, endpoint_url=state.url, config=Config(retries={"max_attempts": 1}))
+    now = _now()
+    for i in range(30):
+        service, call, args = PROBES[i % len(PROBES)]
+        with trail.at(now - timedelta(minutes=40 - i), source=INTRUDER), contextlib.suppress(ClientError):
+            getattr(attacker(service), call)(**args)
+    with trail.at(now - timedelta(minutes=9), source=INTRUDER), contextlib.suppress(ClientError):
+        attacker("cloudtrail").stop_logging(Name=EC2M["trail"])
+    with trail.at(now - timedelta(minutes=8), source=INTRUDER):
+        attacker("iam").create_access_key(UserName=CI_USER)
+    with trail.at(now - timedelta(minutes=7), source=INTRUDER):
+        attacker("iam").put_user_policy(UserName=CI_USER, PolicyName="break-glass",
+                                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
 
 
 @scenario("rate-limit-attack", "203.0.113.77 sends 600 requests to the AutoStack backend's /api/stacks through nginx: after the first 100 in a "
@@ -366,21 +380,24 @@ def throttling_storm(state, c):
     state.faults.set([{"kind": "throttle", "rate": 0.33}])
 
 
-@scenario("cost-spike", "Yesterday's EC2 compute cost was five times its usual (a forgotten large instance); three unattached "
-          "EBS volumes; a manual RDS snapshot from 200 days ago.", ("cost-review", "daily-health-check"))
+@scenario("cost-spike", "Yesterday at 00:05 someone launched an m5.24xlarge for a load test and forgot it: it has run since, so "
+          "yesterday's EC2 compute cost is about four times its usual (Cost Explorer, from what ran); three unattached EBS volumes; "
+          "a manual RDS snapshot from 200 days ago.", ("cost-review", "daily-health-check"))
 def cost_spike(state, c):
     from datetime import date
 
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
-    ec2_cost = state.costs[yesterday]["Amazon Elastic Compute Cloud - Compute"]
-    for usage in ec2_cost:
-        ec2_cost[usage] = round(ec2_cost[usage] * 5, 4)
+    launched = datetime.combine(date.today() - timedelta(days=1), datetime.min.time(), timezone.utc) + timedelta(minutes=5)
     ec2 = c("ec2")
+    with trail.at(launched):
+        ec2.run_instances(ImageId="ami-04681a1dbd79675a5", InstanceType="m5.24xlarge", MinCount=1, MaxCount=1,
+                                        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "load-test-tmp"}]}])
+    instance = world.instance_named("load-test-tmp", world.REGION)
+    instance.launch_time = launched.replace(tzinfo=None)  # AWS has no call that backdates a launch
     zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
     for size in (100, 250, 500):
         ec2.create_volume(AvailabilityZone=zone, Size=size, VolumeType="gp3",
                           TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": f"scratch-{size}"}]}])
     c("rds", RMS["region"]).create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-migration-test")
     snap = world.backend("rds", RMS["region"]).database_snapshots["rms-db-prod-manual-migration-test"]
-    snap.created = _now() - timedelta(days=200)
+    snap.created = _now() - timedelta(days=200)  # AWS has no call that ages a snapshot
     snap.original_snapshot_create_time = snap.created

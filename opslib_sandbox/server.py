@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
+from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, iam_policies, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -138,8 +138,14 @@ class SandboxApp:
                         self._record(call, environ, body, status, out)  # refused calls are in CloudTrail too, with their error
                     start_response(status, headers)
                     return [out]
+            refused = iam_policies.refusal(call, environ, body) if not self.state.seeding else None
+            if refused:  # the signer is an IAM user whose policies do not allow it: refused, and in CloudTrail read or write
+                status, headers, out = faults.error_response(call, "deny", refused)
+                self._record(call, environ, body, status, out, read_only=not writes)
+                start_response(status, headers)
+                return [out]
             if call.service == "ce" and call.action == "GetCostAndUsage":
-                status, headers, out = costs.respond(self.state.costs, body)
+                status, headers, out = costs.respond(costs.with_world(self.state.costs, self.state.seeded), body)
                 start_response(status, headers)
                 return [out]
             if call.service == "cloudtrail" and call.action == "LookupEvents":
@@ -193,9 +199,9 @@ class SandboxApp:
             print(f"sign-in log after {action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return [answer]
 
-    def _record(self, call, environ, body: bytes, status: str, answer: bytes) -> None:
+    def _record(self, call, environ, body: bytes, status: str, answer: bytes, read_only: bool = False) -> None:
         try:
-            trail.record(call, environ, body, status, answer)
+            trail.record(call, environ, body, status, answer, read_only)
         except Exception as exc:  # the call was answered; a record that could not be written is the log's
             print(f"cloudtrail after {call.service} {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
@@ -312,6 +318,7 @@ def _reseed(state: State) -> None:
         traffic.elapse(60)  # the last hour's traffic through the seeded world
         state.pristine = pristine.take()
     ages.apply()  # snapshots, releases and secrets as old as a live account's
+    state.seeded = costs.seeded_resources()  # their cost is the seeded history's; what is made later costs on top
     scenarios.overnight_flaps()
     if state.databases:
         state.databases.reset()  # statistics and a warm cache first: this minute's traffic reads the cache

@@ -28,13 +28,14 @@ _SOURCES = {"monitoring": "monitoring.amazonaws.com", "elasticloadbalancing": "e
 
 
 class at:
-    """Calls recorded while this is open are recorded at `when` (a scenario's release that went out earlier: AWS has no call that backdates)."""
+    """Calls recorded while this is open are recorded at `when` (a scenario's release that went out earlier: AWS has no call
+    that backdates) and, given `source`, from that address (a scenario's caller elsewhere: every caller here is local)."""
 
-    def __init__(self, when: datetime):
-        self.when = when
+    def __init__(self, when: datetime, source: str = ""):
+        self.when, self.source = when, source
 
     def __enter__(self):
-        _BACKDATED.append(self.when)
+        _BACKDATED.append((self.when, self.source))
 
     def __exit__(self, *exc):
         _BACKDATED.pop()
@@ -45,19 +46,19 @@ def reset() -> None:
         _EVENTS.clear()
 
 
-def record(call, environ: dict, body: bytes, status: str, answer: bytes) -> None:
-    """One call as CloudTrail records it, after its answer (`status`, `answer`) is known."""
+def record(call, environ: dict, body: bytes, status: str, answer: bytes, read_only: bool = False) -> None:
+    """One call as CloudTrail records it, after its answer (`status`, `answer`) is known (a read: one IAM refused)."""
     method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
     name, params = _operation(call, method, path, environ.get("QUERY_STRING", ""), body)
     if not name:
         return
-    now = _BACKDATED[-1] if _BACKDATED else datetime.now(timezone.utc)
+    now, source = _BACKDATED[-1] if _BACKDATED else (datetime.now(timezone.utc), "")
     key = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     identity = _identity(key[1] if key else "", call.region)
     event = {"eventVersion": "1.08", "userIdentity": identity, "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
              "eventSource": _SOURCES.get(call.service, f"{call.service}.amazonaws.com"), "eventName": name, "awsRegion": call.region,
-             "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"), "userAgent": environ.get("HTTP_USER_AGENT", "")[:200],
-             "requestParameters": params or None, "requestID": str(uuid.uuid4()), "eventID": str(uuid.uuid4()), "readOnly": False,
+             "sourceIPAddress": source or environ.get("REMOTE_ADDR", "127.0.0.1"), "userAgent": environ.get("HTTP_USER_AGENT", "")[:200],
+             "requestParameters": params or None, "requestID": str(uuid.uuid4()), "eventID": str(uuid.uuid4()), "readOnly": read_only,
              "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": world.ACCOUNT}
     code = int(status.split()[0]) if status[:3].isdigit() else 200
     if code >= 400:
@@ -79,18 +80,26 @@ def _identity(access_key: str, region: str) -> dict:
     return who | ({"userName": arn.rsplit("/", 1)[-1]} if kind == "IAMUser" else {})
 
 
+GLOBAL_SOURCES = ("iam.amazonaws.com", "sts.amazonaws.com", "cloudfront.amazonaws.com")  # recorded in us-east-1, delivered to trails that include global events
+
+
 def _deliver(region: str, now: datetime, event: dict, always: bool = False) -> None:
-    """Into the log group of each trail in `region` that sends to CloudWatch Logs, as the trail delivers."""
-    logs = world.backend("logs", region)
-    for trail in list(world.backend("cloudtrail", region).trails.values()):
-        arn = getattr(trail, "cw_log_group_arn", None) or ""
-        group = arn.split(":log-group:")[-1].rstrip("*").rstrip(":") if ":log-group:" in arn else ""
-        if not group or group not in logs.groups or (not always and not trail.status.is_logging):
-            continue
-        stream = live_stream(region)
-        if stream not in logs.groups[group].streams:
-            logs.create_log_stream(group, stream)
-        logs.put_log_events(group, stream, [{"timestamp": int(now.timestamp() * 1000), "message": json.dumps(event)}])
+    """Into the log group of each trail that sends to CloudWatch Logs and covers the event, as the trail delivers: a trail
+    in `region`, a multi-region trail, or (IAM, STS, CloudFront) one that includes global service events."""
+    worldwide = event.get("eventSource") in GLOBAL_SOURCES
+    for home in world.REGIONS:
+        logs = world.backend("logs", home)
+        for trail in list(world.backend("cloudtrail", home).trails.values()):
+            if not (home == region or trail.is_multi_region or (worldwide and trail.include_global_service_events)):
+                continue
+            arn = getattr(trail, "cw_log_group_arn", None) or ""
+            group = arn.split(":log-group:")[-1].rstrip("*").rstrip(":") if ":log-group:" in arn else ""
+            if not group or group not in logs.groups or (not always and not trail.status.is_logging):
+                continue
+            stream = live_stream(region)
+            if stream not in logs.groups[group].streams:
+                logs.create_log_stream(group, stream)
+            logs.put_log_events(group, stream, [{"timestamp": int(now.timestamp() * 1000), "message": json.dumps(event)}])
 
 
 def backdate(minutes: int, now: datetime | None = None) -> None:
@@ -107,8 +116,7 @@ def backdate(minutes: int, now: datetime | None = None) -> None:
     for region in world.REGIONS:
         logs = world.backend("logs", region)
         for group in [g for name, g in logs.groups.items() if name.startswith("CloudTrail/")]:
-            stream = group.streams.get(live_stream(region))
-            for event in getattr(stream, "events", []):
+            for event in (e for r in world.REGIONS for e in getattr(group.streams.get(live_stream(r)), "events", [])):
                 if event.timestamp >= int(edge.timestamp() * 1000):
                     event.timestamp = int(edge.timestamp() * 1000)
                     event.message = re.sub(r'"eventTime": "[^"]+"', f'"eventTime": "{stamp}"', event.message)

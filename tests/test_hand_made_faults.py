@@ -598,3 +598,32 @@ def test_requests_sent_by_hand_past_the_login_limit_are_refused_and_rate_limitin
     assert row.startswith("CRITICAL") and "198.18.0.9 (110)" in row, row
     lines = aws.client("logs", "us-east-1").filter_log_events(logGroupName="/autostack/backend", filterPattern="rate_limit")["events"]
     assert sum("198.18.0.9 /login (10 in 60 s)" in e["message"] for e in lines) == 110
+
+
+def test_calls_an_iam_users_policy_does_not_allow_are_refused_recorded_and_named_by_security_incident(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: the breach's refused calls were CloudTrail lines the scenario wrote; here a user's own key is held to its policy
+    (as AWS does), each refusal recorded in CloudTrail with its error, read or write."""
+    import json
+
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    import opslib_sandbox as sandbox
+
+    iam = aws.client("iam", "us-east-1")
+    iam.create_user(UserName="report-reader")
+    iam.put_user_policy(UserName="report-reader", PolicyName="reports", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="report-reader")["AccessKey"]
+    session = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"], region_name="us-west-2")
+    theirs = session.client("secretsmanager", endpoint_url=sandbox.url(), config=Config(retries={"max_attempts": 1}))
+    for _ in range(26):
+        with pytest.raises(ClientError) as refused:
+            theirs.list_secrets()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "user/report-reader is not authorized to perform: secretsmanager:ListSecrets" in refused.value.response["Error"]["Message"]
+    rows = judge_in_process("security-incident", tmp_path, monkeypatch)
+    row = _row(rows, "cloudtrail_denied_calls")
+    assert row.startswith("CRITICAL") and "26 calls by arn:aws:iam::123456789012:user/report-reader refused" in row and "ListSecrets" in row, row
+    assert aws.client("secretsmanager", "us-west-2").list_secrets()["SecretList"] is not None  # the operator's key is not held to it

@@ -234,7 +234,9 @@ def _expect_security_breach(aws):
 
     events = aws.client("logs").filter_log_events(logGroupName=f"CloudTrail/{EC2M['trail']}", filterPattern='{ $.sourceIPAddress = "185.220.101.4" }')["events"]
     records = [json.loads(e["message"]) for e in events]
-    assert sum(bool(r.get("errorCode")) for r in records) == 31 and [r["eventName"] for r in records if not r.get("errorCode")] == ["CreateAccessKey", "AttachUserPolicy"]
+    assert sum(bool(r.get("errorCode")) for r in records) == 31 and [r["eventName"] for r in records if not r.get("errorCode")] == ["CreateAccessKey", "PutUserPolicy"]
+    iam = aws.client("iam", "us-east-1")  # what it did stands in IAM: a second key, a policy allowing everything
+    assert len(iam.list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]) == 2 and "break-glass" in iam.list_user_policies(UserName="ci-deployer")["PolicyNames"]
 
 
 def _expect_auth_failure_burst(aws):

@@ -38,6 +38,15 @@ def _zip(version: str, source: str = HANDLER) -> bytes:
     return buf.getvalue()
 
 
+CI_USER = "ci-deployer"
+CI_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Deploy", "Effect": "Allow", "Resource": "*",
+     "Action": ["cloudformation:*", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:UpdateAlias", "lambda:GetFunction", "lambda:GetAlias",
+                "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:DescribeServices", "s3:PutObject", "s3:GetObject",
+                "cloudfront:CreateInvalidation", "iam:PassRole"]},
+    {"Sid": "RotateOwnKey", "Effect": "Allow", "Resource": "*", "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:PutUserPolicy"]}]}
+
+
 def seed(c, now: datetime, rng: random.Random) -> None:
     c("cloudformation").create_stack(StackName=EC2M["stack"], TemplateBody=json.dumps(TEMPLATE), Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}],
                                      Tags=[{"Key": "system", "Value": "ec2-manager"}])
@@ -97,6 +106,11 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         "DefaultCacheBehavior": {"TargetOriginId": "web-bucket", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
                                  "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, "TrustedSigners": {"Enabled": False, "Quantity": 0}},
     })
+
+    iam = c("iam")  # the pipeline's user (seed 001 "CI/CD"): deploys, and may rotate its key (granted on every user: the hole)
+    iam.create_user(UserName=CI_USER, Tags=[{"Key": "purpose", "Value": "GitHub Actions deploys EC2 Manager"}])
+    iam.put_user_policy(UserName=CI_USER, PolicyName="deploy", PolicyDocument=json.dumps(CI_POLICY))
+    iam.create_access_key(UserName=CI_USER)
 
     idp = c("cognito-idp")
     pool = idp.create_user_pool(PoolName=EC2M["user_pool"], MfaConfiguration="OFF", Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True}})["UserPool"]["Id"]
