@@ -228,7 +228,7 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     from .signals import describe
 
     lines = [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" + (f" [threshold: {c.threshold}]" if c.threshold not in ("", "-") else "")
-             for c in outcome.report]
+             + (" [before the change]" if c.phase == "before" else "") for c in outcome.report]
     verdict = outcome.reason or (outcome.report.verdict() if outcome.report else "no checks recorded.")
     done = _changes(outcome.actions)
     lines += [f"{ {'applied': 'CHANGED', 'interrupted': 'MAYBE'}.get(status, 'PLANNED')}  {change}" for status, change, _ in done]
@@ -240,10 +240,17 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     if planned:  # last but the follow-ups: the line to paste once the plan is reviewed
         apply = f"{apply_with} {','.join(planned)}" if apply_with else _apply_command(outcome.record, ",".join(planned))
         lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run: {apply})")
+    said = str(outcome.record.get("next") or "") if outcome.status != "passed" or done or planned else ""
+    if planned and any(pid in said for pid in planned):
+        said = ""  # it says what the dry-run line above says: apply the plans
+    if said:  # the notebook's own Next, as its last cell showed it: the command to paste is on the console
+        first, *rest = said.strip().splitlines()
+        lines += [f"next:     {first}", *(f"          {line}" for line in rest)]
+    others = [c for c in _next(outcome) if c not in said]
     if nexts is None:  # a batch says them all at its end
-        lines += [f"next:     {c}" for c in _next(outcome)]
+        lines += [f"next:     {c}" for c in others]
     else:
-        nexts += _next(outcome)
+        nexts += others
     print(scrub("\n".join(lines))[0])
     noted = outcome.record.get("signals_during_filing")
     for note in outcome.notes + ([f"{describe(noted)} arrived while evidence was being filed; noted in the record"] if noted else []):
@@ -352,8 +359,9 @@ def _changes(records: list[dict]) -> list[tuple[str, str, str]]:
         if rec.get("kind") == "action" and rec.get("status") in ("applied", "planned", "interrupted"):
             pid = rec.get("plan_id") or ""
             maybe = " (the run was killed while applying it: it may have applied)" if rec["status"] == "interrupted" else ""
+            read_back = {True: " (verified)", False: " (NOT verified: read it back before relying on it)"}.get(rec.get("verified"), "") if rec["status"] == "applied" else ""
             for c in rec.get("changes") or [{}]:
-                out.append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else "") + maybe, pid))
+                out.append((rec["status"], f"{rec.get('action')}: {Change.from_record(c)}" + (f"  [{pid}]" if pid else "") + maybe + read_back, pid))
     return out
 
 

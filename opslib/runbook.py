@@ -175,6 +175,12 @@ class Runbook:
             self.results[:] = [c for c in self.results if (c.id, c.resource) != (r.id, r.resource)] + [r]
             self.journal("check", check=r.to_dict())
 
+    def next(self, text: str) -> None:
+        """The step to take next (opslib.advice), shown here and, read back from the filed notebook, on the console of a headless run."""
+        from IPython.display import display
+
+        display({"text/plain": text, _checks.NEXT_MIME: {"text": text}}, raw=True)
+
     def summary(self):
         """The status table and verdict of everything checked so far, recorded as the run's result."""
         from IPython.display import display
@@ -221,11 +227,31 @@ class Runbook:
         if rows:
             self.record(rows)
 
-    def act_all(self, actions: list, confirm: bool | str = False, change_ref: str = "", nothing: str = "Nothing to do."):
-        """`act` on each action in turn; says `nothing` when there is none (e.g. not requested)."""
+    def act_all(self, actions: list, confirm: bool | str = False, change_ref: str = "", nothing: str = "Nothing to do.", fixes: bool = False):
+        """`act` on each action in turn; says `nothing` when there is none (e.g. not requested). `fixes`: the actions are the
+        fix for what the rows above found (a rollback), so once every one applied and verified, those rows are the world
+        before it: kept as evidence, out of the verdict, which then judges what is read after."""
         if not actions:
             print(nothing)
-        return [self.act(action, confirm=confirm, change_ref=change_ref) for action in actions]
+        before = list(self.results)
+        outcomes = [self.act(action, confirm=confirm, change_ref=change_ref) for action in actions]
+        if fixes and outcomes and all(o.status == "applied" and o.verified for o in outcomes):
+            self._supersede(before)
+            self.record([_checks.Check(f"action_{a.verb.replace('-', '_')}", _checks.OK, a.describe(), "verified", "applied and read back", o.message)
+                         for a, o in zip(actions, outcomes)])
+        return outcomes
+
+    def _supersede(self, rows: list) -> None:
+        from dataclasses import replace
+        from IPython.display import display
+
+        still = [c for c in rows if any(c is r for r in self.results)]  # not replaced by what applying recorded
+        if not still:
+            return
+        marked = _checks.Report(replace(c, phase=_checks.BEFORE) for c in still)
+        self._record(marked)
+        display({"text/plain": f"The {len(marked)} row(s) above describe the world before the change, which applied and verified: "
+                               "kept as evidence, out of the verdict.", _checks.MIME: {"checks": [c.to_dict() for c in marked]}}, raw=True)
 
     # -- display -------------------------------------------------------------------------
     def _repr_html_(self) -> str:

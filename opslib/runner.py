@@ -504,6 +504,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     runs_dir = evidence.root
     nb, found_nb = scrub_tree(nb)
     report = checks.from_notebook(nb)
+    next_step = checks.next_from_notebook(nb)
     if status == "passed":
         status = checks.RUN_STATUS[report.worst] if report else "passed"
     exit_code = _exit_code(status, fail_on)
@@ -548,6 +549,8 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         "html": "" if unwritten else html.relative_to(runs_dir).as_posix(), "html_sha256": "" if unwritten else sha256_file(html),
         "secrets_redacted": masked + found_nb + found_html,
     }
+    if next_step:
+        record["next"] = next_step  # what the run said to do next: the console's last lines, the post-mortem's
     if unwritten:
         record["unwritten"] = ["notebook", "html"]  # the record says what is missing, and verify does not look for it
     if meta.get("endpoint"):

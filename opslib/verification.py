@@ -225,7 +225,7 @@ def verify(evidence, loaded: dict, asked: bool, in_flight: set, since_last: bool
         kind = rec.get("kind")
         if kind == "check" and isinstance(rec.get("check"), dict):
             c = rec["check"]
-            entry["checks"][f"{c.get('id')}\x1f{c.get('resource')}"] = c.get("status")
+            entry["checks"][f"{c.get('id')}\x1f{c.get('resource')}"] = None if c.get("phase") == "before" else c.get("status")  # before a change: evidence, not counted
         elif kind == "run-start":
             entry["runner"] = True
         elif kind == "run-end":

@@ -174,6 +174,7 @@ def kernel_env() -> dict:
 
 
 PRINCIPAL_VARIABLE = "OPSLIB_SANDBOX_AS"
+ON_CALL_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # the sandbox holds IAM users' keys to their policies
 
 
 def credentials() -> dict:
@@ -214,6 +215,7 @@ def principal(name: str) -> tuple[str, str]:
         iam.create_user(UserName=name)
     except iam.exceptions.EntityAlreadyExistsException:
         pass
+    iam.put_user_policy(UserName=name, PolicyName="on-call", PolicyDocument=json.dumps(ON_CALL_POLICY))  # a responder may do what a responder does
     key = iam.create_access_key(UserName=name)["AccessKey"]
     known[name] = [key["AccessKeyId"], key["SecretAccessKey"]]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ def test_security_incident_isolates_the_api_signs_the_user_out_exports_the_evide
     apigw = aws.client("apigateway", "us-west-2")
     api = next(a["id"] for a in apigw.get_rest_apis()["items"] if a["name"] == "ec2-manager-api-production")
     res = opslib("run", "security-incident", "-p", "isolate_api=true", "-p", "sign_out_user=bob", "-p", "confirm=true", "--no-progress", runs=tmp_path)
-    assert "CRITICAL cloudtrail_high_risk_calls" in res.stdout and "AttachUserPolicy by arn:aws:iam::123456789012:user/ci-deployer from 185.220.101.4" in res.stdout, res.stdout
+    assert "CRITICAL cloudtrail_high_risk_calls" in res.stdout and "PutUserPolicy by arn:aws:iam::123456789012:user/ci-deployer from 185.220.101.4" in res.stdout, res.stdout
     policy = json.loads(apigw.get_rest_api(restApiId=api)["policy"].replace('\\"', '"'))
     assert policy["Statement"] == [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]
     tasks = aws.client("logs", "us-west-2").describe_export_tasks()["exportTasks"]

@@ -40,9 +40,9 @@ def test_service_down_plans_the_fix_applies_it_only_when_confirmed_and_times_the
     assert first.returncode == 1, first.stdout + first.stderr
     assert "CHANGED" not in first.stdout
     assert f"7 minutes into {inc.id}: the restart window has passed; roll back to the last known good version" in first.stdout
-    filed = json.loads(open(tmp_path / ledger(tmp_path)[-1]["output"]).read())
-    said = "".join("".join(o.get("text", "")) for c in filed["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout")
+    said = ledger(tmp_path)[-1]["next"]  # the notebook's Next, filed with the run
     assert f"opslib run service-down --incident {inc.id} -p confirm=true" in said  # the copyable next step
+    assert "next:     " in first.stdout and f"opslib run service-down --incident {inc.id} -p confirm=true" in first.stdout  # on the console too
     assert (_container_state(aws, instance_id), _instance_status(aws, instance_id)) == ("exited", "impaired")  # the dry run changed nothing
 
     fixed = opslib("run", "service-down", "--incident", inc.id, "-p", "confirm=true", "--no-progress", runs=tmp_path)

@@ -55,7 +55,7 @@ changed = rb.act_all(wanted, confirm=confirm, change_ref=change_ref, nothing="Th
 # ## Next
 
 # %%
-print(advice.after_change("autoscaling-policy", rb.results, changed, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("autoscaling-policy", rb.results, changed, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -87,7 +87,7 @@ rb.show(views.deployments, recent, deploy_lookback_hours)
 # ## Next
 
 # %%
-print(advice.deploy_verify(rb.results, stage, recent or [], rb.incident, env))
+rb.next(advice.deploy_verify(rb.results, stage, recent or [], rb.incident, env))
 
 # %%
 rb.summary()

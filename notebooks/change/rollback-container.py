@@ -54,13 +54,13 @@ rb.show(views.images, images, running)
 # Seed 000 steps 3-5: `docker stop webapp`, `docker rm webapp`, `docker run -d --name webapp <options> <previous image>`, then `/health` until it answers healthy (verified). Planned by default; applied only with `confirm` or the button.
 
 # %%
-rolled = rb.act_all(RunImage.rollback(instance_id, instance, container, images, running, to_image, run_options, app_url, ssm_timeout_s), confirm=confirm, change_ref=change_ref, nothing="No earlier image on the host to roll back to.")
+rolled = rb.act_all(RunImage.rollback(instance_id, instance, container, images, running, to_image, run_options, app_url, ssm_timeout_s), confirm=confirm, change_ref=change_ref, nothing="No earlier image on the host to roll back to.", fixes=True)
 
 # %% [markdown]
 # ## Next
 
 # %%
-print(advice.after_change("rollback-container", rb.results, rolled, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("rollback-container", rb.results, rolled, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -42,7 +42,7 @@ rb.show(views.ecs_deployments, svc)
 # `aws ecs update-service --task-definition <previous>`, then `describe-services` until every desired task runs it and the rollout completed (progress printed). Planned by default; applied only with `confirm` or the button.
 
 # %%
-moved = rb.act_all(SetTaskDefinition.rollback(svc, cluster, service, to_revision), confirm=confirm, change_ref=change_ref, nothing="No earlier revision to roll back to.")
+moved = rb.act_all(SetTaskDefinition.rollback(svc, cluster, service, to_revision), confirm=confirm, change_ref=change_ref, nothing="No earlier revision to roll back to.", fixes=True)
 
 # %% [markdown]
 # ## 3. Is it healthy?
@@ -55,7 +55,7 @@ rb.check(http_checks.endpoint_healthy, "api", api_url)
 # ## Next
 
 # %%
-print(advice.after_change("rollback-ecs", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("rollback-ecs", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

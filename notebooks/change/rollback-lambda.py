@@ -55,13 +55,13 @@ rb.judge(lambda_checks.from_metrics, series, function_name, window_minutes, erro
 # `aws lambda update-alias --function-name ec2-manager-function-prod --name LIVE --function-version <previous-version>`, then `get-alias` until it shows (verified). Planned by default; applied only with `confirm` or the button.
 
 # %%
-moved = rb.act_all(PointAlias.rollback(found, function_name, alias, to_version), confirm=confirm, change_ref=change_ref, nothing="No earlier version to roll back to.")
+moved = rb.act_all(PointAlias.rollback(found, function_name, alias, to_version), confirm=confirm, change_ref=change_ref, nothing="No earlier version to roll back to.", fixes=True)
 
 # %% [markdown]
 # ## Next
 
 # %%
-print(advice.after_change("rollback-lambda", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("rollback-lambda", rb.results, moved, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

@@ -55,13 +55,13 @@ rb.judge(site_checks.error_rate, series, distribution, web_bucket, window_minute
 # `aws s3api copy-object --copy-source <web_bucket>/<key>?versionId=<previous>` for each object of the release (one the release added is removed), then `aws cloudfront create-invalidation --paths` for those paths, watched until `Completed`. Planned by default; applied only with `confirm` or the button.
 
 # %%
-restored = rb.act_all(RestoreVersions.rollback(web_bucket, release) + InvalidatePaths.after_restore(distribution, release), confirm=confirm, change_ref=change_ref, nothing="No release to roll back.")
+restored = rb.act_all(RestoreVersions.rollback(web_bucket, release) + InvalidatePaths.after_restore(distribution, release), confirm=confirm, change_ref=change_ref, nothing="No release to roll back.", fixes=True)
 
 # %% [markdown]
 # ## Next
 
 # %%
-print(advice.after_change("rollback-static-site", rb.results, restored, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("rollback-static-site", rb.results, restored, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

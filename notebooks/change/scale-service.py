@@ -46,13 +46,13 @@ rb.show(views.database, db)
 # `aws ecs update-service --desired-count N`, watched until running equals desired; `aws rds modify-db-instance --db-instance-class ... --apply-immediately`, watched until `available` again. Each planned only when asked for; applied only with `confirm` or the button.
 
 # %%
-scaled = rb.act_all(ScaleService.requested(cluster, service, desired_count) + ResizeDatabase.requested(db_instance, db_instance_class), confirm=confirm, change_ref=change_ref, nothing="Nothing asked: desired_count and db_instance_class keep what runs.")
+scaled = rb.act_all(ScaleService.requested(cluster, service, desired_count) + ResizeDatabase.requested(db_instance, db_instance_class), confirm=confirm, change_ref=change_ref, nothing="Nothing asked: desired_count and db_instance_class keep what runs.", fixes=True)
 
 # %% [markdown]
 # ## Next
 
 # %%
-print(advice.after_change("scale-service", rb.results, scaled, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("scale-service", rb.results, scaled, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

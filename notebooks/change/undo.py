@@ -43,7 +43,7 @@ undone = rb.act_all(undo.actions(done), confirm=confirm, change_ref=change_ref, 
 # ## Next
 
 # %%
-print(advice.undo(rb.results, undone, rb.run_id, target, rb.incident, env))
+rb.next(advice.undo(rb.results, undone, rb.run_id, target, rb.incident, env))
 
 # %%
 rb.summary()

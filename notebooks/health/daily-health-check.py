@@ -86,9 +86,10 @@ rb.check(ce.yesterday_cost, "account", 7, cost_warn_pct, cost_critical_pct)
 
 # %% [markdown]
 # ## Verdict
-# On a red row, follow seed 003's action items: frontend FAIL: CloudFront and S3; API FAIL: ECS service and ALB;
-# database FAIL: RDS status and connectivity; ECS DEGRADED: task health and auto-scaling events; high error rate:
-# recent deployments and application logs (`opslib run log-search -p pattern=ERROR`, then seed 004 "High Error Rate").
+# On a red row, the notebook that looks further (seed 003's action items; the console prints the command for each red row):
+# frontend or API FAIL: `opslib run service-down`; ECS DEGRADED: `opslib run deployment-failed`, or `opslib run scale-service`
+# when it was scaled; high error rate: `opslib run high-error-rate` (recent deployments and changes, the top errors);
+# slow: `opslib run high-latency`; alarms: `opslib run alarm-review`; cost: `opslib run cost-review`.
 
 # %%
 rb.summary()

@@ -60,7 +60,7 @@ rb.show(views.sign_in_failures, events)
 # ## Next
 
 # %%
-print(advice.auth_failures(rb.results, pool, rb.incident, env))
+rb.next(advice.auth_failures(rb.results, pool, rb.incident, env))
 
 # %%
 rb.summary()

@@ -79,7 +79,7 @@ copied = rb.act_all(CopyItems.when_asked(compared, recovery_table, table, copy_b
 # ## Next
 
 # %%
-print(advice.after_change("data-corruption", rb.results, restored + copied, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("data-corruption", rb.results, restored + copied, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

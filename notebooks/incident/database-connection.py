@@ -60,7 +60,7 @@ rb.judge(db_checks.connections_used, test, database, connections_warn_pct, conne
 # ## Next
 
 # %%
-print(advice.database_connection(rb.results, database, rb.incident, env))
+rb.next(advice.database_connection(rb.results, database, rb.incident, env))
 
 # %%
 rb.summary()

@@ -61,7 +61,7 @@ rb.show(views.deployments, recent, lookback_hours)
 # ## Next
 
 # %%
-print(advice.deployment_failed(rb.results, svc, rb.incident, env))
+rb.next(advice.deployment_failed(rb.results, svc, rb.incident, env))
 
 # %%
 rb.summary()

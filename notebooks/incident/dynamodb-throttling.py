@@ -65,7 +65,7 @@ rb.judge(table_checks.hot_key, keys, table, window_minutes, hot_key_pct)
 # ## Next
 
 # %%
-print(advice.dynamodb_throttling(rb.results, found, rb.incident, env))
+rb.next(advice.dynamodb_throttling(rb.results, found, rb.incident, env))
 
 # %%
 rb.summary()

@@ -71,7 +71,7 @@ rb.show(views.top_messages, {**(app_errors or {}), **(fn_errors or {})}, top_n)
 # ## Next
 
 # %%
-print(advice.high_error_rate(rb.results, recent or [], rb.incident, env))
+rb.next(advice.high_error_rate(rb.results, recent or [], rb.incident, env))
 
 # %%
 rb.summary()

@@ -91,7 +91,7 @@ rb.judge(cache_checks.hit_rate, stats, cache_cluster, hit_rate_warn_pct, hit_rat
 # ## Next
 
 # %%
-print(advice.high_latency(rb.results, recent or [], database, rb.incident, env))
+rb.next(advice.high_latency(rb.results, recent or [], database, rb.incident, env))
 
 # %%
 rb.summary()

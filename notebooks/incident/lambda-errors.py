@@ -78,7 +78,7 @@ invoked = rb.act(TestInvoke(function_name, alias, test_payload), confirm=confirm
 # ## Next
 
 # %%
-print(advice.lambda_errors(rb.results, config, rb.incident, env, [invoked]))
+rb.next(advice.lambda_errors(rb.results, config, rb.incident, env, [invoked]))
 
 # %%
 rb.summary()

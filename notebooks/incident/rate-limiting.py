@@ -50,7 +50,7 @@ rb.show(views.block_list, found, block_at, allow)
 # ## Next
 
 # %%
-print(advice.rate_limiting(rb.results, rb.incident, env))
+rb.next(advice.rate_limiting(rb.results, rb.incident, env))
 
 # %%
 rb.summary()

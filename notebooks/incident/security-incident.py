@@ -88,7 +88,7 @@ rb.show(views.security_checklist, contained, rb.incident, env)
 # ## Next
 
 # %%
-print(advice.after_change("security-incident", rb.results, contained, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("security-incident", rb.results, contained, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()

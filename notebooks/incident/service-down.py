@@ -111,7 +111,7 @@ escalation.path(since)
 # ## Next
 
 # %%
-print(advice.service_down(rb.results, rb.incident, done, env))
+rb.next(advice.service_down(rb.results, rb.incident, done, env))
 
 # %%
 rb.summary()

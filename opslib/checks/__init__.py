@@ -17,6 +17,7 @@ SEVERITY = {OK: 0, WARN: 1, CRITICAL: 2, ERROR: 3}
 RUN_STATUS = {OK: "passed", WARN: "warn", CRITICAL: "critical", ERROR: "error"}  # a run's status from its worst check
 COLOURS = {OK: "#1a7f37", WARN: "#bf8700", CRITICAL: "#cf222e", ERROR: "#8250df"}
 MIME = "application/vnd.opslib.checks+json"
+NEXT_MIME = "application/vnd.opslib.next+json"  # a run's Next step (Runbook.next), read back for the console
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Check:
     threshold: str
     sentence: str
     at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    phase: str = ""  # "before": the world before a change this run applied and verified (evidence, not the verdict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -107,28 +109,39 @@ def check(check_id: str):
     return wrap
 
 
+BEFORE = "before"
+BEFORE_COLOUR = "#6e7781"
+
+
 class Report(list):
-    """Checks shown as one colour-coded table with a verdict, and recorded as data in the output."""
+    """Checks shown as one colour-coded table with a verdict, and recorded as data in the output. Rows of the
+    world before a change the run applied and verified (`phase` "before") stay as evidence, out of the verdict."""
+
+    @property
+    def current(self) -> list:
+        return [c for c in self if c.phase != BEFORE]
 
     @property
     def worst(self) -> str:
-        return max((c.status for c in self), key=SEVERITY.__getitem__, default=OK)
+        return max((c.status for c in self.current), key=SEVERITY.__getitem__, default=OK)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in SEVERITY}
-        for c in self:
+        for c in self.current:
             out[c.status] += 1
         return out
 
     def verdict(self) -> str:
         """`All 7 checks OK.`, `The check is OK.`, `1 error and 2 warnings among 7 checks.`: worst first."""
-        n = self.counts()
+        n, total = self.counts(), len(self.current)
+        before = len(self) - total
+        after = f" (after the change; {plural(before, 'row')} before it kept as evidence)" if before else ""
         if self.worst == OK:
-            return "The check is OK." if len(self) == 1 else f"All {len(self)} checks OK."
+            return ("The check is OK." if total == 1 else f"All {total} checks OK.")[:-1] + after + "."
         words = {ERROR: ("error", "errors"), CRITICAL: ("critical", "critical"), WARN: ("warning", "warnings")}
         bad = [f"{n[s]} {words[s][n[s] != 1]}" for s in (ERROR, CRITICAL, WARN) if n[s]]
         listed = bad[0] if len(bad) == 1 else ", ".join(bad[:-1]) + " and " + bad[-1]
-        return f"{listed} among {plural(len(self), 'check')}." if len(self) > 1 else f"The check is {self.worst}."
+        return (f"{listed} among {plural(total, 'check')}" if total > 1 else f"The check is {self.worst}") + after + "."
 
     def to_frame(self):
         import pandas as pd
@@ -139,11 +152,11 @@ class Report(list):
         from ..templating import render
 
         # mathjax_ignore / tex2jax_ignore: JupyterLab must not typeset "$120.04 ... $138.96" as maths
-        return render("checks.html.j2", rows=[(c, COLOURS[c.status]) for c in self], colour=COLOURS[self.worst],
+        return render("checks.html.j2", rows=[(c, BEFORE_COLOUR if c.phase == BEFORE else COLOURS[c.status]) for c in self], colour=COLOURS[self.worst],
                       verdict=self.verdict() if len(self) > 1 else "")
 
     def __repr__(self) -> str:
-        lines = [f"{c.status:<8} {c.id:<32} {c.resource:<28} {c.sentence}" for c in self]
+        lines = [f"{c.status:<8} {c.id:<32} {c.resource:<28} {c.sentence}" + (" [before the change]" if c.phase == BEFORE else "") for c in self]
         if len(self) > 1:
             lines.append(self.verdict())
         return "\n".join(lines)
@@ -154,6 +167,17 @@ class Report(list):
             "text/html": self._repr_html_(),
             MIME: {"checks": [c.to_dict() for c in self]},
         }
+
+
+def next_from_notebook(nb: dict) -> str:
+    """The last Next step an executed notebook showed ("" when none)."""
+    found = ""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(NEXT_MIME)
+            if data is not None:
+                found = str((json.loads(data) if isinstance(data, str) else data).get("text", ""))
+    return found
 
 
 def from_notebook(nb: dict) -> Report:
