@@ -90,7 +90,9 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
         return back if before != "CLASS" else f"{back}   # CLASS: its class before {deployment['when']:%H:%M} UTC (CloudTrail records only the new one)"
     if kind == "lambda-config":  # no notebook changes a function's concurrency yet
         return f"aws lambda delete-function-concurrency --function-name {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-west-2')}"
-    return f"./scripts/rollback.sh prod previous   # seed 001 \"Manual Rollback Procedures\" for stack {name}"
+    if kind == "cloudformation":  # seed 001's `./scripts/rollback.sh prod previous`: the release before, planned first
+        return command("rollback-stack", incident, env=env, stack=name, **({"region": deployment["region"]} if deployment.get("region") else {}))
+    return f"(no notebook rolls back {deployment['where']} yet: {deployment['what']})"
 
 
 def high_error_rate(report, deployments: list[dict], incident: str, env: str = "sandbox") -> str:
@@ -300,6 +302,8 @@ def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, en
 AFTER_CHANGE = {
     "rollback-lambda": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                         "Nothing to roll back to. The function's health", ("lambda-errors", {})),
+    "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
+                       "No earlier release to roll back to. What else changed", ("high-error-rate", {})),
     "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),
                      "Nothing to roll back to. Why the service is unwell", ("deployment-failed", {})),
     "rollback-static-site": ("Validate against the rollback triggers (seed 001 \"Post-Rollback Validation\")", ("deploy-verify", {}),

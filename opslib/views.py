@@ -130,6 +130,21 @@ def deployments(rows: list[dict], hours: int):
     return pd.DataFrame([{"when (UTC)": f"{r['when']:%Y-%m-%d %H:%M}", "what": r["what"], "where": r["where"], "rolls back to": r["previous"]} for r in rows])
 
 
+def stack_releases(found: list[dict], state: dict | None):
+    """The pipeline's releases of a stack, newest first, the one it runs marked."""
+    import pandas as pd
+
+    from .actions.cloudformation import fingerprint
+    from .services.cloudformation import running_release
+
+    if not found:
+        return "No release of this stack is kept where the pipeline keeps them (the bucket and key above)."
+    current, previous = running_release(state, found)
+    marks = {id(current): "runs now", id(previous): "the one before"}
+    return pd.DataFrame([{"release": r["release"], "released (UTC)": f"{r['when']:%Y-%m-%d %H:%M}", "template and parameters": fingerprint(r["template"], r["parameters"]),
+                          "S3 version": r["version_id"], "": marks.get(id(r), "")} for r in found])
+
+
 def table_summary(table: dict):
     import pandas as pd
 

@@ -3,7 +3,7 @@ so the backup, cleanup and rotation checks of seeds 001-003 have something true 
 
 - seed 003's daily manual snapshots `rms-db-prod-YYYYMMDD`, each taken at 03:00 UTC on its day;
 - the EC2 Manager function's published versions, a release every two weeks (the newest 3 days old),
-  and its web bucket's object versions, released alongside;
+  and its web bucket's object versions and its stack's releases (and the stack's events), released alongside;
 - AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
   90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180);
 - the audit table's point-in-time recovery, on for 60 days: its window spans the 35 days AWS keeps.
@@ -28,10 +28,14 @@ def apply(now: datetime | None = None) -> None:
     versions = world.backend("lambda", world.EC2M["region"])._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
     for i, fn in enumerate(reversed(versions)):
         fn.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-    bucket = world.backend("s3", "global").buckets.get(world.EC2M["web_bucket"])
-    for key in list(bucket.keys) if bucket is not None else []:
-        for i, version in enumerate(reversed(bucket.keys.getlist(key))):
-            version.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).astimezone(timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    for name in (world.EC2M["web_bucket"], world.EC2M["deploy_bucket"]):
+        bucket = world.backend("s3", "global").buckets.get(name)
+        for key in list(bucket.keys) if bucket is not None else []:
+            for i, version in enumerate(reversed(bucket.keys.getlist(key))):
+                version.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).astimezone(timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    stack = next((s for s in world.backend("cloudformation", world.EC2M["region"]).stacks.values() if s.name == world.EC2M["stack"]), None)
+    for event in stack.events if stack is not None else []:  # deployed with release 1.3.0, three days ago
+        event.timestamp = (now - timedelta(days=3)).replace(tzinfo=None)
     for secret in world.backend("secretsmanager", world.AUTOSTACK["region"]).secrets.values():
         for name, days in SECRET_AGES_DAYS.items():
             if secret.name == f"autostack/production/{name}":

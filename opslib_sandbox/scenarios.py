@@ -206,8 +206,8 @@ def _bad_release(c):
     ecs.update_service(cluster=RMS["cluster"], service=RMS["service"], taskDefinition=release)
     rollouts.hold(*_rms_service(), 1, revision=release, last_words=CRASH_UNDER_LOAD)  # 2.15.0's tasks crash; rolling back to 2.14.0 lifts it
     rollouts.age(*_rms_service(), 10)  # its circuit breaker has tripped
-    c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps({**ec2manager.TEMPLATE, "Description": "EC2 Manager production 1.4.0"}),
-                                     Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}])
+    ec2manager.publish_release(c, "1.4.0", ec2manager.release_template("1.4.0"), ec2manager.PARAMETERS)
+    c("cloudformation").update_stack(StackName=EC2M["stack"], TemplateBody=json.dumps(ec2manager.release_template("1.4.0")), Parameters=ec2manager.PARAMETERS)
     s3 = c("s3")
     s3.put_object(Bucket=EC2M["web_bucket"], Key="index.html", ContentType="text/html",
                   Body=b'<html><body>EC2 Manager 1.4.0<script src="/static/app-1.4.0.js"></script></body></html>')
@@ -238,9 +238,10 @@ def _released(when: datetime, version: str) -> None:
     for event in stack.events:
         if event.resource_status.startswith("UPDATE"):
             event.timestamp = when.replace(tzinfo=None)
-    bucket = world.backend("s3", "global").buckets[EC2M["web_bucket"]]
-    for key in ("index.html", "static/app.js"):
-        bucket.keys.getlist(key)[-1].last_modified = when.astimezone(timezone.utc).replace(tzinfo=None)
+    for bucket_name, keys in ((EC2M["web_bucket"], ("index.html", "static/app.js")), (EC2M["deploy_bucket"], (ec2manager.RELEASE_KEY,))):
+        bucket = world.backend("s3", "global").buckets[bucket_name]
+        for key in keys:
+            bucket.keys.getlist(key)[-1].last_modified = when.astimezone(timezone.utc).replace(tzinfo=None)
     _, service = _rms_service()
     service.opslib_rollout.new["createdAt"] = when
     if service.deployments:

@@ -208,7 +208,7 @@ def _function_log(t: datetime, rng: random.Random) -> list[tuple[str, str, str, 
     at = t + timedelta(seconds=rng.uniform(0, 50))
     duration = max(40.0, rng.gauss(behaviour["duration_ms"], behaviour["duration_ms"] * 0.3))  # as seeds/ec2manager.lambda_lines draws them
     used = int(min(latest.memory_size, rng.gauss(behaviour["used_mb"], 4)))
-    failed = rng.random() < (behaviour["error_share"] or 0.002)
+    failed = rng.random() < behaviour["error_share"]  # one sample a minute stands for ~180 calls: a healthy function's rare error is not one in 60
     version = functions.live_version(EC2M["function"], EC2M["region"])
     lines = [f"START RequestId: {rid} Version: {version}"]
     if failed:

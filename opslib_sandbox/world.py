@@ -36,6 +36,7 @@ EC2M = {
     "table": "ec2-manager-audit-production",
     "api": "ec2-manager-api-production",
     "web_bucket": f"ec2-manager-web-prod-{ACCOUNT}",
+    "deploy_bucket": f"ec2-manager-deployments-{ACCOUNT}",  # the pipeline's releases: cloudformation/<stack>/release.json, versioned
     "user_pool": "ec2-manager-users-production",
     "app_log_group": "/aws/ec2-manager/prod",
     "lambda_log_group": "/aws/lambda/ec2-manager-function-prod",

@@ -4,6 +4,7 @@ responder's terminal would. Their dry runs (red under their scenarios, nothing c
 tests/test_notebooks.py's."""
 
 import json
+import os
 import re
 
 import pytest
@@ -21,6 +22,9 @@ def test_rollback_lambda_moves_the_alias_back_verifies_it_and_is_undone(healthy,
     assert _alias(aws) == "5"
     res = opslib("run", "rollback-lambda", "-p", "confirm=true", "--no-progress", runs=tmp_path)
     assert "CHANGED  point-alias ec2-manager-function-prod:LIVE to version 4: ec2-manager-function-prod:LIVE FunctionVersion: 5 -> 4" in res.stdout, res.stdout
+    # issue 25: a rollback that worked is judged on the world after it; the error rate read before it stays as evidence
+    assert res.returncode == 0 and "PASSED: The check is OK (after the change; 3 rows before it kept as evidence)." in res.stdout, res.stdout
+    assert re.search(r"CRITICAL lambda_error_rate .* \[before the change\]", res.stdout) and "(verified)" in res.stdout
     assert _alias(aws) == "4"
     (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
     assert applied["verified"] is True and applied["undo"] == [{"verb": "point-alias", "args": {"function": "ec2-manager-function-prod", "alias": "LIVE", "version": "5"},
@@ -39,6 +43,7 @@ def test_rollback_ecs_waits_for_the_previous_revision_to_be_steady_and_plans_its
     svc = ecs.describe_services(cluster="rms-cluster-prod", services=["rms-backend-service-prod"])["services"][0]
     assert (svc["taskDefinition"].rsplit("/", 1)[-1], svc["runningCount"], svc["deployments"][0]["rolloutState"]) == ("rms-backend-prod:2", 3, "COMPLETED")
     assert "OK       http_endpoint_healthy          api" in res.stdout  # and its users get answers again
+    assert res.returncode == 0 and "[before the change]" in res.stdout, res.stdout  # the failed deployment it read first is evidence, not the verdict
     (applied,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action" and r["status"] == "applied"]
     assert applied["verified"] is True and applied["verify_note"].startswith("3/3 running, rollout COMPLETED")
     undo = opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path)  # planned only: it would bring the crashing release back
@@ -241,3 +246,30 @@ def test_a_run_killed_after_its_change_applied_still_shows_it_and_undo_offers_it
     undo = opslib("undo", record["run_id"], runs=tmp_path)
     assert undo.returncode == 0 and "desiredCount: 12 -> 3" in undo.stdout, undo.stdout + undo.stderr
     assert opslib("verify", runs=tmp_path).returncode == 0
+
+
+def test_rollback_stack_through_the_seed_script_goes_back_to_the_release_before_watches_it_and_is_undone(healthy, aws, tmp_path):
+    """Issue 25: high-error-rate sent responders to `./scripts/rollback.sh prod previous`, which did not exist."""
+    import subprocess
+
+    from conftest import ROOT
+
+    sandbox.control("scenario/bad-deploy")  # the stack updated to release 1.4.0 with the rest of the release
+    cf = aws.client("cloudformation", "us-west-2")
+    described = lambda: cf.get_template(StackName="EC2Manager-production")["TemplateBody"]["Description"]  # noqa: E731
+    assert described() == "EC2 Manager production 1.4.0"
+    env = {**os.environ, "OPSLIB_RUNS_DIR": str(tmp_path)}
+    script = lambda *args: subprocess.run([str(ROOT / "scripts" / "rollback.sh"), "sandbox", *args, "--no-progress"], capture_output=True, text=True, env=env, timeout=300)  # noqa: E731
+    dry = script("previous")
+    assert dry.returncode == 0 and "OK       cloudformation_release         EC2Manager-production        EC2Manager-production runs release 1.4.0" in dry.stdout, dry.stdout + dry.stderr
+    assert "the release before it: 1.3.0" in dry.stdout and described() == "EC2 Manager production 1.4.0"  # a dry run changes nothing
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    done = script("previous", "-p", f"confirm={plan}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CHANGED  update-stack EC2Manager-production to release 1.3.0" in done.stdout and "(verified)" in done.stdout
+    assert "EC2Manager-production: UPDATE_COMPLETE" in (tmp_path / ledger(tmp_path)[-1]["output"]).read_text()  # watched, as seed 001's `watch -n 30 ...`
+    assert described() == "EC2 Manager production 1.3.0" and cf.describe_stacks(StackName="EC2Manager-production")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert "opslib run high-error-rate" in done.stdout  # what to watch next, on the console
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and described() == "EC2 Manager production 1.4.0", undone.stdout + undone.stderr
+    assert subprocess.run([str(ROOT / "scripts" / "rollback.sh"), "moon"], capture_output=True, text=True).returncode == 2

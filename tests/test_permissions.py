@@ -11,6 +11,7 @@ from opslib import actions
 import opslib_sandbox as sandbox
 from opslib.actions.audit import CopyItems, DeleteRestoredTable, PutItems, RestoreTable
 from opslib.actions.autoscaling import SetScalableTarget, SetTargetTracking
+from opslib.actions.cloudformation import UpdateStack
 from opslib.actions import awslambda
 from opslib.actions.ecs import ScaleService, SetTaskDefinition
 from opslib.actions.hosts import RebootInstance, RestartContainer, RunImage, SetInstanceState
@@ -19,6 +20,7 @@ from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
 from opslib.actions.static_site import InvalidatePaths, RestoreVersions
 from opslib.aws import Aws, AwsSettings
+from opslib_sandbox.seeds import ec2manager
 from opslib_sandbox.world import EC2M, RMS, WEBAPP
 
 EAST, WEST = RMS["region"], EC2M["region"]
@@ -79,6 +81,7 @@ CASES = {
     "set-log-retention": (None, EAST, lambda a: SetLogRetention([RMS["log_group"]], 7), []),
     "export-logs": (None, EAST, lambda a: ExportLogs(RMS["log_group"], f"rms-log-exports-{EC2M['web_bucket'].rsplit('-', 1)[-1]}", "permissions", 60), []),
     "test-invoke": (None, WEST, lambda a: awslambda.TestInvoke(EC2M["function"], "LIVE", {"test": "data"}), []),
+    "update-stack": (None, WEST, lambda a: UpdateStack(EC2M["stack"], ec2manager.release_template("1.2.0"), {"Environment": "production"}, "1.2.0"), []),
     "point-alias": (None, WEST, lambda a: awslambda.PointAlias(EC2M["function"], "LIVE", "3"), []),
     "set-task-definition": (None, EAST, lambda a: SetTaskDefinition(RMS["cluster"], RMS["service"], _older_revision(a)), []),
     "scale-service": (None, EAST, lambda a: ScaleService(RMS["cluster"], RMS["service"], 4), []),

@@ -13,3 +13,24 @@ def stack_status(stack: dict) -> Check:
     else:
         level, hint = OK, ""
     return Check("cloudformation_stack_status", level, name, status, "*_COMPLETE", f"Stack {name} is {status}.{hint}")
+
+
+def release(stack: str, state: dict | None, found: list[dict] | None, source: str) -> Check:
+    """Which of the pipeline's releases the stack runs, and the one before it (what `rollback.sh prod previous` goes back to)."""
+    from datetime import datetime, timezone
+
+    from ..services.cloudformation import running_release
+    from ..units import duration
+
+    def ago(when) -> str:
+        return f"{duration((now - when).total_seconds())} ago"
+
+    now = datetime.now(timezone.utc)
+    current, previous = running_release(state, found)
+    if current is None:
+        return Check("cloudformation_release", WARN, stack, "unknown", "a release of the pipeline",
+                     f"{stack} runs a template and parameters that are none of the last {len(found or [])} releases in {source}: changed by hand, "
+                     "or released another way. Name the release to go back to with -p to_release=...")
+    before = f"; the release before it: {previous['release']} ({ago(previous['when'])})" if previous else "; no release before it is kept"
+    return Check("cloudformation_release", OK, stack, current["release"], "a release of the pipeline",
+                 f"{stack} runs release {current['release']} (released {ago(current['when'])}){before}.")

@@ -17,6 +17,11 @@ def _aware(t) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
+def since(hours: float) -> datetime:
+    """Where a lookback of `hours` starts (UTC)."""
+    return datetime.now(timezone.utc) - timedelta(hours=hours)
+
+
 def stack_updates(aws, stack: str, since: datetime, region: str = "") -> list[dict]:
     """`aws cloudformation describe-stack-events`: the stack's own UPDATE_IN_PROGRESS events since `since`."""
     pages = aws.client("cloudformation", region or None).get_paginator("describe_stack_events").paginate(StackName=stack)
@@ -154,9 +159,9 @@ def site_release(aws, bucket: str, since: datetime, region: str = "") -> list[di
 def recent(aws, stack: str, cluster: str, service: str, function: str, alias: str, hours: int, stack_region: str = "", ecs_region: str = "",
            web_bucket: str = "") -> list[dict]:
     """All of them at once, newest first (`stack_region`: the stack's, its function's and its web bucket's; `ecs_region`: the cluster's)."""
-    since = datetime.now(timezone.utc) - timedelta(hours=hours)
-    found = at_once([lambda: stack_updates(aws, stack, since, stack_region), lambda: ecs_deployments(aws, cluster, service, since, ecs_region),
-                     lambda: alias_moves(aws, function, alias, since, stack_region),
-                     lambda: hand_changes(aws, cluster, service, function, since, ecs_region, stack_region),
-                     lambda: site_release(aws, web_bucket, since, stack_region) if web_bucket else []])
+    start = since(hours)
+    found = at_once([lambda: stack_updates(aws, stack, start, stack_region), lambda: ecs_deployments(aws, cluster, service, start, ecs_region),
+                     lambda: alias_moves(aws, function, alias, start, stack_region),
+                     lambda: hand_changes(aws, cluster, service, function, start, ecs_region, stack_region),
+                     lambda: site_release(aws, web_bucket, start, stack_region) if web_bucket else []])
     return sorted((row for rows in found for row in rows), key=lambda r: r["when"], reverse=True)

@@ -47,8 +47,27 @@ CI_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Sid": "RotateOwnKey", "Effect": "Allow", "Resource": "*", "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:PutUserPolicy"]}]}
 
 
+RELEASE_KEY = f"cloudformation/{EC2M['stack']}/release.json"
+PARAMETERS = [{"ParameterKey": "Environment", "ParameterValue": "production"}]
+
+
+def release_template(version: str) -> dict:
+    return {**TEMPLATE, "Description": f"EC2 Manager production {version}"}
+
+
+def publish_release(c, version: str, template: dict, parameters: list) -> None:
+    """What the pipeline keeps of each stack release before deploying it (seed 001's `./scripts/rollback.sh prod previous`
+    redeploys the one before): the template and parameters, one version of the release object each."""
+    body = json.dumps({"release": version, "stack": EC2M["stack"], "template": template, "parameters": parameters}, indent=1).encode()
+    c("s3").put_object(Bucket=EC2M["deploy_bucket"], Key=RELEASE_KEY, Body=body, ContentType="application/json")
+
+
 def seed(c, now: datetime, rng: random.Random) -> None:
-    c("cloudformation").create_stack(StackName=EC2M["stack"], TemplateBody=json.dumps(TEMPLATE), Parameters=[{"ParameterKey": "Environment", "ParameterValue": "production"}],
+    world.create_bucket(c, EC2M["deploy_bucket"], REGION)
+    c("s3").put_bucket_versioning(Bucket=EC2M["deploy_bucket"], VersioningConfiguration={"Status": "Enabled"})
+    for version in ("1.2.0", "1.3.0"):
+        publish_release(c, version, release_template(version), PARAMETERS)
+    c("cloudformation").create_stack(StackName=EC2M["stack"], TemplateBody=json.dumps(release_template("1.3.0")), Parameters=PARAMETERS,
                                      Tags=[{"Key": "system", "Value": "ec2-manager"}])
 
     iam = c("iam")
