@@ -34,11 +34,27 @@ FOLLOW_UP = {
 
 def follow_ups(report, notebook: str, incident: str = "", env: str = "sandbox") -> list[str]:
     """The commands to paste next for the rows that are not OK, worst row first, one per notebook, never
-    the notebook that made them."""
+    the notebook that made them: the command a row names itself (its parameters filled in), else FOLLOW_UP's."""
     order = {ERROR: 0, CRITICAL: 1, WARN: 2}
-    red = sorted((c for c in report if c.status in order and FOLLOW_UP.get(c.id)), key=lambda c: order[c.status])
-    names = dict.fromkeys(FOLLOW_UP[c.id] for c in red if FOLLOW_UP[c.id] != notebook.split("/")[-1])
-    return [command(name, incident, env) for name in names]
+    red = sorted((c for c in report if c.status in order and getattr(c, "phase", "") != "before"), key=lambda c: order[c.status])
+    found: dict[str, str] = {}
+    for c in red:
+        named = _named_command(c.sentence, incident, env)
+        name = named[0] if named else FOLLOW_UP.get(c.id)
+        if name and name != notebook.split("/")[-1] and name not in found:
+            found[name] = named[1] if named else command(name, incident, env)
+    return list(found.values())
+
+
+def _named_command(sentence: str, incident: str, env: str) -> tuple[str, str] | None:
+    """(notebook, command) of an `opslib run NAME -p ...` a row's sentence names, with the run's incident and environment."""
+    import re
+
+    m = re.search(r"`opslib run ([a-z-]+)((?: -p [^`\s]+)*)`", sentence)
+    if not m:
+        return None
+    params = dict(p.split("=", 1) for p in re.findall(r"-p (\S+)", m[2]) if "=" in p)
+    return m[1], command(m[1], incident, env, **params)
 
 
 def _bad(report, *ids) -> bool:
@@ -326,6 +342,9 @@ def after_change(notebook: str, report, outcomes: list, run_id: str, incident: s
     then, (then_nb, then_params), nothing, (else_nb, else_params) = AFTER_CHANGE[notebook]
     said = _guarded(notebook, outcomes, run_id, incident, env, f"{then}:\n  {command(then_nb, incident, env=env, **then_params)}", **(asked or {}))
     planned = any(o.status in ("planned", "stale") for o in outcomes)
+    named = next((_named_command(c.sentence, incident, env) for c in report if c.status != "OK" and c.id == "ecs_service_tasks_running"), None)
+    if notebook == "scale-service" and not said and named:
+        return f"Nothing serves. Scale it back (planned first):\n  {named[1]}"
     if notebook == "data-corruption" and not planned and _copy_ready(report, outcomes):
         return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command(notebook, incident, env=env, **{**(asked or {}), 'copy_back': True})}"
     return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"

@@ -146,7 +146,7 @@ def _read_rds(c):
 
 
 def _read_logs(c):
-    from .traffic import LOG_STREAM
+    from .traffic import model_stream
     from .trail import live_stream
 
     logs = c("logs")
@@ -155,7 +155,7 @@ def _read_logs(c):
     for g in _pages(logs, "describe_log_groups", "logGroups"):
         digest, count = hashlib.sha256(), 0
         streams = _pages(logs, "describe_log_streams", "logStreams", logGroupName=g["logGroupName"])
-        for stream in sorted(s["logStreamName"] for s in streams if s["logStreamName"] not in live and not s["logStreamName"].endswith(f"]{LOG_STREAM}")):
+        for stream in sorted(s["logStreamName"] for s in streams if s["logStreamName"] not in live and not model_stream(s["logStreamName"])):
             events = logs.get_log_events(logGroupName=g["logGroupName"], logStreamName=stream, startFromHead=True, limit=10000)["events"]
             count += len(events)
             for e in events:

@@ -627,3 +627,45 @@ def test_calls_an_iam_users_policy_does_not_allow_are_refused_recorded_and_named
     row = _row(rows, "cloudtrail_denied_calls")
     assert row.startswith("CRITICAL") and "26 calls by arn:aws:iam::123456789012:user/report-reader refused" in row and "ListSecrets" in row, row
     assert aws.client("secretsmanager", "us-west-2").list_secrets()["SecretList"] is not None  # the operator's key is not held to it
+
+
+def test_an_upstream_pointed_wrong_by_hand_turns_the_morning_check_red_and_green_again_once_put_back(healthy, aws, tmp_path, monkeypatch):
+    """Issue 25: after a fix the health check stayed red for up to an hour ("25 ERROR lines over the last 60 minutes"): the
+    recent interval is judged, and the window's count is said per interval with when the errors stopped."""
+    ssm = aws.client("ssm", "us-east-1")
+    good = ssm.get_parameter(Name="/rms/prod/market-data-url")["Parameter"]["Value"]
+    ssm.put_parameter(Name="/rms/prod/market-data-url", Value="https://market-data-staging.internal.example.com/v2", Type="String", Overwrite=True)
+    _elapse(15)
+    row = _row(judge_in_process("daily-health-check", tmp_path, monkeypatch), "logs_errors_recent")
+    assert row.startswith("CRITICAL") and "lines in the last 10 minutes" in row and "(per 10 minutes, oldest first: " in row, row
+    ssm.put_parameter(Name="/rms/prod/market-data-url", Value=good, Type="String", Overwrite=True)
+    _elapse(11)  # a responder looking again a quarter of an hour later
+    row = _row(judge_in_process("daily-health-check", tmp_path, monkeypatch), "logs_errors_recent")
+    assert row.startswith("OK") and "; none since " in row, row
+
+
+def test_a_service_scaled_to_zero_by_hand_is_critical_in_scale_service_which_hands_back_the_count_it_ran(healthy, aws, tmp_path, monkeypatch):
+    """Issue 25: scaled to 0, the row said "runs 0 of 0 tasks", the count was lost, and scale-service said PASSED while nothing served."""
+    from opslib import advice
+    from opslib.checks import Report
+
+    ecs = aws.client("ecs", "us-east-1")
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=4)  # by hand: CloudTrail keeps the count
+    ecs.update_service(cluster="rms-cluster-prod", service="rms-backend-service-prod", desiredCount=0)
+    rows = judge_in_process("scale-service", tmp_path, monkeypatch)
+    row = _row(rows, "ecs_service_tasks_running")
+    assert row.startswith("CRITICAL") and "it ran 4 before (the count CloudTrail shows it was last given" in row, row
+    said = advice.follow_ups(Report(_checks_of("scale-service", tmp_path, monkeypatch)), "daily-health-check", "INC-9")
+    assert "opslib run scale-service --incident INC-9 -p cluster=rms-cluster-prod -p service=rms-backend-service-prod -p desired_count=4" in said, said
+
+
+def _checks_of(name: str, runs, monkeypatch) -> list:
+    from opslib.checks import CRITICAL, ERROR, OK, WARN, Check
+
+    statuses = (OK, WARN, CRITICAL, ERROR)
+    out = []
+    for row in judge_in_process(name, runs, monkeypatch):
+        status, check_id, resource, *rest = row.split(None, 3)
+        assert status in statuses
+        out.append(Check(check_id, status, resource, "", "", rest[0] if rest else ""))
+    return out

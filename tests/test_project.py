@@ -69,7 +69,7 @@ def test_list_shows_area_purpose_and_impact():
 def test_show_gives_parameters_and_environments():
     res = opslib("show", "health/daily-health-check")
     assert res.returncode == 0
-    assert re.search(r"^error_critical\s+int\s+10\s+\[1\.\.1000000\]\s+ERROR lines in the window that are critical", res.stdout, re.M)
+    assert re.search(r"^error_critical\s+int\s+10\s+\[1\.\.1000000\]\s+ERROR lines in the last 10 minutes that are critical", res.stdout, re.M)
     assert re.search(r"^api_token\s+Secret\s+''", res.stdout, re.M)
     assert "environments: production, sandbox, staging" in res.stdout
 

@@ -25,7 +25,7 @@ def test_daily_health_check_healthy_exits_0_and_files_evidence(healthy, tmp_path
     lines = res.stdout.splitlines()
     assert sum(1 for l in lines if l.startswith("OK ")) == 7
     assert "PASSED: All 7 checks OK." in res.stdout
-    assert "errors_recent             /aws/ecs/rms-backend-prod" in res.stdout and "[threshold: warn >= 5, critical >= 10]" in res.stdout
+    assert "errors_recent             /aws/ecs/rms-backend-prod" in res.stdout and "[threshold: warn >= 5, critical >= 10 in the last 10 minutes]" in res.stdout
     (record,) = ledger(tmp_path)
     assert record["status"] == "passed" and record["exit_code"] == 0
     assert record["checks"] == {"OK": 7, "WARN": 0, "CRITICAL": 0, "ERROR": 0}

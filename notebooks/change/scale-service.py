@@ -37,7 +37,10 @@ rb
 # %%
 svc, db = rb.fetch_all(("ecs_deployment_state", service, ecs.describe_service, cluster, service), ("rds_instance_available", db_instance, rds.describe_instance, db_instance))
 rb.judge(ecs_checks.deployment_state, svc)
+rb.check(ecs_checks.service_tasks_running, service, cluster)
 rb.judge(rds_checks.available, db)
+
+# %%
 rb.show(views.ecs_deployments, svc)
 rb.show(views.database, db)
 

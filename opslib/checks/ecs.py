@@ -12,7 +12,10 @@ def service_tasks_running(aws, service: str, cluster: str) -> Check:
     running, desired, pending = svc["runningCount"], svc["desiredCount"], svc.get("pendingCount", 0)
     rolling = [d for d in svc.get("deployments", []) if d.get("rolloutState") == "IN_PROGRESS"]
     if desired == 0:
-        level, state = CRITICAL, "scaled to 0 tasks, nothing serves (seed 003 \"Scale ECS Service\": `aws ecs update-service --desired-count N`)"
+        back = ecs.remembered_count(aws, cluster, service)
+        count = f"it ran {back[0]} before ({back[1]}): `opslib run scale-service -p cluster={cluster} -p service={service} -p desired_count={back[0]}`" if back else \
+            f"nothing says what it ran before: `opslib run scale-service -p cluster={cluster} -p service={service} -p desired_count=` with the count it needs"
+        level, state = CRITICAL, f"scaled to 0 tasks, nothing serves; {count}"
     elif running >= desired:
         level, state = OK, "healthy"
     elif running == 0:

@@ -48,3 +48,27 @@ def task_log(aws, rows: list[dict], lines: int = 20) -> list[str]:
         return []
     events = aws.client("logs").get_log_events(logGroupName=row["log_group"], logStreamName=row["log_stream"], limit=lines, startFromHead=False)["events"]
     return [e["message"] for e in events]
+
+
+def remembered_count(aws, cluster: str, service: str) -> tuple[int, str] | None:
+    """What the service ran before it was scaled to 0, and where that is written: the last count above 0 an UpdateService set in
+    the last 7 days (`aws cloudtrail lookup-events`, EventName=UpdateService), else its scalable target's minimum
+    (`aws application-autoscaling describe-scalable-targets`); None when neither says."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    ct = aws.client("cloudtrail")
+    pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateService"}],
+                                                       StartTime=datetime.now(timezone.utc) - timedelta(days=7))
+    for page in pages:  # newest first
+        for event in page.get("Events", []):
+            try:
+                p = json.loads(event["CloudTrailEvent"]).get("requestParameters") or {}
+            except (KeyError, ValueError):
+                continue
+            named = str(p.get("service") or "")
+            if (named == service or named.endswith(f"/{service}")) and str(p.get("desiredCount", "0")).isdigit() and int(p["desiredCount"]) > 0:
+                return int(p["desiredCount"]), f"the count CloudTrail shows it was last given ({event['EventTime']:%Y-%m-%d %H:%M} UTC)"
+    targets = aws.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{service}"])
+    least = max((t.get("MinCapacity", 0) for t in targets.get("ScalableTargets", [])), default=0)
+    return (int(least), "its scalable target's minimum") if least else None
