@@ -45,6 +45,18 @@ def test_parameters_cell_is_tagged_in_the_scripts():
         assert '# %% tags=["parameters"]' in script.read_text(), script.name
 
 
+def test_papermill_reads_every_parameter_of_every_notebook(capsys):
+    """Issue 25: "Unable to parse line 7 'run_options...'. Passed unknown parameter: run_options" on every rollback-container run
+    (papermill cannot read a parameter line holding "=" in its value or comment)."""
+    from papermill.translators import PythonTranslator
+
+    for path in NOTEBOOKS:
+        cell = next(c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", []))
+        declared = [line.split(":")[0] for line in cell.source.splitlines() if line and not line.startswith("#")]
+        assert [p.name for p in PythonTranslator.inspect(cell)] == declared, path.name
+    assert "Unable to parse" not in capsys.readouterr().out
+
+
 def test_ruff_reads_the_scripts_like_any_code():
     res = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0, res.stdout[-3000:]

@@ -21,7 +21,8 @@ app_url: str = "http://secure-webapp.example.com:5000/health"  # the app's /heal
 instance: str = "secure-webapp-prod"  # EC2 instance running the app: its Name tag or its id
 container: str = "webapp"  # container name on the host (seed 000)
 to_image: str = ""  # the image to run, REPOSITORY:TAG; empty: the one built before the image running now
-run_options: str = "-p 5000:5000 --restart unless-stopped -e ENVIRONMENT=production"  # docker run options (seed 000's)
+run_options: str = "-p 5000:5000 --restart unless-stopped"  # docker run options (seed 000's), without its environment
+run_environment: dict = {"ENVIRONMENT": "production"}  # the container's environment: each name and value passed with -e (seed 000)
 http_deadline_s: float = 10.0  # the whole /health request, seconds [0.1..300]
 ssm_timeout_s: int = 60  # how long to wait for an SSM command's output, seconds [1..3600]
 confirm: bool = False  # apply the rollback: the plan id the dry run printed (true outside production applies the plan made now)
@@ -54,7 +55,7 @@ rb.show(views.images, images, running)
 # Seed 000 steps 3-5: `docker stop webapp`, `docker rm webapp`, `docker run -d --name webapp <options> <previous image>`, then `/health` until it answers healthy (verified). Planned by default; applied only with `confirm` or the button.
 
 # %%
-rolled = rb.act_all(RunImage.rollback(instance_id, instance, container, images, running, to_image, run_options, app_url, ssm_timeout_s), confirm=confirm, change_ref=change_ref, nothing="No earlier image on the host to roll back to.", fixes=True)
+rolled = rb.act_all(RunImage.rollback(instance_id, instance, container, images, running, to_image, docker.run_options(run_options, run_environment), app_url, ssm_timeout_s), confirm=confirm, change_ref=change_ref, nothing="No earlier image on the host to roll back to.", fixes=True)
 
 # %% [markdown]
 # ## Next

@@ -48,3 +48,11 @@ def previous_image(rows: list[dict] | None, running: dict | None) -> str:
     older = sorted((r for r in rows if r["Repository"] == current["Repository"] and r["CreatedAt"] < current["CreatedAt"] and r["Tag"] not in ("latest", "<none>")),
                    key=lambda r: r["CreatedAt"], reverse=True)
     return f"{older[0]['Repository']}:{older[0]['Tag']}" if older else ""
+
+
+def run_options(options: str, environment: dict | None = None) -> str:
+    """`docker run` options with `-e NAME=VALUE` for each of `environment` (a parameter of its own: papermill cannot read a
+    parameter whose value holds "=")."""
+    import shlex
+
+    return " ".join([options.strip(), *(f"-e {shlex.quote(f'{k}={v}')}" for k, v in (environment or {}).items())]).strip()
