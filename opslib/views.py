@@ -145,6 +145,44 @@ def stack_releases(found: list[dict], state: dict | None):
                           "S3 version": r["version_id"], "": marks.get(id(r), "")} for r in found])
 
 
+def deployment_status(now: dict | None, found: list | None, fn: dict | None, site: dict | None, svc: dict | None, probe):
+    """Seed 001's `deployment-status.sh prod all`: one row per system, what runs, since when, the state of its last change."""
+    import pandas as pd
+
+    from .services.cloudformation import running_release
+    from .services.s3 import last_release
+
+    def when(value) -> str:
+        from datetime import datetime
+
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
+        return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+    rows = []
+    if now:
+        stack, (current, _) = now["stack"], running_release(now, found)
+        rows.append(("EC2 Manager stack", stack["StackName"], f"release {current['release']}" if current else "a template of no kept release",
+                     when(stack.get("LastUpdatedTime") or stack.get("CreationTime")), stack["StackStatus"]))
+    if fn:
+        alias = fn["alias"]
+        version = next((v for v in fn["versions"] if v["Version"] == alias["FunctionVersion"]), {})
+        rows.append(("EC2 Manager function", f"{alias['AliasArn'].split(':')[-2]}:{alias['Name']}", f"version {alias['FunctionVersion']} ({version.get('Description') or 'no description'})",
+                     when(version.get("LastModified")), "-"))
+    if site is not None:
+        release = last_release(site)
+        newest = max((v[0]["modified"] for k, v in site.items() if k in release and v), default=None)
+        rows.append(("EC2 Manager site", "web bucket", f"{len(release)} objects in its last release" if release else "no release", when(newest), "-"))
+    if svc:
+        primary = next((d for d in svc.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+        rows.append(("RMS backend", svc["serviceName"], primary.get("taskDefinition", svc.get("taskDefinition", "")).rsplit("/", 1)[-1],
+                     when(primary.get("createdAt")), f"{primary.get('rolloutState', '-')} ({svc['runningCount']} of {svc['desiredCount']} running)"))
+    body = probe.body if probe is not None else None
+    rows.append(("web app", "/health", f"version {body.get('version', '?')}" if isinstance(body, dict) else "no answer", "-",
+                 f"HTTP {probe.status}" if probe is not None and probe.status else "-"))
+    return pd.DataFrame(rows, columns=["system", "what", "runs", "since (UTC)", "state"])
+
+
 def table_summary(table: dict):
     import pandas as pd
 

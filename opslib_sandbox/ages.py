@@ -36,6 +36,8 @@ def apply(now: datetime | None = None) -> None:
     stack = next((s for s in world.backend("cloudformation", world.EC2M["region"]).stacks.values() if s.name == world.EC2M["stack"]), None)
     for event in stack.events if stack is not None else []:  # deployed with release 1.3.0, three days ago
         event.timestamp = (now - timedelta(days=3)).replace(tzinfo=None)
+    if stack is not None:
+        stack.creation_time = (now - timedelta(days=3)).replace(tzinfo=None)
     for secret in world.backend("secretsmanager", world.AUTOSTACK["region"]).secrets.values():
         for name, days in SECRET_AGES_DAYS.items():
             if secret.name == f"autostack/production/{name}":

@@ -189,7 +189,7 @@ def stale_terraform_lock(state, c):
           "definition rms-backend-prod:3 (image 2.15.0) with 1 of 3 tasks running, a stack update, and EC2 Manager's web release 1.4.0 "
           "(its index.html loads a script it did not upload: half the site's requests fail), and the web app's image 1.9.0 "
           "(commit c7d41f9, pushed as latest and run on its host: /health answers 500).",
-          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "rollback-container", "alarm-review"))
+          ("deploy-verify", "high-error-rate", "rollback-lambda", "rollback-ecs", "rollback-static-site", "rollback-container", "alarm-review", "deployment-status"))
 def bad_deploy(state, c):
     with trail.at(_now() - timedelta(minutes=21)):
         _bad_release(c)
@@ -254,7 +254,7 @@ CRASH = "\n".join(["Traceback (most recent call last):", '  File "/app/rms/setti
 
 @scenario("failed-deployment", "RMS backend release 2.15.0, deployed 8 minutes ago, dropped DATABASE_URL from its task definition: "
           "every new task exits 1 at start (KeyError in its log), the circuit breaker failed the deployment after 3, and the "
-          "previous revision still serves 3 of 3.", ("deployment-failed",))
+          "previous revision still serves 3 of 3.", ("deployment-failed", "deployment-status"))
 def failed_deployment(state, c):
     ecs = c("ecs", RMS["region"])
     base = ecs.describe_task_definition(taskDefinition="rms-backend-prod:2")["taskDefinition"]["containerDefinitions"][0]

@@ -38,6 +38,10 @@ FINDINGS = {
         "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "OK       apigateway_latency_p95_recent",
         "CRITICAL latency_after_change           rds-class:rms-db-prod", "1 minute after database class -> db.t3.micro (ModifyDBInstance by"],
     ("database-connection", "db-connections-exhausted"): ["remaining connection slots are reserved"],
+    ("deployment-status", "failed-deployment"): ["CRITICAL ecs_deployment_state           rms-backend-service-prod     Deployment of rms-backend-prod:3 is FAILED",
+                                                 "rms-backend-prod:2 still serves 3 of 3."],
+    ("deployment-status", "bad-deploy"): ["CRITICAL ecs_deployment_state", "CRITICAL http_endpoint_healthy          web app", "version 1.9.0",
+                                          "OK       cloudformation_release         EC2Manager-production        EC2Manager-production runs release 1.4.0"],
     ("auth-failures", "auth-failure-burst"): [
         "CRITICAL cognito_auth_failure_burst", "1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25); users tried from 203.0.113.66: admin,"],
     ("rate-limiting", "rate-limit-attack"): ["CRITICAL ratelimit_offenders", "1 address took 100% of", "203.0.113.77 ("],

@@ -167,3 +167,15 @@ def test_runs_dir_from_flag_then_env_then_the_projects_wherever_the_command_star
         subprocess.run([sys.executable, "-m", "opslib.cli", "run", fixture("ok")], cwd=cwd, env=env, capture_output=True, check=True)
     assert len(ledger(a)) == 1 and len(ledger(b)) == 1 and len(ledger(home / "runs")) == 2
     assert not (c / "runs").exists() and not (d / "runs").exists()
+
+
+def test_the_seed_deployment_status_script_runs_the_notebook(healthy, tmp_path):
+    """Issue 25: seed 001's `./scripts/deployment-status.sh prod all`, as the seed types it (an unknown environment is bad input)."""
+    import subprocess
+
+    from conftest import ROOT
+
+    env = {**os.environ, "OPSLIB_RUNS_DIR": str(tmp_path)}
+    res = subprocess.run([str(ROOT / "scripts" / "deployment-status.sh"), "sandbox", "all", "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0 and "OK       cloudformation_release         EC2Manager-production        EC2Manager-production runs release 1.3.0" in res.stdout, res.stdout + res.stderr
+    assert subprocess.run([str(ROOT / "scripts" / "deployment-status.sh"), "moon"], capture_output=True, text=True).returncode == 2

@@ -36,7 +36,8 @@ def deployment_state(svc: dict) -> Check:
     new = next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else {})
     old = [d for d in deployments if d is not new]
     revision = new.get("taskDefinition", "").rsplit("/", 1)[-1]
-    serving = "; " + ", ".join(f"{d['taskDefinition'].rsplit('/', 1)[-1]} still serves {d.get('runningCount', 0)} of {svc['desiredCount']}" for d in old) if old else ""
+    serving = "; " + ", ".join(f"{d['taskDefinition'].rsplit('/', 1)[-1]} " + (f"still serves {d['runningCount']} of {svc['desiredCount']}" if d.get("runningCount")
+                                                                              else "no longer serves (0 running)") for d in old) if old else ""
     state = new.get("rolloutState", "COMPLETED")
     level = {"FAILED": CRITICAL, "IN_PROGRESS": WARN}.get(state, OK)
     why = f": {new['rolloutStateReason'].rstrip('.')}" if level != OK and new.get("rolloutStateReason") else ""

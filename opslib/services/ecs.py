@@ -9,8 +9,8 @@ class ServiceMissing(Exception):
         self.response = {"Error": {"Code": "ServiceNotFound", "Message": str(self)}}
 
 
-def describe_service(aws, cluster: str, service: str) -> dict:
-    resp = aws.client("ecs").describe_services(cluster=cluster, services=[service])
+def describe_service(aws, cluster: str, service: str, region: str = "") -> dict:
+    resp = aws.client("ecs", region or None).describe_services(cluster=cluster, services=[service])
     if resp.get("failures"):
         raise ServiceMissing(cluster, service, resp["failures"][0].get("reason", "MISSING"))
     return resp["services"][0]
