@@ -24,8 +24,9 @@ def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
     _md: shown as written, never as HTML or a link, in the run's page and in a report's copy."""
     end = f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "ongoing"
     lines = [f"# Incident Post-Mortem: {_md(inc.id)}", "", f"**Date**: {inc.started:%Y-%m-%d}", f"**Severity**: {_md(inc.severity)} (seed {_md(inc.scale)} scale)",
-             f"**Duration**: {took(inc)} ({inc.started:%Y-%m-%d %H:%M} UTC - {end})", f"**Service**: {_md(inc.service)}", f"**Impact**: {_md(_impact(inc))}",
-             f"**Incident Commander**: {_md(inc.commander)}", "", "## Timeline", ""]
+             f"**Duration**: {_duration(inc, events, end)}", f"**Service**: {_md(inc.service)}", f"**Impact**: {_md(_impact(inc))}",
+             f"**Incident Commander**: {_md(inc.commander)}", "", "## Milestones", ""]
+    lines += _milestones(events) + ["", "## Timeline", ""]
     for e in events:
         link = f" ([evidence](../../{quote(e.evidence)}))" if e.evidence else ""  # from runs/incidents/<id>/
         lines.append(f"- {e.at:%H:%M:%S}: **{_md(e.kind)}** {_md(e.what)}" + (f" ({_md(e.who)})" if e.who else "") + link)
@@ -36,6 +37,43 @@ def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
     lines += ["", "## Action Items", ""] + ([f"- [ ] {_md(item)}" for item in action_items] or [f"- [ ] {item}" for item in PLACEHOLDER_ITEMS])
     lines += ["", "## Lessons Learned", "", _md(lessons, lines=True) or "[Key takeaways]", ""]
     return "\n".join(lines)
+
+
+def _duration(inc, events: list, end: str) -> str:
+    """From when the impact began (the evidence), not from the declaration; the declared span beside it."""
+    from .timeline import milestones
+    from .units import duration
+
+    began, resolved = dict(milestones(events))["impact began"], inc.resolved
+    declared = f"declared {inc.started:%Y-%m-%d %H:%M} UTC, {took(inc)} to resolution" if inc.resolved else f"declared {inc.started:%Y-%m-%d %H:%M} UTC, ongoing"
+    if began and resolved and began < inc.started:
+        return f"{duration((resolved - began).total_seconds())} of impact ({began:%Y-%m-%d %H:%M} UTC - {end}); {declared}"
+    return f"{took(inc)} ({inc.started:%Y-%m-%d %H:%M} UTC - {end})"
+
+
+def _milestones(events: list) -> list[str]:
+    """Each milestone's time, and the time to detect, mitigate and resolve from when the impact began."""
+    from .timeline import milestones
+    from .units import duration
+
+    found = dict(milestones(events))
+    lines = [f"- **{name}**: {when:%Y-%m-%d %H:%M:%S} UTC" if when else f"- **{name}**: not in the evidence" for name, when in found.items()]
+    began = found["impact began"]
+    for label, key in (("Time to detect", "detected"), ("Time to mitigate", "mitigated"), ("Time to resolve", "resolved")):
+        if began and found[key]:
+            lines.append(f"- {label}: {duration(max(0.0, (found[key] - began).total_seconds()))}")
+    return lines
+
+
+def changes(aws, inc, before_minutes: int, stack: str, cluster: str, service: str, function: str, alias: str, stack_region: str, ecs_region: str) -> list[dict]:
+    """The releases and changes made by hand (services.deployments.recent) from `before_minutes` before the declaration to now."""
+    import math
+    from datetime import datetime, timezone
+
+    from .services import deployments
+
+    hours = math.ceil(((datetime.now(timezone.utc) - inc.started).total_seconds() / 60 + before_minutes) / 60)
+    return deployments.recent(aws, stack, cluster, service, function, alias, max(1, hours), stack_region, ecs_region)
 
 
 def _impact(inc) -> str:

@@ -36,9 +36,13 @@ def _at(text) -> datetime | None:
         return None
 
 
-def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dict]]:
+def build(evidence, incident_id: str, index=None, before_minutes: int = 0, changes: list[dict] = ()) -> tuple[list[Event], list[dict]]:
     """The events, oldest first, and the incident's runs: the incident's records, and through the
-    evidence index only its runs' ledger and journal records."""
+    evidence index only its runs' ledger and journal records. With `before_minutes`, also the red runs
+    not tagged with it from that long before its declaration to its resolution (marked untagged), and
+    `changes` (services.deployments rows: releases and changes made by hand) in that window."""
+    from datetime import timedelta, timezone
+
     from .evidence_index import Index
 
     own = index is None
@@ -48,10 +52,21 @@ def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dic
         wanted = index.incident_runs(incident_id) | {r.get("run_id") for r in records if r.get("incident") == incident_id and r.get("run_id")}
         runs = index.runs(run_ids=wanted)
         journal = index.journal_of_runs(wanted)
+        start, end = window(records, incident_id, before_minutes)
+        untagged = [r for r in index.runs(since=start.isoformat(timespec="seconds"), until=end.isoformat(timespec="seconds"))
+                    if r.get("run_id") not in wanted and str(r.get("status")) in ("critical", "error")] if start else []
     finally:
         if own:
             index.close()
     events = list(_incident_events(records, incident_id))
+    for run in untagged:
+        if _at(run.get("started")):
+            events.append(Event(_at(run["started"]), "red", run.get("user", ""), f"{run.get('notebook', '').split('/')[-1]}: {str(run.get('status', '')).upper()} "
+                                f"(untagged: run without --incident {incident_id})", run["run_id"], run.get("notebook", ""), run.get("html") or ""))
+    for c in changes:
+        when = c["when"] if c["when"].tzinfo else c["when"].replace(tzinfo=timezone.utc)
+        if start and start <= when <= end + timedelta(minutes=1):
+            events.append(Event(when, "changed", "", f"{c['what']} on {c['where']}"))
     for run in runs:
         if _at(run.get("started")):
             counts = run.get("checks") if isinstance(run.get("checks"), dict) else {}
@@ -64,10 +79,35 @@ def build(evidence, incident_id: str, index=None) -> tuple[list[Event], list[dic
     return sorted(events, key=lambda e: (e.at, began.get(e.run_id, float("inf")), _WITHIN_A_SECOND.get(e.kind, 9))), runs
 
 
+def window(records: list[dict], incident_id: str, before_minutes: int) -> tuple:
+    """(from `before_minutes` before the declaration, to the resolution or now), aware UTC; (None, None) without either."""
+    from datetime import timedelta, timezone
+
+    declared = next((_at(r.get("at")) for r in records if r.get("incident") == incident_id and r.get("kind") == incidents.DECLARED), None)
+    if not before_minutes or declared is None:
+        return None, None
+    declared = declared if declared.tzinfo else declared.replace(tzinfo=timezone.utc)
+    resolved = next((_at(r.get("at")) for r in records if r.get("incident") == incident_id and r.get("kind") == incidents.RESOLVED), None)
+    end = (resolved if resolved.tzinfo else resolved.replace(tzinfo=timezone.utc)) if resolved else datetime.now(timezone.utc)
+    return declared - timedelta(minutes=before_minutes), end
+
+
+def milestones(events: list[Event]) -> list[tuple[str, datetime | None]]:
+    """(name, when) of the incident's milestones: impact (the change the first red signal followed, else that signal),
+    detection (the first red signal), declaration, mitigation (the first change applied and verified), resolution."""
+    first_red = next((e.at for e in events if e.kind == "red"), None)
+    impact = max((e.at for e in events if e.kind == "changed" and first_red and e.at <= first_red), default=first_red)
+    declared = next((e.at for e in events if e.kind == "declared"), None)
+    records = ("declare-incident", "update-incident", "resolve-incident")  # the incident's own records are not a fix
+    mitigated = next((e.at for e in events if e.kind == "applied" and not e.what.startswith(records) and "verified" in e.what and "NOT verified" not in e.what), None)
+    resolved = next((e.at for e in events if e.kind == "resolved"), None)
+    return [("impact began", impact), ("detected", first_red), ("declared", declared), ("mitigated", mitigated), ("resolved", resolved)]
+
+
 # Records carry whole seconds, and several runs can start within one: a second's events go run by run,
 # in the order the runs started; within a run, it starts, then a plan, its confirmation, the record it
 # writes, the notices it sends, and the applied action.
-_WITHIN_A_SECOND = {"run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6, "interrupted": 6}
+_WITHIN_A_SECOND = {"changed": 0, "run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6, "interrupted": 6}
 
 
 def _incident_events(records: list[dict], incident_id: str):

@@ -250,6 +250,8 @@ def _start(backend, cluster, service, task_definition: str, deployment_id: str, 
 def _record_failures(backend, service, r: Rollout, failed: int, now: datetime, last_words: str) -> None:
     """Each failed start as ECS keeps it for an hour: a STOPPED task with its reason and its
     container's exit code, and (a crash) what the container printed, in its awslogs stream."""
+    from . import trail
+
     cluster = backend._get_cluster(service.cluster_name)
     tasks = backend.tasks.setdefault(cluster.name, {})
     for _ in range(r.recorded, failed):
@@ -263,7 +265,7 @@ def _record_failures(backend, service, r: Rollout, failed: int, now: datetime, l
         else:
             _stop(task, "Essential container in task exited")
             task.stop_code, container.exitCode = "EssentialContainerExited", 1
-            _log_crash(backend, task, last_words, now)
+            _log_crash(backend, task, last_words, trail.backdated_to() or now)
     r.recorded = max(r.recorded, failed)
 
 
@@ -289,3 +291,23 @@ def _stop(task, reason: str) -> None:
     task._transitions = [("STOPPED", "STOPPED")]
     task.last_status = "STOPPED"
     task.stopped_reason = reason
+
+
+def backdate_task_logs(minutes: int, now: datetime | None = None) -> None:
+    """`opslib sandbox elapse`: what the services' tasks printed in the last `minutes` (a crash's last words) was printed
+    `minutes` ago, as the rest of what made the world so (trail.backdate)."""
+    import re
+    from datetime import timedelta
+
+    from . import world
+
+    now = now or _now()
+    edge = int((now - timedelta(minutes=minutes)).timestamp() * 1000)
+    task_stream = re.compile(r"^[\w.-]+/[\w.-]+/[0-9a-f-]{32,36}$")  # awslogs: <prefix>/<container>/<task id>
+    for region in world.REGIONS:
+        for group in world.backend("logs", region).groups.values():
+            for name, stream in group.streams.items():
+                if task_stream.match(name) and any(e.timestamp >= edge for e in stream.events):
+                    for event in stream.events:
+                        event.timestamp = min(event.timestamp, edge)
+                    stream._update()

@@ -345,6 +345,7 @@ def elapse(state: State, minutes: int) -> None:
     with state.alarm_lock:
         traffic.elapse(minutes)
         trail.backdate(minutes)
+        rollouts.backdate_task_logs(minutes)
     state.evaluate_alarms()
 
 

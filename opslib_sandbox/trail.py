@@ -41,6 +41,11 @@ class at:
         _BACKDATED.pop()
 
 
+def backdated_to() -> datetime | None:
+    """The time a scenario's `at` says it is, inside one (what else the release left, its crashed tasks' logs, is stamped then too)."""
+    return _BACKDATED[-1][0] if _BACKDATED else None
+
+
 def reset() -> None:
     with _LOCK:
         _EVENTS.clear()

@@ -18,6 +18,14 @@ env: str = "sandbox"  # environment: parameters/<env>.yaml
 incident_id: str = ""  # the incident, INC-YYYY-MMDD-NNN
 action_items: list[str] = []  # preventive measures agreed so far (default: the template's placeholders)
 lessons: str = ""  # key takeaways, if already known
+before_minutes: int = 120  # how long before the declaration the timeline looks for red runs and changes, minutes [0..10080]
+stack: str = "EC2Manager-production"  # EC2 Manager's stack (seed 001)
+ecs_cluster: str = "rms-cluster-prod"  # RMS's cluster (seed 003)
+ecs_service: str = "rms-backend-service-prod"  # RMS's service
+function_name: str = "ec2-manager-function-prod"  # EC2 Manager's function
+alias: str = "LIVE"  # the alias its API calls
+ec2m_region: str = "us-west-2"  # AWS region of EC2 Manager (seed 001)
+rms_region: str = "us-east-1"  # AWS region of RMS (seed 003)
 minutes_around: int = 15  # how much before and after the incident the plot shows, minutes [0..1440]
 
 # %%
@@ -27,10 +35,11 @@ inc
 
 # %% [markdown]
 # ## 1. Timeline
-# From the incident record, the ledger and the journal.
+# From the incident record, the ledger and the journal; from `before_minutes` before the declaration, the red runs not tagged with it and the releases and changes made by hand (`aws cloudformation describe-stack-events`, `aws ecs describe-services`, `aws cloudtrail lookup-events`).
 
 # %%
-events, _ = timeline.build(rb.evidence, incident_id)  # and its runs, which the report copies
+changes = rb.fetch("postmortem_changes", "deployments", postmortem.changes, inc, before_minutes, stack, ecs_cluster, ecs_service, function_name, alias, ec2m_region, rms_region, default=[])
+events, _ = timeline.build(rb.evidence, incident_id, before_minutes=before_minutes, changes=changes)  # and its runs, which the report copies
 views.timeline(events)
 
 # %% [markdown]

@@ -66,7 +66,7 @@ class _Notifying(Action):
 
     def _message_changes(self, text: str) -> list[Change]:
         first, lines = text.splitlines()[0], len(text.splitlines())
-        return [Change(c.name, "message", None, f"{first} ({lines} lines, shown in full above)") for c in self.channels]
+        return [Change(c.name, "message", None, f"{first} ({lines} lines: the whole message is in the run's notebook)") for c in self.channels]
 
     def results(self) -> list[Check]:
         """One row for the record and one per channel, once applied (none in a dry run)."""

@@ -10,8 +10,9 @@ SAME_RELEASE_MIN = 10  # deployments this close together went out as one release
 
 
 def rose_after(check_id: str, what: str, started: dict[str, datetime], deployments: list[dict], lookback_hours: int, quiet: str,
-               period_s: int = 60) -> Check:
-    """`started`: per source, the first period `what` was over its threshold (none: `quiet` says so)."""
+               period_s: int = 60, stopped: datetime | None = None) -> Check:
+    """`started`: per source, the first period `what` was over its threshold (none: `quiet` says so); `stopped`: when it last
+    was, if that is over (the row then says what it followed and what it stopped after, and is OK: history, not the state)."""
     if not started:
         return Check(check_id, OK, "deployments", len(deployments), f"{what} not after a change",
                      f"{quiet}; {len(deployments)} deployment(s) or change(s) in the last {lookback_hours} h.")
@@ -24,20 +25,39 @@ def rose_after(check_id: str, what: str, started: dict[str, datetime], deploymen
     last = max(d["when"] for d in before)
     blamed = [d for d in before if d["when"] >= last - timedelta(minutes=SAME_RELEASE_MIN)]
     gap = max(0, round((first - last).total_seconds() / 60))
-    changes = "; ".join(f"{d['what']} on {d['where']} ({d['when']:%H:%M} UTC)" for d in blamed)
-    return Check(check_id, CRITICAL, ", ".join(d["where"] for d in blamed), f"{last:%H:%M} UTC", f"{what} not after a change",
+    changes = "; ".join(_said(d) for d in blamed)
+    if stopped is not None:
+        fixes = [d for d in deployments if first < d["when"] <= stopped + timedelta(seconds=period_s)]
+        after = f", after {'; '.join(_said(d) for d in fixes[-3:])}" if fixes else ""
+        return Check(check_id, OK, ", ".join(d["where"] for d in blamed), f"{last:%Y-%m-%d %H:%M} UTC", f"{what} not after a change",
+                     f"{source} {what} rose at {first:%H:%M} UTC, {gap} minute{'' if gap == 1 else 's'} after {changes}; none since {stopped:%H:%M} UTC{after}.")
+    return Check(check_id, CRITICAL, ", ".join(d["where"] for d in blamed), f"{last:%Y-%m-%d %H:%M} UTC", f"{what} not after a change",
                  f"{source} {what} rose at {first:%H:%M} UTC, {gap} minute{'' if gap == 1 else 's'} after {changes}: "
                  + ("roll back." if all(d["where"].split(":")[0] in RELEASES for d in blamed) else "undo it (the commands are under Next)."))
 
 
+def _said(d: dict) -> str:
+    return f"{d['what']} on {d['where']} ({d['when']:%H:%M} UTC)"
+
+
 def suspects(deployments: list[dict], check) -> list[dict]:
-    """The deployments and changes a rose_after row blames."""
+    """The deployments and changes a rose_after row blames: on the resources it names, within a release of the time it names
+    (not the rollback made since on the same resource)."""
+    from datetime import timezone
+
     named = set(check.resource.split(", "))
-    return [d for d in deployments if d["where"] in named]
+    try:
+        last = datetime.strptime(str(check.observed), "%Y-%m-%d %H:%M UTC").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return [d for d in deployments if d["where"] in named]
+    return [d for d in deployments if d["where"] in named and last - timedelta(minutes=SAME_RELEASE_MIN) <= d["when"] < last + timedelta(minutes=1)]
 
 
 def latency_after_change(deployments: list[dict], series: dict, warn_ms: float, lookback_hours: int) -> Check:
     """Did the front doors slow down after a change? The first minute each p95 was over `warn_ms` (the ALB reports seconds)."""
     doors = {"ALB (RMS API)": (series.get("alb_p95"), 1000.0), "API Gateway (EC2 Manager)": (series.get("api_p95"), 1.0)}
     started = {door: s[s * scale >= warn_ms].index.min() for door, (s, scale) in doors.items() if s is not None and len(s) and (s * scale >= warn_ms).any()}
-    return rose_after("latency_after_change", "latency", started, deployments, lookback_hours, f"No p95 latency over {warn_ms:g} ms")
+    from .errors import _stopped
+
+    stopped = _stopped({door: s * scale for door, (s, scale) in doors.items() if s is not None}, warn_ms)
+    return rose_after("latency_after_change", "latency", started, deployments, lookback_hours, f"No p95 latency over {warn_ms:g} ms", stopped=stopped)

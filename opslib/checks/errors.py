@@ -49,4 +49,18 @@ def _since(s, edge):
 def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lookback_hours: int, period_s: int = 60) -> Check:
     """Did errors start after a deployment? The first period over `warn`, against the last deployment before it."""
     started = {source: s[s >= warn].index.min() for source, s in rates_by_source.items() if len(s) and (s >= warn).any()}
-    return rose_after("errors_after_deploy", "errors", started, deployments, lookback_hours, f"No error rate over {number(warn)}%", period_s)
+    return rose_after("errors_after_deploy", "errors", started, deployments, lookback_hours, f"No error rate over {number(warn)}%", period_s,
+                      _stopped(rates_by_source, warn))
+
+
+def _stopped(series_by_source: dict, warn: float, recent_minutes: int = RECENT_MIN):
+    """When the last period over `warn` ended, if none of the last `recent_minutes` is over it (the errors stopped); else None."""
+    from datetime import datetime, timezone
+
+    bad = [s[s >= warn].index.max() for s in series_by_source.values() if len(s) and (s >= warn).any()]
+    if not bad:
+        return None
+    last = max(bad)
+    last = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
+    last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
+    return last + timedelta(minutes=1) if last < datetime.now(timezone.utc) - timedelta(minutes=recent_minutes) else None
