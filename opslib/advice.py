@@ -292,7 +292,12 @@ def deploy_verify(report, stage: str, deployments: list[dict], incident: str, en
         if missing:
             return f"Not ready: confirm {', '.join(missing)} first, then:\n  {command('deploy-verify', incident, env=env, stage='pre', **{m: 'true' if m != 'change_ticket' else 'CHG-...' for m in missing})}"
         return f"Ready to deploy (seed 004 \"Deployment Steps\"). Afterwards, the rollback triggers:\n  {command('deploy-verify', incident, env=env)}"
-    if _bad(report, "deploy_error_trigger", "deploy_latency_trigger", "http_endpoint_healthy", "cloudformation_stack_status"):
+    fired = any(c.id in ("deploy_error_trigger", "deploy_latency_trigger", "http_endpoint_healthy", "cloudformation_stack_status") and c.status in (CRITICAL, ERROR)
+                for c in report)
+    if not fired and _bad(report, "deploy_error_trigger", "deploy_latency_trigger"):
+        return ("Over a trigger's threshold, not yet for the seed's minutes (the WARN rows above): look again in a few minutes:\n  "
+                + command("deploy-verify", incident, env=env))
+    if fired:
         if deployments:
             lines = "\n  ".join(rollback(d, incident, env) for d in deployments)
             return f"A rollback trigger fired after these deployments: roll back (each prints its plan; apply it with the plan id it gives):\n  {lines}"

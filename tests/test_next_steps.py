@@ -82,6 +82,14 @@ def test_deploy_verify_gates_on_the_checklist_and_hands_each_deployment_to_its_r
     assert "opslib run rollback-static-site --incident INC-2026-1202-001 -p web_bucket=ec2-manager-web-prod-123456789012" in said
     known = {nb.name for nb in catalog.all_notebooks()}
     assert set(re.findall(r"opslib run ([\w-]+)", said)) <= known
+    # issue 25: "A rollback trigger fired" beside WARN rows saying the trigger has not held long enough
+    from opslib.checks import WARN
+
+    held_not = [Check("deploy_error_trigger", WARN, "API Gateway (EC2 Manager)", "12%", "< 10%", "over the threshold for 4 of the last 10 minutes")]
+    said = advice.deploy_verify(held_not, "post", rows, "")
+    assert "fired" not in said and said.endswith("opslib run deploy-verify"), said
+    stack = advice.deploy_verify(fired, "post", [{"when": when, "what": "", "where": "cloudformation:EC2Manager-production", "previous": ""}], "")
+    assert "opslib run rollback-stack -p stack=EC2Manager-production" in stack and "rollback.sh" not in stack, stack
 
 
 def test_after_a_change_the_apply_command_repeats_what_made_the_plan_and_every_notebook_named_exists():

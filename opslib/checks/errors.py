@@ -26,14 +26,14 @@ def rates(series: dict, window_minutes: int, warn: float, critical: float, recen
                               f"{source}: no requests in the last {window_minutes} minutes: is traffic reaching it at all?"))
             continue
         parts = [(ERROR_PARTS[i], float(series[i].sum())) for i in errors if len(errors) > 1 and i in series and float(series[i].sum())]
-        split = "".join(f"; {number(n)} {what}" for what, n in parts) if len(parts) > 1 or (parts and parts[0][0] != ERROR_PARTS.get(errors[0])) else ""
+        split = "".join(f"; {number(round(n))} {what}" for what, n in parts) if len(parts) > 1 or (parts and parts[0][0] != ERROR_PARTS.get(errors[0])) else ""
         edge = datetime.now(timezone.utc) - timedelta(minutes=recent)
         e_now, r_now = float(_since(e_all, edge).sum()), float(_since(r_all, edge).sum())
         pct, pct_now = 100 * e / r, (100 * e_now / r_now if r_now else 0.0)
         judged = pct_now if recent < window_minutes else pct
         lately = f"; {number(pct_now)}% in the last {recent} minutes" if recent < window_minutes else ""
         rows.append(Check("errors_rate", evaluate(judged, warn, critical), source, f"{number(judged)}%", describe_threshold(warn, critical, "%"),
-                          f"{source}: {number(pct)}% of {number(r)} requests failed in the last {window_minutes} minutes ({number(e)} errors{split}){lately}."))
+                          f"{source}: {number(pct)}% of {number(round(r))} requests failed in the last {window_minutes} minutes ({number(round(e))} errors{split}){lately}."))
     return rows
 
 
