@@ -17,6 +17,7 @@ from .messages import took
 from .services.cloudwatch import Metric, metric_data
 
 PLACEHOLDER_ITEMS = ["[Preventive measure 1]", "[Preventive measure 2]", "[Documentation update]"]  # seed 000
+NAMED = ("run", "declared", "update", "resolved")  # the timeline's steps that name the person who took them
 
 
 def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
@@ -29,7 +30,8 @@ def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
     lines += _milestones(events) + ["", "## Timeline", ""]
     for e in events:
         link = f" ([evidence](../../{quote(e.evidence)}))" if e.evidence else ""  # from runs/incidents/<id>/
-        lines.append(f"- {e.at:%H:%M:%S}: **{_md(e.kind)}** {_md(e.what)}" + (f" ({_md(e.who)})" if e.who else "") + link)
+        named = e.who and e.kind in NAMED  # a person once per step: who ran it, declared, updated, resolved (a confirmation names its confirmer)
+        lines.append(f"- {e.at:%H:%M:%S}: **{_md(e.kind)}** {_md(e.what)}" + (f" ({_md(e.who)})" if named else "") + link)
     lines += ["", "## Root Cause", "", _md(inc.root_cause, lines=True) or "[Not recorded in any update: fill in]", "", "## Resolution", "",
               _md(inc.resolution, lines=True) or "[The incident is not resolved yet]", "", "## Notifications", ""]
     lines += [f"- {_md(n['at'][11:19])}: {_md(n.get('about', ''))} notice to {_md(n['channel'])}: {_md(n['status'])}" + (f" ({_md(n.get('reason', ''))})" if n.get("reason") else "")
@@ -37,6 +39,13 @@ def draft(inc, events: list, action_items: list[str], lessons: str = "") -> str:
     lines += ["", "## Action Items", ""] + ([f"- [ ] {_md(item)}" for item in action_items] or [f"- [ ] {item}" for item in PLACEHOLDER_ITEMS])
     lines += ["", "## Lessons Learned", "", _md(lessons, lines=True) or "[Key takeaways]", ""]
     return "\n".join(lines)
+
+
+def header(inc, events: list) -> dict:
+    """The post-mortem page's own header: the incident, not the run that drafted it."""
+    end = f"{inc.resolved:%Y-%m-%d %H:%M} UTC" if inc.resolved else "ongoing"
+    return {"Incident": inc.id, "Service": inc.service, "Severity": f"{inc.severity} (seed {inc.scale} scale)", "Status": inc.status,
+            "Duration": _duration(inc, events, end), "Incident commander": inc.commander}
 
 
 def _duration(inc, events: list, end: str) -> str:
@@ -112,13 +121,14 @@ def checks(inc, rel: str) -> list[Check]:
     return rows
 
 
-def key_metrics(aws, inc, minutes_around: int) -> dict:
-    """The affected service's key series (parameters/incidents/severity.yaml) around the incident: {label: Series}."""
+def key_metrics(aws, inc, minutes_around: int, impact_began=None) -> dict:
+    """The affected service's key series (parameters/incidents/severity.yaml) around the incident, from before its impact
+    began (the timeline's first milestone) when that was before the declaration: {label: Series}."""
     entry = severity.service(inc.service)
     listed, region = entry.get("metrics") or [], entry.get("region", "")
     metrics = [Metric(f"m{i}", m["namespace"], m["name"], tuple(m["dimensions"].items()), m.get("stat", "Average"), m.get("label", m["name"]), region)
                for i, m in enumerate(listed)]
-    start = inc.started - timedelta(minutes=minutes_around)
+    start = min(inc.started, impact_began or inc.started) - timedelta(minutes=minutes_around)
     end = min((inc.resolved or incidents.now()) + timedelta(minutes=minutes_around), incidents.now())
     found = metric_data(aws, metrics, max(1, int((end - start).total_seconds() // 60)), 60, end=end) if metrics else {}
     return {m.label: found[m.id] for m in metrics}

@@ -181,6 +181,12 @@ class Runbook:
 
         display({"text/plain": text, _checks.NEXT_MIME: {"text": text}}, raw=True)
 
+    def header(self, fields: dict) -> None:
+        """What the filed page opens with instead of the run's verdict (a post-mortem: its incident), one field a line."""
+        from IPython.display import display
+
+        display({"text/plain": "\n".join(f"{k}: {v}" for k, v in fields.items()), _checks.HEADER_MIME: {"fields": [[str(k), str(v)] for k, v in fields.items()]}}, raw=True)
+
     def summary(self):
         """The status table and verdict of everything checked so far, recorded as the run's result."""
         from IPython.display import display

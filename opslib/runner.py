@@ -516,6 +516,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         "status": status, "reason": reason, "exit_code": exit_code, "checks": [c.to_dict() for c in report],
         "started": meta["started"], "started_text": f"{started:%Y-%m-%d %H:%M} UTC",
         "verdict": reason or (report.verdict() if report else "no checks recorded."),
+        "header": checks.header_from_notebook(nb),
     }
     nb["metadata"]["title"] = f"{name} · {meta['env']} · {started:%Y-%m-%d %H:%M} UTC · {status.upper()}"
     if status in ("failed", "interrupted", "killed") and not _has_banner(nb):

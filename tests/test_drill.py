@@ -65,6 +65,10 @@ def test_a_bad_release_drilled_from_the_console_alone_ends_green_resolved_and_wi
     assert timeline.index("(untagged: run without --incident") < declared_at  # the first red look, before anyone declared
     began, detected = (re.search(rf"\*\*{name}\*\*: (\S+ \S+) UTC", text)[1] for name in ("impact began", "detected"))
     assert began < detected and "Time to mitigate: " in text and "of impact (" in text, text[:1200]
+    page = (tmp_path / ledger(tmp_path)[-1]["html"]).read_text()
+    header = page.split('class="opslib-summary', 1)[1].split("</header>", 1)[0]
+    assert "<dt>Incident</dt><dd>" + incident in header and "<dt>Status</dt><dd>Resolved</dd>" in header and "PASSED:" not in header  # its own header
+    assert timeline.count("confirmed by") == timeline.count("**confirmed**") and " (root) (root)" not in timeline
     applied = [r["status"] for r in ledger(tmp_path) if str((r.get("parameters") or {}).get("confirm", "")).startswith("PLAN-")]
     assert applied == ["passed"] * 3, applied  # the runs index shows each rollback that worked as green
 

@@ -40,13 +40,14 @@ inc
 # %%
 changes = rb.fetch("postmortem_changes", "deployments", postmortem.changes, inc, before_minutes, stack, ecs_cluster, ecs_service, function_name, alias, ec2m_region, rms_region, default=[])
 events, _ = timeline.build(rb.evidence, incident_id, before_minutes=before_minutes, changes=changes)  # and its runs, which the report copies
+rb.header(postmortem.header(inc, events))
 views.timeline(events)
 
 # %% [markdown]
 # ## 2. What was done when, against the service's key metrics
 
 # %%
-series = rb.fetch("postmortem_key_metrics", inc.service, postmortem.key_metrics, inc, minutes_around, default={})
+series = rb.fetch("postmortem_key_metrics", inc.service, postmortem.key_metrics, inc, minutes_around, timeline.milestones(events)[0][1], default={})
 plots.incident(series, events, f"{inc.id}: {inc.service}")
 
 # %% [markdown]

@@ -18,6 +18,7 @@ RUN_STATUS = {OK: "passed", WARN: "warn", CRITICAL: "critical", ERROR: "error"} 
 COLOURS = {OK: "#1a7f37", WARN: "#bf8700", CRITICAL: "#cf222e", ERROR: "#8250df"}
 MIME = "application/vnd.opslib.checks+json"
 NEXT_MIME = "application/vnd.opslib.next+json"  # a run's Next step (Runbook.next), read back for the console
+HEADER_MIME = "application/vnd.opslib.header+json"  # a page's own header (Runbook.header): a post-mortem's incident, not a run's verdict
 
 
 @dataclass
@@ -171,12 +172,21 @@ class Report(list):
 
 def next_from_notebook(nb: dict) -> str:
     """The last Next step an executed notebook showed ("" when none)."""
-    found = ""
+    return str(_last(nb, NEXT_MIME).get("text", ""))
+
+
+def header_from_notebook(nb: dict) -> list[list[str]]:
+    """The last header an executed notebook showed ([] when none): [label, value] in order."""
+    return [[str(k), str(v)] for k, v in _last(nb, HEADER_MIME).get("fields", []) if isinstance(k, str)]
+
+
+def _last(nb: dict, mime: str) -> dict:
+    found: dict = {}
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
-            data = out.get("data", {}).get(NEXT_MIME)
+            data = out.get("data", {}).get(mime)
             if data is not None:
-                found = str((json.loads(data) if isinstance(data, str) else data).get("text", ""))
+                found = json.loads(data) if isinstance(data, str) else dict(data)
     return found
 
 
