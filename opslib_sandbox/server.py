@@ -328,11 +328,12 @@ def _reseed(state: State) -> None:
 
 def _wire_local_endpoints(state: State) -> None:
     """Where the world points at this process: seed 004's database and cache (started beside the
-    seeding) and seed 001's alarm topic, whose Slack relay is a local webhook."""
+    seeding) and seed 001's alarm topic and the RMS team's, whose Slack relay is a local webhook."""
     if state.databases:
         state.databases.publish(state.clients, world.IR["region"])
-    state.clients("sns", world.EC2M["region"]).subscribe(TopicArn=f"arn:aws:sns:{world.EC2M['region']}:{world.ACCOUNT}:ec2-manager-notifications-production",
-                                                        Protocol="http", Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
+    for region, topic in ((world.EC2M["region"], "ec2-manager-notifications-production"), (world.RMS["region"], world.RMS["topic"])):
+        state.clients("sns", region).subscribe(TopicArn=f"arn:aws:sns:{region}:{world.ACCOUNT}:{topic}", Protocol="http",
+                                               Endpoint=f"{state.url}/_sandbox/webhooks/slack-relay")
 
 
 ELAPSE_MAX_MIN = 180

@@ -24,6 +24,8 @@ became of it, as the world stood that minute; the metrics are written from that,
 - RMS's database carries its load on its instance class (rds_capacity): moved to a smaller class,
   its queries read from storage, connections pile up to what the class allows, requests wait for
   one (TargetResponseTime) and the application logs it.
+- EC2 Manager's user pool: sign-ins succeed (`SignInSuccesses`) while one of its app clients allows a
+  sign-in flow, tokens are refreshed while one allows refresh; the flows taken away, none.
 - The incident-response cache: the service reads the real Redis behind it each minute as it
   does (cache-aside: a miss is read from the database and put back), and `CacheHits` /
   `CacheMisses` are what that sample found, so a flush (`redis-cli FLUSHALL`) shows, then heals.
@@ -388,7 +390,28 @@ def _cache(t: datetime, rng: random.Random) -> list[Point]:
             Point(IR["region"], "AWS/ElastiCache", "CacheMisses", dims, misses * READS_SCALE, "Count")]
 
 
-SYSTEMS = (_rms, _ec2_manager, _queue, _sites, _cache, _ir_db)
+SIGN_IN_FLOWS = {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_CUSTOM_AUTH"}
+
+
+def _cognito(t: datetime, rng: random.Random) -> list[Point]:
+    """EC2 Manager's users sign in through its pool's app clients: the day's sign-ins succeed while a client allows a sign-in
+    flow, tokens are refreshed while one allows refresh; a pool or client deleted, or its flows taken away, shows as none."""
+    from .seeds import metrics
+
+    out = []
+    for pool in list(world.backend("cognito-idp", EC2M["region"]).user_pools.values()):
+        if pool.name != EC2M["user_pool"]:
+            continue
+        flows = set().union(set(), *(set(c.extended_config.get("ExplicitAuthFlows") or []) for c in pool.clients.values()))
+        dims = (("UserPool", pool.id), ("UserPoolClient", "ALL"))
+        signed_in = metrics.samples(t, 1, 40, 0.3, rng, n=1)[0] if flows & SIGN_IN_FLOWS else 0.0
+        refreshed = metrics.samples(t, 5, 90, 0.2, rng, n=1)[0] if "ALLOW_REFRESH_TOKEN_AUTH" in flows else 0.0
+        out += [Point(EC2M["region"], "AWS/Cognito", "SignInSuccesses", dims, round(signed_in), "Count"),
+                Point(EC2M["region"], "AWS/Cognito", "TokenRefreshSuccesses", dims, round(refreshed), "Count")]
+    return out
+
+
+SYSTEMS = (_rms, _ec2_manager, _queue, _sites, _cache, _ir_db, _cognito)
 
 
 def owned() -> set[tuple]:
@@ -408,7 +431,9 @@ def owned() -> set[tuple]:
             *((IR["region"], "AWS/SQS", m, (("QueueName", IR["queue"]),)) for m in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage")),
             *(("us-east-1", "AWS/CloudFront", m, (("DistributionId", d), ("Region", "Global")))
               for d in world.backend("cloudfront", "global").distributions for m in ("Requests", "TotalErrorRate")),
-            *((IR["region"], "AWS/ElastiCache", m, (("CacheClusterId", IR["cache"]), ("CacheNodeId", CACHE_NODE))) for m in ("CacheHits", "CacheMisses"))}
+            *((IR["region"], "AWS/ElastiCache", m, (("CacheClusterId", IR["cache"]), ("CacheNodeId", CACHE_NODE))) for m in ("CacheHits", "CacheMisses")),
+            *((w, "AWS/Cognito", m, (("UserPool", pool), ("UserPoolClient", "ALL")))
+              for pool in world.backend("cognito-idp", w).user_pools for m in ("SignInSuccesses", "TokenRefreshSuccesses"))}
 
 
 def _safe(system, t: datetime, rng: random.Random) -> list[Point]:

@@ -27,6 +27,7 @@ RMS = {
     "trail": "RMS",  # seed 003: --log-group-name CloudTrail/RMS
     "market_data_parameter": "/rms/prod/market-data-url",  # where the backend finds its upstream (SSM Parameter Store, read per request)
     "market_data_url": "https://market-data.internal.example.com/v2",
+    "topic": "rms-notifications-production",  # the RMS team's incident notices (their own relay to Slack)
     "region": EAST,
 }
 WEBAPP = {"instance_name": "secure-webapp-prod", "security_group": "secure-webapp-sg", "key_name": "secure-webapp-key", "region": REGION}

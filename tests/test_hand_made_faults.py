@@ -669,3 +669,14 @@ def _checks_of(name: str, runs, monkeypatch) -> list:
         assert status in statuses
         out.append(Check(check_id, status, resource, "", "", rest[0] if rest else ""))
     return out
+
+
+def test_sign_in_flows_taken_off_the_web_client_by_hand_stop_the_sign_ins_auth_failures_counts(healthy, aws, tmp_path, monkeypatch):
+    """Issue 24: Cognito's metrics came from the seed, whatever the pool allowed; here its sign-ins follow what its clients allow."""
+    idp = aws.client("cognito-idp", "us-west-2")
+    pool = idp.list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    client = idp.list_user_pool_clients(UserPoolId=pool)["UserPoolClients"][0]["ClientId"]
+    idp.update_user_pool_client(UserPoolId=pool, ClientId=client, ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"])  # a config change that removed sign-in
+    _elapse(60)  # an hour later
+    row = _row(judge_in_process("auth-failures", tmp_path, monkeypatch), "cognito_sign_in_successes")
+    assert not row.startswith("OK") and "0 successful sign-ins in the last 60 minutes" in row, row

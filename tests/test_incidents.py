@@ -348,3 +348,12 @@ def test_a_declare_whose_previewed_id_was_taken_records_the_id_it_got(tmp_path):
     action.apply(None, changes)
     assert taken.id == previewed and action.incident.id != previewed
     assert changes[0].after.split()[0] == action.incident.id  # what the applied record says is the id the record took
+
+
+def test_each_services_incident_notices_go_to_its_own_topic(healthy, tmp_path):
+    """Issue 25: RMS incident notices went to EC2 Manager's SNS topic; the environment file now names each service's channels."""
+    declared = opslib("run", "incident-declare", "-p", "service=RMS Production", "-p", "users_affected_pct=20", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "SNS topic rms-notifications-production: sent" in declared.stdout and "ec2-manager-notifications-production" not in declared.stdout, declared.stdout
+    relayed = [json.loads(m["body"]) for m in sandbox.inbox() if m["webhook"] == "slack-relay"]
+    (notice,) = [m for m in relayed if m.get("Type") == "Notification" and "INCIDENT DECLARED" in m.get("Subject", "")]
+    assert notice["TopicArn"].endswith(":rms-notifications-production")

@@ -29,6 +29,7 @@ commander: str = ""  # incident commander (default: whoever runs this)
 current_actions: str = ""  # what is being done now, e.g. "Checking recent deployments, reviewing logs"
 slack_webhook: Secret = ""  # Slack incoming webhook URL, as env:VARIABLE
 sns_topic_arn: str = ""  # SNS topic to publish to (seed 001: SNS to Slack)
+notify_by_service: dict = {}  # each service's own channels, {service: {slack_webhook, sns_topic_arn}}, from the environment file
 confirm: bool = False  # declare and send (otherwise a dry run)
 
 # %%
@@ -54,7 +55,7 @@ rb.record(incidents.already_open(rb.evidence, service))
 # The record and seed 001's "🚨 INCIDENT DECLARED" message, sent only with `confirm=True` (or the button).
 
 # %%
-declare = DeclareIncident(rb, level, service, impact, summary, commander, current_actions, notify.channels(slack_webhook, sns_topic_arn))
+declare = DeclareIncident(rb, level, service, impact, summary, commander, current_actions, notify.channels_for(service, slack_webhook, sns_topic_arn, notify_by_service))
 print(declare.message())
 
 # %%

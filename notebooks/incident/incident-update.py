@@ -27,6 +27,7 @@ impact: str = ""  # final impact for the resolution notice, e.g. "~500 users aff
 postmortem_at: str = ""  # when the post-mortem review is (default: 10:00 UTC the next day)
 slack_webhook: Secret = ""  # Slack incoming webhook URL, as env:VARIABLE
 sns_topic_arn: str = ""  # SNS topic to publish to (seed 001: SNS to Slack)
+notify_by_service: dict = {}  # each service's own channels, {service: {slack_webhook, sns_topic_arn}}, from the environment file
 confirm: bool = False  # record and send (otherwise a dry run)
 
 # %%
@@ -46,7 +47,7 @@ inc
 # ## 2. Update or resolve (guarded)
 
 # %%
-update = UpdateIncident(rb, incident_id, status, root_cause, actions_taken, eta, resolve, resolution, impact, postmortem_at, notify.channels(slack_webhook, sns_topic_arn))
+update = UpdateIncident(rb, incident_id, status, root_cause, actions_taken, eta, resolve, resolution, impact, postmortem_at, notify.channels_for(inc.service, slack_webhook, sns_topic_arn, notify_by_service))
 print(update.message())
 
 # %%

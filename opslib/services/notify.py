@@ -31,6 +31,17 @@ class Delivery:
     reason: str = ""
 
 
+def channels_for(service: str, slack_webhook, sns_topic_arn: str, by_service: dict | None = None) -> list[Channel]:
+    """`channels` for one service's incidents: its own entry of `by_service` ({service: {slack_webhook, sns_topic_arn}}, from the
+    environment file), else the defaults."""
+    own = (by_service or {}).get(service) or {}
+    if not isinstance(own, dict):
+        from ..errors import BadInput
+
+        raise BadInput(f"notify_by_service[{service!r}] is {type(own).__name__}", "give each service a mapping: {slack_webhook: ..., sns_topic_arn: ...}")
+    return channels(own.get("slack_webhook") or slack_webhook, own.get("sns_topic_arn") or sns_topic_arn)
+
+
 def channels(slack_webhook, sns_topic_arn: str) -> list[Channel]:
     found = []
     if slack_webhook:

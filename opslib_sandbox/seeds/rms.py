@@ -13,6 +13,7 @@ R = RMS["region"]
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
+    c("sns", R).create_topic(Name=RMS["topic"])  # the RMS team's notices, relayed to their Slack (server._wire_local_endpoints)
     ec2 = c("ec2", R)
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
