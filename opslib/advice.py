@@ -99,10 +99,9 @@ def rollback(deployment: dict, incident: str = "", env: str = "sandbox") -> str:
         return command("scale-service", incident, env=env, region=deployment.get("region") or "us-east-1", cluster=cluster, service=service, **count)
     if kind == "rds":  # stopped or rebooted by hand: no notebook starts a database yet
         return f"aws rds start-db-instance --db-instance-identifier {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-east-1')}"
-    if kind == "rds-class":  # moved to another class by hand: back to the one it had (CloudTrail records only the class asked for)
+    if kind == "rds-class":  # moved to another class by hand: back through scale-service (journaled, guarded), to the class it had
         before = deployment["previous"] if deployment["previous"] != "unknown" else "CLASS"
-        back = (f"aws rds modify-db-instance --db-instance-identifier {shlex.quote(name)} --db-instance-class {shlex.quote(before)} --apply-immediately "
-                f"--region {shlex.quote(deployment.get('region') or 'us-east-1')}")
+        back = command("scale-service", incident, env=env, region=deployment.get("region") or "us-east-1", db_instance=name, db_instance_class=before)
         return back if before != "CLASS" else f"{back}   # CLASS: its class before {deployment['when']:%H:%M} UTC (CloudTrail records only the new one)"
     if kind == "lambda-config":  # no notebook changes a function's concurrency yet
         return f"aws lambda delete-function-concurrency --function-name {shlex.quote(name)} --region {shlex.quote(deployment.get('region') or 'us-west-2')}"

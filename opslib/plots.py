@@ -72,12 +72,24 @@ def stacked_with_bands(frame, warn=None, critical=None, title: str = "", ylabel:
 
 
 MARKS = {"declared": ("#cf222e", "declared"), "resolved": ("#1a7f37", "resolved"), "run": ("#57606a", "run"),
-         "applied": ("#8250df", "action applied"), "failed": ("#8250df", "action failed"), "update": ("#0969da", "update")}
+         "applied": ("#8250df", "action applied"), "failed": ("#8250df", "action failed"), "update": ("#0969da", "update"),
+         "changed": ("#bf8700", "deployed or changed")}
+
+
+def distinct(events: list) -> list:
+    """One mark per kind a minute: a release's three changes, or a batch of runs, are one line, not a smear."""
+    seen, out = set(), []
+    for e in events:
+        key = (e.kind, e.at.replace(second=0, microsecond=0))
+        if e.kind in MARKS and key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
 
 
 def incident(series: dict, events: list, title: str):
-    """The incident on one time axis: each key series in its own panel, and a line at every run,
-    action, update, declaration and resolution, so a reader sees what was done when."""
+    """The incident on one time axis: each key series in its own panel, and a line at each release or change,
+    run, action, update, declaration and resolution (one a kind a minute), so a reader sees what was done when."""
     import matplotlib.pyplot as plt
 
     panels = [(label, s) for label, s in series.items()] or [("(no key metrics for this service)", None)]
@@ -88,7 +100,7 @@ def incident(series: dict, events: list, title: str):
         ax.set_ylabel(label, fontsize=8)
         ax.grid(alpha=0.3)
         shown = set()
-        for e in events:
+        for e in distinct(events):
             if e.kind in MARKS:
                 colour, name = MARKS[e.kind]
                 ax.axvline(e.at, color=colour, linestyle="--" if e.kind == "run" else "-", alpha=0.8, linewidth=1.2,

@@ -530,7 +530,7 @@ def test_a_database_moved_to_a_smaller_class_by_hand_slows_rms_and_high_latency_
     rows = judge_in_process("performance-review", tmp_path, monkeypatch)
     assert not _row(rows, "rds_connections_recent", "rms-db-prod").startswith("OK"), rows
     printed = advice.rollback({"where": "rds-class:rms-db-prod", "previous": "db.t3.medium", "region": "us-east-1"})
-    assert printed == "aws rds modify-db-instance --db-instance-identifier rms-db-prod --db-instance-class db.t3.medium --apply-immediately --region us-east-1"
+    assert printed == "opslib run scale-service -p region=us-east-1 -p db_instance=rms-db-prod -p db_instance_class=db.t3.medium"  # journaled, guarded
 
 
 def test_a_table_grown_by_hand_raises_database_cpu_and_cleaning_it_up_brings_it_down(healthy, aws, tmp_path, monkeypatch):

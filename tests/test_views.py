@@ -102,3 +102,18 @@ def test_the_last_release_is_what_changed_together_last_and_a_rollback_is_not_on
     assert {k: (r or {}).get("version") for k, r in release.items()} == {"index.html": "i2", "static/app.js": "a2", "static/new.js": None}
     rolled_back = {**versions, "index.html": [v("i4", "E2", 0), *versions["index.html"]], "static/app.js": [v("a4", "A2", 0), *versions["static/app.js"]]}
     assert set(last_release(rolled_back, window_minutes=10)) == {"static/new.js"}  # only what the rollback left as the release had it
+
+
+def test_the_incident_plot_marks_each_kind_once_a_minute():
+    """Issue 25: a line per event (a release's three changes, each run) smeared the plot."""
+    from datetime import datetime, timedelta, timezone
+
+    from opslib import plots
+    from opslib.timeline import Event
+
+    t = datetime(2026, 12, 6, 22, 30, 5, tzinfo=timezone.utc)
+    events = [Event(t, "changed", "", f"change {n}") for n in range(3)] + [Event(t + timedelta(seconds=20), "run", "", "a"),
+                                                                          Event(t + timedelta(seconds=40), "run", "", "b"),
+                                                                          Event(t + timedelta(minutes=2), "run", "", "c"), Event(t, "red", "", "not marked")]
+    assert [(e.kind, e.what) for e in plots.distinct(events)] == [("changed", "change 0"), ("run", "a"), ("run", "c")]
+    assert plots.incident({}, events, "INC") is not None
