@@ -5,16 +5,9 @@
 # notebook (read-only). ENV: prod, staging or sandbox. Exit 0 when nothing is half-way, 1 when a
 # deployment failed or still rolls (the run's verdict), 2 on bad input.
 set -eu
+. "$(dirname "$0")/common.sh"
 [ $# -ge 1 ] || { echo "usage: $0 prod|staging|sandbox [all] [--incident INC-...]" >&2; exit 2; }
-case "$1" in
-  prod|production) env=production ;;
-  staging) env=staging ;;
-  sandbox) env=sandbox ;;
-  *) echo "$0: unknown environment '$1': use prod, staging or sandbox" >&2; exit 2 ;;
-esac
+env=$(opslib_env "$1")
 shift
 [ $# -ge 1 ] && [ "$1" = all ] && shift
-here=$(cd "$(dirname "$0")/.." && pwd)
-opslib="$here/.venv/bin/opslib"
-[ -x "$opslib" ] || opslib=opslib
 exec "$opslib" run deployment-status --env "$env" "$@"

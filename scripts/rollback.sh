@@ -5,23 +5,16 @@
 # rollback-stack notebook: planned first (nothing changes); run it again with the plan id it prints
 # (-p confirm=PLAN-...) to apply, watch and verify it. ENV: prod, staging or sandbox.
 set -eu
+. "$(dirname "$0")/common.sh"
 usage() { echo "usage: $0 prod|staging|sandbox [previous|RELEASE] [-p confirm=PLAN-... | --incident INC-...]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
-case "$1" in
-  prod|production) env=production ;;
-  staging) env=staging ;;
-  sandbox) env=sandbox ;;
-  *) echo "$0: unknown environment '$1': use prod, staging or sandbox" >&2; exit 2 ;;
-esac
+env=$(opslib_env "$1")
 shift
 target=""
 if [ $# -ge 1 ] && [ "${1#-}" = "$1" ]; then
   [ "$1" = previous ] || target="$1"
   shift
 fi
-here=$(cd "$(dirname "$0")/.." && pwd)
-opslib="$here/.venv/bin/opslib"
-[ -x "$opslib" ] || opslib=opslib
 if [ -n "$target" ]; then
   exec "$opslib" run rollback-stack --env "$env" -p "to_release=$target" "$@"
 fi
