@@ -297,7 +297,7 @@ def _fast_metric_data_fix() -> None:
     def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):
         if not queries or any("MetricStat" not in q for q in queries) or start_time >= end_time:
             return original(self, queries, start_time, end_time, scan_by)  # expressions, and moto's own validation
-        start_time, end_time = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
+        start_time, end_time = _rounded_start(start_time), end_time.replace(microsecond=0)
         by_name = defaultdict(list)
         for md in self.get_all_metrics():
             if start_time <= md.timestamp < end_time + timedelta(seconds=1):
@@ -327,6 +327,18 @@ def _fast_metric_data_fix() -> None:
 
     get_metric_data.opslib_fixed = True
     models.CloudWatchBackend.get_metric_data = get_metric_data
+
+
+def _rounded_start(start):
+    """As CloudWatch rounds a query's start: down to the minute when under 15 days old, to 5 minutes under 63 days, else the hour
+    (moto keeps the seconds, so each period's label was off the minute every datum sits on)."""
+    from datetime import datetime, timedelta, timezone
+
+    age = datetime.now(timezone.utc).replace(tzinfo=None) - (start.astimezone(timezone.utc).replace(tzinfo=None) if start.tzinfo else start)
+    step = 60 if age < timedelta(days=15) else 300 if age < timedelta(days=63) else 3600
+    epoch = int(start.timestamp()) if start.tzinfo else int(start.replace(tzinfo=timezone.utc).timestamp())
+    rounded = datetime.fromtimestamp(epoch - epoch % step, timezone.utc)
+    return rounded if start.tzinfo else rounded.replace(tzinfo=None)
 
 
 def _run_command_fix() -> None:

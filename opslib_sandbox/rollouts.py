@@ -302,7 +302,7 @@ def backdate_task_logs(minutes: int, now: datetime | None = None) -> None:
     from . import world
 
     now = now or _now()
-    edge = int((now - timedelta(minutes=minutes)).timestamp() * 1000)
+    edge = int((now - timedelta(minutes=minutes)).replace(second=0, microsecond=0).timestamp() * 1000)  # as trail.backdate and the traffic model
     task_stream = re.compile(r"^[\w.-]+/[\w.-]+/[0-9a-f-]{32,36}$")  # awslogs: <prefix>/<container>/<task id>
     for region in world.REGIONS:
         for group in world.backend("logs", region).groups.values():

@@ -111,7 +111,7 @@ def backdate(minutes: int, now: datetime | None = None) -> None:
     """`opslib sandbox elapse`: the world as it stands has stood `minutes`, so what made it so happened then: the calls
     recorded within the last `minutes` are recorded `minutes` ago (in event history and in the trails' log groups)."""
     now = now or datetime.now(timezone.utc)
-    edge = now - timedelta(minutes=minutes)
+    edge = (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)  # where the traffic model starts the minutes it rewrites
     stamp = edge.strftime("%Y-%m-%dT%H:%M:%SZ")
     with _LOCK:
         for events in _EVENTS.values():

@@ -36,7 +36,7 @@ FINDINGS = {
         "on average over 1 call: SELECT i.id, i.title, (SELECT count(*) FROM alerts a WHERE a.incident_id = i.id) AS alerts FROM incidents i",
         "EXPLAIN ANALYZE it", "CRITICAL elasticache_hit_rate", "of reads hit over the last 5 minutes (CloudWatch CacheHits, CacheMisses)",
         "CRITICAL rds_cpu_recent", "CRITICAL alb_latency_p95_recent", "OK       apigateway_latency_p95_recent",
-        "CRITICAL latency_after_change           rds-class:rms-db-prod", "1 minute after database class -> db.t3.micro (ModifyDBInstance by"],
+        "CRITICAL latency_after_change           rds-class:rms-db-prod", "after database class -> db.t3.micro (ModifyDBInstance by"],
     ("database-connection", "db-connections-exhausted"): ["remaining connection slots are reserved"],
     ("deployment-status", "failed-deployment"): ["CRITICAL ecs_deployment_state           rms-backend-service-prod     Deployment of rms-backend-prod:3 is FAILED",
                                                  "rms-backend-prod:2 still serves 3 of 3."],

@@ -56,6 +56,10 @@ def suspects(deployments: list[dict], check) -> list[dict]:
 def latency_after_change(deployments: list[dict], series: dict, warn_ms: float, lookback_hours: int) -> Check:
     """Did the front doors slow down after a change? The first minute each p95 was over `warn_ms` (the ALB reports seconds)."""
     doors = {"ALB (RMS API)": (series.get("alb_p95"), 1000.0), "API Gateway (EC2 Manager)": (series.get("api_p95"), 1.0)}
+    if all(s is None or not len(s) for s, _ in doors.values()):
+        return Check("latency_after_change", WARN, "deployments", "no latency read", "latency not after a change",
+                     "No latency was read at either front door (the cloudwatch_metrics_read row says why, or nothing reported): "
+                     f"{len(deployments)} deployment(s) or change(s) in the last {lookback_hours} h, unjudged.")
     started = {door: s[s * scale >= warn_ms].index.min() for door, (s, scale) in doors.items() if s is not None and len(s) and (s * scale >= warn_ms).any()}
     from .errors import _stopped
 
