@@ -73,7 +73,7 @@ def stacked_with_bands(frame, warn=None, critical=None, title: str = "", ylabel:
 
 MARKS = {"declared": ("#cf222e", "declared"), "resolved": ("#1a7f37", "resolved"), "run": ("#57606a", "run"),
          "applied": ("#8250df", "action applied"), "failed": ("#8250df", "action failed"), "update": ("#0969da", "update"),
-         "changed": ("#bf8700", "deployed or changed")}
+         "changed": ("#bf8700", "deployed or changed"), "alarm": ("#fb8f44", "alarm state")}
 
 
 def distinct(events: list) -> list:

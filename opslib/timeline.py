@@ -17,7 +17,7 @@ RED = (CRITICAL, ERROR)
 @dataclass(frozen=True)
 class Event:
     at: datetime
-    kind: str  # declared, update, resolved, notification, run, red, planned, confirmed, applied, failed, interrupted
+    kind: str  # declared, update, resolved, notification, run, red, planned, confirmed, applied, failed, interrupted, changed, alarm
     who: str
     what: str
     run_id: str = ""
@@ -66,7 +66,7 @@ def build(evidence, incident_id: str, index=None, before_minutes: int = 0, chang
     for c in changes:
         when = c["when"] if c["when"].tzinfo else c["when"].replace(tzinfo=timezone.utc)
         if start and start <= when <= end + timedelta(minutes=1):
-            events.append(Event(when, "changed", "", f"{c['what']} on {c['where']}"))
+            events.append(Event(when, "alarm", "", c["what"]) if c.get("kind") == "alarm" else Event(when, "changed", "", f"{c['what']} on {c['where']}"))
     for run in runs:
         if _at(run.get("started")):
             counts = run.get("checks") if isinstance(run.get("checks"), dict) else {}
@@ -94,8 +94,8 @@ def window(records: list[dict], incident_id: str, before_minutes: int) -> tuple:
 
 def milestones(events: list[Event]) -> list[tuple[str, datetime | None]]:
     """(name, when) of the incident's milestones: impact (the change the first red signal followed, else that signal),
-    detection (the first red signal), declaration, mitigation (the first change applied and verified), resolution."""
-    first_red = next((e.at for e in events if e.kind == "red"), None)
+    detection (the first red signal: a red run or an alarm), declaration, mitigation (the first change applied and verified), resolution."""
+    first_red = next((e.at for e in events if e.kind == "red" or (e.kind == "alarm" and "to ALARM" in e.what)), None)
     impact = max((e.at for e in events if e.kind == "changed" and first_red and e.at <= first_red), default=first_red)
     declared = next((e.at for e in events if e.kind == "declared"), None)
     records = ("declare-incident", "update-incident", "resolve-incident")  # the incident's own records are not a fix
@@ -107,7 +107,7 @@ def milestones(events: list[Event]) -> list[tuple[str, datetime | None]]:
 # Records carry whole seconds, and several runs can start within one: a second's events go run by run,
 # in the order the runs started; within a run, it starts, then a plan, its confirmation, the record it
 # writes, the notices it sends, and the applied action.
-_WITHIN_A_SECOND = {"changed": 0, "run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6, "interrupted": 6}
+_WITHIN_A_SECOND = {"changed": 0, "alarm": 0, "run": 0, "red": 1, "planned": 2, "confirmed": 3, "declared": 4, "update": 4, "resolved": 4, "notification": 5, "applied": 6, "failed": 6, "interrupted": 6}
 
 
 def _incident_events(records: list[dict], incident_id: str):

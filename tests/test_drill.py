@@ -63,6 +63,7 @@ def test_a_bad_release_drilled_from_the_console_alone_ends_green_resolved_and_wi
     declared_at = timeline.index("**declared**")
     assert timeline.index("**changed** alias LIVE -&gt; version 5") < declared_at  # the release, from CloudTrail and the alias
     assert timeline.index("(untagged: run without --incident") < declared_at  # the first red look, before anyone declared
+    assert timeline.index("**alarm** alarm ") < declared_at and "Alarm updated from OK to ALARM" in timeline  # the alarms that fired, from their history
     began, detected = (re.search(rf"\*\*{name}\*\*: (\S+ \S+) UTC", text)[1] for name in ("impact began", "detected"))
     assert began < detected and "Time to mitigate: " in text and "of impact (" in text, text[:1200]
     page = (tmp_path / ledger(tmp_path)[-1]["html"]).read_text()

@@ -35,11 +35,12 @@ inc
 
 # %% [markdown]
 # ## 1. Timeline
-# From the incident record, the ledger and the journal; from `before_minutes` before the declaration, the red runs not tagged with it and the releases and changes made by hand (`aws cloudformation describe-stack-events`, `aws ecs describe-services`, `aws cloudtrail lookup-events`).
+# From the incident record, the ledger and the journal; from `before_minutes` before the declaration, the red runs not tagged with it, the releases and changes made by hand (`aws cloudformation describe-stack-events`, `aws ecs describe-services`, `aws cloudtrail lookup-events`) and the alarms' state changes (`aws cloudwatch describe-alarm-history`).
 
 # %%
 changes = rb.fetch("postmortem_changes", "deployments", postmortem.changes, inc, before_minutes, stack, ecs_cluster, ecs_service, function_name, alias, ec2m_region, rms_region, default=[])
-events, _ = timeline.build(rb.evidence, incident_id, before_minutes=before_minutes, changes=changes)  # and its runs, which the report copies
+alarms = rb.fetch("postmortem_changes", "alarms", postmortem.alarm_changes, inc, before_minutes, [rms_region, ec2m_region], default=[])
+events, _ = timeline.build(rb.evidence, incident_id, before_minutes=before_minutes, changes=changes + alarms)  # and its runs, which the report copies
 rb.header(postmortem.header(inc, events))
 views.timeline(events)
 
