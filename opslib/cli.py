@@ -240,11 +240,11 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     if planned:  # last but the follow-ups: the line to paste once the plan is reviewed
         apply = f"{apply_with} {','.join(planned)}" if apply_with else _apply_command(outcome.record, ",".join(planned))
         lines.append(f"(dry run: nothing PLANNED was changed; to apply exactly {'this plan' if len(planned) == 1 else 'these plans'}, run: {apply})")
-    said = str(outcome.record.get("next") or "") if outcome.status != "passed" or done or planned else ""
+    said = str(outcome.record.get("next") or "").strip() if outcome.status != "passed" or done or planned else ""
     if planned and any(pid in said for pid in planned):
         said = ""  # it says what the dry-run line above says: apply the plans
     if said:  # the notebook's own Next, as its last cell showed it: the command to paste is on the console
-        first, *rest = said.strip().splitlines()
+        first, *rest = said.splitlines()
         lines += [f"next:     {first}", *(f"          {line}" for line in rest)]
     others = [c for c in _next(outcome) if c not in said]
     if nexts is None:  # a batch says them all at its end
