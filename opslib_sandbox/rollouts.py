@@ -140,7 +140,7 @@ def advance(backend, service, now: datetime | None = None) -> None:
     elif r.from_new <= desired:
         attempted = r.from_new + steps
         new_running = min(desired, attempted, room)
-        failed = max(0, attempted - room) if cap is not None and r.deploying else 0  # each start past capacity crashes
+        failed = min(max(0, attempted - room), threshold) if cap is not None and r.deploying else 0  # each start past capacity crashes, until the circuit breaker stops them
     else:  # scaling in
         new_running = min(max(desired, r.from_new - steps), room)
     old_running = max(0, min(r.from_old - new_running, room - new_running)) if r.old else 0
