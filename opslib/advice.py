@@ -322,6 +322,8 @@ def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, en
 AFTER_CHANGE = {
     "rollback-lambda": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                         "Nothing to roll back to. The function's health", ("lambda-errors", {})),
+    "log-retention": ("Look again: every group within the policy", ("log-retention", {}),
+                      "Every group keeps to the policy. The month's cost by service", ("cost-review", {})),
     "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                        "No earlier release to roll back to. What else changed", ("high-error-rate", {})),
     "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),

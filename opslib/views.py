@@ -183,6 +183,19 @@ def deployment_status(now: dict | None, found: list | None, fn: dict | None, sit
     return pd.DataFrame(rows, columns=["system", "what", "runs", "since (UTC)", "state"])
 
 
+def log_groups(groups: list[dict], policy_days: int):
+    """Seed 001's `--query 'logGroups[*].{LogGroupName,RetentionInDays}'`, with what each stores, out-of-policy first."""
+    import pandas as pd
+
+    from .units import size
+
+    if not groups:
+        return "No log group under this prefix."
+    rows = [{"log group": g["logGroupName"], "retention (days)": g.get("retentionInDays") or "never expire", "stored": size(int(g.get("storedBytes") or 0)),
+             "within policy": "yes" if g.get("retentionInDays") is not None and g["retentionInDays"] <= policy_days else "NO"} for g in groups]
+    return pd.DataFrame(sorted(rows, key=lambda r: r["within policy"] == "yes"))
+
+
 def table_summary(table: dict):
     import pandas as pd
 

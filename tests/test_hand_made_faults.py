@@ -680,3 +680,25 @@ def test_sign_in_flows_taken_off_the_web_client_by_hand_stop_the_sign_ins_auth_f
     _elapse(60)  # an hour later
     row = _row(judge_in_process("auth-failures", tmp_path, monkeypatch), "cognito_sign_in_successes")
     assert not row.startswith("OK") and "0 successful sign-ins in the last 60 minutes" in row, row
+
+
+def test_log_groups_kept_forever_or_too_long_by_hand_are_named_by_log_retention_set_to_policy_and_undone(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/log-retention, seed 001 "Log Rotation and Cleanup"): a group made by hand with no retention and
+    one raised to ten years are named with what they store; the guarded policy applies, verifies, and is undone."""
+    import re
+
+    from conftest import ledger, opslib
+
+    logs = aws.client("logs", "us-west-2")
+    logs.create_log_group(logGroupName="/aws/ec2-manager/debug")
+    logs.put_retention_policy(logGroupName="/aws/ec2-manager/prod", retentionInDays=3653)
+    dry = opslib("run", "log-retention", "--fail-on", "warn", "--no-progress", runs=tmp_path)  # as cron runs it: red when a group needs a person
+    assert dry.returncode == 1 and "WARN     logs_retention_policy          /aws/ec2-manager/debug       /aws/ec2-manager/debug: kept forever (no retention policy)" in dry.stdout, dry.stdout
+    assert "/aws/ec2-manager/prod: kept 3653 days, over seed 001's 30 days; it stores " in dry.stdout
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    done = opslib("run", "log-retention", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert done.returncode == 0 and "(verified)" in done.stdout, done.stdout
+    kept = lambda: {g["logGroupName"]: g.get("retentionInDays") for g in logs.describe_log_groups(logGroupNamePrefix="/aws/ec2-manager")["logGroups"]}  # noqa: E731
+    assert kept() == {"/aws/ec2-manager/debug": 30, "/aws/ec2-manager/prod": 30}
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and kept() == {"/aws/ec2-manager/debug": None, "/aws/ec2-manager/prod": 3653}, undone.stdout + undone.stderr

@@ -46,6 +46,12 @@ class SetLogRetention(Action):
         for c in changes:
             logs.set_retention(aws, c.resource, self.days)
 
+    @classmethod
+    def to_policy(cls, groups: list[dict] | None, days: int) -> list["SetLogRetention"]:
+        """The groups kept forever or longer than `days`, given `days`; none when every group keeps to it."""
+        out = [g["logGroupName"] for g in groups or [] if g.get("retentionInDays") is None or g["retentionInDays"] > days]
+        return [cls(out, days)] if out else []
+
 
 class ExportLogs(Action):
     """Copy a log group's events of the last `minutes` to S3 (seed 001 'Export logs for analysis';

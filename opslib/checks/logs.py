@@ -2,7 +2,7 @@
 
 from ..services import logs
 from ..units import plural
-from . import Check, check, describe_threshold, evaluate
+from . import OK, WARN, Check, check, describe_threshold, evaluate
 
 
 RECENT_MIN = 10  # the count is judged over the last minutes: red while errors are logged, green again once they stop
@@ -45,3 +45,29 @@ def pattern_matches(log_group: str, events: list[dict], pattern: str, minutes: i
 def pattern_matches_all(found: dict, pattern: str, minutes: int, warn, critical) -> list[Check]:
     """`pattern_matches` for every group searched."""
     return [pattern_matches(group, events, pattern, minutes, warn, critical) for group, events in found.items()]
+
+
+STORAGE_USD_GB_MONTH = 0.03  # CloudWatch Logs archived storage, us-east-1 and us-west-2
+
+
+def retention(groups: list[dict] | None, policy_days: int, prefix: str, region: str) -> list[Check]:
+    """Seed 001 "Log Rotation and Cleanup": a group kept forever (no retention) or longer than the policy is a row, with what
+    it stores and costs a month; one OK row when every group keeps to it."""
+    from ..units import size
+
+    groups = groups or []
+    scope = f"{prefix or 'every group'} in {region}"
+    out = []
+    for g in groups:
+        days, stored = g.get("retentionInDays"), int(g.get("storedBytes") or 0)
+        if days is not None and days <= policy_days:
+            continue
+        cost = stored / 1024**3 * STORAGE_USD_GB_MONTH
+        kept = "kept forever (no retention policy)" if days is None else f"kept {days} days"
+        out.append(Check("logs_retention_policy", WARN, g["logGroupName"], "never expire" if days is None else f"{days} d", f"retention <= {policy_days} days",
+                         f"{g['logGroupName']}: {kept}, over seed 001's {policy_days} days; it stores {size(stored)} (${cost:,.2f} a month at ${STORAGE_USD_GB_MONTH}/GB)."))
+    if not out:
+        out.append(Check("logs_retention_policy", OK if groups else WARN, scope, len(groups), f"retention <= {policy_days} days",
+                         f"{plural(len(groups), 'log group')} under {scope}: each keeps {policy_days} days or fewer." if groups else
+                         f"No log group under {scope}: is the prefix right?"))
+    return out

@@ -38,6 +38,13 @@ def describe_groups(aws, names: list[str]) -> list[dict]:
     return list(out.values())
 
 
+def groups_under(aws, prefix: str = "") -> list[dict]:
+    """Seed 001's `aws logs describe-log-groups --log-group-name-prefix PREFIX`: every group (all pages), with its
+    retention and stored bytes."""
+    pages = aws.client("logs").get_paginator("describe_log_groups").paginate(**({"logGroupNamePrefix": prefix} if prefix else {}))
+    return [g for page in pages for g in page.get("logGroups", [])]
+
+
 def set_retention(aws, log_group: str, days: int | None) -> None:
     """`put-retention-policy`, or with None `delete-retention-policy` (kept forever)."""
     if days is None:
