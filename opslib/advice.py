@@ -265,11 +265,28 @@ def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str
     applied = [o for o in outcomes if o.status == "applied"]
     if applied:
         verified = "verified" if all(o.verified for o in applied) else "NOT verified"
+        kinds = [_kind(o) for o in applied]
+        if kinds and all(k is not None and k.undo is _base_undo() for k in kinds):  # none of it has an undo: say so, never offer one
+            return f"Applied ({verified}). {then}\nIt cannot be undone: {kinds[0].undo_note}."
         return f"Applied ({verified}). {then}\nTo undo it:\n  opslib undo {run_id}"
     return ""
 
 
 
+
+
+def _kind(outcome):
+    """The action class an outcome came from (its description starts with the verb)."""
+    from .actions import REGISTRY, load_all
+
+    load_all()
+    return REGISTRY.get(outcome.action.split()[0]) if outcome.action else None
+
+
+def _base_undo():
+    from .actions import Action
+
+    return Action.undo
 
 
 def incident(inc) -> str:
@@ -324,6 +341,8 @@ AFTER_CHANGE = {
                         "Nothing to roll back to. The function's health", ("lambda-errors", {})),
     "log-retention": ("Look again: every group within the policy", ("log-retention", {}),
                       "Every group keeps to the policy. The month's cost by service", ("cost-review", {})),
+    "lambda-version-cleanup": ("Look again: what is left, and what uses it", ("lambda-version-cleanup", {}),
+                               "Nothing to delete. The function's health", ("lambda-errors", {})),
     "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                        "No earlier release to roll back to. What else changed", ("high-error-rate", {})),
     "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),

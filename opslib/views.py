@@ -196,6 +196,18 @@ def log_groups(groups: list[dict], policy_days: int):
     return pd.DataFrame(sorted(rows, key=lambda r: r["within policy"] == "yes"))
 
 
+def lambda_versions(found: dict, days: int):
+    """Each published version: when, its code's SHA-256, what uses it, and whether it may go."""
+    import pandas as pd
+
+    from .checks.awslambda import unused_old
+
+    old = {v["Version"] for v in unused_old(found, days)}
+    return pd.DataFrame([{"version": v["Version"], "published": str(v.get("LastModified", ""))[:19], "description": v.get("Description", ""),
+                          "code sha256": str(v.get("CodeSha256", ""))[:16], "used by": ", ".join(found["used"].get(v["Version"], [])) or "-",
+                          "may go": "yes" if v["Version"] in old else ""} for v in found["versions"]])
+
+
 def table_summary(table: dict):
     import pandas as pd
 

@@ -702,3 +702,26 @@ def test_log_groups_kept_forever_or_too_long_by_hand_are_named_by_log_retention_
     assert kept() == {"/aws/ec2-manager/debug": 30, "/aws/ec2-manager/prod": 30}
     undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0 and kept() == {"/aws/ec2-manager/debug": None, "/aws/ec2-manager/prod": 3653}, undone.stdout + undone.stderr
+
+
+def test_lambda_versions_older_than_the_cut_and_unused_are_deleted_never_one_an_alias_uses(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/lambda-version-cleanup, seed 001 "Old Resource Cleanup"): with a cut the sandbox's release history
+    crosses (a release every two weeks, the newest 3 days old), the versions behind no alias go; LIVE's stays, and a version an
+    alias was pointed at by hand stays too; the plan and the Next say it cannot be undone."""
+    import re
+
+    from conftest import ledger, opslib
+
+    lam = aws.client("lambda", "us-west-2")
+    lam.create_alias(FunctionName="ec2-manager-function-prod", Name="CANARY", FunctionVersion="1")  # by hand: version 1 is in use now
+    dry = opslib("run", "lambda-version-cleanup", "-p", "older_than_days=20", "--fail-on", "warn", "--no-progress", runs=tmp_path)
+    assert dry.returncode == 1 and "1 version older than 20 days behind no alias or event source: 2 (" in dry.stdout, dry.stdout
+    assert "in use: 1 (alias CANARY), 4 (alias LIVE)" in dry.stdout and "(deleted: no undo)" in dry.stdout
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    done = opslib("run", "lambda-version-cleanup", "-p", "older_than_days=20", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert done.returncode == 0 and "(verified)" in done.stdout and "It cannot be undone: a deleted Lambda version cannot be restored" in done.stdout, done.stdout
+    assert "opslib undo" not in done.stdout
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="ec2-manager-function-prod")["Versions"]] == ["$LATEST", "1", "3", "4"]
+    (applied,) = [r for r in (tmp_path / "journal.jsonl").read_text().splitlines() if '"status": "applied"' in r and "delete-versions" in r]
+    assert '"sha256": "' in applied  # each deleted version's code hash, kept as evidence
+    assert opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path).returncode != 0

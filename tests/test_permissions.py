@@ -82,6 +82,7 @@ CASES = {
     "export-logs": (None, EAST, lambda a: ExportLogs(RMS["log_group"], f"rms-log-exports-{EC2M['web_bucket'].rsplit('-', 1)[-1]}", "permissions", 60), []),
     "test-invoke": (None, WEST, lambda a: awslambda.TestInvoke(EC2M["function"], "LIVE", {"test": "data"}), []),
     "update-stack": (None, WEST, lambda a: UpdateStack(EC2M["stack"], ec2manager.release_template("1.2.0"), {"Environment": "production"}, "1.2.0"), []),
+    "delete-versions": (None, WEST, lambda a: awslambda.DeleteVersions(EC2M["function"], ["1"]), []),
     "point-alias": (None, WEST, lambda a: awslambda.PointAlias(EC2M["function"], "LIVE", "3"), []),
     "set-task-definition": (None, EAST, lambda a: SetTaskDefinition(RMS["cluster"], RMS["service"], _older_revision(a)), []),
     "scale-service": (None, EAST, lambda a: ScaleService(RMS["cluster"], RMS["service"], 4), []),

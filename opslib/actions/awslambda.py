@@ -80,3 +80,45 @@ class PointAlias(Action):
         """The alias back to `to_version`, or to the version before the one it points to; none when there is none."""
         target = to_version or (found or {}).get("previous", "")
         return [cls(function, alias, target)] if found and target else []
+
+
+class DeleteVersions(Action):
+    """Seed 001 "Old Resource Cleanup": `aws lambda delete-function --qualifier N` for each version older than the cut and behind
+    no alias or event source. There is no undo: a deleted version is gone (its code's SHA-256 and configuration are kept in
+    the evidence, as the plan says)."""
+
+    verb = "delete-versions"
+    permissions = ("lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:ListEventSourceMappings", "lambda:DeleteFunction")
+    max_resources = 50
+    undo_note = "a deleted Lambda version cannot be restored: its code's SHA-256 and configuration are in this run's evidence"
+
+    def __init__(self, function: str, versions: list[str]):
+        self.function, self.versions = function, [str(v) for v in versions]
+
+    def describe(self) -> str:
+        return f"delete-versions {self.function} {', '.join(self.versions)}"
+
+    def args(self) -> dict:
+        return {"function": self.function, "versions": self.versions}
+
+    def capture(self, aws) -> dict:
+        found = awslambda.version_use(aws, self.function)
+        return {v["Version"]: {"sha256": v.get("CodeSha256"), "last_modified": v.get("LastModified"), "description": v.get("Description", ""),
+                               "used_by": found["used"].get(v["Version"], [])} for v in found["versions"] if v["Version"] in self.versions}
+
+    def plan(self, before: dict) -> list[Change]:
+        return [Change(f"{self.function}:{version}", "version", f"published {state['last_modified']} (code {state['sha256']})", "(deleted: no undo)")
+                for version, state in sorted(before.items(), key=lambda kv: int(kv[0])) if not state["used_by"]]  # never one in use, even if asked
+
+    def apply(self, aws, changes) -> None:
+        lam = aws.client("lambda")
+        for c in changes:
+            lam.delete_function(FunctionName=self.function, Qualifier=c.resource.rsplit(":", 1)[-1])
+
+    @classmethod
+    def older_than(cls, found: dict | None, days: int) -> list["DeleteVersions"]:
+        """The versions published more than `days` ago that no alias or event source uses; none when there are none."""
+        from ..checks.awslambda import unused_old
+
+        old = unused_old(found, days)
+        return [cls(found["function"], [v["Version"] for v in old])] if old else []

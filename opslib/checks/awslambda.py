@@ -80,3 +80,32 @@ def _message(payload: str) -> str:
     except ValueError:
         return payload[:300]
     return f"{body.get('errorType', 'Error')}: {body.get('errorMessage', '')}" if isinstance(body, dict) else payload[:300]
+
+
+def unused_old(found: dict | None, days: int) -> list[dict]:
+    """Versions published more than `days` ago that no alias or event source uses."""
+    from datetime import datetime, timedelta, timezone
+
+    if not found:
+        return []
+    cut = datetime.now(timezone.utc) - timedelta(days=days)
+
+    def published(v) -> datetime:
+        return datetime.fromisoformat(str(v.get("LastModified", "")).replace("+0000", "+00:00"))
+
+    return [v for v in found["versions"] if v["Version"] not in found["used"] and published(v) < cut]
+
+
+def old_versions(found: dict | None, days: int) -> Check:
+    """Seed 001 "Old Resource Cleanup": what could go, and what stays because something uses it."""
+    from ..units import plural
+
+    old = unused_old(found, days)
+    name = found["function"]
+    kept = ", ".join(f"{v} ({', '.join(by)})" for v, by in sorted(found["used"].items()))
+    if not old:
+        return Check("lambda_old_versions", OK, name, 0, f"no unused version older than {days} days",
+                     f"{name}: no version older than {days} days outside use ({plural(len(found['versions']), 'version')}; in use: {kept or 'none'}).")
+    listed = ", ".join(f"{v['Version']} ({str(v.get('LastModified', ''))[:10]})" for v in old)
+    return Check("lambda_old_versions", WARN, name, len(old), f"no unused version older than {days} days",
+                 f"{name}: {plural(len(old), 'version')} older than {days} days behind no alias or event source: {listed}; in use: {kept or 'none'}.")

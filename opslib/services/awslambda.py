@@ -53,3 +53,24 @@ def versions(aws, name: str, alias: str) -> dict:
     found.sort(key=lambda v: int(v["Version"]))
     older = [v["Version"] for v in found if int(v["Version"]) < int(pointed["FunctionVersion"])] if pointed["FunctionVersion"].isdigit() else []
     return {"alias": pointed, "versions": found, "previous": older[-1] if older else ""}
+
+
+def version_use(aws, name: str) -> dict:
+    """Seed 001 "Old Resource Cleanup": every published version (`list-versions-by-function`), with what points at it: its
+    aliases (`list-aliases`, weighted routing too) and event sources (`list-event-source-mappings`)."""
+    from ..aws import at_once
+
+    lam = aws.client("lambda")
+    versions, aliases, mappings = at_once([
+        lambda: [v for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=name) for v in page["Versions"] if v["Version"] != "$LATEST"],
+        lambda: [a for page in lam.get_paginator("list_aliases").paginate(FunctionName=name) for a in page["Aliases"]],
+        lambda: [m for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=name) for m in page["EventSourceMappings"]]])
+    used: dict[str, list[str]] = {}
+    for a in aliases:
+        used.setdefault(a["FunctionVersion"], []).append(f"alias {a['Name']}")
+        for weighted in ((a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}):
+            used.setdefault(weighted, []).append(f"alias {a['Name']} (weighted)")
+    for m in mappings:
+        version = m.get("FunctionArn", "").rsplit(":", 1)[-1] if m.get("FunctionArn", "").count(":") > 6 else "$LATEST"
+        used.setdefault(version, []).append(f"event source {m.get('EventSourceArn', '').rsplit(':', 1)[-1]}")
+    return {"function": name, "versions": sorted(versions, key=lambda v: int(v["Version"])), "used": used}
