@@ -265,28 +265,13 @@ def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str
     applied = [o for o in outcomes if o.status == "applied"]
     if applied:
         verified = "verified" if all(o.verified for o in applied) else "NOT verified"
-        kinds = [_kind(o) for o in applied]
-        if kinds and all(k is not None and k.undo is _base_undo() for k in kinds):  # none of it has an undo: say so, never offer one
-            return f"Applied ({verified}). {then}\nIt cannot be undone: {kinds[0].undo_note}."
+        if all(o.undo_note for o in applied):  # none of it has an undo: say so, never offer one
+            return f"Applied ({verified}). {then}\nIt cannot be undone: {applied[0].undo_note}."
         return f"Applied ({verified}). {then}\nTo undo it:\n  opslib undo {run_id}"
     return ""
 
 
 
-
-
-def _kind(outcome):
-    """The action class an outcome came from (its description starts with the verb)."""
-    from .actions import REGISTRY, load_all
-
-    load_all()
-    return REGISTRY.get(outcome.action.split()[0]) if outcome.action else None
-
-
-def _base_undo():
-    from .actions import Action
-
-    return Action.undo
 
 
 def incident(inc) -> str:

@@ -77,25 +77,24 @@ def _milestones(events: list) -> list[str]:
 def alarm_changes(aws, inc, before_minutes: int, regions: list[str]) -> list[dict]:
     """Every alarm state change (`aws cloudwatch describe-alarm-history --history-item-type StateUpdate`) in `regions` from
     `before_minutes` before the declaration to now, as timeline changes."""
-    import math
-    from datetime import datetime, timezone
-
     from .services import cloudwatch
 
-    hours = math.ceil(((datetime.now(timezone.utc) - inc.started).total_seconds() / 60 + before_minutes) / 60)
     return [{"when": i["Timestamp"], "what": f"alarm {i['AlarmName']}: {i.get('HistorySummary', '')}", "where": "cloudwatch", "kind": "alarm"}
-            for i in cloudwatch.state_changes(aws, max(1, hours), regions=regions)]
+            for i in cloudwatch.state_changes(aws, _hours_back(inc, before_minutes), regions=regions)]
+
+
+def _hours_back(inc, before_minutes: int) -> int:
+    """Whole hours from `before_minutes` before the declaration to now: the lookback the AWS readers take."""
+    import math
+
+    return max(1, math.ceil(((incidents.now() - inc.started).total_seconds() / 60 + before_minutes) / 60))
 
 
 def changes(aws, inc, before_minutes: int, stack: str, cluster: str, service: str, function: str, alias: str, stack_region: str, ecs_region: str) -> list[dict]:
     """The releases and changes made by hand (services.deployments.recent) from `before_minutes` before the declaration to now."""
-    import math
-    from datetime import datetime, timezone
-
     from .services import deployments
 
-    hours = math.ceil(((datetime.now(timezone.utc) - inc.started).total_seconds() / 60 + before_minutes) / 60)
-    return deployments.recent(aws, stack, cluster, service, function, alias, max(1, hours), stack_region, ecs_region)
+    return deployments.recent(aws, stack, cluster, service, function, alias, _hours_back(inc, before_minutes), stack_region, ecs_region)
 
 
 def _impact(inc) -> str:

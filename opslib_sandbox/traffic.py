@@ -402,7 +402,7 @@ def _cognito(t: datetime, rng: random.Random) -> list[Point]:
     for pool in list(world.backend("cognito-idp", EC2M["region"]).user_pools.values()):
         if pool.name != EC2M["user_pool"]:
             continue
-        flows = set().union(set(), *(set(c.extended_config.get("ExplicitAuthFlows") or []) for c in pool.clients.values()))
+        flows = {flow for c in pool.clients.values() for flow in c.extended_config.get("ExplicitAuthFlows") or []}
         dims = (("UserPool", pool.id), ("UserPoolClient", "ALL"))
         signed_in = metrics.samples(t, 1, 40, 0.3, rng, n=1)[0] if flows & SIGN_IN_FLOWS else 0.0
         refreshed = metrics.samples(t, 5, 90, 0.2, rng, n=1)[0] if "ALLOW_REFRESH_TOKEN_AUTH" in flows else 0.0

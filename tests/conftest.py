@@ -186,10 +186,10 @@ def declare(runs: Path, service: str = "EC2 Manager Production", at=None, resolv
     return inc
 
 
-def judge_in_process(name: str, runs: Path, monkeypatch, **values) -> list[str]:
+def judge_in_process(name: str, runs: Path, monkeypatch, checks: bool = False, **values) -> list:
     """A notebook's own code (its jupytext script, cell by cell) run in this process against the sandbox,
     as a responder steps through it: no kernel, no papermill, no filing. Its rows as `opslib run` prints
-    them. For the scenario matrices, where the kernel adds nothing; every notebook keeps one end-to-end run."""
+    them (`checks=True`: the rows). For the scenario matrices, where the kernel adds nothing; every notebook keeps one end-to-end run."""
     import contextlib
     import io
     import re
@@ -212,4 +212,6 @@ def judge_in_process(name: str, runs: Path, monkeypatch, **values) -> list[str]:
             exec(compile(body, f"{nb.path.name} cell", "exec"), namespace)
             if "parameters" in header:
                 namespace.update(values)
+    if checks:  # the rows themselves, for code that takes a report
+        return list(namespace["rb"].results)
     return [f"{c.status:<8} {c.id:<30} {c.resource:<28} {c.sentence}" for c in namespace["rb"].results]

@@ -655,20 +655,8 @@ def test_a_service_scaled_to_zero_by_hand_is_critical_in_scale_service_which_han
     rows = judge_in_process("scale-service", tmp_path, monkeypatch)
     row = _row(rows, "ecs_service_tasks_running")
     assert row.startswith("CRITICAL") and "it ran 4 before (the count CloudTrail shows it was last given" in row, row
-    said = advice.follow_ups(Report(_checks_of("scale-service", tmp_path, monkeypatch)), "daily-health-check", "INC-9")
+    said = advice.follow_ups(Report(judge_in_process("scale-service", tmp_path, monkeypatch, checks=True)), "daily-health-check", "INC-9")
     assert "opslib run scale-service --incident INC-9 -p cluster=rms-cluster-prod -p service=rms-backend-service-prod -p desired_count=4" in said, said
-
-
-def _checks_of(name: str, runs, monkeypatch) -> list:
-    from opslib.checks import CRITICAL, ERROR, OK, WARN, Check
-
-    statuses = (OK, WARN, CRITICAL, ERROR)
-    out = []
-    for row in judge_in_process(name, runs, monkeypatch):
-        status, check_id, resource, *rest = row.split(None, 3)
-        assert status in statuses
-        out.append(Check(check_id, status, resource, "", "", rest[0] if rest else ""))
-    return out
 
 
 def test_sign_in_flows_taken_off_the_web_client_by_hand_stop_the_sign_ins_auth_failures_counts(healthy, aws, tmp_path, monkeypatch):

@@ -34,7 +34,7 @@ rb
 # `aws cloudformation describe-stacks` and `describe-stack-events` (its own UPDATE_IN_PROGRESS events, newest first).
 
 # %%
-now, updates = rb.fetch_all(("cloudformation_stack_status", stack, cloudformation.deployed, stack), ("cloudformation_stack_status", stack, deployments.stack_updates, stack, deployments.since(lookback_hours)))
+now, updates = rb.fetch_all(("cloudformation_stack_status", stack, cloudformation.deployed, stack), ("cloudformation_stack_status", stack, deployments.stack_updates, stack, deployments.hours_ago(lookback_hours)))
 rb.judge(stack_checks.stack_status, (now or {}).get("stack"))
 rb.show(views.deployments, updates, lookback_hours)
 

@@ -119,6 +119,7 @@ class Outcome:
     error: BaseException | None = None  # why a failed apply failed
     plan_id: str = ""
     verified: bool | None = None  # applied: did the change take effect (None: not applied)
+    undo_note: str = ""  # applied with no undo: why (the journal records it beside `undo`)
 
     def to_dict(self) -> dict:
         return {
@@ -235,9 +236,9 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
             locks.release(resources)
     said = "verified" if verified else f"NOT verified within {action.verify_within_s} s: {note}"
     out = Outcome(name, "applied", changes, before, after, f"{plural(len(changes), 'change')} applied ({pid}" + (f", approved by {approver}" if approver else "") + f"); {said}.",
-                  plan_id=pid, verified=verified)
+                  plan_id=pid, verified=verified, undo_note="" if undo else action.undo_note)
     guard.journal("action", **out.to_dict(), dry_run=False, confirmed_by=confirmed_by, reference=guard.reference, approved_by=approver, verify_note=note,
-                  undo=undo, undo_note="" if undo else action.undo_note, **({"undoes": action.undoes} if action.undoes else {}))
+                  undo=undo, undo_note=out.undo_note, **({"undoes": action.undoes} if action.undoes else {}))
     return out
 
 

@@ -53,6 +53,19 @@ def suspects(deployments: list[dict], check) -> list[dict]:
     return [d for d in deployments if d["where"] in named and last - timedelta(minutes=SAME_RELEASE_MIN) <= d["when"] < last + timedelta(minutes=1)]
 
 
+def stopped_at(series_by_source: dict, threshold: float, recent_minutes: int):
+    """When the last period over `threshold` ended, if none of the last `recent_minutes` is over it (it stopped); else None."""
+    from datetime import timezone
+
+    bad = [s[s >= threshold].index.max() for s in series_by_source.values() if len(s) and (s >= threshold).any()]
+    if not bad:
+        return None
+    last = max(bad)
+    last = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
+    last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
+    return last + timedelta(minutes=1) if last < datetime.now(timezone.utc) - timedelta(minutes=recent_minutes) else None
+
+
 def latency_after_change(deployments: list[dict], series: dict, warn_ms: float, lookback_hours: int) -> Check:
     """Did the front doors slow down after a change? The first minute each p95 was over `warn_ms` (the ALB reports seconds)."""
     doors = {"ALB (RMS API)": (series.get("alb_p95"), 1000.0), "API Gateway (EC2 Manager)": (series.get("api_p95"), 1.0)}
@@ -61,7 +74,7 @@ def latency_after_change(deployments: list[dict], series: dict, warn_ms: float, 
                      "No latency was read at either front door (the cloudwatch_metrics_read row says why, or nothing reported): "
                      f"{len(deployments)} deployment(s) or change(s) in the last {lookback_hours} h, unjudged.")
     started = {door: s[s * scale >= warn_ms].index.min() for door, (s, scale) in doors.items() if s is not None and len(s) and (s * scale >= warn_ms).any()}
-    from .errors import _stopped
+    from .errors import RECENT_MIN
 
-    stopped = _stopped({door: s * scale for door, (s, scale) in doors.items() if s is not None}, warn_ms)
+    stopped = stopped_at({door: s * scale for door, (s, scale) in doors.items() if s is not None}, warn_ms, RECENT_MIN)
     return rose_after("latency_after_change", "latency", started, deployments, lookback_hours, f"No p95 latency over {warn_ms:g} ms", stopped=stopped)

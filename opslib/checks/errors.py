@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from ..units import number
 from . import WARN, Check, describe_threshold, evaluate
-from .changes import rose_after
+from .changes import rose_after, stopped_at
 
 RECENT_MIN = 10  # the rate is judged over the last minutes of the window: red while requests fail, green again once they stop
 
@@ -50,17 +50,4 @@ def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lo
     """Did errors start after a deployment? The first period over `warn`, against the last deployment before it."""
     started = {source: s[s >= warn].index.min() for source, s in rates_by_source.items() if len(s) and (s >= warn).any()}
     return rose_after("errors_after_deploy", "errors", started, deployments, lookback_hours, f"No error rate over {number(warn)}%", period_s,
-                      _stopped(rates_by_source, warn))
-
-
-def _stopped(series_by_source: dict, warn: float, recent_minutes: int = RECENT_MIN):
-    """When the last period over `warn` ended, if none of the last `recent_minutes` is over it (the errors stopped); else None."""
-    from datetime import datetime, timezone
-
-    bad = [s[s >= warn].index.max() for s in series_by_source.values() if len(s) and (s >= warn).any()]
-    if not bad:
-        return None
-    last = max(bad)
-    last = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
-    last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
-    return last + timedelta(minutes=1) if last < datetime.now(timezone.utc) - timedelta(minutes=recent_minutes) else None
+                      stopped_at(rates_by_source, warn, RECENT_MIN))

@@ -17,7 +17,7 @@ def _aware(t) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def since(hours: float) -> datetime:
+def hours_ago(hours: float) -> datetime:
     """Where a lookback of `hours` starts (UTC)."""
     return datetime.now(timezone.utc) - timedelta(hours=hours)
 
@@ -159,7 +159,7 @@ def site_release(aws, bucket: str, since: datetime, region: str = "") -> list[di
 def recent(aws, stack: str, cluster: str, service: str, function: str, alias: str, hours: int, stack_region: str = "", ecs_region: str = "",
            web_bucket: str = "") -> list[dict]:
     """All of them at once, newest first (`stack_region`: the stack's, its function's and its web bucket's; `ecs_region`: the cluster's)."""
-    start = since(hours)
+    start = hours_ago(hours)
     found = at_once([lambda: stack_updates(aws, stack, start, stack_region), lambda: ecs_deployments(aws, cluster, service, start, ecs_region),
                      lambda: alias_moves(aws, function, alias, start, stack_region),
                      lambda: hand_changes(aws, cluster, service, function, start, ecs_region, stack_region),
