@@ -17,7 +17,7 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, iam_policies, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, world
+from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, iam_policies, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, transitions, world
 
 
 HEALTHY_TLS_DAYS = 74
@@ -344,6 +344,8 @@ def elapse(state: State, minutes: int) -> None:
     if not 0 <= minutes <= ELAPSE_MAX_MIN:
         raise ValueError(f"minutes must be 0 to {ELAPSE_MAX_MIN}")
     with state.alarm_lock:
+        if minutes:
+            transitions.settle_all()  # a reboot or resize takes a few paces: long done after minutes
         traffic.elapse(minutes)
         trail.backdate(minutes)
         rollouts.backdate_task_logs(minutes)

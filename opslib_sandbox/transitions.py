@@ -12,10 +12,21 @@ from .rollouts import pace
 RDS_MODIFY_STEPS, RDS_REBOOT_STEPS, RDS_RESTORE_STEPS, DDB_RESTORE_STEPS, EC2_REBOOT_STEPS, INVALIDATION_STEPS = 3, 2, 4, 3, 2, 2
 
 
+_PENDING: list = []  # objects with a transition under way (settle_all: `opslib sandbox elapse` has let their time pass)
+
+
 def begin(obj, attribute: str, during, steps: int, after) -> None:
     """`obj.attribute` reads `during` for `steps` paces, then `after`."""
     setattr(obj, attribute, during)
     obj.opslib_transition = (attribute, after, datetime.now(timezone.utc) + timedelta(seconds=steps * pace()))
+    _PENDING[:] = [o for o in _PENDING if getattr(o, "opslib_transition", None)] + [obj]
+
+
+def settle_all() -> None:
+    """Every transition under way, done: minutes have passed (elapse), and each lasts a few paces."""
+    for obj in _PENDING:
+        settle_now(obj)
+    _PENDING.clear()
 
 
 def settle(obj) -> None:

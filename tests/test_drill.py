@@ -85,3 +85,24 @@ def test_a_service_scaled_to_zero_by_hand_drilled_from_the_console_alone_ends_gr
     done = _run(_apply_line(dry.stdout), tmp_path)
     assert done.returncode == 0 and "desiredCount: 0 -> 2" in done.stdout and "(verified)" in done.stdout, done.stdout
     assert opslib("run", "daily-health-check", "--no-progress", runs=tmp_path).returncode == 0
+
+
+def test_a_database_resized_by_hand_drilled_from_an_alarm_names_the_change_and_ends_green(healthy, aws, tmp_path):
+    """From the morning check's alarm row to the cause: alarm-review hands each firing alarm to the notebook that looks behind
+    it, high-latency names the ModifyDBInstance, and its undo (the class the responder fills in, as its comment asks) goes
+    through scale-service; once the latency is over, the rows are green and say when it stopped."""
+    aws.client("rds", "us-east-1").modify_db_instance(DBInstanceIdentifier="rms-db-prod", DBInstanceClass="db.t3.small", ApplyImmediately=True)
+    sandbox.control("elapse", {"minutes": 12})
+    morning = opslib("run", "daily-health-check", "--no-progress", runs=tmp_path)
+    (review,) = _next(morning.stdout)
+    alarms = _run(review, tmp_path)
+    assert "rms-api-latency-high (ALB) in ALARM" in alarms.stdout and _next(alarms.stdout) == ["opslib run high-latency"], alarms.stdout
+    latency = _run(_next(alarms.stdout)[0], tmp_path)
+    assert re.search(r"CRITICAL latency_after_change\s+rds-class:rms-db-prod .*database class -> db.t3.small \(ModifyDBInstance by", latency.stdout), latency.stdout
+    (undo,) = [c for c in _next(latency.stdout) if c.split()[2] == "scale-service"]
+    dry = _run(undo.split("   #")[0].replace("db_instance_class=CLASS", "db_instance_class=db.t3.medium"), tmp_path)
+    done = _run(_apply_line(dry.stdout), tmp_path)
+    assert done.returncode == 0 and "DBInstanceClass: db.t3.small -> db.t3.medium" in done.stdout and "(verified)" in done.stdout, done.stdout
+    sandbox.control("elapse", {"minutes": 11})
+    again = _run(_next(latency.stdout)[-1], tmp_path)
+    assert again.returncode == 0 and "at most in the last 10 minutes" in again.stdout and "; none since " in again.stdout, again.stdout

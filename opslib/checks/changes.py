@@ -18,7 +18,7 @@ def rose_after(check_id: str, what: str, started: dict[str, datetime], deploymen
                      f"{quiet}; {len(deployments)} deployment(s) or change(s) in the last {lookback_hours} h.")
     first = min(started.values())
     source = ", ".join(s for s, t in started.items() if t == first)  # every source that rose in the first bad period
-    before = [d for d in deployments if d["when"] <= first + timedelta(seconds=period_s)]  # within the first bad period counts
+    before = [d for d in deployments if d["when"] < first + timedelta(seconds=period_s)]  # within the first bad period counts
     if not before:
         return Check(check_id, WARN, source, f"from {first:%H:%M} UTC", f"{what} not after a change",
                      f"{source} {what} rose at {first:%H:%M} UTC with no deployment before them in the last {lookback_hours} h: look at the top errors and dependencies.")

@@ -24,14 +24,21 @@ def alarms_in_alarm(aws, scope: str = "all alarms", warn: int | None = 1, critic
     )
 
 
+# The notebook that looks behind an alarm, by the metric it watches (the rest: the week's trend, performance-review).
+LOOKS_BEHIND = {"TargetResponseTime": "high-latency", "Latency": "high-latency", "HTTPCode_Target_5XX_Count": "high-error-rate",
+                "HTTPCode_ELB_5XX_Count": "high-error-rate", "5XXError": "high-error-rate", "Errors": "lambda-errors", "Duration": "lambda-errors",
+                "Throttles": "lambda-errors", "ThrottledRequests": "dynamodb-throttling", "DatabaseConnections": "high-latency"}
+
+
 def alarms_firing(alarms: list[dict], scope: str = "all alarms") -> list[Check]:
-    """One CRITICAL row per alarm in ALARM (a responder acts on each); one OK row when none fire."""
+    """One CRITICAL row per alarm in ALARM (a responder acts on each), naming the notebook that looks behind it; one OK row when none fire."""
     firing = sorted((a for a in alarms if a["StateValue"] == "ALARM"), key=lambda a: a["AlarmName"])
     if not firing:
         return [Check("cloudwatch_alarm_firing", OK, scope, 0, "no alarm in ALARM", f"None of {len(alarms)} alarms is in ALARM.")]
     return [
         Check("cloudwatch_alarm_firing", CRITICAL, a["AlarmName"], a["StateValue"], "state OK",
-              f"{a['AlarmName']} ({cloudwatch.service_of(a)}) in ALARM since {a['StateUpdatedTimestamp']:%H:%M} UTC: {a.get('StateReason', '')}")
+              f"{a['AlarmName']} ({cloudwatch.service_of(a)}) in ALARM since {a['StateUpdatedTimestamp']:%H:%M} UTC: {a.get('StateReason', '')}"
+              f" Look behind it: `opslib run {LOOKS_BEHIND.get(a.get('MetricName', ''), 'performance-review')}`")
         for a in firing
     ]
 
@@ -47,10 +54,21 @@ def alarms_flapping(changes: list[dict], hours: int, warn: int = 4, scope: str =
 
 
 
-def metric_recent(check_id: str, resource: str, series, warn, critical, unit: str = "", what: str = "", minutes: int = 30) -> Check:
-    """The worst value of a series over its last minutes against thresholds (an empty series is no data, WARN)."""
+RECENT_MIN = 10  # judged on the window's last minutes: red while it lasts, green again once it is over (the peak is still said)
+
+
+def metric_recent(check_id: str, resource: str, series, warn, critical, unit: str = "", what: str = "", minutes: int = 30,
+                  recent_minutes: int = RECENT_MIN) -> Check:
+    """The worst value of a series over its last `recent_minutes` against thresholds, with the window's peak (an empty series
+    is no data, WARN)."""
+    from datetime import datetime, timedelta, timezone
+
     if series is None or len(series) == 0:
         return Check(check_id, WARN, resource, None, describe_threshold(warn, critical, unit), f"No {what or check_id} data for {resource} in the last {minutes} minutes.")
-    worst = float(series.max())
-    return Check(check_id, evaluate(worst, warn, critical), resource, round(worst, 3), describe_threshold(warn, critical, unit),
-                 f"{what} for {resource} peaked at {quantity(worst, unit)} in the last {minutes} minutes.")
+    peak = float(series.max())
+    recent = min(recent_minutes, minutes)
+    lately = cloudwatch.since(series, datetime.now(timezone.utc) - timedelta(minutes=recent))
+    judged = float(lately.max()) if recent < minutes and len(lately) else peak
+    said = f"; {quantity(judged, unit)} at most in the last {recent} minutes" if recent < minutes and judged != peak else ""
+    return Check(check_id, evaluate(judged, warn, critical), resource, round(judged, 3), describe_threshold(warn, critical, unit),
+                 f"{what} for {resource} peaked at {quantity(peak, unit)} in the last {minutes} minutes{said}.")

@@ -14,7 +14,7 @@ def rates(series: dict, window_minutes: int, warn: float, critical: float, recen
     `recent_minutes` (an outage shows at once, a fix turns it green without waiting out the window)."""
     from datetime import datetime, timezone
 
-    from ..services.cloudwatch import ERROR_PARTS, ERROR_SOURCES, summed
+    from ..services.cloudwatch import ERROR_PARTS, ERROR_SOURCES, since, summed
 
     recent = min(recent_minutes, window_minutes)
     rows = []
@@ -28,22 +28,13 @@ def rates(series: dict, window_minutes: int, warn: float, critical: float, recen
         parts = [(ERROR_PARTS[i], float(series[i].sum())) for i in errors if len(errors) > 1 and i in series and float(series[i].sum())]
         split = "".join(f"; {number(round(n))} {what}" for what, n in parts) if len(parts) > 1 or (parts and parts[0][0] != ERROR_PARTS.get(errors[0])) else ""
         edge = datetime.now(timezone.utc) - timedelta(minutes=recent)
-        e_now, r_now = float(_since(e_all, edge).sum()), float(_since(r_all, edge).sum())
+        e_now, r_now = float(since(e_all, edge).sum()), float(since(r_all, edge).sum())
         pct, pct_now = 100 * e / r, (100 * e_now / r_now if r_now else 0.0)
         judged = pct_now if recent < window_minutes else pct
         lately = f"; {number(pct_now)}% in the last {recent} minutes" if recent < window_minutes else ""
         rows.append(Check("errors_rate", evaluate(judged, warn, critical), source, f"{number(judged)}%", describe_threshold(warn, critical, "%"),
                           f"{source}: {number(pct)}% of {number(round(r))} requests failed in the last {window_minutes} minutes ({number(round(e))} errors{split}){lately}."))
     return rows
-
-
-def _since(s, edge):
-    """The part of a time series at or after `edge` (its index aware or naive UTC)."""
-    if not len(s):
-        return s
-    index = s.index
-    naive = getattr(index, "tz", None) is None
-    return s[index >= (edge.replace(tzinfo=None) if naive else edge)]
 
 
 def after_deploy(deployments: list[dict], rates_by_source: dict, warn: float, lookback_hours: int, period_s: int = 60) -> Check:

@@ -166,6 +166,14 @@ def error_metrics(load_balancer: str, api_name: str, function_name: str, rms_reg
     ]
 
 
+def since(s, edge):
+    """The part of a time series at or after `edge` (its index aware or naive UTC)."""
+    if s is None or not len(s):
+        return s
+    naive = getattr(s.index, "tz", None) is None
+    return s[s.index >= (edge.replace(tzinfo=None) if naive else edge)]
+
+
 def summed(series: dict, ids: tuple):
     """The per-period sum of several series (missing periods count 0)."""
     import pandas as pd
