@@ -328,6 +328,10 @@ AFTER_CHANGE = {
                       "Every group keeps to the policy. The month's cost by service", ("cost-review", {})),
     "lambda-version-cleanup": ("Look again: what is left, and what uses it", ("lambda-version-cleanup", {}),
                                "Nothing to delete. The function's health", ("lambda-errors", {})),
+    "terraform-state-lock": ("Look again: no lock held, and Terraform can run (terraform plan)", ("terraform-state-lock", {}),
+                             "No stale lock. The state's versions", ("terraform-state-restore", {})),
+    "terraform-state-restore": ("Look again, then let Terraform confirm it: terraform plan should change nothing you did not mean", ("terraform-state-restore", {}),
+                                "No restore asked. Whether a lock stands in the way", ("terraform-state-lock", {})),
     "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                        "No earlier release to roll back to. What else changed", ("high-error-rate", {})),
     "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),
@@ -355,6 +359,9 @@ def after_change(notebook: str, report, outcomes: list, run_id: str, incident: s
     named = next((_named_command(c.sentence, incident, env) for c in report if c.status != "OK" and c.id == "ecs_service_tasks_running"), None)
     if notebook == "scale-service" and not said and named:
         return f"Nothing serves. Scale it back (planned first):\n  {named[1]}"
+    fix = next((n for c in report if c.status != "OK" and (n := _named_command(c.sentence, incident, env)) and n[0] == notebook), None)
+    if not said and fix:  # a red row names this notebook's own fix, with its parameters
+        return f"The fix the row above names (planned first):\n  {fix[1]}"
     if notebook == "data-corruption" and not planned and _copy_ready(report, outcomes):
         return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command(notebook, incident, env=env, **{**(asked or {}), 'copy_back': True})}"
     return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"

@@ -208,6 +208,50 @@ def lambda_versions(found: dict, days: int):
                           "may go": "yes" if v["Version"] in old else ""} for v in found["versions"]])
 
 
+def terraform_locks(found: dict, minutes: int):
+    """Seed 002's `aws dynamodb scan --table-name autostack-tf-locks`, read: each lock's holder, age, and the state's last write."""
+    import pandas as pd
+
+    from datetime import datetime, timezone
+
+    from .checks.terraform import created, last_write, stale
+    from .units import duration
+
+    path = f"{found['bucket']}/{found['key']}"
+    written = last_write(found)
+    said = (f"Terraform's lock for this state is the item LockID = \"{path}\" (the S3 backend's <bucket>/<key>). Seed 002's "
+            f"`delete-item --key '{{\"LockID\": {{\"S\": \"{found['key']}\"}}}}'` names no item, and DynamoDB deletes nothing without saying so. "
+            f"The state was last written {f'{written:%Y-%m-%d %H:%M} UTC' if written else 'never'}.")
+    if not found["locks"]:
+        return said
+    now, dead = datetime.now(timezone.utc), {lock["lock_id"] for lock in stale(found, minutes)}
+    return said, pd.DataFrame([{"LockID": lock["lock_id"], "who": lock.get("who", "?"), "operation": lock.get("operation", "?"),
+                                "taken (UTC)": lock.get("created", "?")[:19], "held": duration((now - t).total_seconds()) if (t := created(lock)) else "?",
+                                "Terraform": lock.get("version", "?"), "lock ID": lock.get("id", "?"), "stale": "yes" if lock["lock_id"] in dead else ""}
+                               for lock in found["locks"]])
+
+
+def terraform_versions(versions: list[dict], compare_with: str = ""):
+    """Seed 002's `aws s3api list-object-versions` of the state, read: each version's serial, lineage and resources, and what
+    the current one adds and drops against `compare_with` (default: the version before it)."""
+    import pandas as pd
+
+    if not versions:
+        return "The state object has no version."
+    table = pd.DataFrame([{"version": v["version"], "written (UTC)": f"{v['modified']:%Y-%m-%d %H:%M}", "serial": v["serial"] if v["readable"] else "not a state",
+                           "lineage": v["lineage"][:13], "resources": len(v["addresses"]), "Terraform": v["terraform_version"], "bytes": v["size"],
+                           "current": "yes" if i == 0 else ""} for i, v in enumerate(versions)])
+    other = next((v for v in versions if v["version"] == compare_with), None) if compare_with else (versions[1] if len(versions) > 1 else None)
+    if other is None:
+        return (table, f"No version {compare_with} among the newest {len(versions)} to compare with.") if compare_with else table
+    current = versions[0]
+    added, removed = sorted(set(current["addresses"]) - set(other["addresses"])), sorted(set(other["addresses"]) - set(current["addresses"]))
+    said = (f"The current version against {other['version']} (serial {other['serial']}): "
+            + (f"{len(added)} resources only in the current ({', '.join(added[:10])}{' ...' if len(added) > 10 else ''}); " if added else "none added; ")
+            + (f"{len(removed)} only in {other['version']} ({', '.join(removed[:10])}{' ...' if len(removed) > 10 else ''})." if removed else "none dropped."))
+    return table, said
+
+
 def table_summary(table: dict):
     import pandas as pd
 

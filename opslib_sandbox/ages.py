@@ -6,6 +6,7 @@ so the backup, cleanup and rotation checks of seeds 001-003 have something true 
   and its web bucket's object versions and its stack's releases (and the stack's events), released alongside;
 - AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
   90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180);
+- AutoStack's Terraform state (seed 002 "Terraform State Backups"): a version a week, the newest 2 days old;
 - the audit table's point-in-time recovery, on for 60 days: its window spans the 35 days AWS keeps.
 """
 
@@ -16,6 +17,7 @@ from . import world
 
 SECRET_AGES_DAYS = {"github-oauth": 40, "google-oauth": 120, "jwt": 60}
 RELEASE_EVERY = timedelta(days=14)
+STATE_EVERY = timedelta(days=7)
 
 
 def apply(now: datetime | None = None) -> None:
@@ -33,6 +35,9 @@ def apply(now: datetime | None = None) -> None:
         for key in list(bucket.keys) if bucket is not None else []:
             for i, version in enumerate(reversed(bucket.keys.getlist(key))):
                 version.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).astimezone(timezone.utc).replace(tzinfo=None)  # moto keeps naive UTC
+    state = world.backend("s3", "global").buckets.get(world.AUTOSTACK["state_bucket"])
+    for i, version in enumerate(reversed(state.keys.getlist(world.AUTOSTACK["state_key"], [])) if state is not None else []):
+        version.last_modified = (now - timedelta(days=2) - i * STATE_EVERY).astimezone(timezone.utc).replace(tzinfo=None)
     stack = next((s for s in world.backend("cloudformation", world.EC2M["region"]).stacks.values() if s.name == world.EC2M["stack"]), None)
     for event in stack.events if stack is not None else []:  # deployed with release 1.3.0, three days ago
         event.timestamp = (now - timedelta(days=3)).replace(tzinfo=None)

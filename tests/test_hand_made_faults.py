@@ -713,3 +713,53 @@ def test_lambda_versions_older_than_the_cut_and_unused_are_deleted_never_one_an_
     (applied,) = [r for r in (tmp_path / "journal.jsonl").read_text().splitlines() if '"status": "applied"' in r and "delete-versions" in r]
     assert '"sha256": "' in applied  # each deleted version's code hash, kept as evidence
     assert opslib("undo", ledger(tmp_path)[-1]["run_id"], runs=tmp_path).returncode != 0
+
+
+def _terraform_lock(aws, who: str, minutes_ago: int) -> dict:
+    """A lock item as Terraform's S3 backend writes it, taken `minutes_ago` by `who`."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    info = {"ID": "hand-made-lock", "Operation": "OperationTypeApply", "Info": "", "Who": who, "Version": "1.6.6",
+            "Created": (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z"), "Path": "autostack-tfstate/autostack/terraform.tfstate"}
+    item = {"LockID": {"S": "autostack-tfstate/autostack/terraform.tfstate"}, "Info": {"S": json.dumps(info)}}
+    aws.client("dynamodb", "us-east-1").put_item(TableName="autostack-tf-locks", Item=item)
+    return item
+
+
+def test_an_old_terraform_state_pushed_by_hand_is_named_and_restored_under_the_lock_never_while_one_is_held(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/terraform-state-restore and terraform-state-lock, seed 002): an old state copied over the
+    current one by hand (`aws s3 cp`) breaks the checksum Terraform keeps and sends the serial back; the restore the row
+    names is refused while a lock is held, applies once it is released, keeps the checksum, and is undone."""
+    import re
+
+    from conftest import ledger, opslib
+
+    s3, ddb = aws.client("s3", "us-east-1"), aws.client("dynamodb", "us-east-1")
+    key = dict(Bucket="autostack-tfstate", Key="autostack/terraform.tfstate")
+    versions = sorted(s3.list_object_versions(Bucket=key["Bucket"], Prefix=key["Key"])["Versions"], key=lambda v: v["LastModified"])
+    oldest, newest = versions[0]["VersionId"], versions[-1]["VersionId"]
+    s3.put_object(**key, Body=s3.get_object(**key, VersionId=oldest)["Body"].read())  # by hand: serial 41 over 44
+    lock = opslib("run", "terraform-state-lock", "--no-progress", runs=tmp_path)
+    assert lock.returncode == 1 and "CRITICAL terraform_state_digest" in lock.stdout and "Terraform refuses it" in lock.stdout, lock.stdout
+    state = opslib("run", "terraform-state-restore", "--no-progress", runs=tmp_path)
+    assert state.returncode == 1 and "has serial 41, below 44 of " + newest in state.stdout, state.stdout
+    assert f"opslib run terraform-state-restore -p restore_version={newest}" in state.stdout.split("next:")[1]
+
+    held = _terraform_lock(aws, "alice@laptop", 5)  # someone's apply, just begun: not stale, never released
+    young = opslib("run", "terraform-state-lock", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert "OK       terraform_state_lock" in young.stdout and "held 5 min by alice@laptop" in young.stdout and "CHANGED" not in young.stdout, young.stdout
+    refused = opslib("run", "terraform-state-restore", "-p", f"restore_version={newest}", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert refused.returncode == 1 and "the state's lock is held by alice@laptop (OperationTypeApply)" in refused.stdout, refused.stdout
+    assert ddb.get_item(TableName="autostack-tf-locks", Key={"LockID": held["LockID"]})["Item"] == held
+
+    ddb.delete_item(TableName="autostack-tf-locks", Key={"LockID": held["LockID"]})  # alice's run finished
+    dry = opslib("run", "terraform-state-restore", "-p", f"restore_version={newest}", "--no-progress", runs=tmp_path)
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    assert "(serial 41) -> a copy of " + newest + " (serial 44)" in dry.stdout, dry.stdout
+    done = opslib("run", "terraform-state-restore", "-p", f"restore_version={newest}", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert done.returncode == 0 and "(verified)" in done.stdout, done.stdout
+    assert len(s3.list_object_versions(Bucket=key["Bucket"], Prefix=key["Key"])["Versions"]) == 6  # copied over: nothing deleted
+    assert opslib("run", "terraform-state-lock", "--no-progress", runs=tmp_path).returncode == 0  # the checksum follows the copy; no lock left
+    undone = opslib("undo", ledger(tmp_path)[-2]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and b'"serial": 41' in s3.get_object(**key)["Body"].read(), undone.stdout + undone.stderr

@@ -18,10 +18,11 @@ from opslib.actions.hosts import RebootInstance, RestartContainer, RunImage, Set
 from opslib.actions.logs import ExportLogs, SetLogRetention
 from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
+from opslib.actions.terraform import ReleaseLock, RestoreStateVersion, TakeLock
 from opslib.actions.static_site import InvalidatePaths, RestoreVersions
 from opslib.aws import Aws, AwsSettings
 from opslib_sandbox.seeds import ec2manager
-from opslib_sandbox.world import EC2M, RMS, WEBAPP
+from opslib_sandbox.world import AUTOSTACK, EC2M, RMS, WEBAPP
 
 EAST, WEST = RMS["region"], EC2M["region"]
 SERVICE = f"service/{RMS['cluster']}/{RMS['service']}"
@@ -60,6 +61,14 @@ def _previous_version(aws, key: str) -> str:
     return aws.client("s3").list_object_versions(Bucket=EC2M["web_bucket"], Prefix=key)["Versions"][1]["VersionId"]
 
 
+TF_LOCK = f"{AUTOSTACK['state_bucket']}/{AUTOSTACK['state_key']}"
+
+
+def _first_state(aws) -> str:
+    found = aws.client("s3").list_object_versions(Bucket=AUTOSTACK["state_bucket"], Prefix=AUTOSTACK["state_key"])["Versions"]
+    return min(found, key=lambda v: v["LastModified"])["VersionId"]
+
+
 def _distribution(aws) -> str:
     return next(d["Id"] for d in aws.client("cloudfront").list_distributions()["DistributionList"]["Items"] if d["Comment"].startswith("EC2 Manager"))
 
@@ -82,6 +91,9 @@ CASES = {
     "export-logs": (None, EAST, lambda a: ExportLogs(RMS["log_group"], f"rms-log-exports-{EC2M['web_bucket'].rsplit('-', 1)[-1]}", "permissions", 60), []),
     "test-invoke": (None, WEST, lambda a: awslambda.TestInvoke(EC2M["function"], "LIVE", {"test": "data"}), []),
     "update-stack": (None, WEST, lambda a: UpdateStack(EC2M["stack"], ec2manager.release_template("1.2.0"), {"Environment": "production"}, "1.2.0"), []),
+    "release-lock": ("stale-terraform-lock", EAST, lambda a: ReleaseLock(AUTOSTACK["lock_table"], TF_LOCK, 120), []),
+    "take-lock": (None, EAST, lambda a: TakeLock(AUTOSTACK["lock_table"], TF_LOCK, '{"ID": "x", "Who": "permissions", "Created": "2026-01-01T00:00:00Z"}'), []),
+    "restore-state": (None, EAST, lambda a: RestoreStateVersion(AUTOSTACK["lock_table"], AUTOSTACK["state_bucket"], AUTOSTACK["state_key"], _first_state(a)), []),
     "delete-versions": (None, WEST, lambda a: awslambda.DeleteVersions(EC2M["function"], ["1"]), []),
     "point-alias": (None, WEST, lambda a: awslambda.PointAlias(EC2M["function"], "LIVE", "3"), []),
     "set-task-definition": (None, EAST, lambda a: SetTaskDefinition(RMS["cluster"], RMS["service"], _older_revision(a)), []),

@@ -93,6 +93,10 @@ class Action:
         left = self.plan(after)
         return (not left, "the state now is what was planned" if not left else "still to take effect: " + "; ".join(str(c) for c in left))
 
+    def blocked(self, before: dict) -> str:
+        """Why this plan must not be applied now, in the state read (a Terraform lock held): refused, shown with its plan."""
+        return ""
+
     def results(self) -> list:
         """Check rows about what applying did (a notice not delivered), recorded by the run once applied."""
         return []
@@ -177,6 +181,8 @@ def execute(action: Action, guard: Guard, confirm: bool | str = False, confirmed
         guard.journal("action", **out.to_dict(), dry_run=True, **extra)
         raise ActionRefused(message, fix, outcome=out if shown else None)
 
+    if why := action.blocked(before):
+        refuse("refused", why, "wait until it is clear, then plan again (a dry run)")
     if len(changes) > action.max_resources:
         refuse("refused", f"{len(changes)} changes exceed the cap of {action.max_resources}; narrow the targets.",
                "narrow the targets or raise the action's cap deliberately", shown=False)
