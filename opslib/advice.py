@@ -256,6 +256,16 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def certificates(report, incident: str, env: str = "sandbox") -> str:
+    """After certificate-expiry: renew what the red rows name (seed 003 "Manual Certificate Update"), then read again."""
+    again = command("certificate-expiry", incident, env=env)
+    if _bad(report, "tls_certificate_presented") and not _bad(report, "acm_certificate_expiry"):
+        return f"ACM holds a sound certificate the endpoint does not serve: point its listener at it (the row's modify-listener), then read again:\n  {again}"
+    if _bad(report, "acm_certificate_expiry", "tls_certificate_presented"):
+        return f"Renew each certificate the rows name (the import command in the row; ACM-issued ones: check DNS validation), then read again:\n  {again}"
+    return f"Every certificate in use has time left. Read again on the seed's monthly schedule (or from cron):\n  {again}"
+
+
 def _guarded(notebook: str, outcomes: list, run_id: str, incident: str, env: str, then: str, **params) -> str:
     """After a notebook's guarded steps: apply the reviewed plans (with the parameters that made them),
     or (applied) what to look at next and how to undo it; "" when nothing was planned."""

@@ -252,6 +252,23 @@ def terraform_versions(versions: list[dict], compare_with: str = ""):
     return table, said
 
 
+def certificates(certs: list[dict], found: list[dict] | None = None):
+    """Seed 003's `describe-certificate --query 'Certificate.[DomainName,Status,NotAfter]'` for every certificate, with where
+    each is served and whether ACM renews it; then what each live endpoint presents (seed 004's `openssl s_client`)."""
+    import pandas as pd
+
+    from .checks.acm import days_left, where
+
+    table = pd.DataFrame([{"domain": c["DomainName"], "region": c.get("Region", ""), "status": c.get("Status"), "type": c.get("Type"),
+                           "expires (UTC)": f"{c['NotAfter']:%Y-%m-%d}", "days left": days_left(c["NotAfter"]), "served by": where(c) or "-",
+                           "renewal": c.get("RenewalEligibility", "")} for c in sorted(certs, key=lambda c: c["NotAfter"])]) if certs else "No certificate in ACM."
+    if not found:
+        return table
+    live = pd.DataFrame([{"name": p["name"], "url": p["url"], "presents": p.get("subject", ""), "valid until (UTC)": f"{p['not_after']:%Y-%m-%d %H:%M}" if "not_after" in p else "-",
+                          "days left": days_left(p["not_after"]) if "not_after" in p else "-", "sha256": p.get("sha256", "")[:16], "error": p.get("error", "")} for p in found])
+    return table, live
+
+
 def table_summary(table: dict):
     import pandas as pd
 

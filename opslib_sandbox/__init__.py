@@ -142,6 +142,9 @@ def follow() -> str:
     for variable in ("OPSLIB_SANDBOX_URL", "AWS_ENDPOINT_URL"):  # `!aws` and re-run cells too
         if os.environ.get(variable) not in (None, url_now):
             os.environ[variable] = url_now
+    tls_url = (_read_state() or {}).get("tls_url")
+    if tls_url:  # the load balancer's HTTPS front door (parameters/sandbox.yaml names it for certificate-expiry)
+        os.environ["OPSLIB_SANDBOX_TLS_URL"] = tls_url
     return url_now
 
 
@@ -169,7 +172,7 @@ def env_lines() -> str:
 def kernel_env() -> dict:
     """What a notebook kernel needs in its environment to reach the sandbox and nothing else (None: unset)."""
     endpoint_url = up()
-    return {"OPSLIB_SANDBOX_URL": endpoint_url, "AWS_ENDPOINT_URL": endpoint_url, **credentials(),
+    return {"OPSLIB_SANDBOX_URL": endpoint_url, "AWS_ENDPOINT_URL": endpoint_url, "OPSLIB_SANDBOX_TLS_URL": (_read_state() or {}).get("tls_url"), **credentials(),
             "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}
 
 

@@ -22,6 +22,8 @@
 - Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
   each invocation is answered as the function would, and logged as Lambda logs it. An invocation
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
+- ACM's InUseBy: AWS names the load balancers and CloudFront distributions that serve a certificate; moto
+  names only classic load balancers.
 - Endpoints where something answers (`databases`): an RDS instance or ElastiCache cluster backed by
   a real local server reports its address; moto's cache clusters list no nodes at all.
 """
@@ -46,6 +48,7 @@ PATCHED = {
     "_invoke_fix": [("moto.awslambda.models", "LambdaFunction.invoke"), ("moto.awslambda.responses", "LambdaResponse.invoke"),
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
+    "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
     "transitions": [("moto.rds.models", "RDSBackend.describe_db_instances"), ("moto.dynamodb.models.table", "Table.describe"), ("moto.dynamodb.models.table", "Table.all_items"),
                     ("moto.cloudfront.models", "CloudFrontBackend.create_invalidation"), ("moto.cloudfront.models", "CloudFrontBackend.get_invalidation")],
@@ -92,6 +95,7 @@ def apply() -> None:
     _invoke_fix()
     _dynamodb_capacity_fix()
     _refusals_fix()
+    _certificate_use_fix()
     from . import transitions
 
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
@@ -637,3 +641,29 @@ def _refusals_fix() -> None:
 
     get_metric_statistics.opslib_fixed = True
     CloudWatchResponse.get_metric_statistics = get_metric_statistics
+
+
+def _certificate_use_fix() -> None:
+    """describe-certificate's InUseBy: each load balancer with a listener serving the certificate, each distribution whose
+    viewer certificate it is (ARNs, as AWS lists them)."""
+    from moto.acm.models import CertBundle
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.elbv2.models import elbv2_backends
+
+    described = CertBundle.describe
+
+    def describe(self):
+        out = described(self)
+        _, _, _, region, account, _ = self.arn.split(":", 5)
+        users = {arn for arn in self.in_use_by if ":listener/" not in arn}  # moto's own note is the listener as first created
+        for lb in elbv2_backends[account][region].load_balancers.values():
+            if any(self.arn == li.certificate or self.arn in (c.get("CertificateArn") if isinstance(c, dict) else c for c in li.certificates)
+                   for li in lb.listeners.values()):
+                users.add(lb.arn)
+        for dist in cloudfront_backends[account]["global"].distributions.values():
+            if getattr(dist.distribution_config.__dict__.get("ViewerCertificate"), "acm_certificate_arn", "") == self.arn:
+                users.add(dist.arn)
+        out["Certificate"]["InUseBy"] = sorted(users)
+        return out
+
+    CertBundle.describe = describe

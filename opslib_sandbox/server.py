@@ -20,7 +20,6 @@ from pathlib import Path
 from . import ages, alarms, autostack_backend, backend_fixes, costs, databases, faults, iam_policies, pristine, rollouts, scenarios, signins, sites, startup, trail, traffic, transitions, world
 
 
-HEALTHY_TLS_DAYS = 74
 READS_TRAFFIC = ("GetMetricData", "GetMetricStatistics", "DescribeAlarms", "DescribeAlarmsForMetric", "DescribeAlarmHistory", "ListMetrics")
 
 
@@ -28,9 +27,7 @@ class State:
     def __init__(self, url: str):
         self.url = url
         self.tls_url = ""
-        self.tls_days = HEALTHY_TLS_DAYS
-        self.tls_context = None
-        self.tls_dir: Path | None = None
+        self.front_door = None  # tls.FrontDoor: the load balancer's certificate, served on tls_url
         self.scenario = "healthy"
         self.faults = faults.Faults()
         self.sites: dict[str, tuple[int, dict]] = {}  # a scenario's fixed answers; other sites follow the world
@@ -90,20 +87,9 @@ class State:
 
     def status(self) -> dict:
         return {"url": self.url, "pid": os.getpid(), "scenario": self.scenario, "faults": self.faults.describe(),
-                "aws_calls": self.aws_calls, "changed": self.changed, "started": self.started, "tls_url": self.tls_url, "tls_days": self.tls_days,
+                "aws_calls": self.aws_calls, "changed": self.changed, "started": self.started, "tls_url": self.tls_url,
+                "tls_days": self.front_door.days() if self.front_door else None,
                 "databases": self.databases.describe() if self.databases else {}}
-
-    def set_tls_days(self, days: int) -> None:
-        """The local TLS endpoint's certificate: valid for `days` more days from now."""
-        from .tls import self_signed
-
-        self.tls_days = days
-        if self.tls_context is None:
-            return
-        cert, key = self_signed(["localhost", "rms.example.com"], days)
-        (self.tls_dir / "cert.pem").write_bytes(cert)
-        (self.tls_dir / "key.pem").write_bytes(key)
-        self.tls_context.load_cert_chain(self.tls_dir / "cert.pem", self.tls_dir / "key.pem")  # new handshakes get it
 
 
 class SandboxApp:
@@ -303,7 +289,6 @@ def _reseed(state: State) -> None:
     autostack_backend.reset()
     state.site_requests = {}
     state.costs = costs.generate(date.today())
-    state.set_tls_days(HEALTHY_TLS_DAYS)
     if state.pristine and not state.pristine.stale():
         pristine.restore(state.pristine)
     else:
@@ -362,19 +347,16 @@ def apply_scenario(state: State, name: str) -> None:
 
 
 def _serve_tls(state: State, folder: Path) -> None:
-    """A local HTTPS endpoint (GET /health) whose certificate expiry scenarios control."""
-    import ssl
+    """RMS's API front door over HTTPS (GET /health), presenting the certificate its load balancer's listener holds in ACM."""
+    from .tls import FrontDoor
 
-
-    state.tls_dir = folder / "tls"
-    state.tls_dir.mkdir(parents=True, exist_ok=True)
-    state.tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    state.set_tls_days(state.tls_days)
+    (folder / "tls").mkdir(parents=True, exist_ok=True)
+    state.front_door = FrontDoor(folder / "tls")
 
     def app(environ, start_response):
         return _json(start_response, {"status": "healthy", "version": "2.14.0", "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds")})
 
-    server = _bind(folder / "last-tls-port", app, ssl_context=state.tls_context)
+    server = _bind(folder / "last-tls-port", app, ssl_context=state.front_door.default)
     state.tls_url = f"https://127.0.0.1:{server.port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -450,7 +432,7 @@ def main(argv=None) -> int:
     gc.enable()
     threading.Thread(target=state.alarm_clock, daemon=True).start()
     tmp = state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started}))
+    tmp.write_text(json.dumps({"url": state.url, "port": server.port, "pid": os.getpid(), "started": state.started, "tls_url": state.tls_url}))
     tmp.replace(state_file)
     print(f"sandbox ready at {state.url}", flush=True)
     signal.pause()

@@ -763,3 +763,26 @@ def test_an_old_terraform_state_pushed_by_hand_is_named_and_restored_under_the_l
     assert opslib("run", "terraform-state-lock", "--no-progress", runs=tmp_path).returncode == 0  # the checksum follows the copy; no lock left
     undone = opslib("undo", ledger(tmp_path)[-2]["run_id"], "--confirm", "true", runs=tmp_path)
     assert undone.returncode == 0 and b'"serial": 41' in s3.get_object(**key)["Body"].read(), undone.stdout + undone.stderr
+
+
+def test_a_renewed_certificate_the_load_balancer_does_not_serve_is_named_until_its_listener_points_at_it(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/certificate-expiry, seed 003 "Manual Certificate Update"): a renewed certificate imported into
+    ACM as a new one, the listener left on the old: the endpoint presents the old (read over the network), and the row says
+    ACM holds a newer one; `aws elbv2 modify-listener` to it, and the endpoint presents it."""
+    from conftest import opslib
+    from opslib_sandbox.tls import self_signed
+
+    acm, elb = aws.client("acm", "us-east-1"), aws.client("elbv2", "us-east-1")
+    cert, key = self_signed(["api.rms.example.com"], 400, serial=777)
+    renewed = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+    before = opslib("run", "certificate-expiry", "--fail-on", "warn", "--no-progress", runs=tmp_path)
+    assert before.returncode == 1 and "WARN     tls_certificate_presented" in before.stdout, before.stdout
+    assert f"ACM holds a newer one ({renewed}, until " in before.stdout and "point its listener at it" in before.stdout.split("next:")[1]
+    assert "api.rms.example.com (us-east-1) api.rms.example.com expires " in before.stdout and "not in use: nothing to renew for now" in before.stdout
+
+    (balancer,) = elb.describe_load_balancers(Names=["rms-alb-prod"])["LoadBalancers"]
+    (https,) = [li for li in elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"] if li["Protocol"] == "HTTPS"]
+    elb.modify_listener(ListenerArn=https["ListenerArn"], Certificates=[{"CertificateArn": renewed}])
+    after = opslib("run", "certificate-expiry", "--fail-on", "warn", "--no-progress", runs=tmp_path)
+    assert after.returncode == 0 and "presents api.rms.example.com (serial 777)" in after.stdout, after.stdout
+    assert acm.describe_certificate(CertificateArn=renewed)["Certificate"]["InUseBy"] == [balancer["LoadBalancerArn"]]

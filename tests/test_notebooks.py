@@ -89,6 +89,9 @@ FINDINGS = {
     ("performance-review", "lambda-errors"): ["WARN     lambda_duration_recent         ec2-manager-function-prod"],
     ("security-incident", "auth-failure-burst"): [
         "CRITICAL cognito_auth_failure_burst     ec2-manager-users-production 1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25)"],
+    ("certificate-expiry", "cert-expiring"): [
+        "CRITICAL acm_certificate_expiry         api.rms.example.com (us-east-1)", "days); served by load balancer rms-alb-prod. ACM does not renew imported certificates",
+        "CRITICAL tls_certificate_presented      api.rms.example.com", "OK       acm_certificate_expiry         rms.example.com (us-east-1)"],
     ("terraform-state-lock", "stale-terraform-lock"): [
         "CRITICAL terraform_state_lock", "held 1 d 2 h by jenkins@ci-runner-7 (OperationTypeApply, Terraform 1.6.6, lock ID 0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10)",
         "the run that took it has stopped", "PLANNED  release-lock autostack-tfstate/autostack/terraform.tfstate in autostack-tf-locks"],
