@@ -256,6 +256,14 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def backups(report, incident: str, env: str = "sandbox") -> str:
+    """After backup-verification: turn each backup back on with the command its row names, then look again."""
+    again = command("backup-verification", incident, env=env)
+    if _bad(report, "dynamodb_backup_rpo", "dynamodb_backup_age", "rds_backup_rpo", "rds_snapshot_daily", "s3_versioning", "backup_dumps_nightly", "terraform_state_versions"):
+        return f"Turn each backup back on with the command its row names (the row says who turned it off, from CloudTrail), then look again:\n  {again}"
+    return f"Every backup is there and within the RPO. Look again next week (seed 001 Weekly Tasks), or from cron:\n  {again}"
+
+
 def certificates(report, incident: str, env: str = "sandbox") -> str:
     """After certificate-expiry: renew what the red rows name (seed 003 "Manual Certificate Update"), then read again."""
     again = command("certificate-expiry", incident, env=env)

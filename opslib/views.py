@@ -269,6 +269,28 @@ def certificates(certs: list[dict], found: list[dict] | None = None):
     return table, live
 
 
+def backups(tables: list[dict] | None, dbs: list[dict] | None):
+    """Each table's and instance's backups: what a restore now would reach back to, and the newest copy kept."""
+    import pandas as pd
+
+    rows = []
+    for t in tables or []:
+        pitr = t["pitr"]
+        rows.append({"what": f"DynamoDB {t['table']}", "continuous": pitr.get("PointInTimeRecoveryStatus", "?"),
+                     "restorable from": f"{pitr['EarliestRestorableDateTime']:%Y-%m-%d %H:%M}" if pitr.get("EarliestRestorableDateTime") else "-",
+                     "restorable to": f"{pitr['LatestRestorableDateTime']:%Y-%m-%d %H:%M}" if pitr.get("LatestRestorableDateTime") else "-",
+                     "newest copy": f"{t['backups'][0]['BackupName']} ({t['backups'][0]['BackupCreationDateTime']:%Y-%m-%d %H:%M})" if t["backups"] else "-",
+                     "copies": len(t["backups"])})
+    for db in dbs or []:
+        rows.append({"what": f"RDS {db['db']}", "continuous": f"{db['retention_days']} days kept" if db["retention_days"] else "OFF",
+                     "restorable from": f"{db['automated'][-1]['SnapshotCreateTime']:%Y-%m-%d %H:%M}" if db["automated"] else "-",
+                     "restorable to": f"{db['latest_restorable']:%Y-%m-%d %H:%M}" if db["latest_restorable"] else "-",
+                     "newest copy": f"{db['automated'][0]['DBSnapshotIdentifier']} ({db['automated'][0]['SnapshotCreateTime']:%Y-%m-%d %H:%M})" if db["automated"]
+                     else (f"{db['manual'][0]['DBSnapshotIdentifier']} (manual)" if db["manual"] else "-"),
+                     "copies": len(db["automated"]) + len(db["manual"])})
+    return pd.DataFrame(rows) if rows else "Nothing read."
+
+
 def table_summary(table: dict):
     import pandas as pd
 

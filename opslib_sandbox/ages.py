@@ -1,12 +1,16 @@
 """Real, varied ages for what the seeds create in a second (AWS has no call that ages a resource),
 so the backup, cleanup and rotation checks of seeds 001-003 have something true to read:
 
-- seed 003's daily manual snapshots `rms-db-prod-YYYYMMDD`, each taken at 03:00 UTC on its day;
+- the RDS instances' automated backups, kept for 60 days so far: seed 003's daily `rms-db-prod-YYYYMMDD`, each taken
+  at 03:00 UTC on its day, for the retention period (backups.py);
+- rms-db-prod's manual snapshot before release 2.14, ten days ago;
+- seed 004's nightly dumps in backups-incident-response, each written at 02:00 UTC on its day (and `latest/` the last);
 - the EC2 Manager function's published versions, a release every two weeks (the newest 3 days old),
   and its web bucket's object versions and its stack's releases (and the stack's events), released alongside;
 - AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
   90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180);
 - AutoStack's Terraform state (seed 002 "Terraform State Backups"): a version a week, the newest 2 days old;
+- the audit table's on-demand backups: the nightly one taken at 01:00 UTC last night, release 1.3.0's three days ago;
 - the audit table's point-in-time recovery, on for 60 days: its window spans the 35 days AWS keeps.
 """
 
@@ -22,11 +26,19 @@ STATE_EVERY = timedelta(days=7)
 
 def apply(now: datetime | None = None) -> None:
     now = now or datetime.now(timezone.utc)
+    from . import backups
+
+    for region in world.REGIONS:
+        backups.backdate(world.backend("rds", region), days=60, now=now)
     for snap in world.backend("rds", world.RMS["region"]).database_snapshots.values():
-        m = re.fullmatch(rf"{world.RMS['db']}-(\d{{8}})", snap.db_snapshot_identifier)
-        if m:
-            taken = datetime.strptime(m[1], "%Y%m%d").replace(hour=3, tzinfo=timezone.utc)
-            snap.created = snap.original_snapshot_create_time = taken
+        if snap.db_snapshot_identifier == f"{world.RMS['db']}-manual-pre-release-2-14":  # taken before release 2.14, ten days ago
+            snap.created = snap.original_snapshot_create_time = now - timedelta(days=10)
+    dumps = world.backend("s3", "global").buckets.get(world.IR["backups_bucket"])
+    for key in list(dumps.keys) if dumps is not None else []:
+        m = re.search(r"/(\d{4}-\d{2}-\d{2})/", key)
+        night = datetime.strptime(m[1], "%Y-%m-%d") if m else (now - timedelta(days=0 if now.hour >= 2 else 1)).replace(tzinfo=None)
+        for version in dumps.keys.getlist(key):
+            version.last_modified = night.replace(hour=2, minute=0, second=0, microsecond=0)  # moto keeps naive UTC
     versions = world.backend("lambda", world.EC2M["region"])._lambdas._functions.get(world.EC2M["function"], {}).get("versions", [])
     for i, fn in enumerate(reversed(versions)):
         fn.last_modified = (now - timedelta(days=3) - i * RELEASE_EVERY).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -49,5 +61,8 @@ def apply(now: datetime | None = None) -> None:
                 changed = (now - timedelta(days=days)).timestamp()
                 secret.created_date = secret.last_changed_date = int(changed)
     table = world.backend("dynamodb", world.EC2M["region"]).tables.get(world.EC2M["table"])
+    for backup in world.backend("dynamodb", world.EC2M["region"]).backups.values():
+        night = (now - timedelta(days=0 if now.hour >= 1 else 1)).replace(hour=1, minute=0, second=0, microsecond=0)
+        backup.creation_date_time = (night if backup.name.endswith("nightly") else now - timedelta(days=3)).replace(tzinfo=None)
     if table is not None:
         table.opslib_pitr_since = (now - timedelta(days=60)).timestamp()

@@ -22,6 +22,7 @@
 - Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
   each invocation is answered as the function would, and logged as Lambda logs it. An invocation
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
+- RDS automated backups a day, kept for the retention period (`backups`).
 - ACM's InUseBy: AWS names the load balancers and CloudFront distributions that serve a certificate; moto
   names only classic load balancers.
 - Endpoints where something answers (`databases`): an RDS instance or ElastiCache cluster backed by
@@ -50,6 +51,9 @@ PATCHED = {
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
     "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
+    "backups": [("moto.rds.models", "RDSBackend.describe_db_snapshots"), ("moto.rds.models", "RDSBackend.describe_db_instance_automated_backups"),
+                ("moto.rds.models", "RDSBackend.restore_db_instance_from_db_snapshot"), ("moto.rds.models", "RDSBackend.create_auto_snapshot"),
+                ("moto.rds.models", "DBInstance.latest_restorable_time")],
     "transitions": [("moto.rds.models", "RDSBackend.describe_db_instances"), ("moto.dynamodb.models.table", "Table.describe"), ("moto.dynamodb.models.table", "Table.all_items"),
                     ("moto.cloudfront.models", "CloudFrontBackend.create_invalidation"), ("moto.cloudfront.models", "CloudFrontBackend.get_invalidation")],
     "traffic": [("moto.cloudwatch.models", "MetricDatum"), ("moto.sqs.models", "Queue.approximate_number_of_messages")],
@@ -96,8 +100,9 @@ def apply() -> None:
     _dynamodb_capacity_fix()
     _refusals_fix()
     _certificate_use_fix()
-    from . import transitions
+    from . import backups, transitions
 
+    backups.apply()  # RDS automated snapshots a day, kept for the retention period
     transitions.apply()  # RDS modifying/rebooting, EC2 status checks initializing after a reboot
 
 

@@ -340,19 +340,19 @@ def rate_limit_attack(state, c):
         autostack_backend.handle("GET", "/api/stacks", "203.0.113.77")
 
 
-@scenario("backups-missing", "rms-db-prod's newest automated snapshot is 3 days old, the audit table lost point-in-time "
-          "recovery, and the last two nightly dumps are missing from backups-incident-response.", ("backup-verification",))
+@scenario("backups-missing", "Three days ago rms-db-prod's automated backups were turned off (backup retention 0: AWS deletes its "
+          "automated snapshots and point-in-time restore with them) and the audit table's point-in-time recovery too; seed 004's "
+          "nightly dumps of incident-response-prod stopped two nights ago.", ("backup-verification",))
 def backups_missing(state, c):
-    old = _now() - timedelta(days=3)
-    for snap in world.backend("rds", RMS["region"]).database_snapshots.values():  # AWS has no call that ages a snapshot
-        if snap.database.db_instance_identifier == RMS["db"] and snap.snapshot_type == "automated":
-            snap.created = old
-            snap.original_snapshot_create_time = old
-    c("dynamodb").update_continuous_backups(TableName=EC2M["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    with trail.at(_now() - timedelta(days=3)):
+        c("rds", RMS["region"]).modify_db_instance(DBInstanceIdentifier=RMS["db"], BackupRetentionPeriod=0, ApplyImmediately=True)
+        c("dynamodb").update_continuous_backups(TableName=EC2M["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    transitions.settle_now(world.backend("rds", RMS["region"]).databases[RMS["db"]])  # applied three days ago
     s3 = c("s3", IR["region"])
-    for days_ago in (1, 2):
-        day = (_now() - timedelta(days=days_ago)).strftime("%Y-%m-%d")
-        s3.delete_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz")
+    dumps = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=IR["backups_bucket"], Prefix=f"postgres/{IR['db']}/")["Contents"])
+    for key in dumps[-2:]:  # the dump job wrote nothing the last two nights: no object, not a deleted one
+        for version in s3.list_object_versions(Bucket=IR["backups_bucket"], Prefix=key).get("Versions", []):
+            s3.delete_object(Bucket=IR["backups_bucket"], Key=key, VersionId=version["VersionId"])
 
 
 @scenario("db-connections-exhausted", "incident-response-prod's connections are used up: a leaking pool holds every connection "

@@ -23,7 +23,7 @@ HISTORY = 20_000  # events kept per region: a bounded history, so a lookup costs
 _EVENTS: dict[str, deque] = {}
 _LOCK = threading.Lock()
 _BACKDATED: list = []  # a scenario's release recorded at the time it went out (trail.at)
-_KEEP = re.compile(r"(Name|Id|Identifier|Arn|Version|Count|Bucket|Key|Qualifier|cluster|service|task|taskDefinition|desiredCount|Alias|ConcurrentExecutions|InstanceClass|MemorySize)$", re.I)
+_KEEP = re.compile(r"(Name|Id|Identifier|Arn|Version|Count|Bucket|Key|Qualifier|cluster|service|task|taskDefinition|desiredCount|Alias|ConcurrentExecutions|InstanceClass|MemorySize|RetentionPeriod|retentionInDays|PointInTimeRecoverySpecification)$", re.I)
 _SOURCES = {"monitoring": "monitoring.amazonaws.com", "elasticloadbalancing": "elasticloadbalancing.amazonaws.com", "cognito-idp": "cognito-idp.amazonaws.com"}
 
 
@@ -211,7 +211,8 @@ def _operation(call, method: str, path: str, query: str, body: bytes) -> tuple[s
 def _kept(data) -> dict:
     if not isinstance(data, dict):
         return {}
-    return {k: v for k, v in data.items() if _KEEP.search(k) and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 256}
+    return {k: v for k, v in data.items() if _KEEP.search(k) and (isinstance(v, (str, int, float, bool)) and len(str(v)) <= 256  # a small structure too
+                                                                   or isinstance(v, dict) and len(json.dumps(v)) <= 256)}
 
 
 def _rest_match(service: str, method: str, path: str, query_keys: set) -> tuple[str, dict] | None:

@@ -786,3 +786,25 @@ def test_a_renewed_certificate_the_load_balancer_does_not_serve_is_named_until_i
     after = opslib("run", "certificate-expiry", "--fail-on", "warn", "--no-progress", runs=tmp_path)
     assert after.returncode == 0 and "presents api.rms.example.com (serial 777)" in after.stdout, after.stdout
     assert acm.describe_certificate(CertificateArn=renewed)["Certificate"]["InUseBy"] == [balancer["LoadBalancerArn"]]
+
+
+def test_backups_turned_off_by_hand_are_named_with_who_and_come_back_when_turned_on(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/backup-verification, seeds 001/003/004): a database's backup retention set to 0 by hand (AWS then
+    deletes its automated snapshots: the sandbox's model does too) and a bucket's versioning suspended are named with the
+    command that turns each back on and who turned it off; turned back on, RDS takes a backup at once and the row is green."""
+    from conftest import opslib
+
+    rds, s3 = aws.client("rds", "us-east-1"), aws.client("s3", "us-east-1")
+    rds.modify_db_instance(DBInstanceIdentifier="incident-response-prod", BackupRetentionPeriod=0, ApplyImmediately=True)
+    s3.put_bucket_versioning(Bucket="autostack-tfstate", VersioningConfiguration={"Status": "Suspended"})
+    assert rds.describe_db_snapshots(DBInstanceIdentifier="incident-response-prod", SnapshotType="automated")["DBSnapshots"] == []
+    off = opslib("run", "backup-verification", "--no-progress", runs=tmp_path)
+    assert off.returncode == 1 and "incident-response-prod: automated backups are OFF (backup retention 0) (turned off " in off.stdout, off.stdout
+    assert "ModifyDBInstance): no point-in-time restore" in off.stdout and "OK       rds_backup_rpo                 rms-db-prod" in off.stdout
+    assert "CRITICAL s3_versioning                  autostack-tfstate            autostack-tfstate: versioning Suspended" in off.stdout
+    assert "`aws s3api put-bucket-versioning --bucket autostack-tfstate --versioning-configuration Status=Enabled`" in off.stdout
+
+    rds.modify_db_instance(DBInstanceIdentifier="incident-response-prod", BackupRetentionPeriod=7, ApplyImmediately=True)
+    s3.put_bucket_versioning(Bucket="autostack-tfstate", VersioningConfiguration={"Status": "Enabled"})
+    on = opslib("run", "backup-verification", "--no-progress", runs=tmp_path)
+    assert on.returncode == 0 and "incident-response-prod: 1 automated snapshots, the newest incident-response-prod-" in on.stdout, on.stdout

@@ -92,6 +92,12 @@ FINDINGS = {
     ("certificate-expiry", "cert-expiring"): [
         "CRITICAL acm_certificate_expiry         api.rms.example.com (us-east-1)", "days); served by load balancer rms-alb-prod. ACM does not renew imported certificates",
         "CRITICAL tls_certificate_presented      api.rms.example.com", "OK       acm_certificate_expiry         rms.example.com (us-east-1)"],
+    ("backup-verification", "backups-missing"): [
+        "CRITICAL dynamodb_backup_rpo            ec2-manager-audit-production ec2-manager-audit-production: point-in-time recovery is OFF (turned off ",
+        "UpdateContinuousBackups); 2 on-demand backups, the newest ec2-manager-audit-nightly taken", "against an RPO of 15 minutes",
+        "CRITICAL rds_backup_rpo                 rms-db-prod                  rms-db-prod: automated backups are OFF (backup retention 0) (turned off ",
+        "the newest manual snapshot rms-db-prod-manual-pre-release-2-14 is 10 d old", "--backup-retention-period 7 --apply-immediately --region us-east-1",
+        "OK       rds_backup_rpo                 incident-response-prod", "CRITICAL backup_dumps_nightly", ": the nightly dump job has not written since."],
     ("terraform-state-lock", "stale-terraform-lock"): [
         "CRITICAL terraform_state_lock", "held 1 d 2 h by jenkins@ci-runner-7 (OperationTypeApply, Terraform 1.6.6, lock ID 0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10)",
         "the run that took it has stopped", "PLANNED  release-lock autostack-tfstate/autostack/terraform.tfstate in autostack-tf-locks"],

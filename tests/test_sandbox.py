@@ -53,12 +53,13 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     assert (svc["desiredCount"], svc["runningCount"]) == (3, 3)
     rds = aws.client("rds", RMS["region"])
     types = sorted(s["SnapshotType"] for s in rds.describe_db_snapshots(DBInstanceIdentifier=RMS["db"])["DBSnapshots"])
-    assert types == ["automated"] + ["manual"] * 8  # the pre-release snapshot and seed 003's seven daily ones
+    assert types == ["automated"] * 7 + ["manual"]  # seed 003's daily ones (automated backups, 7 days kept) and the pre-release snapshot
     domains = {c["DomainName"] for c in aws.client("acm", RMS["region"]).list_certificates()["CertificateSummaryList"]}
     assert {"rms.example.com", "api.rms.example.com"} <= domains
 
     assert rds.describe_db_instances(DBInstanceIdentifier=IR["db"])["DBInstances"][0]["DBInstanceStatus"] == "available"
-    assert len(s3.list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"]) == 7  # a nightly dump a day (and latest/)
+    dumps = s3.list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"]
+    assert len(dumps) == (8 if datetime.now(timezone.utc).hour >= 2 else 7)  # a nightly dump a day at 02:00 UTC, a week back (and latest/)
 
     groups = {g["logGroupName"] for region in world.REGIONS for g in aws.client("logs", region).describe_log_groups()["logGroups"]}
     assert {RMS["log_group"], EC2M["app_log_group"], EC2M["lambda_log_group"], AUTOSTACK["backend_log_group"]} <= groups
@@ -250,11 +251,14 @@ def _expect_rate_limit_attack(aws):
 
 
 def _expect_backups_missing(aws):
-    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"]
-    assert max(s["SnapshotCreateTime"] for s in snaps) < datetime.now(timezone.utc) - timedelta(days=2)
+    rds = aws.client("rds", RMS["region"])
+    assert rds.describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"] == []  # AWS deletes them at retention 0
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier=RMS["db"])["DBInstances"]
+    assert db["BackupRetentionPeriod"] == 0 and "LatestRestorableTime" not in db
     pitr = aws.client("dynamodb").describe_continuous_backups(TableName=EC2M["table"])["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert pitr["PointInTimeRecoveryStatus"] == "DISABLED"
-    assert len(aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"]) == 5
+    newest = max(o["LastModified"] for o in aws.client("s3").list_objects_v2(Bucket=IR["backups_bucket"], Prefix="postgres/")["Contents"])
+    assert newest < datetime.now(timezone.utc) - timedelta(hours=26)  # the last two nights' dumps were never written
 
 
 def _expect_cost_spike(aws):

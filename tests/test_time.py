@@ -130,9 +130,10 @@ def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
     from opslib_sandbox.world import EC2M
 
     now = datetime.now(UTC)
-    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="manual")["DBSnapshots"]
-    daily = {s["DBSnapshotIdentifier"]: s["SnapshotCreateTime"] for s in snaps if s["DBSnapshotIdentifier"][len(RMS["db"]) + 1:].isdigit()}
-    assert sorted(daily) == [f"{RMS['db']}-{now - timedelta(days=d):%Y%m%d}" for d in range(7, 0, -1)]
+    snaps = aws.client("rds", RMS["region"]).describe_db_snapshots(DBInstanceIdentifier=RMS["db"], SnapshotType="automated")["DBSnapshots"]
+    daily = {s["DBSnapshotIdentifier"]: s["SnapshotCreateTime"] for s in snaps}
+    newest = 0 if now.hour >= 3 else 1  # today's is taken at 03:00 UTC; seven days are kept
+    assert sorted(daily) == [f"{RMS['db']}-{now - timedelta(days=d):%Y%m%d}" for d in range(newest + 6, newest - 1, -1)]
     for name, taken in daily.items():
         assert taken.strftime("%Y%m%d") == name.rsplit("-", 1)[1] and taken.hour == 3
     versions = [v for v in aws.client("lambda").list_versions_by_function(FunctionName=EC2M["function"])["Versions"] if v["Version"] != "$LATEST"]

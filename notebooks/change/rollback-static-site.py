@@ -33,7 +33,7 @@ rb
 
 # %% [markdown]
 # ## 1. What the last release changed
-# `aws s3api get-web_bucket-versioning` and `list-object-versions`: the objects written together last, and the version each replaced.
+# `aws s3api get-bucket-versioning` and `list-object-versions`: the objects written together last, and the version each replaced.
 
 # %%
 status, versions = rb.fetch_all(("s3_versioning", web_bucket, s3.versioning, web_bucket), ("s3_object_versions", web_bucket, s3.object_versions, web_bucket))

@@ -48,12 +48,17 @@ def state_history(aws, bucket: str, key: str, newest: int) -> list[dict]:
     from ..aws import at_once
 
     s3 = aws.client("s3")
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key, PaginationConfig={"MaxItems": newest * 2, "PageSize": newest * 2})
-    listed = [v for page in pages for v in page.get("Versions", []) if v["Key"] == key]
-    listed = sorted(listed, key=lambda v: v["LastModified"], reverse=True)[:newest]
+    listed = recent_versions(aws, bucket, key, newest)
     bodies = at_once([lambda v=v: s3.get_object(Bucket=bucket, Key=key, VersionId=v["VersionId"])["Body"].read() for v in listed])
     return [{"version": v["VersionId"], "modified": v["LastModified"], "etag": v["ETag"].strip('"'), "size": v["Size"], "current": v.get("IsLatest", False),
              **parse_state(body)} for v, body in zip(listed, bodies)]
+
+
+def recent_versions(aws, bucket: str, key: str, newest: int) -> list[dict]:
+    """The object's newest `newest` versions as S3 lists them (newest first), without reading further back."""
+    pages = aws.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key, PaginationConfig={"MaxItems": newest * 2, "PageSize": newest * 2})
+    listed = [v for page in pages for v in page.get("Versions", []) if v["Key"] == key]
+    return sorted(listed, key=lambda v: v["LastModified"], reverse=True)[:newest]
 
 
 def parse_state(body: bytes) -> dict:

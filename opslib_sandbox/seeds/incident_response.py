@@ -25,7 +25,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     s3 = c("s3", R)
     create_bucket(c, IR["backups_bucket"], R)
     s3.put_bucket_versioning(Bucket=IR["backups_bucket"], VersioningConfiguration={"Status": "Enabled"})
-    for days_ago in range(7, 0, -1):
+    for days_ago in range(7, -1 if now.hour >= 2 else 0, -1):  # a dump a night at 02:00 UTC (ages.py), tonight's once it is past
         day = (now - timedelta(days=days_ago)).strftime("%Y-%m-%d")
         s3.put_object(Bucket=IR["backups_bucket"], Key=f"postgres/{IR['db']}/{day}/dump.sql.gz", Body=bytes(rng.randrange(256) for _ in range(512)))
     s3.put_object(Bucket=IR["backups_bucket"], Key=f"latest/{IR['db']}.sql.gz", Body=bytes(rng.randrange(256) for _ in range(512)))  # seed 004: s3 ls .../latest/

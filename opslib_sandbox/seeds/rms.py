@@ -56,9 +56,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
         VpcSecurityGroupIds=[db_sg], StorageEncrypted=True,
     )  # moto files its automated snapshot on creation
     rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier="rms-db-prod-manual-pre-release-2-14")
-    for days_ago in range(1, 8):  # seed 003 "Backup and Recovery Testing": a snapshot a day, rms-db-prod-YYYYMMDD (aged by ages.py)
-        day = now - timedelta(days=days_ago)
-        rds.create_db_snapshot(DBInstanceIdentifier=RMS["db"], DBSnapshotIdentifier=f"{RMS['db']}-{day:%Y%m%d}")
+    # seed 003's daily rms-db-prod-YYYYMMDD are its automated backups (7 days kept): backups.py takes them, ages.py backdates them
 
     logs = c("logs", R)
     logs.create_log_group(logGroupName=RMS["log_group"])
