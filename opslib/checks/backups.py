@@ -4,7 +4,7 @@ and whether the daily ones are there (seed 001 "Backup Verification", seed 003 "
 from datetime import datetime, timedelta, timezone
 
 from ..units import duration
-from . import CRITICAL, OK, WARN, Check
+from . import CRITICAL, OK, Check
 
 
 def _ago(t: datetime) -> str:
