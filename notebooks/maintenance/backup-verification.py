@@ -37,11 +37,13 @@ rb
 # `aws dynamodb describe-continuous-backups` and `list-backups` of each table; `aws rds describe-db-instances` (backup retention, latest restorable time) and `describe-db-snapshots --snapshot-type automated` of each instance; CloudTrail's record of backups turned off in the last 30 days (who, when).
 
 # %%
-tables, dbs, off = rb.fetch_all(("dynamodb_backup_rpo", "DynamoDB", backups.dynamodb_tables, dynamodb_region, dynamodb_tables),
-                                ("rds_backup_rpo", "RDS", backups.rds_instances, rds_region, db_instances),
-                                ("cloudtrail_backups_off", "CloudTrail", backups.switched_off, rds_region, dynamodb_region, 30))
+tables, dbs = rb.fetch_all(("dynamodb_backup_rpo", "DynamoDB", backups.dynamodb_tables, dynamodb_region, dynamodb_tables),
+                           ("rds_backup_rpo", "RDS", backups.rds_instances, rds_region, db_instances))
+off = rb.fetch("cloudtrail_backups_off", "CloudTrail", backups.switched_off, rds_region, dynamodb_region, 30)
 rb.judge(backup_checks.dynamodb, tables, rpo_minutes, max_age_hours, off)
 rb.judge(backup_checks.rds, dbs, rpo_minutes, max_age_hours, off)
+
+# %%
 rb.show(views.backups, tables, dbs)
 
 # %% [markdown]
@@ -49,11 +51,13 @@ rb.show(views.backups, tables, dbs)
 # `aws s3api get-bucket-versioning` of each bucket; seed 004's `aws s3 ls` of the dumps (only the last `dump_days` nights listed); the state's newest versions.
 
 # %%
-buckets, dumped, state = rb.fetch_all(("s3_versioning", "buckets", backups.versioning, versioned_buckets),
-                                      ("backup_dumps_nightly", dump_bucket, backups.dumps, rds_region, dump_bucket, dump_prefix, dump_days),
-                                      ("terraform_state_versions", state_bucket, backups.state_versions, rds_region, state_bucket, state_key))
+buckets, dumped = rb.fetch_all(("s3_versioning", "buckets", backups.versioning, versioned_buckets),
+                               ("backup_dumps_nightly", dump_bucket, backups.dumps, rds_region, dump_bucket, dump_prefix, dump_days))
 rb.judge(backup_checks.versioning, buckets)
 rb.judge(backup_checks.dumps, dumped, max_age_hours)
+
+# %%
+state = rb.fetch("terraform_state_versions", state_bucket, backups.state_versions, rds_region, state_bucket, state_key)
 rb.judge(backup_checks.state_versions, state)
 
 # %% [markdown]

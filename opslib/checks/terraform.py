@@ -42,7 +42,7 @@ def lock_held(found: dict, minutes: int) -> list[Check]:
             rows.append(Check("terraform_state_lock", WARN, lock["lock_id"], "unreadable", "a lock as Terraform writes it",
                               f"{lock['lock_id']} is held but its Info is not Terraform's lock JSON: ask who wrote it before releasing it."))
             continue
-        age = duration((now - taken).total_seconds())
+        age = duration(round((now - taken).total_seconds() / 60) * 60)  # to the minute: a lock's age is read, not timed
         held = f"held {age} by {lock.get('who') or 'someone unnamed'} ({lock.get('operation') or 'operation unnamed'}, Terraform {lock.get('version') or '?'}, lock ID {lock.get('id')})"
         if lock["lock_id"] in dead:
             rows.append(Check("terraform_state_lock", CRITICAL, lock["lock_id"], age, f"held under {minutes} min, or the state still written",
