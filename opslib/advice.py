@@ -256,6 +256,17 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
     return f"The last deployment completed. If errors followed it:\n  {command('high-error-rate', incident, env=env)}"
 
 
+def security_audit(report, incident: str, env: str = "sandbox") -> str:
+    """After security-audit: a sign of someone inside comes first; then fix what the rows name, or accept it in the environment file."""
+    again = command("security-audit", incident, env=env)
+    if _bad(report, "cloudtrail_denied_calls", "iam_user_keys", "cloudtrail_logging"):
+        return f"Something here may be someone at work, not a standing risk: look at the trail first:\n  {command('security-incident', incident, env=env)}"
+    if any(c.status != "OK" for c in report):
+        return (f"Fix each finding with the command its row names, or, reviewed, accept it (`accepted` in parameters/{env}.yaml, "
+                f"check_id:resource and why); then look again:\n  {again}")
+    return f"No finding. Look again next month (seed 001 Monthly Tasks), or from cron:\n  {again}"
+
+
 def backups(report, incident: str, env: str = "sandbox") -> str:
     """After backup-verification: turn each backup back on with the command its row names, then look again."""
     again = command("backup-verification", incident, env=env)

@@ -22,6 +22,8 @@
 - Lambda Invoke without Docker (`functions`): moto runs function code only in a container; here
   each invocation is answered as the function would, and logged as Lambda logs it. An invocation
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
+- What a new AWS account and bucket have by default: S3 blocks public access on every new bucket (since April
+  2023; moto blocks nothing), and the sandbox's root user has MFA (no API turns it on; moto reports it off).
 - RDS automated backups a day, kept for the retention period (`backups`).
 - ACM's InUseBy: AWS names the load balancers and CloudFront distributions that serve a certificate; moto
   names only classic load balancers.
@@ -49,6 +51,7 @@ PATCHED = {
     "_invoke_fix": [("moto.awslambda.models", "LambdaFunction.invoke"), ("moto.awslambda.responses", "LambdaResponse.invoke"),
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
+    "_aws_defaults_fix": [("moto.s3.models", "S3Backend.create_bucket"), ("moto.s3.models", "PublicAccessBlock"), ("moto.iam.models", "AccountSummary.__init__")],
     "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
     "backups": [("moto.rds.models", "RDSBackend.describe_db_snapshots"), ("moto.rds.models", "RDSBackend.describe_db_instance_automated_backups"),
@@ -100,6 +103,7 @@ def apply() -> None:
     _dynamodb_capacity_fix()
     _refusals_fix()
     _certificate_use_fix()
+    _aws_defaults_fix()
     from . import backups, transitions
 
     backups.apply()  # RDS automated snapshots a day, kept for the retention period
@@ -672,3 +676,23 @@ def _certificate_use_fix() -> None:
         return out
 
     CertBundle.describe = describe
+
+
+def _aws_defaults_fix() -> None:
+    """A new bucket blocks public access (all four settings, as S3 sets them since April 2023); the root user has MFA."""
+    from moto.iam.models import AccountSummary
+    from moto.s3.models import PublicAccessBlock, S3Backend
+
+    create, init = S3Backend.create_bucket, AccountSummary.__init__
+
+    def create_bucket(self, *args, **kwargs):
+        bucket = create(self, *args, **kwargs)
+        bucket.public_access_block = PublicAccessBlock(True, True, True, True)
+        return bucket
+
+    def iam_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._account_mfa_enabled = 1
+
+    S3Backend.create_bucket = create_bucket
+    AccountSummary.__init__ = iam_init

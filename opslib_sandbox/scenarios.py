@@ -303,14 +303,17 @@ PROBES = (("iam", "list_users", {}), ("secretsmanager", "get_secret_value", {"Se
           ("iam", "list_attached_user_policies", {"UserName": ec2manager.CI_USER}), ("kms", "list_keys", {}), ("rds", "describe_db_instances", {}))
 
 
-@scenario("security-breach", f"ci-deployer's access key, leaked, used from {INTRUDER} for the last 40 minutes: 30 calls its policy refused while "
-          "it probed (IAM, secrets, buckets, keys, databases), a StopLogging refused, then (its policy lets it rotate keys and write "
-          "user policies on any user) it made itself a second access key and an inline policy allowing everything.",
-          ("security-incident",))
+@scenario("security-breach", f"Ten days ago ci-deployer's policy was widened to write keys and policies on any user; its access key, leaked, "
+          f"used from {INTRUDER} for the last 40 minutes: 30 calls its policy refused while it probed (IAM, secrets, buckets, keys, databases), "
+          "a StopLogging refused, then it made itself a second access key and an inline policy allowing everything.",
+          ("security-incident", "security-audit"))
 def security_breach(state, c):
     import boto3
 
-    from .seeds.ec2manager import CI_USER
+    from .seeds.ec2manager import CI_POLICY_WIDENED, CI_USER
+
+    with trail.at(_now() - timedelta(days=10)):  # a person, "to let CI manage the deploy users": the hole
+        c("iam").put_user_policy(UserName=CI_USER, PolicyName="deploy", PolicyDocument=json.dumps(CI_POLICY_WIDENED))
 
     user = world.backend("iam", "aws").get_user(CI_USER)  # the secret half of the leaked key (no API returns it)
     leaked = user.access_keys[0]

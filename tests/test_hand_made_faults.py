@@ -808,3 +808,28 @@ def test_backups_turned_off_by_hand_are_named_with_who_and_come_back_when_turned
     s3.put_bucket_versioning(Bucket="autostack-tfstate", VersioningConfiguration={"Status": "Enabled"})
     on = opslib("run", "backup-verification", "--no-progress", runs=tmp_path)
     assert on.returncode == 0 and "incident-response-prod: 1 automated snapshots, the newest incident-response-prod-" in on.stdout, on.stdout
+
+
+def test_a_bucket_made_public_a_port_opened_and_an_admin_policy_made_by_hand_are_each_a_finding_with_its_fix(healthy, aws, tmp_path, monkeypatch):
+    """Issue 26 (security/security-audit, seeds 001/003): each standing risk made by hand through the APIs is its own row, named
+    with the command that fixes it; what the environment file accepted stays accepted and says so."""
+    import json
+
+    s3, ec2, iam = aws.client("s3", "us-east-1"), aws.client("ec2", "us-west-2"), aws.client("iam", "us-east-1")
+    bucket = "rms-alb-logs"
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    group = ec2.describe_security_groups(GroupNames=["secure-webapp-sg"])["SecurityGroups"][0]["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    arn = iam.create_policy(PolicyName="ops-everything", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="AutoStackTerraformRole", PolicyArn=arn)
+
+    rows = judge_in_process("security-audit", tmp_path, monkeypatch)
+    said = "\n".join(rows)
+    assert f"CRITICAL s3_bucket_public               {bucket}" in said and "is public through its bucket policy" in said, said
+    assert f"put-public-access-block --bucket {bucket}" in said
+    assert "CRITICAL ec2_security_group_open        secure-webapp-sg:22" in said and f"revoke-security-group-ingress --group-id {group} --protocol tcp --port 22" in said
+    assert "CRITICAL iam_policy_admin               ops-everything" in said and "held by role AutoStackTerraformRole" in said
+    assert "OK       ec2_security_group_open        secure-webapp-sg:5000        Accepted in parameters/sandbox.yaml" in said

@@ -98,6 +98,10 @@ FINDINGS = {
         "CRITICAL rds_backup_rpo                 rms-db-prod                  rms-db-prod: automated backups are OFF (backup retention 0) (turned off ",
         "the newest manual snapshot rms-db-prod-manual-pre-release-2-14 is 10 d old", "--backup-retention-period 7 --apply-immediately --region us-east-1",
         "OK       rds_backup_rpo                 incident-response-prod", "CRITICAL backup_dumps_nightly", ": the nightly dump job has not written since."],
+    ("security-audit", "security-breach"): [
+        "CRITICAL iam_policy_escalation          deploy                       deploy (inline) allows IAM writes on any user or role (such as iam:PutUserPolicy on \"*\"), "
+        "held by user ci-deployer", "CRITICAL iam_policy_admin               break-glass                  break-glass (inline) allows every action, held by user ci-deployer",
+        "WARN     iam_user_keys                  ci-deployer                  ci-deployer has 2 active keys", "next:     Something here may be someone at work"],
     ("terraform-state-lock", "stale-terraform-lock"): [
         "CRITICAL terraform_state_lock", "held 1 d 2 h by jenkins@ci-runner-7 (OperationTypeApply, Terraform 1.6.6, lock ID 0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10)",
         "the run that took it has stopped", "PLANNED  release-lock autostack-tfstate/autostack/terraform.tfstate in autostack-tf-locks"],

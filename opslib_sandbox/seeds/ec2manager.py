@@ -44,7 +44,11 @@ CI_POLICY = {"Version": "2012-10-17", "Statement": [
      "Action": ["cloudformation:*", "lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:UpdateAlias", "lambda:GetFunction", "lambda:GetAlias",
                 "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:DescribeServices", "s3:PutObject", "s3:GetObject",
                 "cloudfront:CreateInvalidation", "iam:PassRole"]},
-    {"Sid": "RotateOwnKey", "Effect": "Allow", "Resource": "*", "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:PutUserPolicy"]}]}
+    {"Sid": "RotateOwnKey", "Effect": "Allow", "Resource": f"arn:aws:iam::{ACCOUNT}:user/ci-deployer", "Action": ["iam:CreateAccessKey", "iam:DeleteAccessKey"]}]}
+# What security-breach's fault widens it to, ten days before the key leaks ("let CI manage the deploy users"): IAM writes on
+# every user, a way to make itself an administrator (security-audit names it).
+CI_POLICY_WIDENED = {**CI_POLICY, "Statement": [*CI_POLICY["Statement"], {"Sid": "ManageDeployUsers", "Effect": "Allow", "Resource": "*",
+                                                                          "Action": ["iam:CreateAccessKey", "iam:PutUserPolicy"]}]}
 
 
 RELEASE_KEY = f"cloudformation/{EC2M['stack']}/release.json"
@@ -126,7 +130,7 @@ def seed(c, now: datetime, rng: random.Random) -> None:
                                  "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}, "TrustedSigners": {"Enabled": False, "Quantity": 0}},
     })
 
-    iam = c("iam")  # the pipeline's user (seed 001 "CI/CD"): deploys, and may rotate its key (granted on every user: the hole)
+    iam = c("iam")  # the pipeline's user (seed 001 "CI/CD"): deploys, and may rotate its own key
     iam.create_user(UserName=CI_USER, Tags=[{"Key": "purpose", "Value": "GitHub Actions deploys EC2 Manager"}])
     iam.put_user_policy(UserName=CI_USER, PolicyName="deploy", PolicyDocument=json.dumps(CI_POLICY))
     iam.create_access_key(UserName=CI_USER)
