@@ -160,6 +160,7 @@ def coerce(param: Param, value: Any, origin: str) -> Any:
         )
     _check_size(param, value, origin)
     _check_region(param, value, origin)
+    _check_file(param, value, origin)
     if param.choices and value not in param.choices:
         raise BadInput(f"{param.name} from {origin} is {_short(value)}", f"use one of {', '.join(param.choices)}")
     if kind in (int, float):
@@ -193,6 +194,25 @@ def _check_region(param: Param, value, origin: str) -> None:
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, str) and not _REGION.fullmatch(item):
             raise BadInput(f"{param.name} from {origin}: {_short(item)} is not an AWS region", "give a region name such as us-east-1")
+
+
+def _check_file(param: Param, value, origin: str) -> None:
+    """File parameters (`policy_file`): a JSON document the notebook reads, there and parsed, before anything asks AWS."""
+    if not param.name.endswith("_file") or not isinstance(value, str) or not value:
+        return
+    import json
+    from pathlib import Path
+
+    from .paths import project_root
+
+    where = Path(value) if Path(value).is_absolute() else project_root() / value
+    if not where.is_file():
+        raise BadInput(f"{param.name} from {origin}: no file {_short(value)}", f"give a path relative to {project_root()} (such as the default {param.default})")
+    if where.suffix == ".json":
+        try:
+            json.loads(where.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(f"{param.name} from {origin}: {_short(value)} is not JSON ({str(exc)[:60]})", "fix the document, or give another") from None
 
 
 def _check_size(param: Param, value, origin: str) -> None:

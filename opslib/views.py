@@ -291,6 +291,34 @@ def backups(tables: list[dict] | None, dbs: list[dict] | None):
     return pd.DataFrame(rows) if rows else "Nothing read."
 
 
+def secret_ages(found: list[dict], policies: dict):
+    """Each secret's age against its policy, and its versions' stages (never a value)."""
+    import pandas as pd
+
+    from datetime import datetime, timezone
+
+    from .checks.credentials import changed
+
+    now = datetime.now(timezone.utc)
+    return pd.DataFrame([{"secret": s["Name"], "last changed": f"{changed(s):%Y-%m-%d}" if changed(s) else "-",
+                          "age (days)": (now - changed(s)).days if changed(s) else "-", "every (days)": policies.get(s["Name"], "-"),
+                          "rotation": "automatic" if s.get("RotationEnabled") else "by hand",
+                          "versions": ", ".join(f"{v[:8]} {'/'.join(st)}" for v, st in (s.get("VersionIdsToStages") or {}).items())} for s in found])
+
+
+def rotation_checklist(consumers: dict, oauth: dict, role: str) -> str:
+    """What rotation leaves to people (seed 002 "Credential Rotation"): consumers to restart, OAuth secrets the provider issues,
+    and the IAM role's quarterly review."""
+    lines = ["After a rotation, restart what reads the secret (it holds the old value until then):"]
+    lines += [f"  [ ] {name}: {what}" for name, what in consumers.items()]
+    lines += ["OAuth client secrets are issued by the provider: rotate each in its console, then store the new one (never pasted into a notebook):"]
+    lines += [f"  [ ] {name}: {where}, then `aws secretsmanager put-secret-value --secret-id {name} --secret-string file://new.json`, restart the consumers, "
+              "revoke the old secret in the provider" for name, where in oauth.items()]
+    lines += [f"The IAM role (seed 002 \"Rotate AWS IAM Role\", quarterly, or when compromised): create its successor from the same policy "
+              f"(`opslib run iam-role-setup -p role_name={role}V2`), point AutoStack at the new ARN, then delete {role}."]
+    return "\n".join(lines)
+
+
 def table_summary(table: dict):
     import pandas as pd
 

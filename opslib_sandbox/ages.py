@@ -8,7 +8,7 @@ so the backup, cleanup and rotation checks of seeds 001-003 have something true 
 - the EC2 Manager function's published versions, a release every two weeks (the newest 3 days old),
   and its web bucket's object versions and its stack's releases (and the stack's events), released alongside;
 - AutoStack's secrets (seed 002 "Credential rotation"): GitHub OAuth changed 40 days ago (due every
-  90), Google OAuth 120 days ago (overdue), JWT 60 days ago (due every 180);
+  90), Google OAuth 70 days ago (due in 20), JWT 60 days ago (due every 180); credential-overdue leaves Google's unrotated 120 days;
 - AutoStack's Terraform state (seed 002 "Terraform State Backups"): a version a week, the newest 2 days old;
 - the audit table's on-demand backups: the nightly one taken at 01:00 UTC last night, release 1.3.0's three days ago;
 - the audit table's point-in-time recovery, on for 60 days: its window spans the 35 days AWS keeps.
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 from . import world
 
-SECRET_AGES_DAYS = {"github-oauth": 40, "google-oauth": 120, "jwt": 60}
+SECRET_AGES_DAYS = {"github-oauth": 40, "google-oauth": 70, "jwt": 60}
 RELEASE_EVERY = timedelta(days=14)
 STATE_EVERY = timedelta(days=7)
 

@@ -24,6 +24,8 @@
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
 - What a new AWS account and bucket have by default: S3 blocks public access on every new bucket (since April
   2023; moto blocks nothing), and the sandbox's root user has MFA (no API turns it on; moto reports it off).
+- Secrets Manager's AWSCURRENT moved by UpdateSecretVersionStage is what GetSecretValue then returns (moto kept
+  returning the version it last put).
 - RDS automated backups a day, kept for the retention period (`backups`).
 - ACM's InUseBy: AWS names the load balancers and CloudFront distributions that serve a certificate; moto
   names only classic load balancers.
@@ -52,6 +54,7 @@ PATCHED = {
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
     "_aws_defaults_fix": [("moto.s3.models", "S3Backend.create_bucket"), ("moto.s3.models", "PublicAccessBlock"), ("moto.iam.models", "AccountSummary.__init__")],
+    "_secret_stage_fix": [("moto.secretsmanager.models", "SecretsManagerBackend.update_secret_version_stage")],
     "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
     "backups": [("moto.rds.models", "RDSBackend.describe_db_snapshots"), ("moto.rds.models", "RDSBackend.describe_db_instance_automated_backups"),
@@ -104,6 +107,7 @@ def apply() -> None:
     _refusals_fix()
     _certificate_use_fix()
     _aws_defaults_fix()
+    _secret_stage_fix()
     from . import backups, transitions
 
     backups.apply()  # RDS automated snapshots a day, kept for the retention period
@@ -696,3 +700,18 @@ def _aws_defaults_fix() -> None:
 
     S3Backend.create_bucket = create_bucket
     AccountSummary.__init__ = iam_init
+
+
+def _secret_stage_fix() -> None:
+    """GetSecretValue without a stage or version answers AWSCURRENT: after AWSCURRENT moves, the version it moved to."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    update = SecretsManagerBackend.update_secret_version_stage
+
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id=None, move_to_version_id=None):
+        out = update(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            self.secrets[secret_id].default_version_id = move_to_version_id
+        return out
+
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage

@@ -2,7 +2,8 @@
 one) is allowed only where that user's policies allow it (inline, attached, its groups'), and is
 otherwise refused with AccessDenied and recorded in CloudTrail, read or write, as AWS does. moto can
 evaluate policies only for every request at once; the sandbox's own clients (and anyone using the
-sandbox's default key) are the account's administrators, as an operator's role is."""
+sandbox's default key) are the account's administrators, as an operator's role is. SimulatePrincipalPolicy
+answers from the same evaluator (moto has no such call)."""
 
 import re
 
@@ -28,3 +29,44 @@ def refusal(call, environ: dict, body: bytes) -> str | None:
     if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
         return None
     return f"User: {user.arn} is not authorized to perform: {action} because no identity-based policy allows the {action} action"
+
+
+def simulate(body: bytes) -> tuple[str, list, bytes]:
+    """IAM SimulatePrincipalPolicy (moto has none): each action (on each resource, `*` by default) decided by the
+    principal's identity policies, inline and attached, as IAM decides them: allowed, explicitDeny, or implicitDeny."""
+    from urllib.parse import parse_qs
+    from xml.sax.saxutils import escape
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    from . import world
+
+    q = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    source = q.get("PolicySourceArn", "")
+    actions = [q[k] for k in sorted((k for k in q if k.startswith("ActionNames.member.")), key=lambda k: int(k.rsplit(".", 1)[1]))]
+    resources = [q[k] for k in q if k.startswith("ResourceArns.member.")] or ["*"]
+    backend = world.backend("iam", "aws")
+    kind, _, name = source.partition(":")[2].rpartition(":")[2].partition("/")
+    try:
+        if kind == "role":
+            policies = [doc for _, doc in (backend.get_role_policy(name, p) for p in backend.list_role_policies(name))]
+            policies += backend.list_attached_role_policies(name)[0]
+        elif kind == "user":
+            policies = [backend.get_user_policy(name, p) for p in backend.list_user_policies(name)] + backend.list_attached_user_policies(name)[0]
+        else:
+            raise KeyError(source)
+    except Exception:
+        out = (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>'
+               f"<Message>The principal {escape(source)} cannot be found.</Message></Error></ErrorResponse>").encode()
+        return "404 Not Found", [("Content-Type", "text/xml")], out
+    members = []
+    for action in actions:
+        for resource in resources:
+            found = [IAMPolicy(p).is_action_permitted(action, resource) for p in policies]
+            decision = ("explicitDeny" if PermissionResult.DENIED in found else "allowed" if PermissionResult.PERMITTED in found else "implicitDeny")
+            members.append(f"<member><EvalActionName>{escape(action)}</EvalActionName><EvalResourceName>{escape(resource)}</EvalResourceName>"
+                           f"<EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/></member>")
+    out = (f'<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><SimulatePrincipalPolicyResult>'
+           f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(members)}</EvaluationResults></SimulatePrincipalPolicyResult>"
+           f"<ResponseMetadata><RequestId>sandbox</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>").encode()
+    return "200 OK", [("Content-Type", "text/xml")], out

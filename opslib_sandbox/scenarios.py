@@ -175,6 +175,16 @@ def cert_expiring(state, c):
             acm.import_certificate(CertificateArn=summary["CertificateArn"], Certificate=cert, PrivateKey=key)
 
 
+@scenario("credential-overdue", "Nobody rotated AutoStack's Google OAuth client secret last quarter: it was last changed 120 days ago "
+          "(seed 002: every 90).", ("credential-rotation",))
+def credential_overdue(state, c):
+    from .ages import SECRET_AGES_DAYS
+
+    for secret in world.backend("secretsmanager", AUTOSTACK["region"]).secrets.values():  # AWS has no call that ages a secret: the sandbox holds it
+        if secret.name == "autostack/production/google-oauth":
+            secret.created_date = secret.last_changed_date = int((_now() - timedelta(days=SECRET_AGES_DAYS["google-oauth"] + 50)).timestamp())
+
+
 @scenario("stale-terraform-lock", "autostack-tf-locks holds a lock on autostack/terraform.tfstate taken 26 hours ago by a CI "
           "runner that is gone.", ("terraform-state-lock",))
 def stale_terraform_lock(state, c):

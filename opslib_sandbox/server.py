@@ -134,6 +134,10 @@ class SandboxApp:
                 status, headers, out = costs.respond(costs.with_world(self.state.costs, self.state.seeded), body)
                 start_response(status, headers)
                 return [out]
+            if call.service == "iam" and call.action == "SimulatePrincipalPolicy":  # moto has none
+                status, headers, out = iam_policies.simulate(body)
+                start_response(status, headers)
+                return [out]
             if call.service == "cloudtrail" and call.action == "LookupEvents":
                 return _json(start_response, trail.lookup(call.region, body))
             if call.service == "monitoring" and call.action in READS_TRAFFIC and self.state.moved and not self.state.seeding:

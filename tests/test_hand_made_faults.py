@@ -833,3 +833,61 @@ def test_a_bucket_made_public_a_port_opened_and_an_admin_policy_made_by_hand_are
     assert "CRITICAL ec2_security_group_open        secure-webapp-sg:22" in said and f"revoke-security-group-ingress --group-id {group} --protocol tcp --port 22" in said
     assert "CRITICAL iam_policy_admin               ops-everything" in said and "held by role AutoStackTerraformRole" in said
     assert "OK       ec2_security_group_open        secure-webapp-sg:5000        Accepted in parameters/sandbox.yaml" in said
+
+
+def test_a_rotated_secret_is_staged_as_rotation_does_never_shown_and_undone_to_the_previous_version(healthy, aws, tmp_path):
+    """Issue 26 (security/credential-rotation, seed 002 "Rotate JWT Secrets"): the guarded rotation puts fresh values as a new
+    version, AWSPENDING then AWSCURRENT (the old one AWSPREVIOUS); the values reach no sink (console, notebook, HTML, ledger,
+    journal), only their length and SHA-256 prefix; undo makes the previous version current again."""
+    import hashlib
+    import json
+    import re
+
+    from conftest import ledger, opslib
+
+    sm = aws.client("secretsmanager", "us-east-1")
+    name = "autostack/production/jwt"
+    old = sm.get_secret_value(SecretId=name)
+    dry = opslib("run", "credential-rotation", "-p", f"rotate={name}", "--no-progress", runs=tmp_path)
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    done = opslib("run", "credential-rotation", "-p", f"rotate={name}", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert done.returncode == 0 and "(verified)" in done.stdout, done.stdout
+    new = sm.get_secret_value(SecretId=name)
+    values = json.loads(new["SecretString"])
+    assert new["VersionId"] != old["VersionId"] and len(values["JWT_SECRET"]) == 43 and values["JWT_SECRET"] != json.loads(old["SecretString"])["JWT_SECRET"]
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages[new["VersionId"]] == ["AWSCURRENT"] and stages[old["VersionId"]] == ["AWSPREVIOUS"]
+    leaked = [p.name for p in tmp_path.rglob("*") if p.is_file() and any(v in p.read_text(errors="replace") for v in values.values())]
+    assert leaked == [] and not any(v in done.stdout + done.stderr for v in values.values())
+    journal = (tmp_path / "journal.jsonl").read_text()
+    assert f"sha256 {hashlib.sha256(values['JWT_SECRET'].encode()).hexdigest()[:12]}" in journal  # its fingerprint is the evidence
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0 and sm.get_secret_value(SecretId=name)["SecretString"] == old["SecretString"], undone.stdout + undone.stderr
+
+
+def test_a_role_policy_widened_by_hand_is_caught_by_the_simulator_put_right_and_a_new_role_is_undone_to_nothing(healthy, aws, tmp_path):
+    """Issue 26 (security/iam-role-setup, seed 002 "IAM Setup"): AutoStack's inline policy widened by hand lets the role create
+    users (IAM's simulator says so); the guarded setup puts the document back; the rotation's successor role is created
+    from the same documents and its undo deletes it and nothing else."""
+    import json
+    import re
+
+    from conftest import ledger, opslib
+
+    iam = aws.client("iam", "us-east-1")
+    doc = json.loads(open("parameters/iam/autostack-terraform-policy.json").read())
+    doc["Statement"].append({"Sid": "ByHand", "Effect": "Allow", "Action": ["iam:CreateUser"], "Resource": "*"})
+    iam.put_role_policy(RoleName="AutoStackTerraformRole", PolicyName="AutoStackMinimalPolicy", PolicyDocument=json.dumps(doc))
+    dry = opslib("run", "iam-role-setup", "--no-progress", runs=tmp_path)
+    assert dry.returncode == 1 and "its inline policy AutoStackMinimalPolicy differs from the documents" in dry.stdout, dry.stdout
+    assert "CRITICAL iam_role_simulated" in dry.stdout and "allowed though it must not be: iam:CreateUser" in dry.stdout
+    (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
+    fixed = opslib("run", "iam-role-setup", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert fixed.returncode == 0 and "(verified)" in fixed.stdout and "OK       iam_role_simulated" in fixed.stdout, fixed.stdout
+
+    made = opslib("run", "iam-role-setup", "-p", "role_name=AutoStackTerraformRoleV2", "-p", "confirm=true", "--no-progress", runs=tmp_path)
+    assert made.returncode == 0 and "arn:aws:iam::123456789012:role/AutoStackTerraformRoleV2: IAM's simulator allows all" in made.stdout, made.stdout
+    undone = opslib("undo", ledger(tmp_path)[-1]["run_id"], "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert "AutoStackTerraformRoleV2" not in roles and "AutoStackTerraformRole" in roles

@@ -102,6 +102,10 @@ FINDINGS = {
         "CRITICAL iam_policy_escalation          deploy                       deploy (inline) allows IAM writes on any user or role (such as iam:PutUserPolicy on \"*\"), "
         "held by user ci-deployer", "CRITICAL iam_policy_admin               break-glass                  break-glass (inline) allows every action, held by user ci-deployer",
         "WARN     iam_user_keys                  ci-deployer                  ci-deployer has 2 active keys", "next:     Something here may be someone at work"],
+    ("credential-rotation", "credential-overdue"): [
+        "CRITICAL secret_rotation_age            autostack/production/google-oauth autostack/production/google-oauth last changed ", "(120 days ago), to be "
+        "rotated every 90 days: 30 days overdue. Rotate it in the provider's console (https://console.cloud.google.com/apis/credentials)",
+        "OK       secret_rotation_age            autostack/production/jwt"],
     ("terraform-state-lock", "stale-terraform-lock"): [
         "CRITICAL terraform_state_lock", "held 1 d 2 h by jenkins@ci-runner-7 (OperationTypeApply, Terraform 1.6.6, lock ID 0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10)",
         "the run that took it has stopped", "PLANNED  release-lock autostack-tfstate/autostack/terraform.tfstate in autostack-tf-locks"],

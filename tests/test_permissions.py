@@ -18,6 +18,8 @@ from opslib.actions.hosts import RebootInstance, RestartContainer, RunImage, Set
 from opslib.actions.logs import ExportLogs, SetLogRetention
 from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
+from opslib.actions.iam_roles import SetupRole
+from opslib.actions.credentials import RestoreSecretVersion, RotateSecret
 from opslib.actions.terraform import ReleaseLock, RestoreStateVersion, TakeLock
 from opslib.actions.static_site import InvalidatePaths, RestoreVersions
 from opslib.aws import Aws, AwsSettings
@@ -69,6 +71,12 @@ def _first_state(aws) -> str:
     return min(found, key=lambda v: v["LastModified"])["VersionId"]
 
 
+def _secret_version(aws) -> str:
+    """The version AWSCURRENT was on before the rotation the case starts from."""
+    stages = aws.client("secretsmanager").describe_secret(SecretId="autostack/production/jwt")["VersionIdsToStages"]
+    return next(v for v, s in stages.items() if "AWSPREVIOUS" in s)
+
+
 def _distribution(aws) -> str:
     return next(d["Id"] for d in aws.client("cloudfront").list_distributions()["DistributionList"]["Items"] if d["Comment"].startswith("EC2 Manager"))
 
@@ -94,6 +102,12 @@ CASES = {
     "release-lock": ("stale-terraform-lock", EAST, lambda a: ReleaseLock(AUTOSTACK["lock_table"], TF_LOCK, 120), []),
     "take-lock": (None, EAST, lambda a: TakeLock(AUTOSTACK["lock_table"], TF_LOCK, '{"ID": "x", "Who": "permissions", "Created": "2026-01-01T00:00:00Z"}'), []),
     "restore-state": (None, EAST, lambda a: RestoreStateVersion(AUTOSTACK["lock_table"], AUTOSTACK["state_bucket"], AUTOSTACK["state_key"], _first_state(a)), []),
+    "setup-role": (None, EAST, lambda a: SetupRole("PermissionsRole", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}, "p", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}), []),
+    "rotate-secret": (None, EAST, lambda a: RotateSecret("autostack/production/jwt", ["JWT_SECRET"]), []),
+    "restore-secret-version": (None, EAST, lambda a: RestoreSecretVersion("autostack/production/jwt", _secret_version(a)),
+                               [lambda a: RotateSecret("autostack/production/jwt", ["JWT_SECRET"])]),
     "delete-versions": (None, WEST, lambda a: awslambda.DeleteVersions(EC2M["function"], ["1"]), []),
     "point-alias": (None, WEST, lambda a: awslambda.PointAlias(EC2M["function"], "LIVE", "3"), []),
     "set-task-definition": (None, EAST, lambda a: SetTaskDefinition(RMS["cluster"], RMS["service"], _older_revision(a)), []),

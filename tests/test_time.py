@@ -143,4 +143,4 @@ def test_seeded_snapshots_releases_and_secrets_carry_real_ages(healthy, aws):
     sm = aws.client("secretsmanager", AUTOSTACK["region"])
     ages = {name: round((now - sm.describe_secret(SecretId=f"autostack/production/{name}")["LastChangedDate"]) / timedelta(days=1))
             for name in ("github-oauth", "google-oauth", "jwt")}
-    assert ages == {"github-oauth": 40, "google-oauth": 120, "jwt": 60}
+    assert ages == {"github-oauth": 40, "google-oauth": 70, "jwt": 60}

@@ -5,23 +5,17 @@ import hashlib
 import json
 import random
 from datetime import datetime
+from pathlib import Path
 
-from ..world import ACCOUNT, AUTOSTACK, create_bucket, put_events
+from ..world import AUTOSTACK, create_bucket, put_events
 
 from .ec2manager import access_lines
 
 R = AUTOSTACK["region"]
 
-POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "State", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
-         "Resource": [f"arn:aws:s3:::{AUTOSTACK['state_bucket']}", f"arn:aws:s3:::{AUTOSTACK['state_bucket']}/*"]},
-        {"Sid": "Locks", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-         "Resource": f"arn:aws:dynamodb:{R}:{ACCOUNT}:table/{AUTOSTACK['lock_table']}"},
-        {"Sid": "Infra", "Effect": "Allow", "Action": ["eks:*", "rds:*", "ec2:Describe*"], "Resource": "*"},
-    ],
-}
+# seed 002 "Minimal IAM Policy" and the role's trust, as parameters/iam holds them for security/iam-role-setup
+POLICY_FILE = Path(__file__).resolve().parents[2] / "parameters" / "iam" / "autostack-terraform-policy.json"
+TRUST_FILE = POLICY_FILE.with_name("autostack-terraform-trust.json")
 
 
 def state_document(serial: int, resources: int) -> bytes:
@@ -30,11 +24,9 @@ def state_document(serial: int, resources: int) -> bytes:
 
 
 def seed(c, now: datetime, rng: random.Random) -> None:
-    iam = c("iam", R)
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-    iam.create_role(RoleName=AUTOSTACK["role"], AssumeRolePolicyDocument=json.dumps(trust), Description="Terraform runs for AutoStack")
-    arn = iam.create_policy(PolicyName=AUTOSTACK["policy"], PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
-    iam.attach_role_policy(RoleName=AUTOSTACK["role"], PolicyArn=arn)
+    iam = c("iam", R)  # seed 002 "Setup Commands": create-role, then put-role-policy (inline)
+    iam.create_role(RoleName=AUTOSTACK["role"], AssumeRolePolicyDocument=TRUST_FILE.read_text(), Description="Terraform runs for AutoStack")
+    iam.put_role_policy(RoleName=AUTOSTACK["role"], PolicyName=AUTOSTACK["policy"], PolicyDocument=POLICY_FILE.read_text())
 
     s3 = c("s3", R)
     bucket = AUTOSTACK["state_bucket"]

@@ -1,0 +1,78 @@
+"""An IAM role as seed 002 "IAM Setup" makes it: its trust policy and one inline policy, and what IAM's simulator
+says the role may and may not do."""
+
+import json
+from urllib.parse import unquote
+
+from ..aws import at_once
+
+
+def _doc(value):
+    if isinstance(value, dict):
+        return value
+    return json.loads(unquote(value)) if value else None
+
+
+def role_state(aws, role: str, policy_name: str) -> dict:
+    """`aws iam get-role` and `get-role-policy`: the role's ARN and trust, and the inline policy's document (None: absent)."""
+    iam = aws.client("iam")
+    try:
+        got = iam.get_role(RoleName=role)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return {"role": role, "exists": False, "arn": None, "trust": None, "policy": None}
+    try:
+        policy = _doc(iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"])
+    except iam.exceptions.NoSuchEntityException:
+        policy = None
+    return {"role": role, "exists": True, "arn": got["Arn"], "trust": _doc(got["AssumeRolePolicyDocument"]), "policy": policy}
+
+
+def statements(doc: dict) -> list[tuple[list[str], list[str]]]:
+    """(actions, resources) of each Allow statement."""
+    def listed(v):
+        return v if isinstance(v, list) else [v]
+    return [(listed(s["Action"]), listed(s.get("Resource", "*"))) for s in listed(doc.get("Statement", [])) if s.get("Effect") == "Allow" and "Action" in s]
+
+
+def simulate_role(aws, role: str, policy: dict, refused: list[str]) -> dict:
+    """The role's ARN (`aws iam get-role --query 'Role.Arn'`, seed 002's "save this!") and IAM's decisions for it: each
+    statement's actions on its first resource, and `refused` on `*`. No role yet: nothing to simulate."""
+    iam = aws.client("iam")
+    try:
+        arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        return {"role": role, "arn": None, "decisions": {}}
+    return {"role": role, "arn": arn, "decisions": simulate(aws, arn, [(a, r[0]) for a, r in statements(policy)], refused)}
+
+
+def simulate(aws, arn: str, granted: list, refused: list[str]) -> dict:
+    """`aws iam simulate-principal-policy` for what the document grants (each statement's actions on its first resource)
+    and for `refused` (on `*`): {(action, resource): decision}. One call per statement, at once."""
+    iam = aws.client("iam")
+    calls = [(actions, resource) for actions, resource in granted] + ([(refused, "*")] if refused else [])
+
+    def one(actions, resource):
+        pages = iam.get_paginator("simulate_principal_policy").paginate(PolicySourceArn=arn, ActionNames=actions, ResourceArns=[resource])
+        return [r for page in pages for r in page["EvaluationResults"]]
+
+    found = at_once([lambda a=a, r=r: one(a, r) for a, r in calls])
+    return {(r["EvalActionName"], r.get("EvalResourceName", "*")): r["EvalDecision"] for results in found for r in results}
+
+
+def document(path: str) -> dict:
+    """A policy document from a JSON file, relative to the project (parameters/iam/...) or absolute; bad input names the fix."""
+    from pathlib import Path
+
+    from ..errors import BadInput
+    from ..paths import project_root
+
+    where = Path(path) if Path(path).is_absolute() else project_root() / path
+    try:
+        doc = json.loads(where.read_text())
+    except OSError:
+        raise BadInput(f"no policy document at {path}", "give the path of a JSON policy document (e.g. parameters/iam/autostack-terraform-policy.json)") from None
+    except ValueError as exc:
+        raise BadInput(f"{path} is not JSON ({exc})", "fix the document, or give another") from None
+    if not isinstance(doc, dict) or "Statement" not in doc:
+        raise BadInput(f"{path} is not a policy document (no Statement)", "give an IAM policy document: {\"Version\": ..., \"Statement\": [...]}")
+    return doc
