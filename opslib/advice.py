@@ -365,6 +365,8 @@ AFTER_CHANGE = {
                             "No rotation asked. The secrets' ages again, after a rotation by hand", ("credential-rotation", {})),
     "iam-role-setup": ("Give AutoStack the role's ARN (above), then look again", ("iam-role-setup", {}),
                        "The role is as its documents say. The account's standing risks", ("security-audit", {})),
+    "restore-drill": ("Record the drill's times against the RTO (the rows above); the backups it relies on", ("backup-verification", {}),
+                      "Nothing to restore from. Why", ("backup-verification", {})),
     "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),
                        "No earlier release to roll back to. What else changed", ("high-error-rate", {})),
     "rollback-ecs": ("The morning check of health, tasks and errors", ("daily-health-check", {}),

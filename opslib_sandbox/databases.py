@@ -212,8 +212,25 @@ class Databases:
                 conn.execute("SELECT pg_stat_statements_reset()")
             _workload(self.postgres, self.password)
             self.normal_cost = _cost(self.postgres)
+            drop_copies(self.postgres)  # restored instances are gone with the reset
         if self.redis:
             _warm_cache(self.redis)
+
+    def follow_restores(self, backend, action: str, params: dict) -> None:
+        """A restore of incident-response-prod (from its snapshot or to a point in time) serves a copy of its data: the restored
+        instance's endpoint is this server and its DBName that copy's database. A deleted instance's copy goes."""
+        from . import world
+
+        target = backend.databases.get(params.get("DBInstanceIdentifier", ""))
+        if action == "DeleteDBInstance" or target is None:
+            drop_copies(self.postgres, keep={copy_name(i) for i in backend.databases})
+            return
+        snapshot = backend.database_snapshots.get(params.get("DBSnapshotIdentifier", ""))
+        source = snapshot.database.db_instance_identifier if snapshot is not None else params.get("SourceDBInstanceIdentifier")
+        if source == world.IR["db"] and self.postgres:
+            name = restore_copy(self.postgres, target.db_instance_identifier)
+            if name:
+                target.opslib_address, target.port, target.db_name = self.postgres["host"], self.postgres["port"], name
 
     def stop(self) -> None:
         stop_recorded(self.folder)
@@ -398,3 +415,40 @@ def _warm_cache(server: dict, hits: int = CACHE_HITS, misses: int = CACHE_MISSES
         for i in range(misses):
             p.get(f"incident:missing:{i}")
         p.execute()
+
+
+def copy_name(instance: str) -> str:
+    """The database a restored instance holds in the sandbox's PostgreSQL (its DBName): one per restored instance."""
+    return f"{DBNAME}__{instance.replace('-', '_')}"[:63]
+
+
+def restore_copy(server: dict, instance: str) -> str | None:
+    """A restored instance's database: the source's data copied (`pg_dump | psql`) into a database of its own on the same
+    server, which the restored instance's endpoint and DBName name. None: no server answers."""
+    import psycopg
+    from psycopg import sql
+
+    if not server or not _answers(server):
+        return None
+    name = copy_name(instance)
+    with psycopg.connect(**_superuser(server), dbname="postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(USER)))
+    where = ["-h", server["socket"], "-p", str(server["port"]), "-U", "postgres"]
+    dump = subprocess.run([server["bindir"] + "/pg_dump", *where, DBNAME], user=server["user"], capture_output=True, timeout=120, check=True)
+    subprocess.run([server["bindir"] + "/psql", *where, "-d", name, "-q", "-v", "ON_ERROR_STOP=1"], input=dump.stdout, user=server["user"],
+                   capture_output=True, timeout=120, check=True)
+    return name
+
+
+def drop_copies(server: dict, keep: set[str] = frozenset()) -> None:
+    """Every restored instance's database but `keep`'s (a reset, a deleted instance)."""
+    import psycopg
+    from psycopg import sql
+
+    if not server or not _answers(server):
+        return
+    with psycopg.connect(**_superuser(server), dbname="postgres", autocommit=True) as conn:
+        for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DBNAME}\\_\\_%",)).fetchall():
+            if name not in keep:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -167,6 +167,15 @@ class SandboxApp:
         answer = b"".join(self.moto(environ, keep))
         if record:
             self._record(call, environ, body, seen.get("status", "200"), answer)
+        if call.service == "rds" and call.action in ("RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime", "DeleteDBInstance") \
+                and self.state.databases and not self.state.seeding and seen.get("status", "200").startswith("200"):
+            try:
+                from urllib.parse import parse_qs
+
+                params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+                self.state.databases.follow_restores(world.backend("rds", call.region), call.action, params)
+            except Exception as exc:  # the restore was answered; a copy that could not be made is the log's
+                print(f"database copy after rds {call.action}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         if call.service == "rds" and self.state.databases and not self.state.seeding:
             try:
                 db = world.backend("rds", world.IR["region"]).databases.get(world.IR["db"])

@@ -891,3 +891,23 @@ def test_a_role_policy_widened_by_hand_is_caught_by_the_simulator_put_right_and_
     assert undone.returncode == 0, undone.stdout + undone.stderr
     roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     assert "AutoStackTerraformRoleV2" not in roles and "AutoStackTerraformRole" in roles
+
+
+def test_a_restore_drill_cleans_up_when_its_comparison_fails_and_never_touches_a_test_name_it_did_not_make(healthy, aws, tmp_path):
+    """Issue 26 (maintenance/restore-drill, seeds 003/004): the database is restored from its newest automated snapshot to a
+    real copy, watched creating -> available and timed against the RTO; with credentials that cannot open it the comparison
+    is an ERROR row and the test instance is still deleted. A table made by hand under the drill's test name is refused,
+    and stays."""
+    from conftest import opslib
+
+    ddb, rds = aws.client("dynamodb", "us-west-2"), aws.client("rds", "us-east-1")
+    ddb.create_table(TableName="ec2-manager-audit-restore-test", BillingMode="PAY_PER_REQUEST", AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])  # someone's own table, by that name
+    res = opslib("run", "restore-drill", "-p", "confirm=true", "-p", "db_secret=autostack/production/jwt", "--no-progress", runs=tmp_path)
+    assert res.returncode == 1, res.stdout
+    assert "creating (" in res.stdout and ") -> available (" in res.stdout and "within seed 004's RTO of 60 minutes" in res.stdout
+    assert "ERROR    restore_drill_compared" in res.stdout and "not compared (KeyError" in res.stdout
+    assert "OK       restore_drill_cleaned          incident-response-restore-test incident-response-restore-test: deleted" in res.stdout
+    assert "ec2-manager-audit-restore-test exists: the drill never touches a table it did not make" in res.stdout
+    assert [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == ["rms-db-prod", "incident-response-prod"]
+    assert ddb.describe_table(TableName="ec2-manager-audit-restore-test")["Table"]["TableStatus"] == "ACTIVE"

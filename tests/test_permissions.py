@@ -19,6 +19,7 @@ from opslib.actions.logs import ExportLogs, SetLogRetention
 from opslib.actions.rds import ResizeDatabase
 from opslib.actions.security import DENY_ALL, GlobalSignOut, SetApiPolicy
 from opslib.actions.iam_roles import SetupRole
+from opslib.actions.restore_drill import DatabaseDrill, TableDrill
 from opslib.actions.credentials import RestoreSecretVersion, RotateSecret
 from opslib.actions.terraform import ReleaseLock, RestoreStateVersion, TakeLock
 from opslib.actions.static_site import InvalidatePaths, RestoreVersions
@@ -102,6 +103,9 @@ CASES = {
     "release-lock": ("stale-terraform-lock", EAST, lambda a: ReleaseLock(AUTOSTACK["lock_table"], TF_LOCK, 120), []),
     "take-lock": (None, EAST, lambda a: TakeLock(AUTOSTACK["lock_table"], TF_LOCK, '{"ID": "x", "Who": "permissions", "Created": "2026-01-01T00:00:00Z"}'), []),
     "restore-state": (None, EAST, lambda a: RestoreStateVersion(AUTOSTACK["lock_table"], AUTOSTACK["state_bucket"], AUTOSTACK["state_key"], _first_state(a)), []),
+    "restore-drill-db": (None, EAST, lambda a: DatabaseDrill("incident-response-prod", "permissions-restore-test", "db.t3.micro",
+                                                             "incident-response/production/database", 60, 5, "permissions"), []),
+    "restore-drill-table": (None, WEST, lambda a: TableDrill(EC2M["table"], "permissions-restore-test", 60, 5, "permissions"), []),
     "setup-role": (None, EAST, lambda a: SetupRole("PermissionsRole", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}, "p", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}), []),

@@ -44,8 +44,7 @@ def test_world_holds_what_the_catalog_reads(healthy, aws):
     assert len([v for v in s3.list_object_versions(Bucket=EC2M["web_bucket"], Prefix="index.html")["Versions"]]) == 3
 
     iam = aws.client("iam")
-    attached = iam.list_attached_role_policies(RoleName=AUTOSTACK["role"])["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == [AUTOSTACK["policy"]]
+    assert iam.list_role_policies(RoleName=AUTOSTACK["role"])["PolicyNames"] == [AUTOSTACK["policy"]]  # seed 002: put-role-policy
     assert len(s3.list_object_versions(Bucket=AUTOSTACK["state_bucket"], Prefix=AUTOSTACK["state_key"])["Versions"]) == 4
     assert east_ddb.describe_table(TableName=AUTOSTACK["lock_table"])["Table"]["KeySchema"][0]["AttributeName"] == "LockID"
 
@@ -201,6 +200,11 @@ def _expect_slack_down(aws):
     with pytest.raises(urllib.error.HTTPError) as failed:
         urllib.request.urlopen(request, timeout=10)
     assert failed.value.code == 500
+
+
+def _expect_credential_overdue(aws):
+    secret = aws.client("secretsmanager", AUTOSTACK["region"]).describe_secret(SecretId="autostack/production/google-oauth")
+    assert datetime.now(timezone.utc) - secret["LastChangedDate"] > timedelta(days=119)
 
 
 def _expect_stale_terraform_lock(aws):

@@ -77,6 +77,12 @@ def seed(c, now: datetime, rng: random.Random) -> None:
     iam = c("iam")
     role = iam.create_role(RoleName="ec2-manager-lambda-role-production", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    # seed 001 "Security Hardening" lists the ec2-manager-* policies attached: the function's own, what its actions need
+    policy = iam.create_policy(PolicyName="ec2-manager-function-policy-production", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:DescribeInstances", "ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:Query"], "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{EC2M['table']}"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{EC2M['function']}:*"}]}))
+    iam.attach_role_policy(RoleName="ec2-manager-lambda-role-production", PolicyArn=policy["Policy"]["Arn"])
     lam = c("lambda")
     fn = EC2M["function"]
     lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": _zip("1.0.0")},
