@@ -72,6 +72,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="folder to write (default: <runs dir>/reports/<incident or window>)")
     p.add_argument("--runs-dir", default=None)
 
+    p = sub.add_parser("schedule", help="scheduled runs from cron: list the schedule file, install or remove its crontab lines, fire an entry")
+    p.add_argument("action", choices=("list", "install", "remove", "fire"))
+    p.add_argument("entry", nargs="?", default="", help="fire: the entry's name")
+    p.add_argument("--file", default=None, help="the schedule file (default: parameters/schedule.yaml)")
+    p.add_argument("--runs-dir", default=None, help="where evidence goes (default: $OPSLIB_RUNS_DIR or ./runs)")
+    p.add_argument("--log", default=None, help="install: where cron's output goes (default: <runs>/schedule.log)")
+
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
     p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox", "elapse"))
     p.add_argument("name", nargs="?", help="scenario name (for `scenario`); output file (for `snapshot`, default: stdout); webhook (for `inbox`, default: all); "
@@ -555,6 +562,35 @@ def cmd_report(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_schedule(args) -> int:
+    """`list` each entry with its next three runs; `install` the crontab lines; `remove` them; `fire` an entry (what cron runs)."""
+    from pathlib import Path
+
+    from . import schedule
+    from .errors import BadInput
+
+    if args.action == "remove":
+        print(f"removed {schedule.remove()} crontab lines this project wrote")
+        return 0
+    path = Path(args.file).resolve() if args.file else schedule.default_file()
+    entries = schedule.load(path)
+    root = _runs(args)
+    if args.action == "list":
+        for e in entries:
+            runs = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in e.next_times())
+            print(f"{e.name:<24} {e.cron:<16} {', '.join(e.notebooks)} on {', '.join(e.envs)}; fail on {e.fail_on}; next (UTC): {runs}")
+        return 0
+    if args.action == "install":
+        log = Path(args.log).resolve() if args.log else root / "schedule.log"
+        for line in schedule.install(entries, path, root, log):
+            print(line)
+        return 0
+    found = next((e for e in entries if e.name == args.entry), None)
+    if found is None:
+        raise BadInput(f"no entry {args.entry!r} in {path.name}", f"use one of {', '.join(e.name for e in entries)}")
+    return schedule.fire(found, root)
+
+
 def cmd_sandbox(args) -> int:
     import opslib_sandbox as sandbox
 
@@ -654,7 +690,7 @@ def _table(headers, rows) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "approve": cmd_approve, "undo": cmd_undo, "report": cmd_report,
+COMMANDS = {"list": cmd_list, "show": cmd_show, "run": cmd_run, "history": cmd_history, "verify": cmd_verify, "incidents": cmd_incidents, "approve": cmd_approve, "undo": cmd_undo, "report": cmd_report, "schedule": cmd_schedule,
             "sandbox": cmd_sandbox}
 
 if __name__ == "__main__":

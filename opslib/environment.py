@@ -25,8 +25,11 @@ MAX_BYTES = 256 * 1024
 MAX_NODES = 20000  # values after YAML aliases are followed: an alias bomb is refused, not expanded
 
 
+SCHEDULE = "schedule"  # parameters/schedule.yaml is the schedule (opslib.schedule), not an environment
+
+
 def names() -> list[str]:
-    return sorted(p.stem for p in parameters_dir().glob("*.yaml") if _NAME.fullmatch(p.stem))
+    return sorted(p.stem for p in parameters_dir().glob("*.yaml") if _NAME.fullmatch(p.stem) and p.stem != SCHEDULE)
 
 
 def load(env: str) -> dict:
@@ -36,7 +39,7 @@ def load(env: str) -> dict:
     if not isinstance(env, str) or not _NAME.fullmatch(env):
         raise BadInput(f"environment name {env!r} is not a plain name", "use letters, digits, - and _ only, e.g. --env staging (see parameters/)")
     path = parameters_dir() / f"{env}.yaml"
-    if not path.is_file():
+    if not path.is_file() or env == SCHEDULE:
         known = names()
         hint = did_you_mean(env, known)
         raise BadInput(f"unknown environment '{env}'", (hint + " " if hint else "") + f"known: {', '.join(known) or 'none'} (parameters/<env>.yaml)")

@@ -137,7 +137,7 @@ class Index:
         limit = lambda order: f" ORDER BY started DESC, {order} DESC LIMIT {int(newest)}" if newest else ""
         rows = self.db.execute(f"SELECT seq, off, len FROM runs{clause}{' AND status = ?' if status else ''}{limit('seq')}",
                                args + ([status] if status else [])).fetchall()
-        filed = [dict(rec, mode="headless") for rec in self._read("ledger", rows)]
+        filed = [dict(rec, mode=rec.get("mode") or "headless") for rec in self._read("ledger", rows)]
         for rec in filed:
             if not _matches(rec, notebook, env, incident, status, since, until, day, run_ids):
                 raise Disagrees(f"ledger seq {rec.get('seq')} is not what the index says it is")

@@ -560,6 +560,8 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         record["signals_during_filing"] = list(noted)
     if filed_by:
         record["filed_by"] = filed_by
+    if os.environ.get("OPSLIB_SCHEDULE_ENTRY"):  # started by `opslib schedule fire` (cron): which entry
+        record["mode"], record["schedule_entry"] = "scheduled", os.environ["OPSLIB_SCHEDULE_ENTRY"]
     record = evidence.ledger.append(record)
     journal_head = evidence.journal.append({"kind": "run-end", "at": record["finished"], "run_id": meta["run_id"], "notebook": meta["notebook"],
                                             "env": meta["env"], "incident": meta["incident"], "status": status, "counts": report.counts(),
