@@ -73,11 +73,13 @@ def main(argv=None) -> int:
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("schedule", help="scheduled runs from cron: list the schedule file, install or remove its crontab lines, fire an entry")
-    p.add_argument("action", choices=("list", "install", "remove", "fire"))
+    p.add_argument("action", choices=("list", "install", "remove", "fire", "airflow"))
     p.add_argument("entry", nargs="?", default="", help="fire: the entry's name")
     p.add_argument("--file", default=None, help="the schedule file (default: parameters/schedule.yaml)")
     p.add_argument("--runs-dir", default=None, help="where evidence goes (default: $OPSLIB_RUNS_DIR or ./runs)")
     p.add_argument("--log", default=None, help="install: where cron's output goes (default: <runs>/schedule.log)")
+    p.add_argument("--only", default="", metavar="NOTEBOOK@ENV", help="fire: one target of the entry (an Airflow task's)")
+    p.add_argument("--out", default=None, help="airflow: the DAG file to write (default: airflow/dags/opslib_schedule.py)")
 
     p = sub.add_parser("sandbox", help="the local AWS the sandbox environment runs against")
     p.add_argument("action", choices=("up", "down", "status", "reset", "env", "scenarios", "scenario", "snapshot", "inbox", "elapse"))
@@ -580,6 +582,14 @@ def cmd_schedule(args) -> int:
             runs = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in e.next_times())
             print(f"{e.name:<24} {e.cron:<16} {', '.join(e.notebooks)} on {', '.join(e.envs)}; fail on {e.fail_on}; next (UTC): {runs}")
         return 0
+    if args.action == "airflow":
+        from .paths import project_root
+
+        out = Path(args.out).resolve() if args.out else project_root() / "airflow" / "dags" / "opslib_schedule.py"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(schedule.airflow_dag(entries, path, root))
+        print(f"wrote {out}: {len(entries)} DAGs, {sum(len(e.targets()) for e in entries)} tasks (AIRFLOW__CORE__DAGS_FOLDER={out.parent})")
+        return 0
     if args.action == "install":
         log = Path(args.log).resolve() if args.log else root / "schedule.log"
         for line in schedule.install(entries, path, root, log):
@@ -588,7 +598,7 @@ def cmd_schedule(args) -> int:
     found = next((e for e in entries if e.name == args.entry), None)
     if found is None:
         raise BadInput(f"no entry {args.entry!r} in {path.name}", f"use one of {', '.join(e.name for e in entries)}")
-    return schedule.fire(found, root)
+    return schedule.fire(schedule.only(found, args.only) if args.only else found, root)
 
 
 def cmd_sandbox(args) -> int:

@@ -311,6 +311,28 @@ def after_run(entry: Entry, notebook: str, env: str, runs: Path, outcome, eviden
     return said
 
 
+def airflow_dag(entries: list[Entry], schedule_file: Path, runs: Path) -> str:
+    """A DAG file of the schedule for Apache Airflow (one DAG per entry, one task per notebook and environment), every value
+    written as a Python literal (repr), never pasted in as text."""
+    from importlib.resources import files
+
+    text = (files("opslib") / "templates" / "airflow" / "dag.py.txt").read_text()
+    values = {"__OPSLIB__": opslib_command(), "__SCHEDULE__": str(schedule_file), "__RUNS__": str(runs),
+              "__PINNED__": {k: os.environ[k] for k in PINNED if os.environ.get(k)},
+              "__ENTRIES__": [(e.name, e.cron, e.targets()) for e in entries]}
+    for key, value in values.items():
+        text = text.replace(key, repr(value))
+    return text
+
+
+def only(entry: Entry, target: str) -> Entry:
+    """The entry narrowed to one `NOTEBOOK@ENV` of its own (an Airflow task's)."""
+    notebook, _, env = target.partition("@")
+    if (notebook, env) not in entry.targets():
+        raise BadInput(f"{target} is not a target of {entry.name}", f"use one of {', '.join(f'{n}@{e}' for n, e in entry.targets())}")
+    return Entry(entry.name, [notebook], [env], entry.cron, entry.fail_on, entry.slack_webhook, entry.sns_topic_arn, entry.remind_hours, entry.line)
+
+
 def fire(entry: Entry, runs: Path, cell_timeout: int = 600) -> int:
     """Each notebook of the entry in each environment, one after another, each under its lock: filed as `mode: scheduled`,
     its console lines and any page said; skipped (exit 1) when a firing before it still runs. The worst exit code."""
