@@ -4,7 +4,6 @@ environment through `opslib schedule fire --only`, so the evidence, ledger and p
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
