@@ -333,6 +333,24 @@ def only(entry: Entry, target: str) -> Entry:
     return Entry(entry.name, [notebook], [env], entry.cron, entry.fail_on, entry.slack_webhook, entry.sns_topic_arn, entry.remind_hours, entry.line)
 
 
+class _environment:
+    """`variables` set in this process while open (None: unset), as they were afterwards."""
+
+    def __init__(self, variables: dict):
+        self.variables, self.saved = variables, {}
+
+    def __enter__(self):
+        from .runner import _set_env
+
+        self.saved = {k: os.environ.get(k) for k in self.variables}
+        _set_env(self.variables)
+
+    def __exit__(self, *exc):
+        from .runner import _set_env
+
+        _set_env(self.saved)
+
+
 def fire(entry: Entry, runs: Path, cell_timeout: int = 600) -> int:
     """Each notebook of the entry in each environment, one after another, each under its lock: filed as `mode: scheduled`,
     its console lines and any page said; skipped (exit 1) when a firing before it still runs. The worst exit code."""
@@ -359,8 +377,9 @@ def fire(entry: Entry, runs: Path, cell_timeout: int = 600) -> int:
                 outcome = runner.execute(plan, entry.fail_on, cell_timeout, progress=False, signals=signals)
                 signals.then_ignore = True
             codes.append(_report(outcome, runs))
-            for line in after_run(entry, notebook, env, runs, outcome, evidence):
-                print(f"page:     {line}")
+            with _environment(plan.kernel_env):  # the run's own AWS credentials and endpoint (the sandbox's, for env sandbox)
+                for line in after_run(entry, notebook, env, runs, outcome, evidence):
+                    print(f"page:     {line}")
         except BadInput as exc:
             print(f"opslib: {exc}", file=sys.stderr)
             codes.append(2)

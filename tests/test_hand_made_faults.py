@@ -807,7 +807,7 @@ def test_backups_turned_off_by_hand_are_named_with_who_and_come_back_when_turned
     rds.modify_db_instance(DBInstanceIdentifier="incident-response-prod", BackupRetentionPeriod=7, ApplyImmediately=True)
     s3.put_bucket_versioning(Bucket="autostack-tfstate", VersioningConfiguration={"Status": "Enabled"})
     on = opslib("run", "backup-verification", "--no-progress", runs=tmp_path)
-    assert on.returncode == 0 and "incident-response-prod: 1 automated snapshots, the newest incident-response-prod-" in on.stdout, on.stdout
+    assert on.returncode == 0 and "incident-response-prod: 1 automated snapshot, the newest incident-response-prod-" in on.stdout, on.stdout
 
 
 def test_a_bucket_made_public_a_port_opened_and_an_admin_policy_made_by_hand_are_each_a_finding_with_its_fix(healthy, aws, tmp_path, monkeypatch):

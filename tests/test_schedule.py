@@ -154,3 +154,14 @@ def test_a_real_cron_daemon_fires_an_entry_at_the_next_minute(healthy, tmp_path,
             daemon.wait(timeout=10)
         opslib("schedule", "remove")
     assert seen[-1] and seen[-1][0]["mode"] == "scheduled" and seen[-1][0]["schedule_entry"] == "locks", (runs / "schedule.log").read_text()
+
+
+def test_a_page_goes_to_the_entrys_sns_topic_too(healthy, tmp_path):
+    """notify: {sns_topic_arn: ...}: the page is published to the topic (seed 001's, whose subscriber relays to Slack)."""
+    runs = tmp_path / "runs"
+    text = ENTRY.format(cron="5 * * * *").replace('slack_webhook: "${OPSLIB_SANDBOX_URL}/_sandbox/webhooks/slack"',
+                                                  "sns_topic_arn: arn:aws:sns:us-west-2:123456789012:ec2-manager-notifications-production")
+    sandbox.control("scenario/stale-terraform-lock")
+    red = opslib("schedule", "fire", "locks", "--file", str(schedule_file(tmp_path, text=text)), "--runs-dir", str(runs))
+    assert red.returncode == 1 and "paged: passed -> critical (SNS topic ec2-manager-notifications-production: sent)" in red.stdout, red.stdout
+    assert any("terraform-state-lock on sandbox is CRITICAL (was PASSED)" in json.dumps(m) for m in sandbox.inbox())

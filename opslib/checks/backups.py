@@ -3,7 +3,7 @@ and whether the daily ones are there (seed 001 "Backup Verification", seed 003 "
 
 from datetime import datetime, timedelta, timezone
 
-from ..units import duration
+from ..units import duration, plural
 from . import CRITICAL, OK, Check
 
 
@@ -72,7 +72,7 @@ def rds(found: list[dict], rpo_minutes: int, max_age_hours: int, changes: list[d
                               + f" (seed 003 expects one a day){by_hand}."))
         else:
             rows.append(Check("rds_snapshot_daily", OK, name, duration(age), f"an automated snapshot within {max_age_hours} h",
-                              f"{name}: {len(auto)} automated snapshots, the newest {newest['DBSnapshotIdentifier']} taken {duration(age)} ago."))
+                              f"{name}: {plural(len(auto), 'automated snapshot')}, the newest {newest['DBSnapshotIdentifier']} taken {duration(age)} ago."))
     return rows
 
 
