@@ -117,3 +117,31 @@ def test_lambda_test_invoke_runs_the_alias_version_only_when_confirmed(healthy, 
     assert f"[{live}]" in new and lines[0].startswith("START RequestId:") and lines[-1].startswith("REPORT RequestId:") and len(lines) == 4
     (action,) = [r for r in map(json.loads, (tmp_path / "journal.jsonl").read_text().splitlines()) if r["kind"] == "action"]
     assert action["status"] == "applied" and action["before"]["version"] == live and action["confirmed_by"] == "parameter"
+
+
+# Issue 26's notebooks under a service denied (and a third of the rest throttled), judged in process: the row that
+# reads the denied service is an ERROR naming AWS's code; every other non-OK row is a throttle past its retries.
+DENIED_26 = {
+    "log-retention": ("logs", "logs_retention_policy", "AccessDeniedException"),
+    "lambda-version-cleanup": ("lambda", "lambda_old_versions", "AccessDeniedException"),
+    "terraform-state-lock": ("dynamodb", "terraform_state_lock", "AccessDeniedException"),
+    "terraform-state-restore": ("s3", "terraform_state_history", "AccessDenied"),
+    "certificate-expiry": ("acm", "acm_certificate_expiry", "AccessDeniedException"),
+    "backup-verification": ("rds", "rds_backup_rpo", "AccessDenied"),
+    "restore-drill": ("rds", "restore_drill_source", "AccessDenied"),
+    "security-audit": ("iam", "iam_policy_admin", "AccessDenied"),
+    "iam-role-setup": ("iam", "iam_role_matches", "AccessDenied"),
+    "credential-rotation": ("secretsmanager", "secret_rotation_age", "AccessDeniedException"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DENIED_26))
+def test_issue_26s_notebooks_under_denial_and_throttling_say_the_code(healthy, tmp_path, monkeypatch, name):
+    from conftest import judge_in_process
+
+    service, check, code = DENIED_26[name]
+    sandbox.control("faults", [{"kind": "deny", "service": service}, {"kind": "throttle", "rate": 0.33}])
+    rows = judge_in_process(name, tmp_path, monkeypatch)
+    errors = {r.split()[1]: re.search(r"Could not check .+?: (\w+): ", r)[1] for r in rows if r.startswith("ERROR    ") and "Could not check" in r}
+    assert errors.get(check) == code, rows
+    assert all(c == code or "Throttl" in c for c in errors.values()), errors
