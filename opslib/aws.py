@@ -2,6 +2,7 @@
 endpoint (the sandbox), adaptive retries, timeouts and a user agent that names the notebook.
 """
 
+import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -9,11 +10,15 @@ from dataclasses import dataclass, field
 DEFAULT_REGION = "us-west-2"
 
 
+TARGET_VARIABLE = "OPSLIB_TARGET"  # the runner hands a target's account and region to its kernel (JSON)
+
+
 @dataclass
 class AwsSettings:
     region: str | None = None  # None: the profile's or AWS_REGION, else us-west-2
     profile: str | None = None
     role_arn: str | None = None
+    external_id: str | None = None  # what the role's trust policy asks of whoever assumes it (sts:ExternalId)
     endpoint_url: str | None = None  # None: AWS itself (or AWS_ENDPOINT_URL); "sandbox": the running sandbox, wherever it is now
     max_attempts: int = 5  # in all, the first try included
     connect_timeout: float = 5.0
@@ -21,13 +26,16 @@ class AwsSettings:
     user_agent: str = "opslib"
 
     @classmethod
-    def from_env_file(cls, env_data: dict, user_agent: str = "opslib") -> "AwsSettings":
+    def from_env_file(cls, env_data: dict, user_agent: str = "opslib", targeted: bool = True) -> "AwsSettings":
         aws = dict(env_data.get("aws") or {})
         known = {k: aws.pop(k) for k in list(aws) if k in cls.__dataclass_fields__}
         if aws:
             from .errors import BadInput
 
             raise BadInput(f"unknown aws setting(s) {', '.join(aws)}", f"use {', '.join(cls.__dataclass_fields__)}")
+        target = os.environ.get(TARGET_VARIABLE) if targeted else None
+        if target:  # one of the environment's targets (opslib.targets): its account's role or profile, and its region
+            known.update({k: v for k, v in json.loads(target).items() if k in ("role_arn", "profile", "external_id", "region") and v})
         return cls(user_agent=user_agent, **known)
 
 
@@ -146,7 +154,8 @@ def in_regions(aws: Aws, regions: list[str] | None, read, *args) -> list[dict]:
 def _assume(base, s: AwsSettings):
     """A session whose credentials come from assuming `role_arn`."""
     sts = base.client("sts", endpoint_url=Aws(s).endpoint)
-    creds = sts.assume_role(RoleArn=s.role_arn, RoleSessionName=f"opslib-{os.getpid()}")["Credentials"]
+    extra = {"ExternalId": s.external_id} if s.external_id else {}
+    creds = sts.assume_role(RoleArn=s.role_arn, RoleSessionName=f"opslib-{os.getpid()}", **extra)["Credentials"]
     return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],

@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     p.add_argument("--env", default="sandbox", help="parameters/<env>.yaml (default: sandbox)")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="override a parameter")
     p.add_argument("--incident", default="", help="incident id to tag the run with (e.g. INC-2026-1122-001)")
+    p.add_argument("--target", default="", metavar="ACCOUNT/REGION", help="one of the environment's targets (default: every one it names)")
     p.add_argument("--fail-on", choices=("warn", "critical"), default="critical", help="lowest check status that exits 1")
     p.add_argument("--runs-dir", default=None, help="where evidence goes (default: $OPSLIB_RUNS_DIR or ./runs)")
     p.add_argument("--cell-timeout", type=int, default=600, help="seconds any one cell may run (default 600)")
@@ -182,7 +183,7 @@ def cmd_run(args) -> int:
         raise BadInput(f"--jobs {args.jobs}", "give at least 1")
     if args.cell_timeout < 1:
         raise BadInput(f"--cell-timeout {args.cell_timeout}", "give the seconds one cell may run, at least 1 (default 600)")
-    plans = runner.prepare_many(args.notebooks, args.area, args.env, args.param, args.incident, root)
+    plans = runner.prepare_many(args.notebooks, args.area, args.env, args.param, args.incident, root, target=args.target)
     for note in plans[0].notes:
         print(f"opslib: {note}", file=sys.stderr)
     with Signals() as signals:  # from here every signal is noted; the run stops, files, and says so
@@ -193,8 +194,12 @@ def cmd_run(args) -> int:
             return _report(outcome, root)
         codes, after = [], {}
 
+        by_target: dict = {}
+
         def report(plan, outcome):
-            print(f"== {plan.notebook.area}/{plan.notebook.name} ==")
+            print(f"== {plan.notebook.area}/{plan.notebook.name}" + (f" on {plan.target}" if plan.target else "") + " ==")
+            if plan.target:
+                by_target.setdefault(plan.notebook.name, []).append((plan.target, outcome))
             if outcome is None:
                 print(f"opslib: {plan.notebook.name} was not started: stopped by {describe(signals.received)}", file=sys.stderr)
                 codes.append(runner.EXIT_NOTEBOOK)
@@ -207,6 +212,11 @@ def cmd_run(args) -> int:
         runner.run_many(plans, args.fail_on, args.cell_timeout, signals, args.jobs, report)
         signals.then_ignore = True
         worst = max(codes)
+        for name, results in by_target.items():  # every account and region: one table, one page
+            from . import targets
+
+            text, page = targets.summary(name, args.env, results, root)
+            print(f"== {name} on every target of {args.env} ==\n{text}\nsummary:  {page}")
         print(f"{len(plans)} runs: " + ", ".join(f"{codes.count(c)} exited {c}" for c in sorted(set(codes))) + f"; exit {worst} (the worst)")
         for command in after:
             print(f"next:     {command}")
@@ -219,8 +229,9 @@ def _apply_command(record: dict, plan_ids: str) -> str:
 
     sources = record.get("parameter_sources") or {}
     asked = {k: v for k, v in (record.get("parameters") or {}).items() if sources.get(k) == "-p" and k != "confirm" and v != "********"}
-    return command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"),
+    said = command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"),
                    **asked, confirm=plan_ids)
+    return said.replace(" -p ", f" --target {record['target']} -p ", 1) if record.get("target") else said  # that target's plan, not every target's
 
 
 def _next(outcome) -> list[str]:
@@ -511,7 +522,10 @@ def cmd_undo(args) -> int:
     if args.confirm and args.confirm.lower() != "true" and not actions.PLAN_ID.fullmatch(args.confirm):
         raise BadInput(f"--confirm {args.confirm!r} is neither a plan id nor true", "give the PLAN-... the dry run printed")
     overrides = [f"undo_run={args.run_id}"] + ([f"confirm={args.confirm}"] if args.confirm else [])
-    plan = runner.prepare("undo", args.env or done[0].get("env") or "sandbox", overrides, args.incident or done[0].get("incident") or "", root)
+    env = args.env or done[0].get("env") or "sandbox"
+    target = undo.target_of(Evidence(root), args.run_id)  # a run on one of the environment's targets is undone in that account
+    (plan,) = runner.prepare_targets("undo", env, overrides, args.incident or done[0].get("incident") or "", root, target) if target else \
+        [runner.prepare("undo", env, overrides, args.incident or done[0].get("incident") or "", root)]
     with Signals() as signals:
         _recover(root, "undo")
         outcome = runner.execute(plan, "critical", None, progress=False, signals=signals)

@@ -16,7 +16,7 @@ from .errors import BadInput, did_you_mean
 from .filing import DEFAULT_MODE, parse_mode
 from .paths import parameters_dir
 
-SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents", "actions")
+SECTIONS = ("description", "production", "aws", "parameters", "notebooks", "evidence", "http", "change_ref_pattern", "incidents", "actions", "targets")
 DEFAULT_CHANGE_REF = r"^(INC|CHG)-[A-Za-z0-9-]+$"
 AUTHORIZING = ("confirm", "change_ref")  # only -p on the command line or the Apply button may set these: a standing one authorizes every change
 MAX_LOCK_MINUTES = 24 * 60
@@ -58,6 +58,10 @@ def load(env: str) -> dict:
     data = {} if data is None else data
     count_nodes(data, where)
     _check_shape(data, where)
+    if isinstance(data, dict) and "targets" in data:
+        from . import targets
+
+        targets.check(data["targets"], where, path)
     return data
 
 
@@ -172,8 +176,15 @@ def all_keys(loaded: dict) -> dict:
 
 def home_aws(aws, env_data: dict):
     """This run's AWS in the environment's home region (its `aws.region`), where the environment's own tables live
-    (actions, incidents), whatever region the notebook works in."""
-    return aws.at((env_data.get("aws") or {}).get("region") or aws.region)
+    (actions, incidents), whatever region the notebook works in; and in its own account, whichever target the run reads."""
+    home = (env_data.get("aws") or {}).get("region") or aws.region
+    from .aws import TARGET_VARIABLE, Aws, AwsSettings
+
+    if os.environ.get(TARGET_VARIABLE):
+        import dataclasses
+
+        return Aws(dataclasses.replace(AwsSettings.from_env_file(env_data, aws.settings.user_agent, targeted=False), region=home))
+    return aws.at(home)
 
 
 LOOPBACK_HOSTS = ("localhost", "0.0.0.0", "::", "::1")

@@ -55,6 +55,7 @@ class Plan:
     witness: object = None  # witness.for_environment(): None or a callable making it
     notes: list = field(default_factory=list)  # what the console should say before the run
     endpoint: str = "aws"  # where its AWS calls go (environment.endpoint), recorded with the run
+    target: str = ""  # one of the environment's targets (account/region, opslib.targets), recorded with the run
 
 
 @dataclass
@@ -70,6 +71,30 @@ class Outcome:
     phases: dict = field(default_factory=dict)  # seconds spent where, for benchmarks/
     notes: list = field(default_factory=list)  # what the console should say besides the checks
     actions: list = field(default_factory=list)  # the run's planned, applied and stale action records, from the journal
+
+
+def prepare_targets(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None, target: str = "") -> list[Plan]:
+    """One plan, or one per target of the environment (account x region): each with the target's account in its kernel's
+    AWS settings and its region as the notebook's `region` (or `regions`) unless -p gives one."""
+    from . import targets
+    from .aws import TARGET_VARIABLE
+
+    found = targets.expand(environment.load(env))
+    if target and target not in {t["name"] for t in found}:
+        raise BadInput(f"--target {target} is not one of {env}'s targets", f"use one of {', '.join(t['name'] for t in found) or '(none: parameters/' + env + '.yaml names no targets)'}")
+    found = [t for t in found if not target or t["name"] == target]
+    if not found:
+        return [prepare(name, env, overrides, incident, runs_dir)]
+    specs, given = catalog.find(name).spec(), params.parse_overrides(overrides)
+    plans = []
+    for target in found:
+        region = ([f"region={target['region']}"] if "region" in specs and "region" not in given else []) + \
+                 ([f"regions=[{target['region']}]"] if "regions" in specs and "regions" not in given else [])
+        plan = prepare(name, env, [*overrides, *region], incident, runs_dir)
+        plan.target = target["name"]
+        plan.kernel_env[TARGET_VARIABLE] = targets.variable(target)
+        plans.append(plan)
+    return plans
 
 
 def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> Plan:
@@ -125,7 +150,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     return plan
 
 
-def prepare_many(names: list[str], area: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None) -> list[Plan]:
+def prepare_many(names: list[str], area: str, env: str, overrides: list[str], incident: str = "", runs_dir: Path | None = None, target: str = "") -> list[Plan]:
     """Every run of a batch checked before any starts. A `-p` goes to each notebook that declares it;
     one that none of them declares is bad input."""
     from .errors import did_you_mean
@@ -139,14 +164,14 @@ def prepare_many(names: list[str], area: str, env: str, overrides: list[str], in
     if not names:
         raise BadInput("no notebook named", "e.g. opslib run daily-health-check, or opslib run --area health (`opslib list` lists them)")
     if len(names) == 1:
-        return [prepare(names[0], env, overrides, incident, runs_dir)]
+        return prepare_targets(names[0], env, overrides, incident, runs_dir, target)
     given = params.parse_overrides(overrides)
     specs = {name: catalog.find(name).spec() for name in names}
     for pname in given:
         if not any(pname in spec for spec in specs.values()):
             every = sorted({p for spec in specs.values() for p in spec})
             raise BadInput(f"none of {', '.join(names)} has a parameter '{pname}' (from -p)", did_you_mean(pname, every) or "`opslib show NOTEBOOK` lists its parameters")
-    return [prepare(name, env, [o for o in overrides if o.partition("=")[0].strip() in specs[name]], incident, runs_dir) for name in names]
+    return [plan for name in names for plan in prepare_targets(name, env, [o for o in overrides if o.partition("=")[0].strip() in specs[name]], incident, runs_dir, target)]
 
 
 def _check_authorization(nb: catalog.Notebook, env: str, env_data: dict, values: dict, incident: str) -> None:
@@ -346,7 +371,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
     notebook = f"{plan.notebook.area}/{plan.notebook.name}"
     meta = {"run_id": run_id, "notebook": notebook, "source": str(plan.notebook.path), "env": plan.env, "incident": plan.incident,
             "started": started.isoformat(timespec="seconds"), "parameters": plan.resolved.masked(plan.specs),
-            "parameter_sources": plan.resolved.sources, "endpoint": plan.endpoint, **who()}
+            "parameter_sources": plan.resolved.sources, "endpoint": plan.endpoint, "target": plan.target, **who()}
     flight = None
     try:
         flight = inflight.begin(runs_dir, meta)
@@ -560,6 +585,8 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         record["signals_during_filing"] = list(noted)
     if filed_by:
         record["filed_by"] = filed_by
+    if meta.get("target"):
+        record["target"] = meta["target"]  # which account/region of the environment's targets
     if os.environ.get("OPSLIB_SCHEDULE_ENTRY"):  # started by `opslib schedule fire` (cron): which entry
         record["mode"], record["schedule_entry"] = "scheduled", os.environ["OPSLIB_SCHEDULE_ENTRY"]
     record = evidence.ledger.append(record)

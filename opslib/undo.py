@@ -12,6 +12,15 @@ def applied(evidence, run_id: str) -> list[dict]:
         return [r for r in index.actions(run_id, statuses=("applied", "interrupted")) if not r.get("dry_run")]
 
 
+def target_of(evidence, run_id: str) -> str:
+    """The account/region the run acted on, when it ran on one of its environment's targets ("" otherwise)."""
+    from .evidence_index import Index
+
+    with Index.open(evidence) as index:
+        found = index.runs(run_ids=[run_id])
+    return str(found[0].get("target") or "") if found else ""
+
+
 def which(evidence, run_id: str = "") -> str:
     """The run to undo: the one named, else the newest that applied a change."""
     return run_id or latest_run(evidence)

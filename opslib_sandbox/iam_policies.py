@@ -70,3 +70,31 @@ def simulate(body: bytes) -> tuple[str, list, bytes]:
            f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(members)}</EvaluationResults></SimulatePrincipalPolicyResult>"
            f"<ResponseMetadata><RequestId>sandbox</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>").encode()
     return "200 OK", [("Content-Type", "text/xml")], out
+
+
+def assume_refusal(body: bytes, environ: dict) -> str | None:
+    """AWS's refusal of an AssumeRole (moto assumes any role, even one that does not exist): the role must exist in its
+    account, and an external id its trust policy asks for must be given. None: allowed."""
+    import json
+    from urllib.parse import parse_qs, unquote
+
+    from moto.iam.models import iam_backends
+
+    q = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    arn = q.get("RoleArn", "")
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        return None  # moto answers a malformed ARN itself
+    account, name = parts[4], parts[5].split("/")[-1]
+    who = "arn:aws:sts::123456789012:user/moto"
+    refused = f"User: {who} is not authorized to perform: sts:AssumeRole on resource: {arn}"
+    try:
+        role = iam_backends[account]["aws"].get_role(name)
+    except Exception:
+        return refused
+    trust = role.assume_role_policy_document
+    trust = json.loads(unquote(trust)) if isinstance(trust, str) else trust
+    wanted = [((st.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId") for st in trust.get("Statement", [])]
+    if any(wanted) and q.get("ExternalId") not in wanted:
+        return refused
+    return None

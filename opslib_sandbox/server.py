@@ -125,6 +125,8 @@ class SandboxApp:
                     start_response(status, headers)
                     return [out]
             refused = iam_policies.refusal(call, environ, body) if not self.state.seeding else None
+            if not refused and call.service == "sts" and call.action == "AssumeRole" and not self.state.seeding:
+                refused = iam_policies.assume_refusal(body, environ)
             if refused:  # the signer is an IAM user whose policies do not allow it: refused, and in CloudTrail read or write
                 status, headers, out = faults.error_response(call, "deny", refused)
                 self._record(call, environ, body, status, out, read_only=not writes)
