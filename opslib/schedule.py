@@ -276,10 +276,12 @@ def deliver(entry: Entry, env: str, text: str) -> list:
     return [notify.send(aws, c, text, f"opslib {entry.name}: {text.splitlines()[0][:80]}") for c in channels]
 
 
-def after_run(entry: Entry, notebook: str, env: str, runs: Path, outcome, evidence) -> list[str]:
-    """Page when the status changed (or a red one is due a reminder, or an earlier page failed); say what was done."""
+def after_run(entry: Entry, notebook: str, env: str, runs: Path, outcome, evidence, target: str = "") -> list[str]:
+    """Page when the status changed (or a red one is due a reminder, or an earlier page failed); say what was done. Each
+    target of an environment is its own history."""
     now = datetime.now(timezone.utc)
-    last = _last(runs, notebook, env)
+    where = f"{env}__{target.replace('/', '_')}" if target else env
+    last = _last(runs, notebook, where)
     before = last.get("status") or "passed"
     said = []
     pending = last.get("pending")
@@ -295,7 +297,7 @@ def after_run(entry: Entry, notebook: str, env: str, runs: Path, outcome, eviden
     remind = outcome.status != "passed" and not changed and (paged_at is None or now - paged_at >= timedelta(hours=entry.remind_hours))
     paged = last.get("paged_at")
     if changed or remind:
-        text = page_text(entry, notebook, env, before, outcome) + ("\n(a reminder: it has not changed)" if remind else "")
+        text = page_text(entry, notebook, f"{env} {target}" if target else env, before, outcome) + ("\n(a reminder: it has not changed)" if remind else "")
         sent = deliver(entry, env, text)
         ok = bool(sent) and all(d.sent for d in sent)
         evidence.journal.append({"kind": "schedule", "event": "paged" if ok else "page-failed", "at": now.isoformat(timespec="seconds"), "entry": entry.name,
@@ -306,7 +308,7 @@ def after_run(entry: Entry, notebook: str, env: str, runs: Path, outcome, eviden
                 f"{d.channel}: {'sent' if d.sent else d.reason}" for d in sent) + ")")
         paged = now.isoformat(timespec="seconds") if ok else paged
         pending = None if ok or not sent else text
-    _keep(runs, notebook, env, {"status": outcome.status, "run_id": outcome.record.get("run_id"), "at": now.isoformat(timespec="seconds"),
+    _keep(runs, notebook, where, {"status": outcome.status, "run_id": outcome.record.get("run_id"), "at": now.isoformat(timespec="seconds"),
                                 "paged_at": paged, "pending": pending})
     return said
 
@@ -371,15 +373,15 @@ def fire(entry: Entry, runs: Path, cell_timeout: int = 600) -> int:
             codes.append(runner.EXIT_CHECK)
             continue
         try:
-            print(f"== {entry.name}: {notebook} on {env} ({now}) ==")
-            (plan,) = runner.prepare_many([notebook], "", env, [], "", runs)
-            with Signals() as signals:
-                outcome = runner.execute(plan, entry.fail_on, cell_timeout, progress=False, signals=signals)
-                signals.then_ignore = True
-            codes.append(_report(outcome, runs))
-            with _environment(plan.kernel_env):  # the run's own AWS credentials and endpoint (the sandbox's, for env sandbox)
-                for line in after_run(entry, notebook, env, runs, outcome, evidence):
-                    print(f"page:     {line}")
+            for plan in runner.prepare_many([notebook], "", env, [], "", runs):  # one, or one per target the environment names
+                print(f"== {entry.name}: {notebook} on {env}{' ' + plan.target if plan.target else ''} ({now}) ==")
+                with Signals() as signals:
+                    outcome = runner.execute(plan, entry.fail_on, cell_timeout, progress=False, signals=signals)
+                    signals.then_ignore = True
+                codes.append(_report(outcome, runs))
+                with _environment(plan.kernel_env):  # the run's own AWS credentials and endpoint (the sandbox's, for env sandbox)
+                    for line in after_run(entry, notebook, env, runs, outcome, evidence, plan.target):
+                        print(f"page:     {line}")
         except BadInput as exc:
             print(f"opslib: {exc}", file=sys.stderr)
             codes.append(2)

@@ -68,3 +68,13 @@ def test_an_unknown_target_is_exit_2_naming_the_ones_there_are(tmp_path):
     home = project(tmp_path, {"multi": TARGETS})
     res = opslib("run", "log-retention", "--env", "multi", "--target", "prod/us-west-2", "--runs-dir", str(tmp_path / "runs"), env={"OPSLIB_HOME": str(home)})
     assert res.returncode == 2 and "--target prod/us-west-2 is not one of multi's targets: use one of main/us-west-2, main/us-east-1" in res.stderr, res.stderr
+
+
+def test_a_scheduled_firing_over_an_environments_targets_files_each_as_scheduled(healthy, tmp_path):
+    """A schedule entry on an environment with targets: one run per target, each `mode: scheduled` with its target."""
+    home, runs = project(tmp_path, {"multi": TARGETS}), tmp_path / "runs"
+    (tmp_path / "schedule.yaml").write_text("entries:\n  - name: retention\n    notebooks: [log-retention]\n    env: multi\n    cron: \"0 6 * * 1\"\n")
+    res = opslib("schedule", "fire", "retention", "--file", str(tmp_path / "schedule.yaml"), "--runs-dir", str(runs), env={"OPSLIB_HOME": str(home)})
+    assert res.returncode == 1 and "== retention: log-retention on multi legacy/us-east-1 (" in res.stdout, res.stdout + res.stderr
+    assert sorted((r["mode"], r["target"]) for r in ledger(runs)) == sorted(("scheduled", f"{a}/{r}") for a in ("main", "staging", "legacy")
+                                                                              for r in ("us-west-2", "us-east-1"))
