@@ -304,7 +304,8 @@ def cmd_history(args) -> int:
         g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user", "mode")}
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
-        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], g["env"], g["status"], counts, applied.get(g["run_id"], 0),
+        env = f"{g['env']} {r['target']}" if r.get("target") else g["env"]  # one of the environment's targets: account/region
+        rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], env, g["status"], counts, applied.get(g["run_id"], 0),
                      g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     for note in notes:

@@ -40,6 +40,8 @@ def test_a_notebook_runs_once_per_account_and_region_with_a_could_not_check_cell
     assert "is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::333333333333:role/OpsAudit" in res.stdout
     records = ledger(runs)
     assert sorted(r["target"] for r in records) == sorted(cells) and {r["parameters"]["region"] for r in records} == {"us-west-2", "us-east-1"}
+    shown = opslib("history", "--runs-dir", str(runs), env={"OPSLIB_HOME": str(home)}).stdout
+    assert "multi legacy/us-east-1" in shown and "multi main/us-west-2" in shown, shown
     (page,) = (runs / "summaries").glob("*__log-retention__multi.html")
     assert "could not check" in page.read_text() and "<script" not in page.read_text()
 
