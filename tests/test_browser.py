@@ -118,7 +118,8 @@ def _answer_kernel_dialog(driver):
         title = dialog.find_element(By.CSS_SELECTOR, ".jp-Dialog-header").text
         assert "Kernel" in title, f"JupyterLab asked: {dialog.text[:500]}"
         dialog.find_element(By.CSS_SELECTOR, "button.jp-mod-accept").click()
-        WebDriverWait(driver, 30).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".jp-Dialog"))
+        # a bound, not a timing: under a loaded suite the dialog can take a minute to go (it failed at 30 s once)
+        WebDriverWait(driver, 180).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".jp-Dialog"))
 
 
 def _wait_for_text(driver, text: str, timeout: float = 300):  # a bound, not a timing: JupyterLab under a loaded suite is slow

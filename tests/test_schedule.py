@@ -31,13 +31,18 @@ def schedule_file(tmp_path: Path, cron: str = "*/5 * * * *", text: str = "") -> 
 
 @pytest.fixture
 def crontab():
-    """Root's crontab as it was, put back afterwards (these tests write the real one, as `install` does)."""
-    before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
-    yield
-    if before.returncode == 0:
-        subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
-    else:
-        subprocess.run(["crontab", "-r"], capture_output=True)
+    """Root's crontab as it was, put back afterwards (these tests write the real one, as `install` does), one test at a
+    time across the suite's workers: there is one crontab."""
+    import fcntl
+
+    with open("/tmp/opslib-tests-crontab.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+        yield
+        if before.returncode == 0:
+            subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
+        else:
+            subprocess.run(["crontab", "-r"], capture_output=True)
 
 
 def test_list_shows_each_entry_with_its_next_three_runs(tmp_path):
