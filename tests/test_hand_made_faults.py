@@ -720,7 +720,7 @@ def _terraform_lock(aws, who: str, minutes_ago: int) -> dict:
     import json
     from datetime import datetime, timedelta, timezone
 
-    info = {"ID": "hand-made-lock", "Operation": "OperationTypeApply", "Info": "", "Who": who, "Version": "1.6.6",
+    info = {"ID": "hand-made-lock", "Operation": "OperationTypeApply", "Info": "https://ci.example.com/autostack/412", "Who": who, "Version": "1.6.6",
             "Created": (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z"), "Path": "autostack-tfstate/autostack/terraform.tfstate"}
     item = {"LockID": {"S": "autostack-tfstate/autostack/terraform.tfstate"}, "Info": {"S": json.dumps(info)}}
     aws.client("dynamodb", "us-east-1").put_item(TableName="autostack-tf-locks", Item=item)
@@ -748,7 +748,7 @@ def test_an_old_terraform_state_pushed_by_hand_is_named_and_restored_under_the_l
 
     held = _terraform_lock(aws, "alice@laptop", 5)  # someone's apply, just begun: not stale, never released
     young = opslib("run", "terraform-state-lock", "-p", "confirm=true", "--no-progress", runs=tmp_path)
-    assert "OK       terraform_state_lock" in young.stdout and "held 5 min by alice@laptop" in young.stdout and "CHANGED" not in young.stdout, young.stdout
+    assert "OK       terraform_state_lock" in young.stdout and "held 5 min by alice@laptop" in young.stdout and "noted 'https://ci.example.com/autostack/412'" in young.stdout and "CHANGED" not in young.stdout, young.stdout
     refused = opslib("run", "terraform-state-restore", "-p", f"restore_version={newest}", "-p", "confirm=true", "--no-progress", runs=tmp_path)
     assert refused.returncode == 1 and "the state's lock is held by alice@laptop (OperationTypeApply)" in refused.stdout, refused.stdout
     assert ddb.get_item(TableName="autostack-tf-locks", Key={"LockID": held["LockID"]})["Item"] == held

@@ -43,7 +43,8 @@ def lock_held(found: dict, minutes: int) -> list[Check]:
                               f"{lock['lock_id']} is held but its Info is not Terraform's lock JSON: ask who wrote it before releasing it."))
             continue
         age = duration(round((now - taken).total_seconds() / 60) * 60)  # to the minute: a lock's age is read, not timed
-        held = f"held {age} by {lock.get('who') or 'someone unnamed'} ({lock.get('operation') or 'operation unnamed'}, Terraform {lock.get('version') or '?'}, lock ID {lock.get('id')})"
+        held = (f"held {age} by {lock.get('who') or 'someone unnamed'} ({lock.get('operation') or 'operation unnamed'}, Terraform {lock.get('version') or '?'}, "
+                f"lock ID {lock.get('id')})" + (f", noted {lock['info'][:200]!r}" if lock.get("info") else ""))  # -lock-info: a CI job's URL, when the pipeline names it
         if lock["lock_id"] in dead:
             rows.append(Check("terraform_state_lock", CRITICAL, lock["lock_id"], age, f"held under {minutes} min, or the state still written",
                               f"{lock['lock_id']} {held}; {wrote}: the run that took it has stopped. Every plan and apply fails with "
