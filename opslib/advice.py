@@ -399,6 +399,10 @@ def after_change(notebook: str, report, outcomes: list, run_id: str, incident: s
         return f"The fix the row above names (planned first):\n  {fix[1]}"
     if notebook == "data-corruption" and not planned and _copy_ready(report, outcomes):
         return f"The recovery copy holds the records intact. Copy them back (planned first):\n  {command(notebook, incident, env=env, **{**(asked or {}), 'copy_back': True})}"
+    unread = [c for c in report if c.status == ERROR and c.phase != "before"]
+    if not said and unread and not planned:  # nothing was planned because nothing could be read: never "all is well"
+        return (f"{len(unread)} read{'s' if len(unread) > 1 else ''} failed (the ERROR rows name AWS's reason), so nothing was judged or planned there. "
+                f"Once access is back, again:\n  {command(notebook, incident, env=env, **(asked or {}))}")
     return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"
 
 

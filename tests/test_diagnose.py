@@ -145,3 +145,13 @@ def test_issue_26s_notebooks_under_denial_and_throttling_say_the_code(healthy, t
     errors = {r.split()[1]: re.search(r"Could not check .+?: (\w+): ", r)[1] for r in rows if r.startswith("ERROR    ") and "Could not check" in r}
     assert errors.get(check) == code, rows
     assert all(c == code or "Throttl" in c for c in errors.values()), errors
+
+
+def test_a_guarded_notebook_that_could_read_nothing_never_says_all_is_well(healthy, tmp_path):
+    """log-retention with CloudWatch Logs denied planned nothing because it read nothing: its Next says so and names it
+    again, instead of "Every group keeps to the policy"."""
+    sandbox.control("faults", [{"kind": "deny", "service": "logs"}])
+    res = opslib("run", "log-retention", "--no-progress", runs=tmp_path)
+    said = res.stdout.split("next:")[1]
+    assert "1 read failed (the ERROR rows name AWS's reason), so nothing was judged or planned there" in said and "opslib run log-retention" in said, res.stdout
+    assert "keeps to the policy" not in said
