@@ -261,13 +261,10 @@ def deliver(entry: Entry, env: str, text: str) -> list:
     from .secrets import register
     from .services import notify
 
-    hook = entry.slack_webhook
-    if hook.startswith("env:"):
-        hook = os.environ.get(hook[4:], "")
-    if "${OPSLIB_SANDBOX_URL}" in hook:
-        import opslib_sandbox
+    from .params import expand
 
-        hook = hook.replace("${OPSLIB_SANDBOX_URL}", opslib_sandbox.url())
+    hook = entry.slack_webhook
+    hook = os.environ.get(hook[4:], "") if hook.startswith("env:") else expand(hook)  # ${VAR} as in environment files (the run's own variables are set)
     register(hook)
     channels = notify.channels(hook, entry.sns_topic_arn)
     if not channels:

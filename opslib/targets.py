@@ -18,11 +18,12 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
-def check(section, where: str, path=None) -> None:
-    """Bad input, before anything runs: each account named, with a profile or a role ARN (not both), regions by name."""
+def check(section, where: str, text: str = "") -> None:
+    """Bad input, before anything runs: each account named, with a profile or a role ARN (not both), regions by name.
+    `text`: the file, for the line of each account in messages."""
     if section is None:
         return
-    lines = _lines(path)
+    lines = _lines(text)
     if not isinstance(section, dict) or not isinstance(section.get("accounts"), list) or not section["accounts"]:
         raise BadInput(f"{where}: targets needs a list of accounts", "targets: {accounts: [{name: prod, role_arn: arn:aws:iam::<account>:role/<name>}], regions: [...]}")
     seen = set()
@@ -45,17 +46,19 @@ def check(section, where: str, path=None) -> None:
         raise BadInput(f"{where}: targets.regions has {', '.join(map(str, bad))}", "give region names such as us-east-1")
 
 
-def _lines(path) -> list[int]:
-    """The line of each account in the file (for messages), or none."""
+def _lines(text: str) -> list[int]:
+    """The line of each `targets.accounts` entry in the file's text (none when it cannot be told)."""
     import yaml
 
+    def child(node, key):
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        return next((v for k, v in pairs if k.value == key), None)
+
     try:
-        root = yaml.compose(open(path).read()) if path else None
-    except (OSError, yaml.YAMLError):
+        accounts = child(child(yaml.compose(text), "targets"), "accounts") if text else None
+    except yaml.YAMLError:
         return []
-    targets = next((v for k, v in (root.value if root is not None and hasattr(root, "value") and isinstance(root.value, list) else []) if getattr(k, "value", "") == "targets"), None)
-    accounts = next((v for k, v in (targets.value if targets is not None and isinstance(targets.value, list) else []) if getattr(k, "value", "") == "accounts"), None)
-    return [n.start_mark.line + 1 for n in accounts.value] if accounts is not None and isinstance(accounts.value, list) else []
+    return [n.start_mark.line + 1 for n in accounts.value] if isinstance(accounts, yaml.SequenceNode) else []
 
 
 def expand(env_data: dict) -> list[dict]:

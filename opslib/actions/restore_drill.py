@@ -37,10 +37,9 @@ class _Drill(Action):
     def __init__(self, rto_minutes: int, sample: int, run_id: str = ""):
         self.rto_minutes, self.sample, self.run_id = int(rto_minutes), int(sample), run_id
         self.rows: list[Check] = []
+        self.read: dict = {}  # what capture read last: the plan apply carries out (execute captures just before it applies)
 
-    @property
-    def verify_within_s(self) -> int:
-        return 30  # verify reads what apply recorded: the drill itself waits (up to the RTO)
+    verify_within_s = 30  # verify reads what apply recorded: the drill itself waits (up to the RTO)
 
     def verify(self, aws, before: dict, after: dict) -> tuple[bool, str]:
         bad = [r for r in self.rows if r.status != OK]
@@ -82,6 +81,7 @@ class DatabaseDrill(_Drill):
 
     def capture(self, aws) -> dict:
         snap, target = restore_drill.latest_snapshot(aws, self.source), restore_drill.instance(aws, self.target)
+        self.read = {"snapshot": snap["DBSnapshotIdentifier"] if snap else None, "target": target}  # what apply restores: the plan's snapshot
         return {"snapshot": snap["DBSnapshotIdentifier"] if snap else None, "taken": str(snap["SnapshotCreateTime"]) if snap else None,
                 "target": target["DBInstanceStatus"] if target else None, "target_is_drill": restore_drill.is_drill(aws, target)}
 
@@ -99,7 +99,7 @@ class DatabaseDrill(_Drill):
     def apply(self, aws, changes) -> None:
         from ..services import secretsmanager
 
-        before = self.capture(aws)
+        before = self.read
         started = time.monotonic()
         try:
             if before["target"] is None:
@@ -149,7 +149,7 @@ class TableDrill(_Drill):
             target = ddb.describe_table(TableName=self.target)["Table"]["TableStatus"]
         except ddb.exceptions.ResourceNotFoundException:
             target = None
-        src = restore_drill.latest_table_source(aws, self.source)
+        src = self.read = restore_drill.latest_table_source(aws, self.source)  # what apply restores from
         return {"from": src["kind"], "backup_arn": src["backup_arn"], "target": target}
 
     def plan(self, before: dict) -> list[Change]:
@@ -161,8 +161,7 @@ class TableDrill(_Drill):
         return f"{self.target} exists: the drill never touches a table it did not make (give another -p table_target=)" if before["target"] else ""
 
     def apply(self, aws, changes) -> None:
-        started = time.monotonic()
-        source = restore_drill.latest_table_source(aws, self.source)
+        started, source = time.monotonic(), self.read
         try:
             restore_drill.restore_table(aws, self.source, self.target, source, self.run_id)
             seen = restore_drill.watch_table(aws, self.target, self.rto_minutes * 60)

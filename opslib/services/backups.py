@@ -63,7 +63,8 @@ def state_versions(aws, region: str, bucket: str, key: str, newest: int = 5) -> 
 def switched_off(aws, rds_region: str, dynamodb_region: str, days: int) -> list[dict]:
     """CloudTrail's record of backups turned off in the last `days` (LookupEvents keeps 90): a ModifyDBInstance to a backup
     retention of 0, an UpdateContinuousBackups that disabled point-in-time recovery. Who and when, for the rows."""
-    from .deployments import _aware, _who, trail_events
+    from .cloudtrail import actor
+    from .deployments import trail_events
 
     since = datetime.now(timezone.utc) - timedelta(days=days)
     modified, updated = at_once([lambda: trail_events(aws, since, rds_region, ("ModifyDBInstance",)),
@@ -74,7 +75,8 @@ def switched_off(aws, rds_region: str, dynamodb_region: str, days: int) -> list[
         off = (str(p.get("backupretentionperiod")) == "0" if e["eventName"] == "ModifyDBInstance"
                else str(_lower(p.get("pointintimerecoveryspecification") or {}).get("pointintimerecoveryenabled")).lower() == "false")
         if off and not e.get("errorCode"):
-            out.append({"resource": p.get("dbinstanceidentifier") or p.get("tablename"), "when": _aware(e["eventTime"]), "who": _who(e), "call": e["eventName"]})
+            out.append({"resource": p.get("dbinstanceidentifier") or p.get("tablename"), "when": datetime.fromisoformat(str(e["eventTime"]).replace("Z", "+00:00")),
+                        "who": actor(e), "call": e["eventName"]})
     return sorted(out, key=lambda c: c["when"])
 
 

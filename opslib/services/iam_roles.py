@@ -7,10 +7,14 @@ from urllib.parse import unquote
 from ..aws import at_once
 
 
-def _doc(value):
+def policy_json(value) -> dict | None:
+    """A policy document as IAM returns it: a dict, or URL-encoded JSON text (None: none, or not JSON)."""
     if isinstance(value, dict):
         return value
-    return json.loads(unquote(value)) if value else None
+    try:
+        return json.loads(unquote(value)) if value else None
+    except ValueError:
+        return None
 
 
 def role_state(aws, role: str, policy_name: str) -> dict:
@@ -21,10 +25,10 @@ def role_state(aws, role: str, policy_name: str) -> dict:
     except iam.exceptions.NoSuchEntityException:
         return {"role": role, "exists": False, "arn": None, "trust": None, "policy": None}
     try:
-        policy = _doc(iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"])
+        policy = policy_json(iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"])
     except iam.exceptions.NoSuchEntityException:
         policy = None
-    return {"role": role, "exists": True, "arn": got["Arn"], "trust": _doc(got["AssumeRolePolicyDocument"]), "policy": policy}
+    return {"role": role, "exists": True, "arn": got["Arn"], "trust": policy_json(got["AssumeRolePolicyDocument"]), "policy": policy}
 
 
 def statements(doc: dict) -> list[tuple[list[str], list[str]]]:

@@ -2,20 +2,12 @@
 policies, users' access keys, the root account), security groups and instances in each region, buckets' public access
 and encryption, and CloudTrail's trails."""
 
-import json
-from urllib.parse import unquote
-
 from ..aws import at_once
+from .iam_roles import policy_json
 
 
-def _document(doc) -> dict:
-    """A policy document as IAM returns it (a dict, or URL-encoded JSON text)."""
-    if isinstance(doc, dict):
-        return doc
-    try:
-        return json.loads(unquote(doc))
-    except (TypeError, ValueError):
-        return {}
+def _policy(doc) -> dict:
+    return policy_json(doc) or {}
 
 
 def iam(aws) -> dict:
@@ -33,13 +25,13 @@ def iam(aws) -> dict:
         doc, entities = at_once([lambda: client.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])["PolicyVersion"]["Document"],
                                  lambda: client.list_entities_for_policy(PolicyArn=p["Arn"])])
         attached = [f"user {u['UserName']}" for u in entities.get("PolicyUsers", [])] + [f"role {r['RoleName']}" for r in entities.get("PolicyRoles", [])]
-        return {"kind": "managed", "name": p["PolicyName"], "arn": p["Arn"], "document": _document(doc), "attached": attached}
+        return {"kind": "managed", "name": p["PolicyName"], "arn": p["Arn"], "document": _policy(doc), "attached": attached}
 
     def user(u):
         names, keys = at_once([lambda: client.list_user_policies(UserName=u["UserName"])["PolicyNames"],
                                lambda: client.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"]])
         inline = at_once([lambda n=n: {"kind": "inline", "name": n, "arn": f"{u['Arn']} (inline {n})",
-                                       "document": _document(client.get_user_policy(UserName=u["UserName"], PolicyName=n)["PolicyDocument"]),
+                                       "document": _policy(client.get_user_policy(UserName=u["UserName"], PolicyName=n)["PolicyDocument"]),
                                        "attached": [f"user {u['UserName']}"]} for n in names])
         used = at_once([lambda k=k: client.get_access_key_last_used(AccessKeyId=k["AccessKeyId"]).get("AccessKeyLastUsed", {}) for k in keys])
         return inline, [{**k, "LastUsed": last.get("LastUsedDate")} for k, last in zip(keys, used)]
@@ -47,7 +39,7 @@ def iam(aws) -> dict:
     def role(r):
         names = client.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]
         return at_once([lambda n=n: {"kind": "inline", "name": n, "arn": f"{r['Arn']} (inline {n})",
-                                     "document": _document(client.get_role_policy(RoleName=r["RoleName"], PolicyName=n)["PolicyDocument"]),
+                                     "document": _policy(client.get_role_policy(RoleName=r["RoleName"], PolicyName=n)["PolicyDocument"]),
                                      "attached": [f"role {r['RoleName']}"]} for n in names])
 
     found_managed = at_once([lambda p=p: managed(p) for p in policies])

@@ -27,18 +27,13 @@ def lock_info(raw: str) -> dict:
     return {k.lower(): str(info.get(k, "")) for k in ("ID", "Operation", "Info", "Who", "Version", "Created", "Path")} if isinstance(info, dict) else {"unreadable": True}
 
 
-def state_versions(aws, bucket: str, key: str) -> list[dict]:
-    """The state object's versions, newest first (`aws s3api list-object-versions --prefix KEY`): id, written, ETag, size."""
-    from .s3 import object_versions
-
-    return [v for v in object_versions(aws, bucket, key).get(key, []) if not v["deleted"]]
-
-
 def lock_and_state(aws, table: str, bucket: str, key: str) -> dict:
-    """The locks and the state object's versions, read at once: whether a holder still writes the state."""
+    """The locks and the state object's newest version (when it was last written, its ETag), read at once: whether a
+    holder still writes the state. Only the newest is listed: the cost does not grow with the state's history."""
     from ..aws import at_once
 
-    found, versions = at_once([lambda: locks(aws, table), lambda: state_versions(aws, bucket, key)])
+    found, newest = at_once([lambda: locks(aws, table), lambda: recent_versions(aws, bucket, key, 1)])
+    versions = [{"version": v["VersionId"], "modified": v["LastModified"], "etag": v["ETag"], "size": v["Size"]} for v in newest]
     return {**found, "bucket": bucket, "key": key, "versions": versions}
 
 
