@@ -2,6 +2,10 @@
 target: <= 2x). Both are whole `opslib run` processes, interleaved round by round; the accounts are the sandbox's two
 that let the operator in, each named twice (its role assumed per target, as distinct accounts would be).
 
+Beside the wall clock it prints the machine's CPU per run (all processes: runner, kernels, sandbox), which bounds
+the ratio: each target is its own run with its own kernel, so 16 targets cost 16 kernels' CPU, and on a 2-core
+machine against the local sandbox (no network latency) that, not waiting, is what the 16 take.
+
     .venv/bin/python benchmarks/targets.py [--rounds 3] [--notebook log-retention] [--jobs 6]
 """
 
@@ -32,14 +36,20 @@ def project(folder: Path, accounts, regions) -> Path:
     return folder
 
 
-def timed(home: Path, notebook: str, jobs: int) -> float:
+def cpu_s() -> float:
+    """Seconds of CPU the whole machine has spent (user + system), from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
+def timed(home: Path, notebook: str, jobs: int) -> tuple[float, float]:
     runs = Path(tempfile.mkdtemp(prefix="bench-runs-"))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_s()
     subprocess.run([str(Path(sys.executable).parent / "opslib"), "run", notebook, "--env", "multi", "--jobs", str(jobs), "--no-progress", "--runs-dir", str(runs)],
                    env=dict(os.environ, OPSLIB_HOME=str(home)), capture_output=True, check=False)
-    took = time.perf_counter() - began
+    took, used = time.perf_counter() - began, cpu_s() - cpu
     shutil.rmtree(runs, ignore_errors=True)
-    return took
+    return took, used
 
 
 def main() -> int:
@@ -55,8 +65,11 @@ def main() -> int:
     for _ in range(args.rounds):
         single.append(timed(one, args.notebook, args.jobs))
         sixteen.append(timed(many, args.notebook, args.jobs))
-    a, b = statistics.median(single), statistics.median(sixteen)
+    a, b = statistics.median(t for t, _ in single), statistics.median(t for t, _ in sixteen)
+    ca, cb = statistics.median(c for _, c in single), statistics.median(c for _, c in sixteen)
     print(f"{args.notebook}: 1 target {a:.2f} s, 16 targets {b:.2f} s (--jobs {args.jobs}): ratio {b / a:.2f} (target <= 2.0)")
+    print(f"CPU: 1 target {ca:.2f} s, 16 targets {cb:.2f} s ({(cb - ca) / 15:.2f} s for each target more); on {os.cpu_count()} cores "
+          f"16 targets take at least {cb / os.cpu_count():.2f} s, a ratio of {cb / os.cpu_count() / a:.2f}")
     shutil.rmtree(base, ignore_errors=True)
     return 0
 

@@ -61,8 +61,10 @@ def make_dirs(path: Path) -> None:
         os.chmod(folder, dir_mode())
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a whole file at the evidence mode (atomically: a reader never sees half of it)."""
+def write_text(path: Path, text: str, durable: bool = True) -> None:
+    """Write a whole file at the evidence mode (atomically: a reader never sees half of it). `durable=False`: not
+    flushed to the disk before it replaces the old file (a run's in-flight notebook, saved at each cell: it must
+    outlive a killed process, which the page cache does, and is filed durably at the end)."""
     path = Path(path)
     make_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")  # runs of a batch are threads of one process
@@ -71,7 +73,8 @@ def write_text(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:  # a full disk, or a signal: no half file is left behind

@@ -328,7 +328,7 @@ class _Scrubbed:
         from .secrets import scrub_tree
 
         nb, self.found[path[len(self.SCHEME):]] = scrub_tree(json.loads(buf))
-        filing.write_text(Path(path[len(self.SCHEME):]), json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        filing.write_text(Path(path[len(self.SCHEME):]), json.dumps(nb, indent=1, ensure_ascii=False) + "\n", durable=False)
 
     def read(self, path):
         return Path(path[len(self.SCHEME):]).read_text()

@@ -23,27 +23,35 @@ def check(section, where: str, text: str = "") -> None:
     `text`: the file, for the line of each account in messages."""
     if section is None:
         return
-    lines = _lines(text)
     if not isinstance(section, dict) or not isinstance(section.get("accounts"), list) or not section["accounts"]:
         raise BadInput(f"{where}: targets needs a list of accounts", "targets: {accounts: [{name: prod, role_arn: arn:aws:iam::<account>:role/<name>}], regions: [...]}")
     seen = set()
     for i, account in enumerate(section["accounts"]):
-        at = f"{where} line {lines[i]}" if i < len(lines) else f"{where} targets.accounts[{i}]"
-        if not isinstance(account, dict) or not NAME.fullmatch(str(account.get("name", ""))) or account.get("name") in seen:
-            raise BadInput(f"{at}: an account needs a name of its own", "give each account a name: letters, digits, - and _")
+        problem = _problem(account, seen)
+        if problem:
+            lines = _lines(text)  # composed only for a message: a good file is not parsed twice
+            at = f"{where} line {lines[i]}" if i < len(lines) else f"{where} targets.accounts[{i}]"
+            raise BadInput(f"{at}: {problem[0]}", problem[1])
         seen.add(account["name"])
-        unknown = set(account) - {"name", "profile", "role_arn", "external_id"}
-        if unknown:
-            raise BadInput(f"{at}: unknown setting {', '.join(sorted(unknown))}", "use name, profile or role_arn, external_id")
-        if bool(account.get("profile")) == bool(account.get("role_arn")):
-            raise BadInput(f"{at}: account {account['name']} has {'both a profile and a role' if account.get('profile') else 'neither a profile nor a role'}",
-                           "give one: profile: NAME (a profile in ~/.aws/config) or role_arn: arn:aws:iam::<account>:role/<name> to assume")
-        if account.get("role_arn") and not ROLE_ARN.fullmatch(str(account["role_arn"])):
-            raise BadInput(f"{at}: role_arn {str(account['role_arn'])[:80]!r} is not a role's ARN", "write arn:aws:iam::<12-digit account>:role/<role name>")
     regions = section.get("regions") or []
     bad = [r for r in regions if not REGION.fullmatch(str(r))] if isinstance(regions, list) else [regions]
     if bad:
         raise BadInput(f"{where}: targets.regions has {', '.join(map(str, bad))}", "give region names such as us-east-1")
+
+
+def _problem(account, seen: set) -> tuple[str, str] | None:
+    """What is wrong with one account entry, and its fix."""
+    if not isinstance(account, dict) or not NAME.fullmatch(str(account.get("name", ""))) or account.get("name") in seen:
+        return "an account needs a name of its own", "give each account a name: letters, digits, - and _"
+    unknown = set(account) - {"name", "profile", "role_arn", "external_id"}
+    if unknown:
+        return f"unknown setting {', '.join(sorted(unknown))}", "use name, profile or role_arn, external_id"
+    if bool(account.get("profile")) == bool(account.get("role_arn")):
+        return (f"account {account['name']} has {'both a profile and a role' if account.get('profile') else 'neither a profile nor a role'}",
+                "give one: profile: NAME (a profile in ~/.aws/config) or role_arn: arn:aws:iam::<account>:role/<name> to assume")
+    if account.get("role_arn") and not ROLE_ARN.fullmatch(str(account["role_arn"])):
+        return f"role_arn {str(account['role_arn'])[:80]!r} is not a role's ARN", "write arn:aws:iam::<12-digit account>:role/<role name>"
+    return None
 
 
 def _lines(text: str) -> list[int]:
