@@ -39,7 +39,7 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("history", help="runs from the ledger")
     p.add_argument("--notebook")
-    p.add_argument("--env")
+    p.add_argument("--env", help="only this environment's runs; every machine's when its file names an evidence store")
     p.add_argument("--incident")
     p.add_argument("--status", help="passed, warn, critical, error, failed, interrupted or killed (any case)")
     p.add_argument("--since", help="YYYY-MM-DD, today, yesterday, or an age such as 7d or 12h")
@@ -71,6 +71,7 @@ def main(argv=None) -> int:
     p.add_argument("--since", help="without --incident: runs from (YYYY-MM-DD, today, yesterday, 7d, 12h)")
     p.add_argument("--until", help="without --incident: runs before (same forms)")
     p.add_argument("--out", default=None, help="folder to write (default: <runs dir>/reports/<incident or window>)")
+    p.add_argument("--env", default="", help="an environment whose file names an evidence store: every machine's runs, from the store")
     p.add_argument("--runs-dir", default=None)
 
     p = sub.add_parser("schedule", help="scheduled runs from cron: list the schedule file, install or remove its crontab lines, fire an entry")
@@ -283,6 +284,33 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     return outcome.exit_code
 
 
+def _from_store(root, env: str):
+    """The runs directory to read for `env`: when its file names an evidence store, what waits here is sent, then
+    what is new in the store is copied into this machine's copy of it (its root returned); None otherwise."""
+    from . import environment
+    from . import store as stores
+    from .ledger import Evidence
+    from .runner import send_to_store
+
+    if not env:
+        return None
+    env_data = environment.load(env)
+    made = stores.for_environment(env, env_data, root)
+    if made is None:
+        return None
+    _env_aws_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
+    store = made()
+    notes = send_to_store(store, Evidence(root, environment.evidence_settings(env_data, env).hmac_key), "", env) if (root / "ledger.jsonl").is_file() else []
+    try:
+        mirror, problems = store.mirror()
+    except stores.StoreError as exc:
+        notes.append(f"evidence store {store.url} not read ({exc}): this machine's runs only")
+        mirror, problems = None, []
+    for note in notes + problems:
+        print(f"opslib: {note}", file=sys.stderr)
+    return mirror
+
+
 def cmd_history(args) -> int:
     from . import history
     from .evidence_index import Index
@@ -290,10 +318,11 @@ def cmd_history(args) -> int:
 
     root = _runs(args)
     if args.run:
-        return _one_run(root, args.run)
+        return _one_run(_from_store(root, args.env) or root, args.run)
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
+    root = _from_store(root, args.env) or root
     with Index.open(Evidence(root)) as index:
         found = index.runs(notebook=args.notebook or "", env=args.env or "", incident=args.incident or "", status=status, since=since)
         applied = index.applied_counts(r.get("run_id") for r in found)
@@ -305,8 +334,10 @@ def cmd_history(args) -> int:
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
         env = f"{g['env']} {r['target']}" if r.get("target") else g["env"]  # one of the environment's targets: account/region
+        origin = r.get("origin") if isinstance(r.get("origin"), dict) else {}
+        who = f"{g['user']}@{origin['host']}" + (" (late)" if origin.get("late") else "") if origin.get("host") else g["user"]  # from the team's store: which machine
         rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], env, g["status"], counts, applied.get(g["run_id"], 0),
-                     g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), g["user"], g["mode"]))
+                     g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), who, g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     for note in notes:
         print(f"opslib: {note}", file=sys.stderr)
@@ -419,11 +450,16 @@ def cmd_verify(args) -> int:
     from .ledger import Evidence
 
     root = _runs(args)
+    loaded = _environments(args.env)
+    store_problems = _verify_stores(root, args.env, loaded)  # a reviewer's machine may have no runs directory: the store is the evidence
+    if store_problems is not None and not root.is_dir():
+        return 1 if store_problems else 0
     if not root.is_dir():
         raise BadInput(f"no runs directory at {root}", "pass --runs-dir (or set OPSLIB_RUNS_DIR) to the folder your runs were filed in")
     _recover(root, "verify")
-    loaded = _environments(args.env)
     evidence = Evidence(root, keys=environment.all_keys(loaded))
+    if store_problems is not None and not evidence.ledger.path.is_file():  # a reviewer's machine: the store is the evidence
+        return 1 if store_problems else 0
     if not evidence.ledger.path.is_file():
         print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
         return 1
@@ -438,7 +474,36 @@ def cmd_verify(args) -> int:
         print("witness: " + "; ".join(found.consulted))
     scope = f" since the last clean verify ({found.since})" if found.since else ""
     print(f"{'verified' if not found.problems else 'NOT verified'}: {found.runs} run record(s), {found.journal} journal record(s){scope}, {len(found.problems)} problem(s)")
-    return 1 if found.problems else 0
+    return 1 if found.problems or store_problems else 0
+
+
+def _verify_stores(root, asked: list[str], loaded: dict):
+    """Each asked environment's evidence store read whole and checked (after sending what waits here); its problems,
+    or None when no asked environment names a store."""
+    from . import environment
+    from . import store as stores
+    from .ledger import Evidence
+    from .runner import send_to_store
+
+    problems, any_store = [], False
+    for env in asked:
+        made = stores.for_environment(env, loaded[env], root)
+        if made is None:
+            continue
+        _env_aws_settings(loaded[env], "opslib/store")
+        any_store, store = True, made()
+        if (root / "ledger.jsonl").is_file():
+            for note in send_to_store(store, Evidence(root, environment.evidence_settings(loaded[env], env).hmac_key), "", env):
+                print(f"opslib: {note}", file=sys.stderr)
+        try:
+            found, count = store.verify(environment.all_keys(loaded))
+        except stores.StoreError as exc:
+            found, count = [f"evidence store {store.url} could not be read: {exc}"], 0
+        for p in found:
+            print(f"FAIL {p}")
+        print(f"store {store.url}: {'verified' if not found else 'NOT verified'}: {count} record(s) from every machine, {len(found)} problem(s)")
+        problems += found
+    return problems if any_store else None
 
 
 def _verify_report(folder, evidence) -> int:
@@ -569,7 +634,8 @@ def cmd_report(args) -> int:
         raise BadInput("--out is empty", "pass a folder, or leave it out for <runs dir>/reports/")
     out = bundle.place(Path(args.out).resolve() if args.out else None, root / "reports" / name)
     _recover(root, "report")
-    evidence = Evidence(root, keys=environment.all_keys(_environments([])))
+    team = _from_store(root, args.env)
+    evidence = Evidence(team, keys={}) if team else Evidence(root, keys=environment.all_keys(_environments([])))  # the store's copies were checked as they came
     folder, archive, problems = bundle.make(evidence, out, args.incident, since, until)
     print(f"report: {folder / 'index.html'}")
     print(f"zip:    {archive}")

@@ -2,7 +2,7 @@
 
 A malformed file is bad input like a mistyped parameter: one line that names the fix, before
 any kernel starts. Sections: description, production, aws, parameters, notebooks, evidence
-(mode, witness, hmac_key), http (allow_link_local), change_ref_pattern, incidents (table: a DynamoDB
+(mode, witness, hmac_key, store), http (allow_link_local), change_ref_pattern, incidents (table: a DynamoDB
 table keeping a copy of every incident record), actions (table: the DynamoDB table of locks on
 resources being changed and of plans awaiting approval; lock_minutes: how long a lock left by a
 killed run holds; approval: plans need a second person's `opslib approve`).
@@ -125,8 +125,12 @@ def _check_shape(data, where: str) -> None:
         raise BadInput(f"{where}: change_ref_pattern {pattern!r} is not a regular expression", f"e.g. change_ref_pattern: '{DEFAULT_CHANGE_REF}'") from None
     evidence = data.get("evidence") or {}
     for key in evidence:
-        if key not in ("mode", "witness", "hmac_key"):
-            raise BadInput(f"{where}: unknown evidence setting '{key}'", "use mode, witness or hmac_key")
+        if key not in ("mode", "witness", "hmac_key", "store"):
+            raise BadInput(f"{where}: unknown evidence setting '{key}'", "use mode, witness, hmac_key or store")
+    if evidence.get("store") is not None:
+        from .store import parse_url
+
+        parse_url(evidence["store"], f"{where} evidence.store")
     if "mode" in evidence:
         parse_mode(evidence["mode"], f"{where} evidence.mode")
     key = evidence.get("hmac_key")

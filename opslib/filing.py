@@ -137,3 +137,20 @@ def check_runs_dir(root: Path) -> None:
         path = root / name
         if path.exists() and not os.access(path, os.W_OK):
             raise BadInput(f"{path} cannot be written", "fix its permissions or pass another --runs-dir")
+
+
+def lines_backwards(path: Path, block: int = 1 << 16):
+    """The file's non-empty lines, last first, read from the end in blocks (a chain's tail costs what it holds)."""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        rest = b""
+        while end > 0:
+            start = max(0, end - block)
+            fh.seek(start)
+            chunk = fh.read(end - start) + rest
+            parts = chunk.split(b"\n")
+            rest = parts[0] if start > 0 else b""
+            for line in reversed(parts[1:] if start > 0 else parts):
+                if line:
+                    yield line
+            end = start

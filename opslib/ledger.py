@@ -114,6 +114,21 @@ class Chain:
         data = self.path.read_bytes()
         return [(n, _parse(line)) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
 
+    def after(self, seq: int) -> list[dict]:
+        """The readable records past `seq`, oldest first, read back from the end only as far as `seq` (what waits to be
+        sent costs what it holds, not the chain's length)."""
+        if not self.path.is_file():
+            return []
+        out = []
+        for line in filing.lines_backwards(self.path):
+            rec = _parse(line)
+            if rec is None:
+                continue
+            if rec["seq"] <= seq:
+                break
+            out.append(rec)
+        return out[::-1]
+
     def records(self) -> list[dict]:
         """Readable records only (verify names the others)."""
         return [rec for _, rec in self.lines() if rec is not None]

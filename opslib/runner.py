@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import catalog, checks, environment, filing, inflight, keep_out_iri_grammar, params, witness
+from . import store as stores
 from .errors import BadInput, OpsError
 from .journal import who
 from .kernel import IMPORTS, EarlyKernel
@@ -53,6 +54,7 @@ class Plan:
     kernel_env: dict = field(default_factory=dict)
     injected: dict = field(default_factory=dict)
     witness: object = None  # witness.for_environment(): None or a callable making it
+    store: object = None  # store.for_environment(): None or a callable making the team's evidence store
     notes: list = field(default_factory=list)  # what the console should say before the run
     endpoint: str = "aws"  # where its AWS calls go (environment.endpoint), recorded with the run
     target: str = ""  # one of the environment's targets (account/region, opslib.targets), recorded with the run
@@ -122,6 +124,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
     _check_profile(env, env_data)
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
     plan.witness = witness.for_environment(env, env_data, runs_dir)
+    plan.store = stores.for_environment(env, env_data, runs_dir)
     if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
         import opslib_sandbox as sandbox
 
@@ -428,7 +431,7 @@ def _execute(plan: Plan, fail_on: str, cell_timeout, progress: bool, signals, ba
         phases.update(_cell_phases(nb, wall0 + phases.get("import papermill", 0), wall0 + duration))
         try:
             outcome = file_run(evidence, meta, nb, status, reason, fail_on, duration, plan.witness, renderer,
-                               noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0))
+                               noted=signals.during_filing, masked=_SCRUBBED.found.pop(str(flight.notebook), 0), store=plan.store)
         except OSError as exc:
             if not filing.no_room(exc):
                 raise
@@ -518,7 +521,7 @@ def _papermill_thread(plan: Plan, output: Path, kernel: EarlyKernel, cell_timeou
 
 
 def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str, fail_on: str, duration: float,
-             witness, renderer=None, noted=(), filed_by: str = "", masked: int = 0) -> Outcome:
+             witness, renderer=None, noted=(), filed_by: str = "", masked: int = 0, store=None) -> Outcome:
     """File one run: the scrubbed notebook and its HTML under the dated path, the ledger record, the
     journal's run-end record, and both heads to the witness. Shared by runs and killed-run recovery."""
     import nbformat
@@ -602,6 +605,8 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
                                       Point("journal", journal_head["seq"], journal_head["hash"], meta["run_id"])])
         except Exception as exc:  # the run is filed; say loudly that its head is not witnessed
             notes.append(f"witness: the head (ledger seq {record['seq']}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}")
+    if store is not None:
+        notes += send_to_store(store(), evidence, meta["run_id"], meta["env"])
     actions = []
     try:
         from .evidence_index import Index
@@ -614,6 +619,19 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     except Exception as exc:  # the run is filed; the pages catch up at the next run
         notes.append(f"runs/index.html not updated: {'no space left on the device' if unwritten else f'{type(exc).__name__}: {exc}'}")
     return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes, actions=actions)
+
+
+def send_to_store(store, evidence: Evidence, run_id: str = "", env: str = "") -> list[str]:
+    """What waits for the team's store goes now; when it cannot, one line and a journal record say so (sent later, marked late)."""
+    try:
+        store.send(evidence, run_id)
+        return []
+    except stores.StoreError as exc:
+        reason, _ = scrub(str(exc))
+        evidence.journal.append({"kind": "store-unreached", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "run_id": run_id,
+                                 "env": env, "store": store.url, "reason": reason, **who()})
+        return [f"evidence store {store.url} not reached ({reason}); filed here only: {store.waiting(evidence)} record(s) wait "
+                f"and go with the next opslib command naming --env {env or '...'} (history, verify, report or run)"]
 
 
 def _set_env(env: dict) -> None:

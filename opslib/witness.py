@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from . import filing
 from .errors import BadInput
 
 CHAINS = ("ledger", "journal")
@@ -66,7 +67,7 @@ class FileWitness:
             return []
         key = runs_key(runs_dir)
         out, below = [], set()
-        for line in (_lines_backwards(self.path) if after else _lines(self.path)):
+        for line in (filing.lines_backwards(self.path) if after else _lines(self.path)):
             if key.encode() not in line:
                 continue
             try:
@@ -88,22 +89,6 @@ class FileWitness:
 def _lines(path: Path):
     with open(path, "rb") as fh:
         yield from fh
-
-
-def _lines_backwards(path: Path, block: int = 1 << 16):
-    with open(path, "rb") as fh:
-        end = fh.seek(0, os.SEEK_END)
-        rest = b""
-        while end > 0:
-            start = max(0, end - block)
-            fh.seek(start)
-            chunk = fh.read(end - start) + rest
-            parts = chunk.split(b"\n")
-            rest = parts[0] if start > 0 else b""
-            for line in reversed(parts[1:] if start > 0 else parts):
-                if line:
-                    yield line
-            end = start
 
 
 class S3Witness:

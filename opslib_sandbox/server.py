@@ -96,8 +96,15 @@ class SandboxApp:
     def __init__(self, moto_app, state: State):
         self.moto = moto_app
         self.state = state
+        self.conditional = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "PUT" and (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")):
+            with self.conditional:  # S3 decides a conditional write atomically; moto reads then writes, so two at once could both pass
+                return list(self._answer(environ, start_response))
+        return self._answer(environ, start_response)
+
+    def _answer(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox/"):
             return self.control(environ, start_response, path[len("/_sandbox/"):])

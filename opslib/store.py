@@ -1,0 +1,420 @@
+"""One evidence store for a team: every run filed on any machine also goes to S3 (`evidence: {store: s3://bucket/prefix}`
+in the environment file), in one chain across machines, so a reviewer on any laptop reads every responder's runs, verified.
+
+Under the prefix:
+- `YYYY/MM/DD/<notebook>__<env>__<time>__<run>.ipynb` and `.html`: each run's files, at the path they have in its runs
+  directory (written once: `If-None-Match: *`, so nothing is uploaded twice);
+- `chain/<seq>.json`: the team's chain, one object per record (a run's ledger record, the journal's records, incident
+  records), each naming the machine that filed it, with its hash and the hash of the one before. A record takes the next
+  position by a conditional write (`If-None-Match: *`): two machines appending at once never fork the chain; the one that
+  loses reads the winner's record and takes the position after it. `chain/HEAD.json` says where the end was last seen, so
+  finding the end is one GET and one LIST of what came since, whatever the store holds.
+
+Offline: records wait in the runs directory (`.store/<store>.json` says how far each chain was sent) and go with the next
+command naming the environment; a record sent by a later command than its run's is marked `late`. Readers (`history`,
+`verify`, `report` with `--env`) copy what is new in the store into a runs directory of its own under `.store/` and read it.
+"""
+
+import fcntl
+import hashlib
+import heapq
+import json
+import re
+import socket
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import filing
+from .errors import BadInput
+
+CHAINS = ("ledger", "journal", "incidents")
+GENESIS = "0" * 64
+MAX_TRIES = 500  # positions taken by others in a row before an append gives up (its records then wait, as offline)
+BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+SEQ_DIGITS = 12
+
+
+class StoreError(Exception):
+    """The store cannot be used now (unreachable, denied, throttled, no versioning): the run stays filed here."""
+
+
+def parse_url(spec, origin: str) -> tuple[str, str]:
+    """(bucket, prefix) of `s3://bucket/prefix`; anything else is bad input, before AWS is asked anything."""
+    bucket, _, prefix = spec[5:].partition("/") if isinstance(spec, str) and spec.startswith("s3://") else ("", "", "")
+    if not BUCKET.fullmatch(bucket):
+        raise BadInput(f"{origin} is {str(spec)[:80]!r}", 'write it as "s3://bucket/prefix": an S3 bucket with versioning and Object Lock')
+    return bucket, prefix.strip("/")
+
+
+def for_environment(env: str, env_data: dict, runs_dir: Path):
+    """None, or a callable making the environment's store for this runs directory (its URL checked now)."""
+    spec = (env_data.get("evidence") or {}).get("store")
+    if not spec:
+        return None
+    bucket, prefix = parse_url(spec, f"parameters/{env}.yaml evidence.store")
+
+    def make() -> "Store":
+        from .aws import Aws, AwsSettings
+
+        return Store(bucket, prefix, Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/store", targeted=False)), Path(runs_dir))
+
+    return make
+
+
+def digest(entry: dict) -> str:
+    return hashlib.sha256(json.dumps({k: v for k, v in entry.items() if k != "hash"}, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _when(record: dict) -> str:
+    return str(record.get("finished") or record.get("at") or record.get("started") or "")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _locked(path: Path):
+    """One sender (or mirror) at a time per runs directory and store: the runs of a batch and other commands wait."""
+    filing.make_dirs(path.parent)
+    with filing.open_append(path) as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Store:
+    def __init__(self, bucket: str, prefix: str, aws, runs_dir: Path):
+        from .witness import runs_key
+
+        self.bucket, self.prefix, self.aws, self.runs_dir = bucket, prefix, aws, Path(runs_dir)
+        self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+        self.name = hashlib.sha256(self.url.encode()).hexdigest()[:12]
+        self.folder = self.runs_dir / ".store"
+        self.machine = runs_key(self.runs_dir)
+        self._checked = False
+
+    # -- keys and plain reads
+
+    def key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def chain_key(self, seq: int) -> str:
+        return self.key(f"chain/{seq:0{SEQ_DIGITS}d}.json")
+
+    @property
+    def s3(self):
+        return self.aws.client("s3")
+
+    def _get(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def _entry(self, seq: int) -> dict | None:
+        body = self._get(self.chain_key(seq))
+        try:
+            entry = json.loads(body) if body is not None else None
+        except ValueError:
+            return {"seq": seq, "unreadable": True}
+        return entry if isinstance(entry, dict) else {"seq": seq, "unreadable": True}
+
+    def _listed(self, after: int) -> list[int]:
+        """The positions in the store past `after`, from one LIST (paginated) starting there."""
+        start = {"StartAfter": self.chain_key(after)} if after else {}
+        found = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.key("chain/"), **start):
+            for obj in page.get("Contents", []):
+                name = obj["Key"].rsplit("/", 1)[-1]
+                if len(name) == SEQ_DIGITS + 5 and name[:SEQ_DIGITS].isdigit() and name.endswith(".json"):
+                    found.append(int(name[:SEQ_DIGITS]))
+        return sorted(found)
+
+    def check_bucket(self) -> None:
+        if self._checked:
+            return
+        status = self.s3.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        if status != "Enabled":
+            raise StoreError(f"bucket {self.bucket} has no versioning (a deleted or overwritten record would be gone): "
+                             f"aws s3api put-bucket-versioning --bucket {self.bucket} --versioning-configuration Status=Enabled")
+        self._checked = True
+
+    # -- sending
+
+    @property
+    def _state_path(self) -> Path:
+        return self.folder / f"{self.name}.json"
+
+    def _state(self) -> dict:
+        try:
+            state = json.loads(self._state_path.read_text())
+        except (OSError, ValueError):
+            state = {}
+        if not isinstance(state, dict) or state.get("url") != self.url:
+            state = {"url": self.url}
+        state.setdefault("sent", {})
+        return state
+
+    def _save(self, state: dict) -> None:
+        filing.write_text(self._state_path, json.dumps(state, sort_keys=True))
+
+    def waiting(self, evidence) -> int:
+        """How many of this runs directory's records the store does not have yet."""
+        state = self._state()
+        return sum(len(getattr(evidence, chain).after(int(state["sent"].get(chain, 0)))) for chain in CHAINS)
+
+    def send(self, evidence, run_id: str = "") -> int:
+        """Every record of this runs directory not in the store yet, oldest first, with the files its runs filed; how many.
+        `run_id`: the run being filed now (its records are on time; any others are late)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            with _locked(self.folder / f"{self.name}.lock"):
+                state = self._state()
+                self._landed(state)
+                sent = state["sent"]
+                pending = list(heapq.merge(*[[(chain, rec) for rec in getattr(evidence, chain).after(int(sent.get(chain, 0)))] for chain in CHAINS],
+                                           key=lambda item: _when(item[1])))
+                if not pending:
+                    return 0
+                self.check_bucket()
+                head = self._end(state)
+                for chain, record in pending:
+                    if chain == "ledger":
+                        self._send_files(evidence, record)
+                    head = self._append(head, state, chain, record, late=not run_id or record.get("run_id") != run_id)
+                    sent[chain], state["head"] = record["seq"], list(head)
+                    state.pop("trying", None)
+                    self._save(state)
+                self._put_hint(head)
+                return len(pending)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(_reason(exc)) from None
+
+    def _landed(self, state: dict) -> None:
+        """A record whose write may have landed before this process (or an earlier one) stopped: sent, if it did."""
+        trying = state.get("trying")
+        if not isinstance(trying, dict):
+            return
+        entry = self._entry(int(trying.get("seq", 0)))
+        record = (entry or {}).get("record") or {}
+        if entry and entry.get("machine") == self.machine and entry.get("chain") == trying.get("chain") and record.get("seq") == trying.get("local"):
+            state["sent"][trying["chain"]], state["head"] = record["seq"], [entry["seq"], entry["hash"]]
+        state.pop("trying", None)
+
+    def _end(self, state: dict) -> tuple[int, str]:
+        """The chain's last position and hash: from what this machine last saw or the hint, whichever is further, then
+        one LIST of anything after it."""
+        seq = int((state.get("head") or [0])[0])
+        hint = self._get(self.key("chain/HEAD.json"))
+        try:
+            seq = max(seq, int(json.loads(hint)["seq"])) if hint else seq
+        except (ValueError, KeyError, TypeError):
+            pass
+        later = self._listed(seq)
+        last = later[-1] if later else seq
+        if last == 0:
+            return 0, GENESIS
+        entry = self._entry(last)
+        if entry is None or entry.get("unreadable") or "hash" not in entry:  # a hint past the end, or a record gone: look from the start
+            later = self._listed(0)
+            if not later:
+                return 0, GENESIS
+            entry = self._entry(later[-1]) or {}
+        if "hash" not in entry:
+            raise StoreError(f"the chain's last record in {self.url} is unreadable: run `opslib verify --env ...`")
+        return int(entry["seq"]), str(entry["hash"])
+
+    def _append(self, head: tuple[int, str], state: dict, chain: str, record: dict, late: bool) -> tuple[int, str]:
+        from botocore.exceptions import ClientError
+
+        seq, prev = head
+        for _ in range(MAX_TRIES):
+            entry = {"seq": seq + 1, "prev": prev, "chain": chain, "machine": self.machine, "host": socket.gethostname(),
+                     "record": record, "stored_at": _now(), "late": late}
+            entry["hash"] = digest(entry)
+            state["trying"] = {"seq": seq + 1, "chain": chain, "local": record["seq"]}
+            self._save(state)
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=self.chain_key(seq + 1), Body=json.dumps(entry, sort_keys=True).encode(),
+                                   IfNoneMatch="*", ContentType="application/json")
+                return seq + 1, entry["hash"]
+            except ClientError as exc:
+                if not _taken(exc):
+                    raise
+            taken = self._entry(seq + 1) or {}
+            seq, prev = seq + 1, str(taken.get("hash") or "")
+        raise StoreError(f"the chain's end moved {MAX_TRIES} times while this machine tried to append")
+
+    def _send_files(self, evidence, record: dict) -> None:
+        from botocore.exceptions import ClientError
+
+        for rel in (record.get("output"), record.get("html")):
+            path = evidence.inside(rel)
+            if path is None or not path.is_file():
+                continue
+            try:
+                self.s3.put_object(Bucket=self.bucket, Key=self.key(rel), Body=path.read_bytes(), IfNoneMatch="*")
+            except ClientError as exc:
+                if not _taken(exc):  # there already: sent before this machine stopped
+                    raise
+
+    def _put_hint(self, head: tuple[int, str]) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=self.key("chain/HEAD.json"), Body=json.dumps({"seq": head[0], "hash": head[1], "at": _now()}).encode(),
+                           ContentType="application/json")
+
+    # -- reading
+
+    def entries(self, after: int = 0) -> tuple[list[dict], list[int]]:
+        """The store's records past `after`, in order, and the positions missing among them."""
+        from .aws import at_once
+
+        listed = self._listed(after)
+        missing = sorted(set(range(after + 1, listed[-1] + 1)) - set(listed)) if listed else []
+        found = []
+        for i in range(0, len(listed), 64):
+            found += at_once(lambda seq=seq: self._entry(seq) for seq in listed[i:i + 64])
+        return [e for e in found if e is not None], missing
+
+    def mirror(self) -> tuple[Path, list[str]]:
+        """What the store holds, copied into a runs directory of its own (`.store/<name>/`): only what is new since the
+        last copy. Returns its root and the problems met (a broken link, a missing record, a file that does not match)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .ledger import Evidence
+
+        root = self.folder / self.name
+        try:
+            with _locked(self.folder / f"{self.name}.mirror.lock"):
+                filing.make_dirs(root)
+                copy = Evidence(root)
+                where = root / ".pulled.json"
+                try:
+                    at = json.loads(where.read_text())
+                except (OSError, ValueError):
+                    at = {"seq": 0, "hash": GENESIS}
+                entries, missing = self.entries(int(at["seq"]))
+                problems = [f"{self.url}: chain record {seq} is missing (run `opslib verify --env ...`)" for seq in missing]
+                for entry in entries:
+                    problems += _link_problems(entry, at["hash"], self.url)
+                    if entry.get("unreadable") or entry.get("chain") not in CHAINS or not isinstance(entry.get("record"), dict):
+                        at = {"seq": entry["seq"], "hash": entry.get("hash", "")}
+                        continue
+                    record = entry["record"]
+                    if entry["chain"] == "ledger":
+                        problems += self._fetch_files(copy, record)
+                    kept = {k: v for k, v in record.items() if k not in ("seq", "prev", "hash", "mac")}
+                    kept["origin"] = {"host": entry.get("host", ""), "machine": entry.get("machine", ""), "seq": record.get("seq"), "hash": record.get("hash"),
+                                      "store_seq": entry["seq"], "stored_at": entry.get("stored_at", ""), "late": bool(entry.get("late"))}
+                    getattr(copy, entry["chain"]).append(kept)
+                    at = {"seq": entry["seq"], "hash": entry["hash"]}
+                    filing.write_text(where, json.dumps(at))
+                if entries:
+                    from .evidence_index import Index
+
+                    with Index.open(copy):  # built now, so a reader is not told a copy just made had none
+                        pass
+                return root, problems
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(_reason(exc)) from None
+
+    def _fetch_files(self, copy, record: dict) -> list[str]:
+        from .ledger import sha256_file
+
+        problems = []
+        for rel, sha in ((record.get("output"), record.get("output_sha256")), (record.get("html"), record.get("html_sha256"))):
+            path = copy.inside(rel)
+            if path is None or path.is_file():
+                continue
+            body = self._get(self.key(rel))
+            if body is None:
+                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) is not in the store")
+                continue
+            filing.write_text(path, body.decode("utf-8", "replace"))
+            if sha and sha256_file(path) != sha:
+                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) does not match its record's sha256")
+        return problems
+
+    def verify(self, keys: dict | None = None) -> tuple[list[str], int]:
+        """The whole store read again: every position present (a deleted record named, with its delete marker), every
+        link and hash, each machine's records in their own order with none left out, every file against its record."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .ledger import _digest
+
+        try:
+            entries, missing = self.entries(0)
+            problems = [self._why_missing(seq) for seq in missing]
+            prev, last = GENESIS, {}
+            for entry in entries:
+                problems += _link_problems(entry, prev, self.url)
+                prev = entry.get("hash", "")
+                record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
+                key = (keys or {}).get(record.get("env"))
+                if record and _digest(record, key) != record.get("hash") and not (record.get("mac") and key is None):
+                    problems.append(f"{self.url}: chain record {entry['seq']} holds a {entry.get('chain')} record whose own hash does not match (edited)")
+                mine = (entry.get("machine"), entry.get("chain"))
+                before = last.get(mine)
+                if record and before is not None and (record.get("seq") != before[0] + 1 or record.get("prev") != before[1]):
+                    problems.append(f"{self.url}: {entry.get('host')}'s {entry.get('chain')} goes from seq {before[0]} to {record.get('seq')} "
+                                    f"at chain record {entry['seq']} (a record left out, or sent twice)")
+                if record:
+                    last[mine] = (record.get("seq"), record.get("hash"))
+                if entry.get("chain") == "ledger":
+                    problems += self._check_files(record)
+            return problems, len(entries)
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(_reason(exc)) from None
+
+    def _why_missing(self, seq: int) -> str:
+        versions = self.s3.list_object_versions(Bucket=self.bucket, Prefix=self.chain_key(seq))
+        marker = next((m for m in versions.get("DeleteMarkers", []) if m["Key"] == self.chain_key(seq)), None)
+        kept = [v for v in versions.get("Versions", []) if v["Key"] == self.chain_key(seq)]
+        if marker is not None:
+            return (f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC (a delete marker); "
+                    f"{'its version ' + kept[0]['VersionId'] + ' is still kept: aws s3api get-object --bucket ' + self.bucket + ' --key ' + self.chain_key(seq) + ' --version-id ' + kept[0]['VersionId'] + ' rec.json' if kept else 'no version of it is left'}")
+        return f"{self.url}: chain record {seq} is missing, and no version of it is kept"
+
+    def _check_files(self, record: dict) -> list[str]:
+        problems = []
+        for rel, sha in ((record.get("output"), record.get("output_sha256")), (record.get("html"), record.get("html_sha256"))):
+            if not rel:
+                continue
+            body = self._get(self.key(rel))
+            if body is None:
+                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) is not in the store")
+            elif sha and hashlib.sha256(body).hexdigest() != sha:
+                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) does not match its record's sha256")
+        return problems
+
+
+def _link_problems(entry: dict, prev: str, url: str) -> list[str]:
+    if entry.get("unreadable"):
+        return [f"{url}: chain record {entry['seq']} is not a record (unreadable)"]
+    problems = []
+    if entry.get("prev") != prev:
+        problems.append(f"{url}: chain record {entry['seq']} does not follow the one before it (its prev is not that record's hash)")
+    if digest(entry) != entry.get("hash"):
+        problems.append(f"{url}: chain record {entry['seq']} was changed after it was written (its hash does not match)")
+    return problems
+
+
+def _taken(exc) -> bool:
+    """S3's answer to a conditional write whose key exists (412), or that raced another (409)."""
+    error = exc.response.get("Error", {})
+    return error.get("Code") in ("PreconditionFailed", "ConditionalRequestConflict") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412)
+
+
+def _reason(exc) -> str:
+    error = getattr(exc, "response", {}).get("Error", {}) if hasattr(exc, "response") else {}
+    if error.get("Code"):
+        return f"{error['Code']}: {str(error.get('Message', ''))[:160]}"
+    return f"{type(exc).__name__}: {str(exc)[:160]}"

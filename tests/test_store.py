@@ -1,0 +1,158 @@
+"""Issue 28: one evidence store for the team (`evidence.store: s3://...`): every machine's runs filed to the sandbox's
+store bucket (versioned, Object Lock) in one chain; a reviewer with an empty runs directory reads them all, verified."""
+
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from conftest import ROOT, ledger, opslib, project
+import opslib_sandbox as sandbox
+from opslib_sandbox.seeds.evidence import STORE_BUCKET
+
+TEAM = "team"
+
+
+def team_env(store: str) -> dict:
+    text = (ROOT / "parameters" / "sandbox.yaml").read_text()
+    assert "\nevidence:\n" in text
+    return {TEAM: text.replace("\nevidence:\n", f'\nevidence:\n  store: "{store}"\n', 1)}
+
+
+@pytest.fixture
+def s3(healthy):
+    env = {k: v for k, v in sandbox.kernel_env().items() if v is not None}
+    return boto3.client("s3", region_name="us-west-2", endpoint_url=env["AWS_ENDPOINT_URL"],
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+
+
+@pytest.fixture
+def home(tmp_path, healthy, request):
+    prefix = f"test-{request.node.name[:40]}-{os.getpid()}"
+    return project(tmp_path, team_env(f"s3://{STORE_BUCKET}/{prefix}"), base=None), prefix
+
+
+def run(home, runs, notebook="log-retention", *more):
+    return opslib("run", notebook, "--env", TEAM, "--runs-dir", str(runs), "--no-progress", *more, env={"OPSLIB_HOME": str(home)})
+
+
+def cli(home, *args):
+    return opslib(*args, env={"OPSLIB_HOME": str(home)})
+
+
+APPENDER = r"""
+import json, os, sys
+from pathlib import Path
+from opslib.aws import Aws, AwsSettings
+from opslib.ledger import Evidence
+from opslib.store import Store
+runs, bucket, prefix, n = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+evidence = Evidence(runs)
+runs.mkdir(parents=True, exist_ok=True)
+store = Store(bucket, prefix, Aws(AwsSettings(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region="us-west-2")), runs)
+for i in range(n):
+    rec = evidence.ledger.append({"run_id": f"{runs.name}-{i:04d}", "notebook": "health/daily-health-check", "env": "team", "status": "passed",
+                                  "started": "2026-12-06T00:00:00+00:00", "finished": "2026-12-06T00:00:01+00:00"})
+    store.send(evidence, rec["run_id"])
+"""
+
+
+def test_two_machines_appending_at_once_make_one_chain_with_nothing_lost(healthy, tmp_path):
+    """Two processes, each with its own runs directory, file 100 runs each to one store at the same time: the store's chain
+    holds all 200 with no fork (each position taken once, each link intact) and each machine's records in its own order."""
+    from opslib.aws import Aws, AwsSettings
+    from opslib.store import Store
+
+    env = dict(os.environ, **{k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    prefix = f"race-{os.getpid()}"
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(tmp_path / name), STORE_BUCKET, prefix, "100"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("laptop-a", "laptop-b")]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    store = Store(STORE_BUCKET, prefix, Aws(AwsSettings(endpoint_url=env["AWS_ENDPOINT_URL"], region="us-west-2")), tmp_path / "reviewer")
+    problems, count = store.verify()
+    assert problems == [] and count == 200
+    entries, missing = store.entries(0)
+    assert missing == [] and [e["seq"] for e in entries] == list(range(1, 201))
+    for name in ("laptop-a", "laptop-b"):
+        mine = [e["record"]["run_id"] for e in entries if e["record"]["run_id"].startswith(name)]
+        assert mine == [f"{name}-{i:04d}" for i in range(100)]  # none lost, none twice, in the order filed
+    assert len({e["machine"] for e in entries}) == 2
+
+
+def test_a_reviewer_with_nothing_filed_reads_every_machines_runs_verified(home, tmp_path):
+    home, prefix = home
+    a, b, reviewer = tmp_path / "alice", tmp_path / "bob", tmp_path / "reviewer"
+    first = subprocess.Popen([sys.executable, "-m", "opslib.cli", "run", "daily-health-check", "--env", TEAM, "--runs-dir", str(a), "--no-progress"],
+                             env=dict(os.environ, OPSLIB_HOME=str(home)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = run(home, b)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, out + err + second.stdout + second.stderr
+    assert "evidence store" not in out + err + second.stdout + second.stderr  # sent as filed: nothing to say
+    (ran_a,), (ran_b,) = ledger(a), ledger(b)
+
+    history = cli(home, "history", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert history.returncode == 0, history.stderr
+    assert ran_a["run_id"] in history.stdout and ran_b["run_id"] in history.stdout, history.stdout
+    assert "(late)" not in history.stdout and history.stderr == ""
+
+    verify = cli(home, "verify", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert verify.returncode == 0 and f"s3://{STORE_BUCKET}/{prefix}: verified:" in verify.stdout, verify.stdout + verify.stderr
+
+    report = cli(home, "report", "--since", "today", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert report.returncode == 0 and "verified: every file in it matches its record" in report.stdout, report.stdout + report.stderr
+    page = next((reviewer / "reports").glob("*/index.html")).read_text()
+    assert ran_a["run_id"] in page and ran_b["run_id"] in page
+
+
+def test_a_store_out_of_reach_leaves_the_run_filed_here_and_it_goes_later_marked_late(home, tmp_path):
+    home, prefix = home
+    runs, reviewer = tmp_path / "runs", tmp_path / "reviewer"
+    sandbox.control("faults", [{"kind": "deny", "service": "s3"}])  # the store refuses this machine (S3's REST calls are told apart by service only)
+    done = run(home, runs)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said  # the notebook's verdict: the store is not a check
+    assert f"evidence store s3://{STORE_BUCKET}/{prefix} not reached (AccessDenied" in said and "Traceback" not in said, said
+    assert "record(s) wait and go with the next opslib command naming --env team" in said
+    (filed,) = ledger(runs)
+    assert (runs / filed["output"]).is_file()
+    journal = [json.loads(line) for line in (runs / "journal.jsonl").read_text().splitlines()]
+    assert [r for r in journal if r["kind"] == "store-unreached"][0]["reason"].startswith("AccessDenied")
+
+    sandbox.control("faults", [])
+    synced = cli(home, "history", "--env", TEAM, "--runs-dir", str(runs))  # the next command naming the environment sends them
+    assert synced.returncode == 0 and filed["run_id"] in synced.stdout, synced.stdout + synced.stderr
+    seen = cli(home, "history", "--env", TEAM, "--runs-dir", str(reviewer))
+    line = next(row for row in seen.stdout.splitlines() if filed["run_id"] in row)
+    assert "(late)" in line, seen.stdout  # reached the store after its run: shown as such, in its place
+    again = cli(home, "history", "--env", TEAM, "--runs-dir", str(runs))
+    assert again.stdout.count(filed["run_id"]) == 1  # nothing sent twice
+
+
+def test_verify_names_a_record_deleted_from_the_store(home, tmp_path, s3):
+    home, prefix = home
+    runs, reviewer = tmp_path / "runs", tmp_path / "reviewer"
+    assert run(home, runs).returncode == 0
+    s3.delete_object(Bucket=STORE_BUCKET, Key=f"{prefix}/chain/000000000002.json")  # what anyone with s3:DeleteObject can do: a delete marker
+    verify = cli(home, "verify", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert verify.returncode == 1, verify.stdout
+    assert f"s3://{STORE_BUCKET}/{prefix}: chain record 2 was deleted at " in verify.stdout and "is still kept: aws s3api get-object" in verify.stdout, verify.stdout
+
+
+def test_a_store_that_is_not_s3_is_bad_input_and_a_bucket_without_versioning_is_named(tmp_path, healthy, s3):
+    home = project(tmp_path, team_env("https://example.com/evidence"), base=None)
+    bad = run(home, tmp_path / "runs")
+    assert bad.returncode == 2 and "evidence.store is 'https://example.com/evidence'" in bad.stderr and "s3://bucket/prefix" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "runs" / "ledger.jsonl").exists()
+
+    s3.create_bucket(Bucket="plain-bucket-no-versioning", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    home = project(tmp_path / "second", team_env("s3://plain-bucket-no-versioning/runs"), base=None)
+    done = run(home, tmp_path / "runs2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "bucket plain-bucket-no-versioning has no versioning" in done.stdout + done.stderr
+    assert "aws s3api put-bucket-versioning --bucket plain-bucket-no-versioning --versioning-configuration Status=Enabled" in done.stdout + done.stderr
