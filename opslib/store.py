@@ -353,9 +353,11 @@ class Store:
         try:
             entries, missing = self.entries(0)
             problems = [self._why_missing(seq) for seq in missing]
+            gone = set(missing)
             prev, last = GENESIS, {}
             for entry in entries:
-                problems += _link_problems(entry, prev, self.url)
+                after_gap = entry.get("seq", 0) - 1 in gone  # its link cannot be checked, and the gap is already named
+                problems += [p for p in _link_problems(entry, prev, self.url) if not (after_gap and "does not follow" in p)]
                 prev = entry.get("hash", "")
                 record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
                 key = (keys or {}).get(record.get("env"))
@@ -363,11 +365,12 @@ class Store:
                     problems.append(f"{self.url}: chain record {entry['seq']} holds a {entry.get('chain')} record whose own hash does not match (edited)")
                 mine = (entry.get("machine"), entry.get("chain"))
                 before = last.get(mine)
-                if record and before is not None and (record.get("seq") != before[0] + 1 or record.get("prev") != before[1]):
+                skipped = before is not None and any(seq in gone for seq in range(before[2] + 1, entry["seq"]))  # its missing record: named above
+                if record and before is not None and not skipped and (record.get("seq") != before[0] + 1 or record.get("prev") != before[1]):
                     problems.append(f"{self.url}: {entry.get('host')}'s {entry.get('chain')} goes from seq {before[0]} to {record.get('seq')} "
                                     f"at chain record {entry['seq']} (a record left out, or sent twice)")
                 if record:
-                    last[mine] = (record.get("seq"), record.get("hash"))
+                    last[mine] = (record.get("seq"), record.get("hash"), entry["seq"])
                 if entry.get("chain") == "ledger":
                     problems += self._check_files(record)
             return problems, len(entries)
@@ -378,9 +381,12 @@ class Store:
         versions = self.s3.list_object_versions(Bucket=self.bucket, Prefix=self.chain_key(seq))
         marker = next((m for m in versions.get("DeleteMarkers", []) if m["Key"] == self.chain_key(seq)), None)
         kept = [v for v in versions.get("Versions", []) if v["Key"] == self.chain_key(seq)]
+        if marker is not None and kept:
+            return (f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC (a delete marker); its version is "
+                    f"still kept: bring it back by removing the marker: aws s3api delete-object --bucket {self.bucket} --key {self.chain_key(seq)} "
+                    f"--version-id {marker['VersionId']}")
         if marker is not None:
-            return (f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC (a delete marker); "
-                    f"{'its version ' + kept[0]['VersionId'] + ' is still kept: aws s3api get-object --bucket ' + self.bucket + ' --key ' + self.chain_key(seq) + ' --version-id ' + kept[0]['VersionId'] + ' rec.json' if kept else 'no version of it is left'}")
+            return f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC, and no version of it is left"
         return f"{self.url}: chain record {seq} is missing, and no version of it is kept"
 
     def _check_files(self, record: dict) -> list[str]:
