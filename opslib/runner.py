@@ -626,8 +626,8 @@ def send_to_store(store, evidence: Evidence, run_id: str = "", env: str = "") ->
     try:
         store.send(evidence, run_id)
         return []
-    except stores.StoreError as exc:
-        reason, _ = scrub(str(exc))
+    except Exception as exc:  # unreachable, denied, a full disk here: the run is filed; it is said, and sent later
+        reason, _ = scrub(str(exc) if isinstance(exc, stores.StoreError) else f"{type(exc).__name__}: {exc}"[:200])
         evidence.journal.append({"kind": "store-unreached", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "run_id": run_id,
                                  "env": env, "store": store.url, "reason": reason, **who()})
         return [f"evidence store {store.url} not reached ({reason}); filed here only: {store.waiting(evidence)} record(s) wait "
