@@ -284,29 +284,39 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
     return outcome.exit_code
 
 
-def _from_store(root, env: str):
-    """The runs directory to read for `env`: when its file names an evidence store, what waits here is sent, then
-    what is new in the store is copied into this machine's copy of it (its root returned); None otherwise."""
+def _team_store(root, env: str, env_data: dict):
+    """The evidence store `env`'s file names (None when it names none), after sending it what waits here: any
+    command naming the environment is the "next command" an offline run said its records would go with."""
     from . import environment
     from . import store as stores
     from .ledger import Evidence
     from .runner import send_to_store
 
-    if not env:
-        return None
-    env_data = environment.load(env)
     made = stores.for_environment(env, env_data, root)
     if made is None:
         return None
     _env_aws_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
     store = made()
-    notes = send_to_store(store, Evidence(root, environment.evidence_settings(env_data, env).hmac_key), "", env) if (root / "ledger.jsonl").is_file() else []
+    if (root / "ledger.jsonl").is_file():
+        for note in send_to_store(store, Evidence(root, environment.evidence_settings(env_data, env).hmac_key), "", env):
+            print(f"opslib: {note}", file=sys.stderr)
+    return store
+
+
+def _from_store(root, env: str):
+    """The runs directory to read for `env`: when its file names an evidence store, this machine's copy of the
+    store brought up to date (its root); None otherwise."""
+    from . import environment
+    from . import store as stores
+
+    store = _team_store(root, env, environment.load(env)) if env else None
+    if store is None:
+        return None
     try:
         mirror, problems = store.mirror()
     except stores.StoreError as exc:
-        notes.append(f"evidence store {store.url} not read ({exc}): this machine's runs only")
-        mirror, problems = None, []
-    for note in notes + problems:
+        mirror, problems = None, [f"evidence store {store.url} not read ({exc}): this machine's runs only"]
+    for note in problems:
         print(f"opslib: {note}", file=sys.stderr)
     return mirror
 
@@ -451,15 +461,13 @@ def cmd_verify(args) -> int:
 
     root = _runs(args)
     loaded = _environments(args.env)
-    store_problems = _verify_stores(root, args.env, loaded)  # a reviewer's machine may have no runs directory: the store is the evidence
-    if store_problems is not None and not root.is_dir():
+    store_problems = _verify_stores(root, args.env, loaded)
+    if store_problems is not None and not (root / "ledger.jsonl").is_file():  # a reviewer's machine: the store is the evidence
         return 1 if store_problems else 0
     if not root.is_dir():
         raise BadInput(f"no runs directory at {root}", "pass --runs-dir (or set OPSLIB_RUNS_DIR) to the folder your runs were filed in")
     _recover(root, "verify")
     evidence = Evidence(root, keys=environment.all_keys(loaded))
-    if store_problems is not None and not evidence.ledger.path.is_file():  # a reviewer's machine: the store is the evidence
-        return 1 if store_problems else 0
     if not evidence.ledger.path.is_file():
         print(f"NOT verified: {root} holds no ledger (no run was ever filed there, or ledger.jsonl was deleted)")
         return 1
@@ -482,19 +490,13 @@ def _verify_stores(root, asked: list[str], loaded: dict):
     or None when no asked environment names a store."""
     from . import environment
     from . import store as stores
-    from .ledger import Evidence
-    from .runner import send_to_store
 
     problems, any_store = [], False
     for env in asked:
-        made = stores.for_environment(env, loaded[env], root)
-        if made is None:
+        store = _team_store(root, env, loaded[env])
+        if store is None:
             continue
-        _env_aws_settings(loaded[env], "opslib/store")
-        any_store, store = True, made()
-        if (root / "ledger.jsonl").is_file():
-            for note in send_to_store(store, Evidence(root, environment.evidence_settings(loaded[env], env).hmac_key), "", env):
-                print(f"opslib: {note}", file=sys.stderr)
+        any_store = True
         try:
             found, count = store.verify(environment.all_keys(loaded))
         except stores.StoreError as exc:

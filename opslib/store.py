@@ -22,11 +22,12 @@ import json
 import re
 import socket
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from . import filing
 from .errors import BadInput
+from .ledger import _digest as digest  # a store record is hashed as a chain's record is (it has no mac)
+from .ledger import _now
 
 CHAINS = ("ledger", "journal", "incidents")
 GENESIS = "0" * 64
@@ -57,21 +58,13 @@ def for_environment(env: str, env_data: dict, runs_dir: Path):
     def make() -> "Store":
         from .aws import Aws, AwsSettings
 
-        return Store(bucket, prefix, Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/store", targeted=False)), Path(runs_dir))
+        return Store(bucket, prefix, Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/store", targeted=False)), Path(runs_dir), env)
 
     return make
 
 
-def digest(entry: dict) -> str:
-    return hashlib.sha256(json.dumps({k: v for k, v in entry.items() if k != "hash"}, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def _when(record: dict) -> str:
     return str(record.get("finished") or record.get("at") or record.get("started") or "")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @contextmanager
@@ -87,10 +80,11 @@ def _locked(path: Path):
 
 
 class Store:
-    def __init__(self, bucket: str, prefix: str, aws, runs_dir: Path):
+    def __init__(self, bucket: str, prefix: str, aws, runs_dir: Path, env: str = ""):
         from .witness import runs_key
 
-        self.bucket, self.prefix, self.aws, self.runs_dir = bucket, prefix, aws, Path(runs_dir)
+        self.bucket, self.prefix, self.aws, self.runs_dir, self.env = bucket, prefix, aws, Path(runs_dir), env
+        self.verify_command = f"opslib verify --env {env}" if env else "opslib verify --env <the environment naming this store>"
         self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
         self.name = hashlib.sha256(self.url.encode()).hexdigest()[:12]
         self.folder = self.runs_dir / ".store"
@@ -213,7 +207,8 @@ class Store:
     def _end(self, state: dict) -> tuple[int, str]:
         """The chain's last position and hash: from what this machine last saw or the hint, whichever is further, then
         one LIST of anything after it."""
-        seq = int((state.get("head") or [0])[0])
+        mine = state.get("head") or [0, GENESIS]
+        seq = int(mine[0])
         hint = self._get(self.key("chain/HEAD.json"))
         try:
             seq = max(seq, int(json.loads(hint)["seq"])) if hint else seq
@@ -221,8 +216,8 @@ class Store:
             pass
         later = self._listed(seq)
         last = later[-1] if later else seq
-        if last == 0:
-            return 0, GENESIS
+        if last == int(mine[0]):  # nothing since this machine's own last record: its hash is known
+            return last, str(mine[1]) if last else GENESIS
         entry = self._entry(last)
         if entry is None or entry.get("unreadable") or "hash" not in entry:  # a hint past the end, or a record gone: look from the start
             later = self._listed(0)
@@ -230,7 +225,7 @@ class Store:
                 return 0, GENESIS
             entry = self._entry(later[-1]) or {}
         if "hash" not in entry:
-            raise StoreError(f"the chain's last record in {self.url} is unreadable: run `opslib verify --env ...`")
+            raise StoreError(f"the chain's last record in {self.url} is unreadable: run `{self.verify_command}`")
         return int(entry["seq"]), str(entry["hash"])
 
     def _append(self, head: tuple[int, str], state: dict, chain: str, record: dict, late: bool) -> tuple[int, str]:
@@ -302,7 +297,7 @@ class Store:
                 except (OSError, ValueError):
                     at = {"seq": 0, "hash": GENESIS}
                 entries, missing = self.entries(int(at["seq"]))
-                problems = [f"{self.url}: chain record {seq} is missing (run `opslib verify --env ...`)" for seq in missing]
+                problems = [f"{self.url}: chain record {seq} is missing (`{self.verify_command}` says whether it was deleted)" for seq in missing]
                 for entry in entries:
                     problems += _link_problems(entry, at["hash"], self.url)
                     if entry.get("unreadable") or entry.get("chain") not in CHAINS or not isinstance(entry.get("record"), dict):
@@ -348,8 +343,6 @@ class Store:
         link and hash, each machine's records in their own order with none left out, every file against its record."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from .ledger import _digest
-
         try:
             entries, missing = self.entries(0)
             problems = [self._why_missing(seq) for seq in missing]
@@ -361,7 +354,7 @@ class Store:
                 prev = entry.get("hash", "")
                 record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
                 key = (keys or {}).get(record.get("env"))
-                if record and _digest(record, key) != record.get("hash") and not (record.get("mac") and key is None):
+                if record and digest(record, key) != record.get("hash") and not (record.get("mac") and key is None):
                     problems.append(f"{self.url}: chain record {entry['seq']} holds a {entry.get('chain')} record whose own hash does not match (edited)")
                 mine = (entry.get("machine"), entry.get("chain"))
                 before = last.get(mine)
@@ -420,7 +413,7 @@ def _taken(exc) -> bool:
 
 
 def _reason(exc) -> str:
-    error = getattr(exc, "response", {}).get("Error", {}) if hasattr(exc, "response") else {}
-    if error.get("Code"):
-        return f"{error['Code']}: {str(error.get('Message', ''))[:160]}"
-    return f"{type(exc).__name__}: {str(exc)[:160]}"
+    from .checks import fault_reason
+
+    code, message = fault_reason(exc)
+    return f"{code}: {message[:160]}"
