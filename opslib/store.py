@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import heapq
 import json
+import os
 import re
 import socket
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from .errors import BadInput
 from .ledger import _digest as digest  # a store record is hashed as a chain's record is (it has no mac)
 from .ledger import _now
 
-CHAINS = ("ledger", "journal", "incidents")
+CHAINS = ("incidents", "ledger", "journal")  # sent in time order; within a second in this order (an incident record before its journal anchor)
 GENESIS = "0" * 64
 MAX_TRIES = 500  # positions taken by others in a row before an append gives up (its records then wait, as offline)
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -61,6 +62,21 @@ def for_environment(env: str, env_data: dict, runs_dir: Path):
         return Store(bucket, prefix, Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/store", targeted=False)), Path(runs_dir), env)
 
     return make
+
+
+def team_evidence(aws, env: str, env_data: dict, evidence):
+    """Where to read an incident's runs from: when the environment names a store, every machine's (this machine's copy
+    of the store, after sending what waits here; `aws` unused: the store is the environment's home account's), else
+    `evidence`. A store out of reach raises StoreError (the notebook's row says why; it reads this machine's then)."""
+    from .ledger import Evidence
+
+    made = for_environment(env, env_data, evidence.root)
+    if made is None:
+        return evidence
+    store = made()
+    store.send(evidence, os.environ.get("OPSLIB_RUN_ID", ""))
+    root, _ = store.mirror()  # a gap or a broken link is `opslib verify --env`'s to name
+    return Evidence(root)
 
 
 def _when(record: dict) -> str:
@@ -182,8 +198,7 @@ class Store:
                 self.check_bucket()
                 head = self._end(state)
                 for chain, record in pending:
-                    if chain == "ledger":
-                        self._send_files(evidence, record)
+                    self._send_files(evidence, record)
                     head = self._append(head, state, chain, record, late=not run_id or record.get("run_id") != run_id)
                     sent[chain], state["head"] = record["seq"], list(head)
                     state.pop("trying", None)
@@ -252,7 +267,7 @@ class Store:
     def _send_files(self, evidence, record: dict) -> None:
         from botocore.exceptions import ClientError
 
-        for rel in (record.get("output"), record.get("html")):
+        for rel, _ in _files(record):
             path = evidence.inside(rel)
             if path is None or not path.is_file():
                 continue
@@ -300,17 +315,10 @@ class Store:
                 problems = [f"{self.url}: chain record {seq} is missing (`{self.verify_command}` says whether it was deleted)" for seq in missing]
                 for entry in entries:
                     problems += _link_problems(entry, at["hash"], self.url)
-                    if entry.get("unreadable") or entry.get("chain") not in CHAINS or not isinstance(entry.get("record"), dict):
-                        at = {"seq": entry["seq"], "hash": entry.get("hash", "")}
-                        continue
-                    record = entry["record"]
-                    if entry["chain"] == "ledger":
-                        problems += self._fetch_files(copy, record)
-                    kept = {k: v for k, v in record.items() if k not in ("seq", "prev", "hash", "mac")}
-                    kept["origin"] = {"host": entry.get("host", ""), "machine": entry.get("machine", ""), "seq": record.get("seq"), "hash": record.get("hash"),
-                                      "store_seq": entry["seq"], "stored_at": entry.get("stored_at", ""), "late": bool(entry.get("late"))}
-                    getattr(copy, entry["chain"]).append(kept)
-                    at = {"seq": entry["seq"], "hash": entry["hash"]}
+                    if not entry.get("unreadable") and entry.get("chain") in CHAINS and isinstance(entry.get("record"), dict):
+                        problems += self._file_problems(entry["record"], copy)
+                        _copy(entry, copy, at.setdefault("incidents", {}))
+                    at.update(seq=entry["seq"], hash=entry.get("hash", ""))
                     filing.write_text(where, json.dumps(at))
                 if entries:
                     from .evidence_index import Index
@@ -321,21 +329,21 @@ class Store:
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
 
-    def _fetch_files(self, copy, record: dict) -> list[str]:
-        from .ledger import sha256_file
-
+    def _file_problems(self, record: dict, copy=None) -> list[str]:
+        """Each file the record names, read from the store and checked against the SHA-256 it holds; with `copy` (an
+        Evidence), written into it too (a file it already has is not read again)."""
         problems = []
-        for rel, sha in ((record.get("output"), record.get("output_sha256")), (record.get("html"), record.get("html_sha256"))):
-            path = copy.inside(rel)
-            if path is None or path.is_file():
+        for rel, sha in _files(record):
+            path = copy.inside(rel) if copy is not None else None
+            if copy is not None and (path is None or path.is_file()):
                 continue
             body = self._get(self.key(rel))
             if body is None:
                 problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) is not in the store")
-                continue
-            filing.write_text(path, body.decode("utf-8", "replace"))
-            if sha and sha256_file(path) != sha:
+            elif sha and hashlib.sha256(body).hexdigest() != sha:
                 problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) does not match its record's sha256")
+            elif path is not None:
+                filing.write_text(path, body.decode("utf-8", "replace"))
         return problems
 
     def verify(self, keys: dict | None = None) -> tuple[list[str], int]:
@@ -343,29 +351,13 @@ class Store:
         link and hash, each machine's records in their own order with none left out, every file against its record."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from .aws import at_once
+
         try:
             entries, missing = self.entries(0)
-            problems = [self._why_missing(seq) for seq in missing]
-            gone = set(missing)
-            prev, last = GENESIS, {}
-            for entry in entries:
-                after_gap = entry.get("seq", 0) - 1 in gone  # its link cannot be checked, and the gap is already named
-                problems += [p for p in _link_problems(entry, prev, self.url) if not (after_gap and "does not follow" in p)]
-                prev = entry.get("hash", "")
-                record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
-                key = (keys or {}).get(record.get("env"))
-                if record and digest(record, key) != record.get("hash") and not (record.get("mac") and key is None):
-                    problems.append(f"{self.url}: chain record {entry['seq']} holds a {entry.get('chain')} record whose own hash does not match (edited)")
-                mine = (entry.get("machine"), entry.get("chain"))
-                before = last.get(mine)
-                skipped = before is not None and any(seq in gone for seq in range(before[2] + 1, entry["seq"]))  # its missing record: named above
-                if record and before is not None and not skipped and (record.get("seq") != before[0] + 1 or record.get("prev") != before[1]):
-                    problems.append(f"{self.url}: {entry.get('host')}'s {entry.get('chain')} goes from seq {before[0]} to {record.get('seq')} "
-                                    f"at chain record {entry['seq']} (a record left out, or sent twice)")
-                if record:
-                    last[mine] = (record.get("seq"), record.get("hash"), entry["seq"])
-                if entry.get("chain") == "ledger":
-                    problems += self._check_files(record)
+            problems = [self._why_missing(seq) for seq in missing] + _order_problems(entries, set(missing), keys or {}, self.url)
+            for found in at_once(lambda record=e["record"]: self._file_problems(record) for e in entries if isinstance(e.get("record"), dict)):
+                problems += found
             return problems, len(entries)
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
@@ -375,24 +367,62 @@ class Store:
         marker = next((m for m in versions.get("DeleteMarkers", []) if m["Key"] == self.chain_key(seq)), None)
         kept = [v for v in versions.get("Versions", []) if v["Key"] == self.chain_key(seq)]
         if marker is not None and kept:
+            until = self.s3.head_object(Bucket=self.bucket, Key=self.chain_key(seq), VersionId=kept[0]["VersionId"]).get("ObjectLockRetainUntilDate")
+            held = f" (Object Lock keeps it until {until:%Y-%m-%d}: deleted before its retention)" if until else ""
             return (f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC (a delete marker); its version is "
-                    f"still kept: bring it back by removing the marker: aws s3api delete-object --bucket {self.bucket} --key {self.chain_key(seq)} "
+                    f"still kept{held}: bring it back by removing the marker: aws s3api delete-object --bucket {self.bucket} --key {self.chain_key(seq)} "
                     f"--version-id {marker['VersionId']}")
         if marker is not None:
             return f"{self.url}: chain record {seq} was deleted at {marker['LastModified']:%Y-%m-%d %H:%M} UTC, and no version of it is left"
         return f"{self.url}: chain record {seq} is missing, and no version of it is kept"
 
-    def _check_files(self, record: dict) -> list[str]:
-        problems = []
-        for rel, sha in ((record.get("output"), record.get("output_sha256")), (record.get("html"), record.get("html_sha256"))):
-            if not rel:
-                continue
-            body = self._get(self.key(rel))
-            if body is None:
-                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) is not in the store")
-            elif sha and hashlib.sha256(body).hexdigest() != sha:
-                problems.append(f"{self.url}: {rel} (run {record.get('run_id')}) does not match its record's sha256")
-        return problems
+
+def _copy(entry: dict, copy, incidents: dict) -> None:
+    """One store record into the copy's chain of its kind, re-chained there (each machine's seqs would collide) with
+    where it came from in `origin`. An incident record's anchor in the journal is pointed at its copy (`incidents`:
+    "machine:seq" -> [seq, hash] in the copy), so the copy verifies as any runs directory does."""
+    from .incidents import ANCHOR
+
+    record, machine = entry["record"], entry.get("machine", "")
+    kept = {k: v for k, v in record.items() if k not in ("seq", "prev", "hash", "mac")}
+    kept["origin"] = {"host": entry.get("host", ""), "machine": machine, "seq": record.get("seq"), "hash": record.get("hash"),
+                      "store_seq": entry["seq"], "stored_at": entry.get("stored_at", ""), "late": bool(entry.get("late"))}
+    if entry["chain"] == "journal" and record.get("kind") == ANCHOR and f"{machine}:{record.get('incident_seq')}" in incidents:
+        kept["incident_seq"], kept["incident_hash"] = incidents[f"{machine}:{record.get('incident_seq')}"]
+    written = getattr(copy, entry["chain"]).append(kept)
+    if entry["chain"] == "incidents":
+        incidents[f"{machine}:{record.get('seq')}"] = [written["seq"], written["hash"]]
+
+
+def _files(record: dict) -> list[tuple[str, str]]:
+    """The files a record names, each with the SHA-256 it holds: a run's notebook and HTML (ledger), a post-mortem draft
+    (its incident record)."""
+    named = ((record.get("output"), record.get("output_sha256")), (record.get("html"), record.get("html_sha256")), (record.get("path"), record.get("sha256")))
+    return [(rel, str(sha or "")) for rel, sha in named if isinstance(rel, str) and rel]
+
+
+def _order_problems(entries: list[dict], gone: set, keys: dict, url: str) -> list[str]:
+    """Links and hashes of the store's chain, each record's own hash, and each machine's records in their own order
+    with none left out or twice; what follows a missing position is not blamed for it (the gap is named once)."""
+    problems, prev, last = [], GENESIS, {}
+    for entry in entries:
+        after_gap = entry.get("seq", 0) - 1 in gone
+        problems += [p for p in _link_problems(entry, prev, url) if not (after_gap and "does not follow" in p)]
+        prev = entry.get("hash", "")
+        record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
+        if not record:
+            continue
+        key = keys.get(record.get("env"))
+        if digest(record, key) != record.get("hash") and not (record.get("mac") and key is None):
+            problems.append(f"{url}: chain record {entry['seq']} holds a {entry.get('chain')} record whose own hash does not match (edited)")
+        mine = (entry.get("machine"), entry.get("chain"))
+        before = last.get(mine)
+        skipped = before is not None and any(seq in gone for seq in range(before[2] + 1, entry["seq"]))
+        if before is not None and not skipped and (record.get("seq") != before[0] + 1 or record.get("prev") != before[1]):
+            problems.append(f"{url}: {entry.get('host')}'s {entry.get('chain')} goes from seq {before[0]} to {record.get('seq')} "
+                            f"at chain record {entry['seq']} (a record left out, or sent twice)")
+        last[mine] = (record.get("seq"), record.get("hash"), entry["seq"])
+    return problems
 
 
 def _link_problems(entry: dict, prev: str, url: str) -> list[str]:

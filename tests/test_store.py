@@ -9,7 +9,7 @@ import sys
 import boto3
 import pytest
 
-from conftest import ROOT, ledger, opslib, project
+from conftest import ROOT, declare, ledger, opslib, project
 import opslib_sandbox as sandbox
 from opslib_sandbox.seeds.evidence import STORE_BUCKET
 
@@ -143,6 +143,7 @@ def test_verify_names_a_record_deleted_from_the_store(home, tmp_path, s3):
     assert verify.returncode == 1, verify.stdout
     fails = [line for line in verify.stdout.splitlines() if line.startswith("FAIL")]
     assert len(fails) == 1 and f"s3://{STORE_BUCKET}/{prefix}: chain record 2 was deleted at " in fails[0], verify.stdout  # the gap, not its echoes
+    assert "(Object Lock keeps it until " in fails[0] and "deleted before its retention" in fails[0]
     restore = fails[0].split("removing the marker: ")[1]
     assert restore.startswith(f"aws s3api delete-object --bucket {STORE_BUCKET} --key {prefix}/chain/000000000002.json --version-id ")
     s3.delete_object(Bucket=STORE_BUCKET, Key=f"{prefix}/chain/000000000002.json", VersionId=restore.rsplit(" ", 1)[1])  # as the line says
@@ -162,3 +163,30 @@ def test_a_store_that_is_not_s3_is_bad_input_and_a_bucket_without_versioning_is_
     assert done.returncode == 0, done.stdout + done.stderr
     assert "bucket plain-bucket-no-versioning has no versioning" in done.stdout + done.stderr
     assert "aws s3api put-bucket-versioning --bucket plain-bucket-no-versioning --versioning-configuration Status=Enabled" in done.stdout + done.stderr
+
+
+def test_an_incidents_timeline_merges_every_machines_runs_and_marks_the_late_ones(home, tmp_path):
+    """Alice declares and runs a notebook; Bob's run for the incident cannot reach the store and goes with his next
+    command: the reviewer's report and Alice's post-mortem both hold Bob's run, in its place, marked late."""
+    home, prefix = home
+    alice, bob, reviewer = tmp_path / "alice", tmp_path / "bob", tmp_path / "reviewer"
+    inc = declare(alice)
+    assert run(home, alice, "daily-health-check", "--incident", inc.id).returncode == 0
+    sandbox.control("faults", [{"kind": "deny", "service": "s3"}])
+    offline = run(home, bob, "log-retention", "--incident", inc.id)
+    assert offline.returncode == 0 and "not reached" in offline.stdout + offline.stderr
+    sandbox.control("faults", [])
+    assert cli(home, "history", "--env", TEAM, "--runs-dir", str(bob)).returncode == 0  # Bob's next command sends it
+    (bobs,) = ledger(bob)
+
+    report = cli(home, "report", "--incident", inc.id, "--env", TEAM, "--runs-dir", str(reviewer))
+    assert report.returncode == 0 and "verified: every file in it matches its record" in report.stdout, report.stdout + report.stderr
+    page = (reviewer / "reports" / inc.id / "index.html").read_text()
+    assert bobs["run_id"] in page and ledger(alice)[0]["run_id"] in page
+    assert "reached the store late" in page
+
+    drafted = run(home, alice, "postmortem", "--incident", inc.id)
+    assert drafted.returncode in (0, 1), drafted.stdout + drafted.stderr  # WARN: the incident is still open
+    draft = (alice / "incidents" / inc.id / "postmortem.md").read_text()
+    line = next(row for row in draft.splitlines() if "log-retention" in row)
+    assert "reached the store late" in line, draft

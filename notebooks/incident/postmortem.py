@@ -11,7 +11,7 @@
 # %%
 from IPython.display import Markdown
 
-from opslib import incidents, plots, postmortem, runbook, timeline, views
+from opslib import incidents, plots, postmortem, runbook, store, timeline, views
 
 # %% tags=["parameters"]
 env: str = "sandbox"  # environment: parameters/<env>.yaml
@@ -30,17 +30,18 @@ minutes_around: int = 15  # how much before and after the incident the plot show
 
 # %%
 rb = runbook.start("incident/postmortem", globals())
-inc = incidents.find(rb.evidence, incident_id)
+team = rb.fetch("postmortem_evidence", "evidence store", store.team_evidence, rb.env, rb.env_data, rb.evidence, default=rb.evidence)
+inc = incidents.find(team, incident_id)
 inc
 
 # %% [markdown]
 # ## 1. Timeline
-# From the incident record, the ledger and the journal; from `before_minutes` before the declaration, the red runs not tagged with it, the releases and changes made by hand (`aws cloudformation describe-stack-events`, `aws ecs describe-services`, `aws cloudtrail lookup-events`) and the alarms' state changes (`aws cloudwatch describe-alarm-history`).
+# From the incident record, the ledger and the journal (every machine's, when the environment names an evidence store: each run with its person and machine, and whether it reached the store late); from `before_minutes` before the declaration, the red runs not tagged with it, the releases and changes made by hand (`aws cloudformation describe-stack-events`, `aws ecs describe-services`, `aws cloudtrail lookup-events`) and the alarms' state changes (`aws cloudwatch describe-alarm-history`).
 
 # %%
 changes = rb.fetch("postmortem_changes", "deployments", postmortem.changes, inc, before_minutes, stack, ecs_cluster, ecs_service, function_name, alias, ec2m_region, rms_region, default=[])
 alarms = rb.fetch("postmortem_changes", "alarms", postmortem.alarm_changes, inc, before_minutes, [rms_region, ec2m_region], default=[])
-events, _ = timeline.build(rb.evidence, incident_id, before_minutes=before_minutes, changes=changes + alarms)  # and its runs, which the report copies
+events, _ = timeline.build(team, incident_id, before_minutes=before_minutes, changes=changes + alarms)  # and its runs, which the report copies
 rb.header(postmortem.header(inc, events))
 views.timeline(events)
 
