@@ -190,3 +190,48 @@ def test_an_incidents_timeline_merges_every_machines_runs_and_marks_the_late_one
     draft = (alice / "incidents" / inc.id / "postmortem.md").read_text()
     line = next(row for row in draft.splitlines() if "log-retention" in row)
     assert "reached the store late" in line, draft
+
+
+def test_a_store_that_goes_away_midway_or_throttles_loses_nothing_and_sends_nothing_twice(healthy, tmp_path, s3):
+    """Thirty runs wait; the store goes away while they are being sent (503 from then on), then throttles everything,
+    then is back: each failed send names AWS's reason, and the last sends the rest: every record once, in order, every
+    file once."""
+    import hashlib
+    import threading
+    import time
+
+    from opslib.aws import Aws, AwsSettings
+    from opslib.ledger import Evidence
+    from opslib.store import Store, StoreError
+
+    os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    runs, prefix, n = tmp_path / "runs", f"midway-{os.getpid()}", 30
+    evidence = Evidence(runs)
+    for i in range(n):
+        rel = f"2026/12/06/ok__team__T0000{i:02d}Z__{i:010d}.html"
+        (runs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (runs / rel).write_text(f"<p>run {i}</p>")
+        evidence.ledger.append({"run_id": f"{i:010d}", "env": "team", "status": "passed", "finished": "2026-12-06T00:00:00+00:00", "html": rel,
+                                "html_sha256": hashlib.sha256(f"<p>run {i}</p>".encode()).hexdigest()})
+    store = Store(STORE_BUCKET, prefix, Aws(AwsSettings(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region="us-west-2", max_attempts=2)), runs, TEAM)
+
+    failed = []
+    sending = threading.Thread(target=lambda: failed.append(pytest.raises(StoreError, store.send, evidence)))
+    sending.start()
+    while store.waiting(evidence) > n - 5 and sending.is_alive():
+        time.sleep(0.005)
+    sandbox.control("faults", [{"kind": "unavailable", "service": "s3"}])  # gone, five or so records in
+    sending.join(60)
+    assert failed and "ServiceUnavailable" in str(failed[0].value)
+    assert 0 < store.waiting(evidence) < n  # some went before it failed
+    sandbox.control("faults", [{"kind": "throttle", "service": "s3"}])
+    with pytest.raises(StoreError, match="SlowDown"):
+        store.send(evidence)
+    sandbox.control("faults", [])
+    left = store.waiting(evidence)
+    assert store.send(evidence) == left and store.waiting(evidence) == 0
+
+    problems, count = store.verify()
+    assert problems == [] and count == n
+    files = s3.list_objects_v2(Bucket=STORE_BUCKET, Prefix=f"{prefix}/2026/")["Contents"]
+    assert len(files) == n and all(len(s3.list_object_versions(Bucket=STORE_BUCKET, Prefix=f["Key"])["Versions"]) == 1 for f in files)
