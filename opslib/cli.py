@@ -303,11 +303,13 @@ def _team_store(root, env: str, env_data: dict):
     return store
 
 
-def _from_store(root, env: str):
+def _from_store(root, env: str, acting: str = ""):
     """The runs directory to read for `env`: when its file names an evidence store, this machine's copy of the
-    store brought up to date (its root); None otherwise."""
+    store brought up to date (its root); None otherwise. `acting`: a command that acts on what the records say
+    (undo), refused when the copy met a problem, as it is on a runs directory that does not verify."""
     from . import environment
     from . import store as stores
+    from .errors import OpsError
 
     store = _team_store(root, env, environment.load(env)) if env else None
     if store is None:
@@ -316,6 +318,8 @@ def _from_store(root, env: str):
         mirror, problems = store.mirror()
     except stores.StoreError as exc:
         mirror, problems = None, [f"evidence store {store.url} not read ({exc}): this machine's runs only"]
+    if acting and problems:
+        raise OpsError(f"{acting} acts only on records that verify, and the store's do not: {problems[0]}", f"run `opslib verify --env {env}`")
     for note in problems:
         print(f"opslib: {note}", file=sys.stderr)
     return mirror
@@ -582,16 +586,23 @@ def cmd_undo(args) -> int:
 
     root = _runs(args)
     _refuse_unverified(root, "undo")
-    done = undo.applied(Evidence(root), args.run_id)
+    evidence = Evidence(root)
+    done = undo.applied(evidence, args.run_id) if (root / "ledger.jsonl").is_file() else []
+    team = _from_store(root, args.env, acting="undo") if not done and args.env else None
+    if team:  # a run filed on another machine: the team's store holds what it changed
+        evidence = Evidence(team)
+        done = undo.applied(evidence, args.run_id)
     if not done:
-        raise BadInput(f"run {args.run_id} applied no change in {root}", "`opslib history` lists runs and how many changes each applied")
+        where = f"{root} nor in {args.env}'s evidence store" if team else str(root)
+        raise BadInput(f"run {args.run_id} applied no change in {where}", "`opslib history` lists runs and how many changes each applied"
+                       + ("" if args.env else "; a run filed on another machine: add --env ENV, whose file names the team's evidence store"))
     if not any(r.get("undo") for r in done):
         raise BadInput(f"nothing run {args.run_id} changed can be undone ({'; '.join(undo.cannot(done))})", "undo it by hand, as a new change")
     if args.confirm and args.confirm.lower() != "true" and not actions.PLAN_ID.fullmatch(args.confirm):
         raise BadInput(f"--confirm {args.confirm!r} is neither a plan id nor true", "give the PLAN-... the dry run printed")
     overrides = [f"undo_run={args.run_id}"] + ([f"confirm={args.confirm}"] if args.confirm else [])
     env = args.env or done[0].get("env") or "sandbox"
-    target = undo.target_of(Evidence(root), args.run_id)  # a run on one of the environment's targets is undone in that account
+    target = undo.target_of(evidence, args.run_id)  # a run on one of the environment's targets is undone in that account
     (plan,) = runner.prepare_targets("undo", env, overrides, args.incident or done[0].get("incident") or "", root, target) if target else \
         [runner.prepare("undo", env, overrides, args.incident or done[0].get("incident") or "", root)]
     with Signals() as signals:

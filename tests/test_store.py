@@ -235,3 +235,27 @@ def test_a_store_that_goes_away_midway_or_throttles_loses_nothing_and_sends_noth
     assert problems == [] and count == n
     files = s3.list_objects_v2(Bucket=STORE_BUCKET, Prefix=f"{prefix}/2026/")["Contents"]
     assert len(files) == n and all(len(s3.list_object_versions(Bucket=STORE_BUCKET, Prefix=f["Key"])["Versions"]) == 1 for f in files)
+
+
+def test_a_change_applied_on_one_machine_is_undone_from_another_through_the_store(home, tmp_path):
+    """Alice's log-retention run sets a group's retention; Bob, who filed nothing, undoes it by its run id with the
+    environment's store: the dry run plans it from Alice's journal in the store, the confirmation puts it back."""
+    home, prefix = home
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    env = {k: v for k, v in sandbox.kernel_env().items() if v is not None}
+    logs = boto3.client("logs", region_name="us-west-2", endpoint_url=env["AWS_ENDPOINT_URL"],
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    group = logs.describe_log_groups(logGroupNamePrefix="/aws/ec2-manager")["logGroups"][0]["logGroupName"]
+    logs.delete_retention_policy(logGroupName=group)  # by hand: kept forever
+    assert run(home, alice, "log-retention", "-p", "confirm=true").returncode == 0
+    (applied,) = [r for r in ledger(alice) if r["status"] == "passed"]
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays") == 30
+
+    unaware = cli(home, "undo", applied["run_id"], "--runs-dir", str(bob))
+    assert unaware.returncode == 2 and "add --env ENV, whose file names the team's evidence store" in unaware.stderr, unaware.stderr
+    planned = cli(home, "undo", applied["run_id"], "--env", TEAM, "--runs-dir", str(bob))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "PLANNED" in planned.stdout and group in planned.stdout, planned.stdout
+    done = cli(home, "undo", applied["run_id"], "--env", TEAM, "--runs-dir", str(bob), "--confirm", "true")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "retentionInDays" not in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]  # kept forever again, as before Alice

@@ -9,7 +9,7 @@
 # - **Catches:** none: a change made on request (rehearse it on any sandbox after a confirmed run).
 
 # %%
-from opslib import advice, runbook, undo, views
+from opslib import advice, runbook, store, undo, views
 from opslib.checks import undo as undo_checks
 
 # %% tags=["parameters"]
@@ -24,11 +24,12 @@ rb
 
 # %% [markdown]
 # ## 1. What that run changed
-# The journal's records of its applied actions: each change, before and after, whether it was verified, and how to undo it.
+# The journal's records of its applied actions (any machine's, when the environment names an evidence store): each change, before and after, whether it was verified, and how to undo it.
 
 # %%
-target = undo.which(rb.evidence, undo_run)
-done = undo.applied(rb.evidence, target)
+team = rb.fetch("undo_evidence", "evidence store", store.team_evidence, rb.env, rb.env_data, rb.evidence, default=rb.evidence)
+target = undo.which(team, undo_run)
+done = undo.applied(team, target)
 rb.record(undo_checks.coverage(done, target))
 rb.show(views.applied_changes, done, target)
 
