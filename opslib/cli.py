@@ -303,10 +303,11 @@ def _team_store(root, env: str, env_data: dict):
     return store
 
 
-def _from_store(root, env: str, acting: str = ""):
+def _from_store(root, env: str, acting: str = "", since: str = ""):
     """The runs directory to read for `env`: when its file names an evidence store, this machine's copy of the
     store brought up to date (its root); None otherwise. `acting`: a command that acts on what the records say
-    (undo), refused when the copy met a problem, as it is on a runs directory that does not verify."""
+    (undo), refused when the copy met a problem, as it is on a runs directory that does not verify. `since`: only
+    what reached the store from then on is needed (a fresh machine does not copy the whole store for a week's runs)."""
     from . import environment
     from . import store as stores
     from .errors import OpsError
@@ -315,7 +316,7 @@ def _from_store(root, env: str, acting: str = ""):
     if store is None:
         return None
     try:
-        mirror, problems = store.mirror()
+        mirror, problems = store.mirror(since)
     except stores.StoreError as exc:
         mirror, problems = None, [f"evidence store {store.url} not read ({exc}): this machine's runs only"]
     if acting and problems:
@@ -336,7 +337,7 @@ def cmd_history(args) -> int:
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
-    root = _from_store(root, args.env) or root
+    root = _from_store(root, args.env, since=since) or root
     with Index.open(Evidence(root)) as index:
         found = index.runs(notebook=args.notebook or "", env=args.env or "", incident=args.incident or "", status=status, since=since)
         applied = index.applied_counts(r.get("run_id") for r in found)
@@ -647,7 +648,9 @@ def cmd_report(args) -> int:
         raise BadInput("--out is empty", "pass a folder, or leave it out for <runs dir>/reports/")
     out = bundle.place(Path(args.out).resolve() if args.out else None, root / "reports" / name)
     _recover(root, "report")
-    team = _from_store(root, args.env)
+    from .store import incident_since
+
+    team = _from_store(root, args.env, since=since or incident_since(args.incident))
     evidence = Evidence(team, keys={}) if team else Evidence(root, keys=environment.all_keys(_environments([])))  # the store's copies were checked as they came
     folder, archive, problems = bundle.make(evidence, out, args.incident, since, until)
     print(f"report: {folder / 'index.html'}")

@@ -64,10 +64,11 @@ def for_environment(env: str, env_data: dict, runs_dir: Path):
     return make
 
 
-def team_evidence(aws, env: str, env_data: dict, evidence):
+def team_evidence(aws, env: str, env_data: dict, evidence, incident_id: str = ""):
     """Where to read an incident's runs from: when the environment names a store, every machine's (this machine's copy
     of the store, after sending what waits here; `aws` unused: the store is the environment's home account's), else
-    `evidence`. A store out of reach raises StoreError (the notebook's row says why; it reads this machine's then)."""
+    `evidence`. A store out of reach raises StoreError (the notebook's row says why; it reads this machine's then).
+    `incident_id`: only what reached the store from a little before its day is copied."""
     from .ledger import Evidence
 
     made = for_environment(env, env_data, evidence.root)
@@ -75,8 +76,20 @@ def team_evidence(aws, env: str, env_data: dict, evidence):
         return evidence
     store = made()
     store.send(evidence, os.environ.get("OPSLIB_RUN_ID", ""))
-    root, _ = store.mirror()  # a gap or a broken link is `opslib verify --env`'s to name
+    root, _ = store.mirror(incident_since(incident_id))  # a gap or a broken link is `opslib verify --env`'s to name
     return Evidence(root)
+
+
+def incident_since(incident_id: str) -> str:
+    """From when an incident's records can be in the store: two days before the day in its id (its timeline looks back
+    before the declaration); "" (everything) for no id or one not of the form INC-YYYY-MMDD-NNN."""
+    from datetime import date, timedelta
+
+    m = re.fullmatch(r"INC-(\d{4})-(\d{2})(\d{2})-\d{3,}", incident_id or "")
+    try:
+        return (date(int(m[1]), int(m[2]), int(m[3])) - timedelta(days=2)).isoformat() if m else ""
+    except ValueError:
+        return ""
 
 
 def _when(record: dict) -> str:
@@ -294,9 +307,13 @@ class Store:
             found += at_once(lambda seq=seq: self._entry(seq) for seq in listed[i:i + 64])
         return [e for e in found if e is not None], missing
 
-    def mirror(self) -> tuple[Path, list[str]]:
+    def mirror(self, since: str = "") -> tuple[Path, list[str]]:
         """What the store holds, copied into a runs directory of its own (`.store/<name>/`): only what is new since the
-        last copy. Returns its root and the problems met (a broken link, a missing record, a file that does not match)."""
+        last copy, and with `since` (an ISO time) only what reached the store from an hour before it (a search by
+        halves over the positions, not a LIST of the store). A copy that starts later than asked is made again.
+        Returns its root and the problems met (a broken link, a missing record, a file that does not match)."""
+        import shutil
+
         from botocore.exceptions import BotoCoreError, ClientError
 
         from .ledger import Evidence
@@ -304,13 +321,20 @@ class Store:
         root = self.folder / self.name
         try:
             with _locked(self.folder / f"{self.name}.mirror.lock"):
-                filing.make_dirs(root)
-                copy = Evidence(root)
                 where = root / ".pulled.json"
                 try:
                     at = json.loads(where.read_text())
                 except (OSError, ValueError):
-                    at = {"seq": 0, "hash": GENESIS}
+                    at = None
+                if at is not None and at.get("from", 1) > 1 and (not since or since < at.get("since", "")):
+                    shutil.rmtree(root, ignore_errors=True)  # it starts after what is asked for now
+                    at = None
+                if at is None:
+                    start = self._position_since(since) if since else 1
+                    before = self._entry(start - 1) if start > 1 else None
+                    at = {"seq": start - 1, "hash": (before or {}).get("hash", GENESIS), "from": start, "since": since}
+                filing.make_dirs(root)
+                copy = Evidence(root)
                 entries, missing = self.entries(int(at["seq"]))
                 problems = [f"{self.url}: chain record {seq} is missing (`{self.verify_command}` says whether it was deleted)" for seq in missing]
                 for entry in entries:
@@ -361,6 +385,28 @@ class Store:
             return problems, len(entries)
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
+
+    def _position_since(self, since: str) -> int:
+        """The first position whose record reached the store after `since` less an hour (machines' clocks differ), found
+        by halves: about twenty GETs for a million records. Positions are in the order records reached the store."""
+        from datetime import datetime, timedelta
+
+        edge = (datetime.fromisoformat(since) - timedelta(hours=1)).isoformat(timespec="seconds")
+        hint = self._get(self.key("chain/HEAD.json"))
+        try:
+            end = int(json.loads(hint)["seq"]) if hint else 0
+        except (ValueError, KeyError, TypeError):
+            end = 0
+        later = self._listed(end)
+        lo, hi = 1, (later[-1] if later else end) + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            stored = str((self._entry(mid) or {}).get("stored_at", ""))
+            if stored and stored >= edge:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
 
     def _why_missing(self, seq: int) -> str:
         versions = self.s3.list_object_versions(Bucket=self.bucket, Prefix=self.chain_key(seq))

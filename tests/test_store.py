@@ -259,3 +259,37 @@ def test_a_change_applied_on_one_machine_is_undone_from_another_through_the_stor
     done = cli(home, "undo", applied["run_id"], "--env", TEAM, "--runs-dir", str(bob), "--confirm", "true")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "retentionInDays" not in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]  # kept forever again, as before Alice
+
+
+def test_a_fresh_machine_reads_a_weeks_runs_without_copying_the_whole_store(home, tmp_path, s3):
+    """A store holding a month of older records (written as machines wrote them, reaching it then): `history --since
+    today` on a machine with nothing copies only today's, finding where they begin by halves; asking for everything
+    later makes the copy again from the start."""
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import aws_calls
+    from opslib.ledger import _digest
+
+    home, prefix = home
+    began, prev = datetime(2026, 11, 1, tzinfo=timezone.utc), "0" * 64
+    for seq in range(1, 301):
+        when = (began + timedelta(hours=seq)).isoformat(timespec="seconds")
+        record = {"seq": seq, "prev": "0" * 64 if seq == 1 else f"{seq - 1:064d}", "run_id": f"old{seq:07d}", "notebook": "health/daily-health-check",
+                  "env": TEAM, "status": "passed", "started": when, "finished": when, "user": "carol"}
+        record["hash"] = f"{seq:064d}"  # another machine's chain: its own hashes (what the store chain links is the entry)
+        entry = {"seq": seq, "prev": prev, "chain": "ledger", "machine": "carolsmachine0000", "host": "carol-laptop", "record": record,
+                 "stored_at": when, "late": False}
+        entry["hash"] = prev = _digest(entry)
+        s3.put_object(Bucket=STORE_BUCKET, Key=f"{prefix}/chain/{seq:012d}.json", Body=json.dumps(entry).encode())
+    s3.put_object(Bucket=STORE_BUCKET, Key=f"{prefix}/chain/HEAD.json", Body=json.dumps({"seq": 300, "hash": prev}).encode())
+    assert run(home, tmp_path / "alice", "log-retention").returncode == 0
+    (today,) = ledger(tmp_path / "alice")
+
+    reviewer = tmp_path / "reviewer"
+    calls = aws_calls()
+    recent = cli(home, "history", "--since", "today", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert recent.returncode == 0 and today["run_id"] in recent.stdout and "old" not in recent.stdout, recent.stdout + recent.stderr
+    copied = next((reviewer / ".store").glob("*/ledger.jsonl")).read_text().splitlines()
+    assert len(copied) == 1 and aws_calls() - calls < 40  # today's run: not 300 records read, and no LIST of them all
+    everything = cli(home, "history", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert everything.stdout.count("old0") == 300 and today["run_id"] in everything.stdout

@@ -30,7 +30,7 @@ minutes_around: int = 15  # how much before and after the incident the plot show
 
 # %%
 rb = runbook.start("incident/postmortem", globals())
-team = rb.fetch("postmortem_evidence", "evidence store", store.team_evidence, rb.env, rb.env_data, rb.evidence, default=rb.evidence)
+team = rb.fetch("postmortem_evidence", "evidence store", store.team_evidence, rb.env, rb.env_data, rb.evidence, incident_id, default=rb.evidence)
 inc = incidents.find(team, incident_id)
 inc
 
