@@ -379,12 +379,28 @@ class Store:
 
         try:
             entries, missing = self.entries(0)
-            problems = [self._why_missing(seq) for seq in missing] + _order_problems(entries, set(missing), keys or {}, self.url)
+            problems = [self._why_missing(seq) for seq in missing] + _order_problems(entries, set(missing), keys or {}, self.url) + self._rewritten()
             for found in at_once(lambda record=e["record"]: self._file_problems(record) for e in entries if isinstance(e.get("record"), dict)):
                 problems += found
             return problems, len(entries)
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
+
+    def _rewritten(self) -> list[str]:
+        """Every object written more than once: records and files are written once (If-None-Match), so a second version
+        is someone's rewrite, however consistent its hashes; versioning keeps the first, and this names it."""
+        versions: dict[str, list[dict]] = {}
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=self.key("")):
+            for v in page.get("Versions", []):
+                versions.setdefault(v["Key"], []).append(v)
+        problems = []
+        for key, found in sorted(versions.items()):
+            if len(found) < 2 or key == self.key("chain/HEAD.json"):  # the hint is rewritten at every send
+                continue
+            first, last = min(found, key=lambda v: v["LastModified"]), max(found, key=lambda v: v["LastModified"])
+            problems.append(f"{self.url}: {key} was rewritten at {last['LastModified']:%Y-%m-%d %H:%M} UTC ({len(found)} versions); the one first written: "
+                            f"aws s3api get-object --bucket {self.bucket} --key {key} --version-id {first['VersionId']} first-written")
+        return problems
 
     def _position_since(self, since: str) -> int:
         """The first position whose record reached the store after `since` less an hour (machines' clocks differ), found

@@ -135,6 +135,8 @@ def test_a_store_out_of_reach_leaves_the_run_filed_here_and_it_goes_later_marked
 
 
 def test_verify_names_a_record_deleted_from_the_store(home, tmp_path, s3):
+    from opslib.ledger import _digest
+
     home, prefix = home
     runs, reviewer = tmp_path / "runs", tmp_path / "reviewer"
     assert run(home, runs).returncode == 0
@@ -149,6 +151,15 @@ def test_verify_names_a_record_deleted_from_the_store(home, tmp_path, s3):
     s3.delete_object(Bucket=STORE_BUCKET, Key=f"{prefix}/chain/000000000002.json", VersionId=restore.rsplit(" ", 1)[1])  # as the line says
     again = cli(home, "verify", "--env", TEAM, "--runs-dir", str(reviewer))
     assert again.returncode == 0 and ": verified:" in again.stdout, again.stdout
+
+    key = f"{prefix}/chain/000000000001.json"  # rewritten by hand, hashes and all: only the versions tell
+    entry = json.loads(s3.get_object(Bucket=STORE_BUCKET, Key=key)["Body"].read())
+    entry["host"] = "someone-else"
+    entry["hash"] = _digest(entry)
+    s3.put_object(Bucket=STORE_BUCKET, Key=key, Body=json.dumps(entry).encode())
+    forged = cli(home, "verify", "--env", TEAM, "--runs-dir", str(reviewer))
+    assert forged.returncode == 1 and f"FAIL s3://{STORE_BUCKET}/{prefix}: {key} was rewritten at " in forged.stdout, forged.stdout
+    assert "(2 versions); the one first written: aws s3api get-object" in forged.stdout
 
 
 def test_a_store_that_is_not_s3_is_bad_input_and_a_bucket_without_versioning_is_named(tmp_path, healthy, s3):
