@@ -305,7 +305,7 @@ def _team_store(root, env: str, env_data: dict):
 
 def _from_store(root, env: str, acting: str = "", since: str = ""):
     """The runs directory to read for `env`: when its file names an evidence store, this machine's copy of the
-    store brought up to date (its root); None otherwise. `acting`: a command that acts on what the records say
+    store brought up to date (its root) and the store; (None, None) otherwise. `acting`: a command that acts on what the records say
     (undo), refused when the copy met a problem, as it is on a runs directory that does not verify. `since`: only
     what reached the store from then on is needed (a fresh machine does not copy the whole store for a week's runs)."""
     from . import environment
@@ -314,7 +314,7 @@ def _from_store(root, env: str, acting: str = "", since: str = ""):
 
     store = _team_store(root, env, environment.load(env)) if env else None
     if store is None:
-        return None
+        return None, None
     try:
         mirror, problems = store.mirror(since)
     except stores.StoreError as exc:
@@ -323,7 +323,7 @@ def _from_store(root, env: str, acting: str = "", since: str = ""):
         raise OpsError(f"{acting} acts only on records that verify, and the store's do not: {problems[0]}", f"run `opslib verify --env {env}`")
     for note in problems:
         print(f"opslib: {note}", file=sys.stderr)
-    return mirror
+    return mirror, store
 
 
 def cmd_history(args) -> int:
@@ -333,11 +333,11 @@ def cmd_history(args) -> int:
 
     root = _runs(args)
     if args.run:
-        return _one_run(_from_store(root, args.env) or root, args.run)
+        return _one_run(_from_store(root, args.env)[0] or root, args.run)
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
-    root = _from_store(root, args.env, since=since) or root
+    root = _from_store(root, args.env, since=since)[0] or root
     with Index.open(Evidence(root)) as index:
         found = index.runs(notebook=args.notebook or "", env=args.env or "", incident=args.incident or "", status=status, since=since)
         applied = index.applied_counts(r.get("run_id") for r in found)
@@ -589,7 +589,7 @@ def cmd_undo(args) -> int:
     _refuse_unverified(root, "undo")
     evidence = Evidence(root)
     done = undo.applied(evidence, args.run_id) if (root / "ledger.jsonl").is_file() else []
-    team = _from_store(root, args.env, acting="undo") if not done and args.env else None
+    team = _from_store(root, args.env, acting="undo")[0] if not done and args.env else None
     if team:  # a run filed on another machine: the team's store holds what it changed
         evidence = Evidence(team)
         done = undo.applied(evidence, args.run_id)
@@ -650,15 +650,27 @@ def cmd_report(args) -> int:
     _recover(root, "report")
     from .store import incident_since
 
-    team = _from_store(root, args.env, since=since or incident_since(args.incident))
+    team, store = _from_store(root, args.env, since=since or incident_since(args.incident))
     evidence = Evidence(team, keys={}) if team else Evidence(root, keys=environment.all_keys(_environments([])))  # the store's copies were checked as they came
     folder, archive, problems = bundle.make(evidence, out, args.incident, since, until)
     print(f"report: {folder / 'index.html'}")
     print(f"zip:    {archive}")
+    if team:
+        print(_put_report(store, archive))
     for p in problems:
         print(f"FAIL {p}")
     print("verified: every file in it matches its record" if not problems else f"NOT verified: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def _put_report(store, archive) -> str:
+    """The report's zip beside the runs it was made from, for the next reviewer; a reviewer who may only read is told."""
+    from .store import StoreError
+
+    try:
+        return f"store:  {store.put_report(archive)}"
+    except StoreError as exc:
+        return f"store:  not put there ({exc}); the zip above is the report"
 
 
 def cmd_schedule(args) -> int:

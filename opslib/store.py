@@ -290,6 +290,19 @@ class Store:
                 if not _taken(exc):  # there already: sent before this machine stopped
                     raise
 
+    def put_report(self, archive: Path) -> str:
+        """A report's zip under `reports/`, named by when it was made (a report made again is a new one); its URL."""
+        from datetime import datetime, timezone
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self.key(f"reports/{archive.stem}__{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.zip")
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=archive.read_bytes(), IfNoneMatch="*", ContentType="application/zip")
+        except (BotoCoreError, ClientError) as exc:
+            raise StoreError(_reason(exc)) from None
+        return f"s3://{self.bucket}/{key}"
+
     def _put_hint(self, head: tuple[int, str]) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=self.key("chain/HEAD.json"), Body=json.dumps({"seq": head[0], "hash": head[1], "at": _now()}).encode(),
                            ContentType="application/json")

@@ -106,6 +106,8 @@ def test_a_reviewer_with_nothing_filed_reads_every_machines_runs_verified(home, 
 
     report = cli(home, "report", "--since", "today", "--env", TEAM, "--runs-dir", str(reviewer))
     assert report.returncode == 0 and "verified: every file in it matches its record" in report.stdout, report.stdout + report.stderr
+    put = next(line for line in report.stdout.splitlines() if line.startswith("store:"))
+    assert put.startswith(f"store:  s3://{STORE_BUCKET}/{prefix}/reports/runs-") and put.endswith(".zip")  # beside the runs, for the next reviewer
     page = next((reviewer / "reports").glob("*/index.html")).read_text()
     assert ran_a["run_id"] in page and ran_b["run_id"] in page
 
