@@ -287,7 +287,7 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
 def _team_store(root, env: str, env_data: dict):
     """The evidence store `env`'s file names (None when it names none), after sending it what waits here: any
     command naming the environment is the "next command" an offline run said its records would go with."""
-    from . import environment
+    from . import environment, witness
     from . import store as stores
     from .ledger import Evidence
     from .runner import send_to_store
@@ -298,7 +298,8 @@ def _team_store(root, env: str, env_data: dict):
     _env_aws_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
     store = made()
     if (root / "ledger.jsonl").is_file():
-        for note in send_to_store(store, Evidence(root, environment.evidence_settings(env_data, env).hmac_key), "", env):
+        evidence = Evidence(root, environment.evidence_settings(env_data, env).hmac_key)
+        for note in send_to_store(store, evidence, "", env, witness.for_environment(env, env_data, root)):
             print(f"opslib: {note}", file=sys.stderr)
     return store
 
@@ -493,7 +494,7 @@ def cmd_verify(args) -> int:
 def _verify_stores(root, asked: list[str], loaded: dict):
     """Each asked environment's evidence store read whole and checked (after sending what waits here); its problems,
     or None when no asked environment names a store."""
-    from . import environment
+    from . import environment, witness
     from . import store as stores
 
     problems, any_store = [], False
@@ -503,7 +504,8 @@ def _verify_stores(root, asked: list[str], loaded: dict):
             continue
         any_store = True
         try:
-            found, count = store.verify(environment.all_keys(loaded))
+            seen = witness.for_environment(env, loaded[env], root)
+            found, count = store.verify(environment.all_keys(loaded), seen() if seen else None)
         except stores.StoreError as exc:
             found, count = [f"evidence store {store.url} could not be read: {exc}"], 0
         for p in found:

@@ -606,7 +606,7 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
         except Exception as exc:  # the run is filed; say loudly that its head is not witnessed
             notes.append(f"witness: the head (ledger seq {record['seq']}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}")
     if store is not None:
-        notes += send_to_store(store(), evidence, meta["run_id"], meta["env"])
+        notes += send_to_store(store(), evidence, meta["run_id"], meta["env"], witness)
     actions = []
     try:
         from .evidence_index import Index
@@ -621,17 +621,26 @@ def file_run(evidence: Evidence, meta: dict, nb: dict, status: str, reason: str,
     return Outcome(meta["run_id"], status, exit_code, report, output, html, record, reason, notes=notes, actions=actions)
 
 
-def send_to_store(store, evidence: Evidence, run_id: str = "", env: str = "") -> list[str]:
-    """What waits for the team's store goes now; when it cannot, one line and a journal record say so (sent later, marked late)."""
+def send_to_store(store, evidence: Evidence, run_id: str = "", env: str = "", witness=None) -> list[str]:
+    """What waits for the team's store goes now, and the witness (a maker, as file_run's) sees where the store's chain
+    ends; when it cannot, one line and a journal record say so (sent later, marked late)."""
     try:
         store.send(evidence, run_id)
-        return []
     except Exception as exc:  # unreachable, denied, a full disk here: the run is filed; it is said, and sent later
         reason, _ = scrub(str(exc) if isinstance(exc, stores.StoreError) else f"{type(exc).__name__}: {exc}"[:200])
         evidence.journal.append({"kind": "store-unreached", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "run_id": run_id,
                                  "env": env, "store": store.url, "reason": reason, **who()})
         return [f"evidence store {store.url} not reached ({reason}); filed here only: {store.waiting(evidence)} record(s) wait "
-                f"and go with the next opslib command naming --env {env or '...'} (history, verify, report or run)"]
+                f"and go with the next opslib command naming --env {env} (history, verify, report or run)"]
+    if witness is None or store.head is None:
+        return []
+    from .witness import Point
+
+    try:
+        witness().record(store.witness_key, [Point("store", store.head[0], store.head[1], run_id)])
+        return []
+    except Exception as exc:
+        return [f"witness: the evidence store's end (record {store.head[0]}) could not be recorded: {type(exc).__name__}: {scrub(str(exc))[0][:200]}"]
 
 
 def _set_env(env: dict) -> None:

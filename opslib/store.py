@@ -118,6 +118,8 @@ class Store:
         self.name = hashlib.sha256(self.url.encode()).hexdigest()[:12]
         self.folder = self.runs_dir / ".store"
         self.machine = runs_key(self.runs_dir)
+        self.witness_key = f"store-{self.name}"  # every machine's heads of this store, under one key in a shared witness
+        self.head: tuple[int, str] | None = None  # where the last send left the chain's end
         self._checked = False
 
     # -- keys and plain reads
@@ -217,6 +219,7 @@ class Store:
                     state.pop("trying", None)
                     self._save(state)
                 self._put_hint(head)
+                self.head = head
                 return len(pending)
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
@@ -383,9 +386,10 @@ class Store:
                 filing.write_text(path, body.decode("utf-8", "replace"))
         return problems
 
-    def verify(self, keys: dict | None = None) -> tuple[list[str], int]:
+    def verify(self, keys: dict | None = None, witness=None) -> tuple[list[str], int]:
         """The whole store read again: every position present (a deleted record named, with its delete marker), every
-        link and hash, each machine's records in their own order with none left out, every file against its record."""
+        link and hash, each machine's records in their own order with none left out, every file against its record, no
+        object written twice, and every head of it a witness saw still there."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         from .aws import at_once
@@ -395,9 +399,19 @@ class Store:
             problems = [self._why_missing(seq) for seq in missing] + _order_problems(entries, set(missing), keys or {}, self.url) + self._rewritten()
             for found in at_once(lambda record=e["record"]: self._file_problems(record) for e in entries if isinstance(e.get("record"), dict)):
                 problems += found
+            if witness is not None:
+                problems += self._unwitnessed(entries, witness)
             return problems, len(entries)
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None
+
+    def _unwitnessed(self, entries: list[dict], witness) -> list[str]:
+        """Each head of the store a witness saw (every machine records the end it left) must still be there as it was: a
+        history rewritten whole, old versions removed too, is found here."""
+        held = {e.get("seq"): e.get("hash") for e in entries}
+        return [f"{self.url}: chain record {p.seq} is not what {witness.name} saw after run {p.run_id} "
+                f"({'gone' if p.seq not in held else 'rewritten'}): the store's history was changed"
+                for p in witness.points(self.witness_key, chains=("store",)) if held.get(p.seq) != p.hash]
 
     def _rewritten(self) -> list[str]:
         """Every object written more than once: records and files are written once (If-None-Match), so a second version

@@ -29,8 +29,11 @@ def state_dir() -> Path:
     return Path(os.environ.get("OPSLIB_STATE_DIR") or Path.home() / ".local" / "state" / "opslib")
 
 
-def runs_key(runs_dir: Path) -> str:
-    """Which runs directory a head belongs to: one witness serves many."""
+def runs_key(runs_dir) -> str:
+    """Which runs directory a head belongs to: one witness serves many. A str is a key already (a team's evidence
+    store's, opslib.store: every machine's heads of it under one key)."""
+    if isinstance(runs_dir, str):
+        return runs_dir
     return hashlib.sha256(str(Path(runs_dir).resolve()).encode()).hexdigest()[:16]
 
 
@@ -60,9 +63,9 @@ class FileWitness:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def points(self, runs_dir: Path, after: dict | None = None) -> list[Point]:
-        """The heads of this runs directory; `after` (chain -> seq): only those from that seq on, read
-        back from the file's end until both chains reach it (heads are appended in order)."""
+    def points(self, runs_dir: Path, after: dict | None = None, chains=CHAINS) -> list[Point]:
+        """The heads of this runs directory (of `chains`: a store's are `store`); `after` (chain -> seq): only those from
+        that seq on, read back from the file's end until both chains reach it (heads are appended in order)."""
         if not self.path.is_file():
             return []
         key = runs_key(runs_dir)
@@ -76,6 +79,8 @@ class FileWitness:
                     continue
                 p = Point(d["chain"], int(d["seq"]), str(d["hash"]), d.get("run_id", ""))
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                continue
+            if p.chain not in chains:
                 continue
             if after is not None and p.seq < after.get(p.chain, 0):
                 below.add(p.chain)
@@ -108,12 +113,12 @@ class S3Witness:
             s3.put_object(Bucket=self.bucket, Key=f"{self._base(runs_dir)}/{p.chain}/{p.seq:012d}-{p.hash}-{p.run_id or '-'}",
                           Body=json.dumps(p.as_dict()).encode(), ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
 
-    def points(self, runs_dir: Path, after: dict | None = None) -> list[Point]:
+    def points(self, runs_dir: Path, after: dict | None = None, chains=CHAINS) -> list[Point]:
         """One LIST a chain; `after` (chain -> seq) starts each at that seq (keys sort by seq)."""
         s3 = self.aws.client("s3")
         out = []
         pages = []
-        for chain in CHAINS:
+        for chain in chains:
             prefix = f"{self._base(runs_dir)}/{chain}/"
             start = {"StartAfter": f"{prefix}{after[chain] - 1:012d}"} if after and after.get(chain, 0) > 0 else {}
             pages += s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix, **start)
@@ -122,7 +127,7 @@ class S3Witness:
                 chain, name = obj["Key"].split("/")[-2], obj["Key"].split("/")[-1]
                 seq, _, rest = name.partition("-")
                 digest, _, run_id = rest.partition("-")
-                if chain in CHAINS and seq.isdigit():
+                if chain in chains and seq.isdigit():
                     out.append(Point(chain, int(seq), digest, "" if run_id == "-" else run_id))
         return out
 

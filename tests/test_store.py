@@ -306,3 +306,28 @@ def test_a_fresh_machine_reads_a_weeks_runs_without_copying_the_whole_store(home
     assert len(copied) == 1 and aws_calls() - calls < 40  # today's run: not 300 records read, and no LIST of them all
     everything = cli(home, "history", "--env", TEAM, "--runs-dir", str(reviewer))
     assert everything.stdout.count("old0") == 300 and today["run_id"] in everything.stdout
+
+
+def test_a_history_rewritten_whole_is_caught_by_what_the_witness_saw(home, tmp_path, s3):
+    """Someone allowed to bypass the bucket's retention rewrites the chain's last record (its hash recomputed) and removes
+    the version first written: the store alone looks whole; the environment's witness saw the end the run left."""
+    from opslib.ledger import _digest
+
+    home, prefix = home
+    runs = tmp_path / "runs"
+    assert run(home, runs).returncode == 0
+    clean = cli(home, "verify", "--env", TEAM, "--runs-dir", str(tmp_path / "reviewer"))
+    assert clean.returncode == 0, clean.stdout
+    last = max(o["Key"] for o in s3.list_objects_v2(Bucket=STORE_BUCKET, Prefix=f"{prefix}/chain/0")["Contents"])
+    entry = json.loads(s3.get_object(Bucket=STORE_BUCKET, Key=last)["Body"].read())
+    entry["record"]["status"] = "passed" if entry["record"].get("status") != "passed" else "warn"
+    entry["record"]["hash"] = _digest(entry["record"])
+    entry["hash"] = _digest(entry)
+    (first,) = s3.list_object_versions(Bucket=STORE_BUCKET, Prefix=last)["Versions"]
+    s3.put_object(Bucket=STORE_BUCKET, Key=last, Body=json.dumps(entry).encode())
+    s3.delete_object(Bucket=STORE_BUCKET, Key=last, VersionId=first["VersionId"], BypassGovernanceRetention=True)
+    forged = cli(home, "verify", "--env", TEAM, "--runs-dir", str(tmp_path / "reviewer"))
+    fails = [line for line in forged.stdout.splitlines() if line.startswith("FAIL")]
+    seq = int(last.rsplit("/", 1)[1][:12])
+    assert forged.returncode == 1 and len(fails) == 1, forged.stdout
+    assert f"chain record {seq} is not what file:" in fails[0] and "(rewritten): the store's history was changed" in fails[0]
