@@ -8,6 +8,12 @@ answers from the same evaluator (moto has no such call)."""
 import re
 
 PREFIX = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}  # SigV4 scope -> IAM action prefix where they differ
+# S3 operations whose IAM action has another name (the S3 authorization reference): a listing is ListBucket, a HEAD is
+# a GET, and an operation on one version of an object is its *Version action.
+S3_ACTIONS = {"ListObjectsV2": "ListBucket", "ListObjects": "ListBucket", "HeadBucket": "ListBucket", "ListObjectVersions": "ListBucketVersions",
+              "HeadObject": "GetObject", "ListBuckets": "ListAllMyBuckets", "CopyObject": "PutObject"}  # a copy is a put to its target
+ALWAYS_ALLOWED = ("sts:GetCallerIdentity",)  # no policy can deny it (AWS: "No permissions are required")
+S3_VERSIONED = {"GetObject": "GetObjectVersion", "HeadObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion"}
 
 
 def refusal(call, environ: dict, body: bytes) -> str | None:
@@ -23,9 +29,15 @@ def refusal(call, environ: dict, body: bytes) -> str | None:
         user = IAMUserAccessKey(world.ACCOUNT, "aws", key[1], {})
     except CreateAccessKeyFailure:
         return None
-    name, _ = trail._operation(call, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), body)
-    action = f"{PREFIX.get(call.service, call.service)}:{name or call.action}"
-    results = [IAMPolicy(policy).is_action_permitted(action) for policy in user.collect_policies()]
+    name, params = trail._operation(call, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), body)
+    name, resource = name or call.action, "*"
+    if call.service == "s3":  # S3 policies name buckets and objects: decided on the one asked for
+        name = S3_VERSIONED.get(name, name) if "versionId=" in environ.get("QUERY_STRING", "") else S3_ACTIONS.get(name, name)
+        resource = f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if params.get("Key") else "") if params.get("Bucket") else "*"
+    action = f"{PREFIX.get(call.service, call.service)}:{name}"
+    if action in ALWAYS_ALLOWED:
+        return None
+    results = [IAMPolicy(policy).is_action_permitted(action, resource) for policy in user.collect_policies()]
     if PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results:
         return None
     return f"User: {user.arn} is not authorized to perform: {action} because no identity-based policy allows the {action} action"

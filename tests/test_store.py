@@ -331,3 +331,29 @@ def test_a_history_rewritten_whole_is_caught_by_what_the_witness_saw(home, tmp_p
     seq = int(last.rsplit("/", 1)[1][:12])
     assert forged.returncode == 1 and len(fails) == 1, forged.stdout
     assert f"chain record {seq} is not what file:" in fails[0] and "(rewritten): the store's history was changed" in fails[0]
+
+
+def test_a_reviewer_with_the_readmes_read_only_policy_gets_every_runs_report_verified(home, tmp_path):
+    """The IAM policy the README gives a reviewer, on an IAM user of the sandbox (which decides S3 calls on the bucket or
+    object asked for, by S3's action names): history, report and verify work; the report's zip is not put, and says so."""
+    home, prefix = home
+    assert run(home, tmp_path / "alice", "log-retention").returncode == 0
+    (filed,) = ledger(tmp_path / "alice")
+    readme = (ROOT / "README.md").read_text()
+    policy = readme.split("Read-only access is all a reviewer needs:", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert STORE_BUCKET in policy and "s3:PutObject" not in policy
+    sandbox.principal("reviewer")
+    env = {k: v for k, v in sandbox.kernel_env().items() if v is not None}
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=env["AWS_ENDPOINT_URL"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    iam.put_user_policy(UserName="reviewer", PolicyName="on-call", PolicyDocument=policy)  # instead of a responder's
+    as_reviewer = {"OPSLIB_HOME": str(home), "OPSLIB_SANDBOX_AS": "reviewer"}
+    reviewer = tmp_path / "reviewer"
+
+    history = opslib("history", "--env", TEAM, "--runs-dir", str(reviewer), env=as_reviewer)
+    assert history.returncode == 0 and filed["run_id"] in history.stdout, history.stdout + history.stderr
+    report = opslib("report", "--since", "today", "--env", TEAM, "--runs-dir", str(reviewer), env=as_reviewer)
+    assert report.returncode == 0 and "verified: every file in it matches its record" in report.stdout, report.stdout + report.stderr
+    assert "store:  not put there (AccessDenied: User: arn:aws:iam::123456789012:user/reviewer is not authorized to perform: s3:PutObject" in report.stdout
+    verify = opslib("verify", "--env", TEAM, "--runs-dir", str(tmp_path / "elsewhere"), env=as_reviewer)
+    assert verify.returncode == 0 and ": verified:" in verify.stdout, verify.stdout + verify.stderr
