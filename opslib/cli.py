@@ -338,22 +338,22 @@ def cmd_history(args) -> int:
     since = _since(args.since) if args.since else ""
     status = args.status.lower() if args.status else ""
     _recover(root, "history")
-    root = _from_store(root, args.env, since=since)[0] or root
+    team = _from_store(root, args.env, since=since)[0]
+    root = team or root
     with Index.open(Evidence(root)) as index:
         found = index.runs(notebook=args.notebook or "", env=args.env or "", incident=args.incident or "", status=status, since=since)
         applied = index.applied_counts(r.get("run_id") for r in found)
         unreadable = index.unreadable("ledger")
         notes = index.notes + ([f"{unreadable} unreadable line(s) in ledger.jsonl skipped; run `opslib verify`"] if unreadable else [])
+        notes += [f"every machine's runs, as pages: {team / 'index.html'}"] if team else []
     rows = []
     for r in found:
         g = {k: str(r.get(k) if r.get(k) is not None else "-") for k in ("started", "run_id", "notebook", "env", "status", "incident", "user", "mode")}
         n = r.get("checks") if isinstance(r.get("checks"), dict) else {}
         counts = "/".join(str(n.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))
         env = f"{g['env']} {r['target']}" if r.get("target") else g["env"]  # one of the environment's targets: account/region
-        origin = r.get("origin") if isinstance(r.get("origin"), dict) else {}
-        who = f"{g['user']}@{origin['host']}" + (" (late)" if origin.get("late") else "") if origin.get("host") else g["user"]  # from the team's store: which machine
         rows.append((g["started"].replace("+00:00", "Z"), g["run_id"], g["notebook"], env, g["status"], counts, applied.get(g["run_id"], 0),
-                     g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), who, g["mode"]))
+                     g["incident"] if g["incident"] not in ("", "-") else "-", history.took(r), history.who(r) or "-", g["mode"]))
     _table(("started", "run", "notebook", "env", "status", "ok/warn/crit/err", "changes", "incident", "took", "who", "mode"), rows)
     for note in notes:
         print(f"opslib: {note}", file=sys.stderr)

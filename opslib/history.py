@@ -9,6 +9,16 @@ from .checks import RUN_STATUS, Check, Report
 from .units import duration
 
 
+def who(record: dict) -> str:
+    """Who filed a record; from the team's store (opslib.store), on which machine too, and whether it reached the store
+    only later (offline then): shown, never reordered."""
+    origin = record.get("origin") if isinstance(record.get("origin"), dict) else {}
+    if not origin.get("host"):
+        return record.get("user", "")
+    late = f" (reached the store late, {str(origin.get('stored_at', ''))[:16].replace('T', ' ')} UTC)" if origin.get("late") else ""
+    return f"{record.get('user', '')}@{origin['host']}{late}"
+
+
 def session(run_id: str, recs: list[dict]) -> dict:
     """An interactive session from its journal records: when, who, what, and the last state of each check."""
     first, last = recs[0], recs[-1]

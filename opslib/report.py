@@ -64,6 +64,6 @@ def _row(r: dict, up: str = "") -> dict:
     status = str(r.get("status", ""))
     counts = r.get("checks") if isinstance(r.get("checks"), dict) else {}
     cells = [str(r.get("started", "")).replace("+00:00", "").replace("T", " "), r.get("notebook", ""), r.get("env", ""),
-             r.get("incident") or "", r.get("user", ""), history.took(r), "/".join(str(counts.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))]
+             r.get("incident") or "", history.who(r), history.took(r), "/".join(str(counts.get(k, 0)) for k in ("OK", "WARN", "CRITICAL", "ERROR"))]
     return {"data": [(key, str(r.get(key) or "")) for key in _FILTERS], "status": status, "colour": STATUS_COLOURS.get(status, "#57606a"),
             "cells": [str(c) for c in cells], "run_id": json.dumps(r.get("run_id"))[1:-1], "href": up + r["html"] if _FILED.fullmatch(str(r.get("html") or "")) else ""}

@@ -360,11 +360,15 @@ class Store:
                         _copy(entry, copy, at.setdefault("incidents", {}))
                     at.update(seq=entry["seq"], hash=entry.get("hash", ""))
                     filing.write_text(where, json.dumps(at))
-                if entries:
+                if entries:  # its index built now (a reader is not told a copy just made had none) and its pages written
                     from .evidence_index import Index
+                    from .report import write_index
 
-                    with Index.open(copy):  # built now, so a reader is not told a copy just made had none
-                        pass
+                    days = {str(e["record"].get("started", ""))[:10]: e["record"].get("run_id", "") for e in entries
+                            if e.get("chain") == "ledger" and isinstance(e.get("record"), dict)}
+                    with Index.open(copy) as index:
+                        for run_id in days.values() or [""]:
+                            write_index(copy, run_id, index)
                 return root, problems
         except (BotoCoreError, ClientError) as exc:
             raise StoreError(_reason(exc)) from None

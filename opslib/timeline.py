@@ -8,7 +8,7 @@ runs' checks that went red, and every action planned, confirmed and applied).
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import incidents
+from . import history, incidents
 from .checks import CRITICAL, ERROR
 
 RED = (CRITICAL, ERROR)
@@ -27,16 +27,6 @@ class Event:
     def row(self) -> dict:
         return {"time (UTC)": f"{self.at:%Y-%m-%d %H:%M:%S}", "what": self.kind, "detail": self.what, "who": self.who,
                 "notebook": self.notebook.split("/")[-1], "run": self.run_id, "evidence": self.evidence}
-
-
-def _who(record: dict) -> str:
-    """Who filed a record; from the team's store (opslib.store), on which machine too, and whether it reached the store
-    only later (offline then): shown, never reordered."""
-    origin = record.get("origin") if isinstance(record.get("origin"), dict) else {}
-    if not origin.get("host"):
-        return record.get("user", "")
-    late = f" (reached the store late, {str(origin.get('stored_at', ''))[:16].replace('T', ' ')} UTC)" if origin.get("late") else ""
-    return f"{record.get('user', '')}@{origin['host']}{late}"
 
 
 def _at(text) -> datetime | None:
@@ -71,7 +61,7 @@ def build(evidence, incident_id: str, index=None, before_minutes: int = 0, chang
     events = list(_incident_events(records, incident_id))
     for run in untagged:
         if _at(run.get("started")):
-            events.append(Event(_at(run["started"]), "red", _who(run), f"{run.get('notebook', '').split('/')[-1]}: {str(run.get('status', '')).upper()} "
+            events.append(Event(_at(run["started"]), "red", history.who(run), f"{run.get('notebook', '').split('/')[-1]}: {str(run.get('status', '')).upper()} "
                                 f"(untagged: run without --incident {incident_id})", run["run_id"], run.get("notebook", ""), run.get("html") or ""))
     for c in changes:
         when = c["when"] if c["when"].tzinfo else c["when"].replace(tzinfo=timezone.utc)
@@ -82,7 +72,7 @@ def build(evidence, incident_id: str, index=None, before_minutes: int = 0, chang
             counts = run.get("checks") if isinstance(run.get("checks"), dict) else {}
             shown = ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "no checks"
             how = "" if run.get("mode") == "headless" else " (by hand in JupyterLab)"
-            events.append(Event(_at(run["started"]), "run", _who(run), f"{run.get('notebook', '').split('/')[-1]}{how}: {str(run.get('status', '')).upper()} ({shown})",
+            events.append(Event(_at(run["started"]), "run", history.who(run), f"{run.get('notebook', '').split('/')[-1]}{how}: {str(run.get('status', '')).upper()} ({shown})",
                                 run["run_id"], run.get("notebook", ""), run.get("html") or ""))
     events += _journal_events(journal, wanted)
     began = {r.get("run_id"): r.get("seq", 0) for r in journal if r.get("kind") == "run-start"}  # the order runs started in
@@ -124,7 +114,7 @@ def _incident_events(records: list[dict], incident_id: str):
     for r in records:
         if r.get("incident") != incident_id or not _at(r.get("at")):
             continue
-        kind, at, who = r.get("kind"), _at(r["at"]), _who(r)
+        kind, at, who = r.get("kind"), _at(r["at"]), history.who(r)
         common = {"run_id": r.get("run_id", ""), "notebook": r.get("notebook", "")}
         if kind == incidents.DECLARED:
             yield Event(at, "declared", who, f"Incident declared: {r['severity']} {r['service']}, {r.get('impact', '')}; commander {r.get('commander', '')} ({r.get('why', '')})", **common)
@@ -145,7 +135,7 @@ def _journal_events(journal: list[dict], runs: set[str]) -> list[Event]:
     for r in journal:
         if r.get("run_id") not in runs or not _at(r.get("at")):
             continue
-        at, who, kind = _at(r["at"]), _who(r), r.get("kind")
+        at, who, kind = _at(r["at"]), history.who(r), r.get("kind")
         common = {"run_id": r["run_id"], "notebook": r.get("notebook", "")}
         check = r.get("check") if kind == "check" else None
         if isinstance(check, dict) and check.get("status") in RED:
