@@ -212,11 +212,13 @@ class Store:
                     return 0
                 self.check_bucket()
                 head = self._end(state)
-                for chain, record in pending:
-                    self._send_files(evidence, record)
-                    head = self._append(head, state, chain, record, late=not run_id or record.get("run_id") != run_id)
-                    sent[chain], state["head"] = record["seq"], list(head)
-                    state.pop("trying", None)
+                try:
+                    for chain, record in pending:
+                        self._send_files(evidence, record)
+                        head = self._append(head, state, chain, record, late=not run_id or record.get("run_id") != run_id)
+                        sent[chain], state["head"] = record["seq"], list(head)  # saved with the next record's attempt (one write a record)
+                        state.pop("trying", None)
+                finally:  # and when the store goes away midway: what went is known here
                     self._save(state)
                 self._put_hint(head)
                 self.head = head
