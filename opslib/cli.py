@@ -597,8 +597,9 @@ def cmd_undo(args) -> int:
         done = undo.applied(evidence, args.run_id)
     if not done:
         where = f"{root} nor in {args.env}'s evidence store" if team else str(root)
+        stored = [] if args.env else [env for env, data in _environments([]).items() if (data.get("evidence") or {}).get("store")]
         raise BadInput(f"run {args.run_id} applied no change in {where}", "`opslib history` lists runs and how many changes each applied"
-                       + ("" if args.env else "; a run filed on another machine: add --env ENV, whose file names the team's evidence store"))
+                       + "".join(f"; filed on another machine: opslib undo {args.run_id} --env {env} (its team's evidence store)" for env in stored[:3]))
     if not any(r.get("undo") for r in done):
         raise BadInput(f"nothing run {args.run_id} changed can be undone ({'; '.join(undo.cannot(done))})", "undo it by hand, as a new change")
     if args.confirm and args.confirm.lower() != "true" and not actions.PLAN_ID.fullmatch(args.confirm):
@@ -612,7 +613,8 @@ def cmd_undo(args) -> int:
         _recover(root, "undo")
         outcome = runner.execute(plan, "critical", None, progress=False, signals=signals)
         signals.then_ignore = True
-        return _report(outcome, root, apply_with=f"opslib undo {args.run_id} --confirm")
+        again = f"opslib undo {args.run_id}" + (f" --env {args.env}" if args.env else "")  # the run may be in the team's store only
+        return _report(outcome, root, apply_with=f"{again} --confirm")
 
 
 def _refuse_unverified(root, command: str) -> None:
