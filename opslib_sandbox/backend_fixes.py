@@ -24,6 +24,8 @@
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
 - What a new AWS account and bucket have by default: S3 blocks public access on every new bucket (since April
   2023; moto blocks nothing), and the sandbox's root user has MFA (no API turns it on; moto reports it off).
+- Block public access that blocks: S3 refuses a public bucket policy under BlockPublicPolicy and a public ACL
+  under BlockPublicAcls (AccessDenied); moto stored both.
 - Secrets Manager's AWSCURRENT moved by UpdateSecretVersionStage is what GetSecretValue then returns (moto kept
   returning the version it last put).
 - RDS automated backups a day, kept for the retention period (`backups`).
@@ -54,6 +56,8 @@ PATCHED = {
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
     "_aws_defaults_fix": [("moto.s3.models", "S3Backend.create_bucket"), ("moto.s3.models", "PublicAccessBlock"), ("moto.iam.models", "AccountSummary.__init__")],
+    "_public_access_block_fix": [("moto.s3.models", "S3Backend.put_bucket_policy"), ("moto.s3.models", "S3Backend.put_bucket_acl"),
+                                 ("moto.s3.models", "S3Backend.put_object_acl"), ("moto.s3.utils", "bucket_policy_is_public"), ("moto.s3.exceptions", "S3ClientError")],
     "_secret_stage_fix": [("moto.secretsmanager.models", "SecretsManagerBackend.update_secret_version_stage")],
     "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
@@ -107,6 +111,7 @@ def apply() -> None:
     _refusals_fix()
     _certificate_use_fix()
     _aws_defaults_fix()
+    _public_access_block_fix()
     _secret_stage_fix()
     from . import backups, transitions
 
@@ -700,6 +705,42 @@ def _aws_defaults_fix() -> None:
 
     S3Backend.create_bucket = create_bucket
     AccountSummary.__init__ = iam_init
+
+
+def _public_access_block_fix() -> None:
+    """PutBucketPolicy with a public policy under BlockPublicPolicy, and a public ACL under BlockPublicAcls, are refused as
+    S3 refuses them (what is already there stays: RestrictPublicBuckets and IgnorePublicAcls decide whether it counts)."""
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import ALL_USERS_GRANTEE, AUTHENTICATED_USERS_GRANTEE, S3Backend
+    from moto.s3.utils import bucket_policy_is_public
+
+    put_policy, put_acl, put_object_acl = S3Backend.put_bucket_policy, S3Backend.put_bucket_acl, S3Backend.put_object_acl
+
+    def refuse(bucket, setting: str, what: str, action: str):
+        block = getattr(bucket, "public_access_block", None)
+        if block is not None and getattr(block, setting):
+            raise S3ClientError("AccessDenied", f"User is not authorized to perform: s3:{action} on resource: \"arn:aws:s3:::{bucket.name}\" "
+                                f"because public {what} are blocked by the {''.join(w.title() for w in setting.split('_'))} block public access setting.")
+
+    def public(acl) -> bool:
+        return any(g in (ALL_USERS_GRANTEE, AUTHENTICATED_USERS_GRANTEE) for grant in (acl.grants if acl else []) for g in grant.grantees)
+
+    def put_bucket_policy(self, bucket_name, policy):
+        if bucket_policy_is_public(policy):
+            refuse(self.get_bucket(bucket_name), "block_public_policy", "policies", "PutBucketPolicy")
+        return put_policy(self, bucket_name, policy)
+
+    def put_bucket_acl(self, bucket_name, acl):
+        if public(acl):
+            refuse(self.get_bucket(bucket_name), "block_public_acls", "ACLs", "PutBucketAcl")
+        return put_acl(self, bucket_name, acl)
+
+    def put_object_acl(self, bucket_name, key_name, acl, *args, **kwargs):
+        if public(acl):
+            refuse(self.get_bucket(bucket_name), "block_public_acls", "ACLs", "PutObjectAcl")
+        return put_object_acl(self, bucket_name, key_name, acl, *args, **kwargs)
+
+    S3Backend.put_bucket_policy, S3Backend.put_bucket_acl, S3Backend.put_object_acl = put_bucket_policy, put_bucket_acl, put_object_acl
 
 
 def _secret_stage_fix() -> None:

@@ -2,6 +2,7 @@
 with the notebook a responder would reach for and the finding it must name (issue 24's list; add to it)."""
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import eventually, judge_in_process
 
@@ -833,6 +834,20 @@ def test_a_bucket_made_public_a_port_opened_and_an_admin_policy_made_by_hand_are
     assert "CRITICAL ec2_security_group_open        secure-webapp-sg:22" in said and f"revoke-security-group-ingress --group-id {group} --protocol tcp --port 22" in said
     assert "CRITICAL iam_policy_admin               ops-everything" in said and "held by role AutoStackTerraformRole" in said
     assert "OK       ec2_security_group_open        secure-webapp-sg:5000        Accepted in parameters/sandbox.yaml" in said
+
+    # The row's first command shuts the bucket at once; the grant, still there, is one setting away from public until removed.
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+    with pytest.raises(ClientError, match="AccessDenied.*BlockPublicPolicy"):  # as S3 refuses a public policy under the block
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
+    with pytest.raises(ClientError, match="AccessDenied.*BlockPublicAcls"):
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    said = "\n".join(judge_in_process("security-audit", tmp_path, monkeypatch))
+    assert f"WARN     s3_bucket_public               {bucket}" in said and "held back only by its public access block" in said, said
+    assert f"`aws s3api delete-bucket-policy --bucket {bucket}` when it is the only one" in said
+    s3.delete_bucket_policy(Bucket=bucket)
+    assert bucket not in "\n".join(r for r in judge_in_process("security-audit", tmp_path, monkeypatch) if "s3_" in r)
 
 
 def test_a_rotated_secret_is_staged_as_rotation_does_never_shown_and_undone_to_the_previous_version(healthy, aws, tmp_path):

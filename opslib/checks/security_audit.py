@@ -128,9 +128,17 @@ def buckets(found: list[dict], kms_buckets: list[str]) -> list[Check]:
         name, block = b["bucket"], b["block"] or {}
         put_block = (f"`aws s3api put-public-access-block --bucket {name} --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
                      "BlockPublicPolicy=true,RestrictPublicBuckets=true`")
-        if b["policy_public"] or b["acl_public"]:
-            how = "its bucket policy" if b["policy_public"] else f"its ACL ({', '.join(b['acl_public'])} to everyone)"
-            rows.append(Check("s3_bucket_public", CRITICAL, name, "public", "not public", f"{name} is public through {how}. {put_block}, then remove the grant."))
+        grants = (["its bucket policy"] if b["policy_public"] else []) + ([f"its ACL ({', '.join(b['acl_public'])} to everyone)"] if b["acl_public"] else [])
+        remove = ([f"`aws s3api get-bucket-policy --bucket {name}` shows the statement to take out (`aws s3api delete-bucket-policy --bucket {name}` when it is the only one)"]
+                  if b["policy_public"] else []) + ([f"`aws s3api put-bucket-acl --bucket {name} --acl private`"] if b["acl_public"] else [])
+        public = (b["policy_public"] and not block.get("RestrictPublicBuckets")) or (b["acl_public"] and not block.get("IgnorePublicAcls"))
+        if public:
+            rows.append(Check("s3_bucket_public", CRITICAL, name, "public", "not public",
+                              f"{name} is public through {' and '.join(grants)}. {put_block} shuts it at once; then remove the grant: {'; '.join(remove)}."))
+        elif grants:  # RestrictPublicBuckets / IgnorePublicAcls hold the grant back: one setting away from public
+            rows.append(Check("s3_bucket_public", WARN, name, "public grant held back", "no public grant",
+                              f"{name} grants the public access through {' and '.join(grants)}, held back only by its public access block: "
+                              f"remove the grant: {'; '.join(remove)}."))
         elif not all(block.get(k) for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")):
             off = [k for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets") if not block.get(k)]
             rows.append(Check("s3_block_public_access", WARN, name, ", ".join(off), "all four on",
