@@ -105,6 +105,7 @@ FINDINGS = {
     ("credential-rotation", "credential-overdue"): [
         "CRITICAL secret_rotation_age            autostack/production/google-oauth autostack/production/google-oauth last changed ", "(120 days ago), to be "
         "rotated every 90 days: 30 days overdue. Rotate it in the provider's console (https://console.cloud.google.com/apis/credentials)",
+        "then restart what reads it (AutoStack backend: docker-compose restart backend, then curl http://localhost:8000/auth/google)",
         "OK       secret_rotation_age            autostack/production/jwt"],
     ("terraform-state-lock", "stale-terraform-lock"): [
         "CRITICAL terraform_state_lock", "held 1 d 2 h by jenkins@ci-runner-7 (OperationTypeApply, Terraform 1.6.6, lock ID 0c7b3e55-1d0a-4f4b-8a1e-5e2f3c9d7a10)",

@@ -37,7 +37,7 @@ rb
 
 # %%
 found = rb.fetch("secret_rotation_age", "secrets", secretsmanager.described, list(policies))
-rb.judge(credential_checks.ages, found, policies, warn_before_days, oauth)
+rb.judge(credential_checks.ages, found, policies, warn_before_days, oauth, consumers)
 rb.show(views.secret_ages, found, policies)
 
 # %% [markdown]

@@ -12,8 +12,9 @@ def changed(secret: dict) -> datetime | None:
     return max(found) if found else secret.get("CreatedDate")
 
 
-def ages(found: list[dict], policies: dict, warn_before_days: int, oauth: dict) -> list[Check]:
-    """One row per secret; one due or overdue names how to rotate it: the provider's console for an OAuth secret, else this notebook."""
+def ages(found: list[dict], policies: dict, warn_before_days: int, oauth: dict, consumers: dict) -> list[Check]:
+    """One row per secret; one due or overdue names how to rotate it (the provider's console for an OAuth secret, else this
+    notebook) and what to restart after, in the row itself: the console is where a cron run's reader reads it."""
     rows, now = [], datetime.now(timezone.utc)
     for s in found:
         name, every = s["Name"], int(policies.get(s["Name"], 0))
@@ -22,7 +23,7 @@ def ages(found: list[dict], policies: dict, warn_before_days: int, oauth: dict) 
         left = every - age if age is not None else None
         said = f"{name} last changed {when:%Y-%m-%d} ({age} days ago), to be rotated every {every} days" if when else f"{name}: never changed"
         how = (f"Rotate it in the provider's console ({oauth[name]}), store the new one (`aws secretsmanager put-secret-value --secret-id {name} "
-               "--secret-string file://new.json`), restart its consumers (the checklist below)" if name in oauth
+               "--secret-string file://new.json`), then restart what reads it" + (f" ({consumers[name]})" if name in consumers else "") if name in oauth
                else f"Rotate it (planned first): `opslib run credential-rotation -p rotate={name}`")
         if left is None or left < 0:
             rows.append(Check("secret_rotation_age", CRITICAL, name, age, f"rotated within {every} days",
