@@ -24,6 +24,8 @@
   through an alias runs the alias's version (moto ignored the Qualifier and ran $LATEST).
 - What a new AWS account and bucket have by default: S3 blocks public access on every new bucket (since April
   2023; moto blocks nothing), and the sandbox's root user has MFA (no API turns it on; moto reports it off).
+  The sandbox's default caller is the IAM user it is, `arn:aws:iam::<account>:user/moto` (moto says
+  `arn:aws:sts::<account>:user/moto`, a form AWS never answers).
 - Block public access that blocks: S3 refuses a public bucket policy under BlockPublicPolicy and a public ACL
   under BlockPublicAcls (AccessDenied); moto stored both.
 - Secrets Manager's AWSCURRENT moved by UpdateSecretVersionStage is what GetSecretValue then returns (moto kept
@@ -55,7 +57,8 @@ PATCHED = {
     "_invoke_fix": [("moto.awslambda.models", "LambdaFunction.invoke"), ("moto.awslambda.responses", "LambdaResponse.invoke"),
                     ("moto.awslambda.models", "LambdaStorage._get_version"), ("moto.awslambda.models", "LambdaStorage._get_latest")],
     "_dynamodb_capacity_fix": [("moto.dynamodb.responses", "DynamoHandler.batch_get_item"), ("moto.dynamodb.responses", "DynamoHandler.batch_write_item")],
-    "_aws_defaults_fix": [("moto.s3.models", "S3Backend.create_bucket"), ("moto.s3.models", "PublicAccessBlock"), ("moto.iam.models", "AccountSummary.__init__")],
+    "_aws_defaults_fix": [("moto.s3.models", "S3Backend.create_bucket"), ("moto.s3.models", "PublicAccessBlock"), ("moto.iam.models", "AccountSummary.__init__"),
+                          ("moto.sts.models", "STSBackend.get_caller_identity")],
     "_public_access_block_fix": [("moto.s3.models", "S3Backend.put_bucket_policy"), ("moto.s3.models", "S3Backend.put_bucket_acl"),
                                  ("moto.s3.models", "S3Backend.put_object_acl"), ("moto.s3.utils", "bucket_policy_is_public"), ("moto.s3.exceptions", "S3ClientError")],
     "_secret_stage_fix": [("moto.secretsmanager.models", "SecretsManagerBackend.update_secret_version_stage")],
@@ -688,11 +691,13 @@ def _certificate_use_fix() -> None:
 
 
 def _aws_defaults_fix() -> None:
-    """A new bucket blocks public access (all four settings, as S3 sets them since April 2023); the root user has MFA."""
+    """A new bucket blocks public access (all four settings, as S3 sets them since April 2023); the root user has MFA; the
+    default caller is an IAM user's ARN."""
     from moto.iam.models import AccountSummary
     from moto.s3.models import PublicAccessBlock, S3Backend
+    from moto.sts.models import STSBackend
 
-    create, init = S3Backend.create_bucket, AccountSummary.__init__
+    create, init, identity = S3Backend.create_bucket, AccountSummary.__init__, STSBackend.get_caller_identity
 
     def create_bucket(self, *args, **kwargs):
         bucket = create(self, *args, **kwargs)
@@ -703,8 +708,13 @@ def _aws_defaults_fix() -> None:
         init(self, *args, **kwargs)
         self._account_mfa_enabled = 1
 
+    def caller(self, access_key_id, region):
+        user_id, arn, account = identity(self, access_key_id, region)
+        return user_id, arn.replace(f":sts::{account}:user/", f":iam::{account}:user/"), account
+
     S3Backend.create_bucket = create_bucket
     AccountSummary.__init__ = iam_init
+    STSBackend.get_caller_identity = caller
 
 
 def _public_access_block_fix() -> None:

@@ -98,7 +98,7 @@ def assume_refusal(body: bytes, environ: dict) -> str | None:
     if len(parts) < 6 or not parts[5].startswith("role/"):
         return None  # moto answers a malformed ARN itself
     account, name = parts[4], parts[5].split("/")[-1]
-    who = "arn:aws:sts::123456789012:user/moto"
+    who = "arn:aws:iam::123456789012:user/moto"
     refused = f"User: {who} is not authorized to perform: sts:AssumeRole on resource: {arn}"
     try:
         role = iam_backends[account]["aws"].get_role(name)

@@ -79,7 +79,7 @@ def _identity(access_key: str, region: str) -> dict:
     try:
         user_id, arn, account = sts_backends[world.ACCOUNT]["aws"].get_caller_identity(access_key, region)
     except Exception:  # moto's default caller
-        user_id, arn, account = "AKIAIOSFODNN7EXAMPLE", f"arn:aws:sts::{world.ACCOUNT}:user/moto", world.ACCOUNT
+        user_id, arn, account = "AKIAIOSFODNN7EXAMPLE", f"arn:aws:iam::{world.ACCOUNT}:user/moto", world.ACCOUNT
     kind = "AssumedRole" if ":assumed-role/" in arn else "IAMUser"
     who = {"type": kind, "principalId": user_id, "arn": arn, "accountId": account, "accessKeyId": access_key[:32]}
     return who | ({"userName": arn.rsplit("/", 1)[-1]} if kind == "IAMUser" else {})
