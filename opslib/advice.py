@@ -338,13 +338,23 @@ def deploy_verify(report, stage: str, deployments: list[dict], incident: str, en
 
 
 
-def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, env: str = "sandbox") -> str:
-    """After the undo notebook: apply the reviewed undo plans, or look at the state it put back."""
+def rerun(record: dict, **extra) -> str:
+    """A filed run again as it was asked (its `-p` parameters, no secret, no confirm), with `extra`."""
+    sources = record.get("parameter_sources") or {}
+    asked = {k: v for k, v in (record.get("parameters") or {}).items() if sources.get(k) == "-p" and k != "confirm" and v != "********"}
+    return command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"), **asked, **extra)
+
+
+def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, env: str = "sandbox", undone: dict | None = None) -> str:
+    """After the undo notebook: apply the reviewed undo plans, or look again as the undone run looked (`undone`: its
+    ledger record), where the change was made."""
     planned = [o.plan_id for o in outcomes if o.status in ("planned", "stale")]
     if planned:
         return f"Put it back, exactly as planned above:\n  opslib undo {undone_run} --confirm {','.join(planned)}" + (f" --env {env}" if env != "sandbox" else "")
     if any(o.status == "applied" for o in outcomes):
-        return f"Put back. The whole morning check:\n  {command('daily-health-check', incident, env=env)}\nThis undo is itself a run: opslib undo {run_id}"
+        again = (f"Look again as run {undone_run} looked:\n  {rerun(undone)}" if undone and str(undone.get("notebook") or "change/undo") != "change/undo"
+                 else f"The whole morning check:\n  {command('daily-health-check', incident, env=env)}")
+        return f"Put back. {again}\nThis undo is itself a run: opslib undo {run_id}"
     return "Nothing to put back. The runs and what each changed:\n  opslib history"
 
 
@@ -364,7 +374,7 @@ AFTER_CHANGE = {
     "credential-rotation": ("Restart its consumers (the checklist above), then look again", ("credential-rotation", {}),
                             "No rotation asked. The secrets' ages again, after a rotation by hand", ("credential-rotation", {})),
     "iam-role-setup": ("Give AutoStack the role's ARN (above), then look again", ("iam-role-setup", {}),
-                       "The role is as its documents say. The account's standing risks", ("security-audit", {})),
+                       "Nothing to change: the role holds what its documents say (a red simulator row then comes from outside its own policies, its permissions boundary say). The account's standing risks", ("security-audit", {})),
     "restore-drill": ("Record the drill's times against the RTO (the rows above); the backups it relies on", ("backup-verification", {}),
                       "Nothing to restore from. Why", ("backup-verification", {})),
     "rollback-stack": ("Watch the errors fall (seed 001 \"Post-Rollback Validation\")", ("high-error-rate", {}),

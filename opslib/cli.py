@@ -225,13 +225,10 @@ def cmd_run(args) -> int:
 
 
 def _apply_command(record: dict, plan_ids: str) -> str:
-    """The run again, with what it was asked (`-p`, no secret) and the plan ids: a plan id means nothing without the parameters that made it."""
-    from .advice import command
+    """The run again with the plan ids: a plan id means nothing without the parameters that made it."""
+    from .advice import rerun
 
-    sources = record.get("parameter_sources") or {}
-    asked = {k: v for k, v in (record.get("parameters") or {}).items() if sources.get(k) == "-p" and k != "confirm" and v != "********"}
-    said = command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"),
-                   **asked, confirm=plan_ids)
+    said = rerun(record, confirm=plan_ids)
     return said.replace(" -p ", f" --target {record['target']} -p ", 1) if record.get("target") else said  # that target's plan, not every target's
 
 

@@ -12,13 +12,18 @@ def applied(evidence, run_id: str) -> list[dict]:
         return [r for r in index.actions(run_id, statuses=("applied", "interrupted")) if not r.get("dry_run")]
 
 
-def target_of(evidence, run_id: str) -> str:
-    """The account/region the run acted on, when it ran on one of its environment's targets ("" otherwise)."""
+def run_of(evidence, run_id: str) -> dict:
+    """The run's ledger record ({} when this evidence holds none): its notebook, parameters and target."""
     from .evidence_index import Index
 
     with Index.open(evidence) as index:
         found = index.runs(run_ids=[run_id])
-    return str(found[0].get("target") or "") if found else ""
+    return found[0] if found else {}
+
+
+def target_of(evidence, run_id: str) -> str:
+    """The account/region the run acted on, when it ran on one of its environment's targets ("" otherwise)."""
+    return str(run_of(evidence, run_id).get("target") or "")
 
 
 def which(evidence, run_id: str = "") -> str:

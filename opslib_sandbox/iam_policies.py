@@ -45,7 +45,8 @@ def refusal(call, environ: dict, body: bytes) -> str | None:
 
 def simulate(body: bytes) -> tuple[str, list, bytes]:
     """IAM SimulatePrincipalPolicy (moto has none): each action (on each resource, `*` by default) decided by the
-    principal's identity policies, inline and attached, as IAM decides them: allowed, explicitDeny, or implicitDeny."""
+    principal's identity policies, inline and attached, as IAM decides them: allowed, explicitDeny, or implicitDeny, with
+    the policies that decided it (MatchedStatements: SourcePolicyId and SourcePolicyType)."""
     from urllib.parse import parse_qs
     from xml.sax.saxutils import escape
 
@@ -60,24 +61,30 @@ def simulate(body: bytes) -> tuple[str, list, bytes]:
     backend = world.backend("iam", "aws")
     kind, _, name = source.partition(":")[2].rpartition(":")[2].partition("/")
     try:
-        if kind == "role":
-            policies = [doc for _, doc in (backend.get_role_policy(name, p) for p in backend.list_role_policies(name))]
-            policies += backend.list_attached_role_policies(name)[0]
+        if kind == "role":  # (SourcePolicyId, SourcePolicyType, document) as MatchedStatements names them
+            policies = [(p, "role", doc) for p, doc in (backend.get_role_policy(name, p) for p in backend.list_role_policies(name))]
+            attached = backend.list_attached_role_policies(name)[0]
         elif kind == "user":
-            policies = [backend.get_user_policy(name, p) for p in backend.list_user_policies(name)] + backend.list_attached_user_policies(name)[0]
+            policies = [(p, "user", backend.get_user_policy(name, p)) for p in backend.list_user_policies(name)]
+            attached = backend.list_attached_user_policies(name)[0]
         else:
             raise KeyError(source)
     except Exception:
         out = (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>'
                f"<Message>The principal {escape(source)} cannot be found.</Message></Error></ErrorResponse>").encode()
         return "404 Not Found", [("Content-Type", "text/xml")], out
+    policies += [(p.name, "aws-managed" if p.arn.startswith("arn:aws:iam::aws:") else "user-managed", p) for p in attached]
     members = []
     for action in actions:
         for resource in resources:
-            found = [IAMPolicy(p).is_action_permitted(action, resource) for p in policies]
-            decision = ("explicitDeny" if PermissionResult.DENIED in found else "allowed" if PermissionResult.PERMITTED in found else "implicitDeny")
+            found = [(pid, kind, IAMPolicy(doc).is_action_permitted(action, resource)) for pid, kind, doc in policies]
+            decision = ("explicitDeny" if any(r == PermissionResult.DENIED for *_, r in found) else
+                        "allowed" if any(r == PermissionResult.PERMITTED for *_, r in found) else "implicitDeny")
+            deciding = {"explicitDeny": PermissionResult.DENIED, "allowed": PermissionResult.PERMITTED}.get(decision)
+            matched = "".join(f"<member><SourcePolicyId>{escape(pid)}</SourcePolicyId><SourcePolicyType>{kind}</SourcePolicyType></member>"
+                              for pid, kind, r in found if r == deciding)
             members.append(f"<member><EvalActionName>{escape(action)}</EvalActionName><EvalResourceName>{escape(resource)}</EvalResourceName>"
-                           f"<EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/></member>")
+                           f"<EvalDecision>{decision}</EvalDecision><MatchedStatements>{matched}</MatchedStatements><MissingContextValues/></member>")
     out = (f'<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><SimulatePrincipalPolicyResult>'
            f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(members)}</EvaluationResults></SimulatePrincipalPolicyResult>"
            f"<ResponseMetadata><RequestId>sandbox</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>").encode()

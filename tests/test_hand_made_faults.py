@@ -908,6 +908,42 @@ def test_a_role_policy_widened_by_hand_is_caught_by_the_simulator_put_right_and_
     assert "AutoStackTerraformRoleV2" not in roles and "AutoStackTerraformRole" in roles
 
 
+def test_a_policy_added_beside_the_roles_documents_is_named_with_what_grants_it_taken_off_and_put_back_by_undo(healthy, aws, tmp_path):
+    """Issue 26 (security/iam-role-setup): what someone puts on the role beside its documents (another inline policy, an
+    attached managed one) is named; IAM's simulator says which policy lets it do what it must not; the guarded setup takes
+    both off; undo puts both back, and its Next looks again as the undone run looked."""
+    import json
+    import re
+
+    from conftest import ledger, opslib
+
+    iam = aws.client("iam", "us-east-1")
+    iam.put_role_policy(RoleName="AutoStackTerraformRole", PolicyName="break-glass", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}))
+    arn = iam.create_policy(PolicyName="ops-describe", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="AutoStackTerraformRole", PolicyArn=arn)
+
+    dry = opslib("run", "iam-role-setup", "--no-progress", runs=tmp_path)
+    assert dry.returncode == 1, dry.stdout
+    assert f"it also holds inline policy break-glass, managed policy {arn}, which the documents do not name" in dry.stdout, dry.stdout
+    assert ("allowed though it must not be: iam:CreateAccessKey, iam:CreateUser, iam:PutUserPolicy (granted by policy break-glass)." in dry.stdout)
+    assert "AutoStackTerraformRole/break-glass other inline policy: 1 statement, 1 action -> (none)" in dry.stdout
+    (plan,) = set(re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout))
+    fixed = opslib("run", "iam-role-setup", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
+    assert fixed.returncode == 0 and "OK       iam_role_simulated" in fixed.stdout, fixed.stdout
+    assert iam.list_role_policies(RoleName="AutoStackTerraformRole")["PolicyNames"] == ["AutoStackMinimalPolicy"]
+    assert iam.list_attached_role_policies(RoleName="AutoStackTerraformRole")["AttachedPolicies"] == []
+
+    run_id = ledger(tmp_path)[-1]["run_id"]
+    undone = opslib("undo", run_id, "--confirm", "true", runs=tmp_path)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert f"Look again as run {run_id} looked:\n            opslib run iam-role-setup -p confirm=" not in undone.stdout  # never the confirm
+    assert f"Look again as run {run_id} looked:\n            opslib run iam-role-setup\n" in undone.stdout, undone.stdout
+    assert sorted(iam.list_role_policies(RoleName="AutoStackTerraformRole")["PolicyNames"]) == ["AutoStackMinimalPolicy", "break-glass"]
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="AutoStackTerraformRole")["AttachedPolicies"]] == [arn]
+
+
 def test_a_restore_drill_cleans_up_when_its_comparison_fails_and_never_touches_a_test_name_it_did_not_make(healthy, aws, tmp_path):
     """Issue 26 (maintenance/restore-drill, seeds 003/004): the database is restored from its newest automated snapshot to a
     real copy, watched creating -> available and timed against the RTO; with credentials that cannot open it the comparison

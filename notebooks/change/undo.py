@@ -44,7 +44,7 @@ undone = rb.act_all(undo.actions(done), confirm=confirm, change_ref=change_ref, 
 # ## Next
 
 # %%
-rb.next(advice.undo(rb.results, undone, rb.run_id, target, rb.incident, env))
+rb.next(advice.undo(rb.results, undone, rb.run_id, target, rb.incident, env, undo.run_of(team, target)))
 
 # %%
 rb.summary()

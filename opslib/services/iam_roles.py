@@ -18,17 +18,33 @@ def policy_json(value) -> dict | None:
 
 
 def role_state(aws, role: str, policy_name: str) -> dict:
-    """`aws iam get-role` and `get-role-policy`: the role's ARN and trust, and the inline policy's document (None: absent)."""
+    """`aws iam get-role`, `list-role-policies` + `get-role-policy` and `list-attached-role-policies`: the role's ARN and
+    trust, the inline policy's document (None: absent), and what else it holds (`others`: inline documents by name,
+    managed policies' ARNs), which its documents do not name."""
     iam = aws.client("iam")
     try:
         got = iam.get_role(RoleName=role)["Role"]
     except iam.exceptions.NoSuchEntityException:
-        return {"role": role, "exists": False, "arn": None, "trust": None, "policy": None}
-    try:
-        policy = policy_json(iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"])
-    except iam.exceptions.NoSuchEntityException:
-        policy = None
-    return {"role": role, "exists": True, "arn": got["Arn"], "trust": policy_json(got["AssumeRolePolicyDocument"]), "policy": policy}
+        return {"role": role, "exists": False, "arn": None, "trust": None, "policy": None, "others": {"inline": {}, "managed": []}}
+
+    def inline() -> dict:
+        names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role) for n in page["PolicyNames"]]
+        docs = at_once([lambda n=n: policy_json(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]) for n in names])
+        return dict(zip(names, docs))
+
+    def managed() -> list[str]:
+        return sorted(p["PolicyArn"] for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role) for p in page["AttachedPolicies"])
+
+    docs, attached = at_once([inline, managed])
+    policy = docs.pop(policy_name, None)
+    return {"role": role, "exists": True, "arn": got["Arn"], "trust": policy_json(got["AssumeRolePolicyDocument"]), "policy": policy,
+            "others": {"inline": docs, "managed": attached}}
+
+
+def beyond(state: dict) -> list[str]:
+    """What the role holds that its documents do not name, as a person reads it."""
+    others = state.get("others") or {}
+    return [f"inline policy {n}" for n in sorted(others.get("inline") or {})] + [f"managed policy {a}" for a in others.get("managed") or []]
 
 
 def statements(doc: dict) -> list[tuple[list[str], list[str]]]:
@@ -40,18 +56,22 @@ def statements(doc: dict) -> list[tuple[list[str], list[str]]]:
 
 def simulate_role(aws, role: str, policy: dict, refused: list[str]) -> dict:
     """The role's ARN (`aws iam get-role --query 'Role.Arn'`, seed 002's "save this!") and IAM's decisions for it: each
-    statement's actions on its first resource, and `refused` on `*`. No role yet: nothing to simulate."""
+    statement's actions on its first resource, and `refused` on `*`, with the policies that allowed each (`by`). No role
+    yet: nothing to simulate."""
     iam = aws.client("iam")
     try:
         arn = iam.get_role(RoleName=role)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        return {"role": role, "arn": None, "decisions": {}}
-    return {"role": role, "arn": arn, "decisions": simulate(aws, arn, [(a, r[0]) for a, r in statements(policy)], refused)}
+        return {"role": role, "arn": None, "decisions": {}, "by": {}}
+    results = simulate(aws, arn, [(a, r[0]) for a, r in statements(policy)], refused)
+    return {"role": role, "arn": arn, "decisions": {(r["EvalActionName"], r.get("EvalResourceName", "*")): r["EvalDecision"] for r in results},
+            "by": {r["EvalActionName"]: sorted({m["SourcePolicyId"] for m in r.get("MatchedStatements") or [] if m.get("SourcePolicyId")})
+                   for r in results if r["EvalDecision"] == "allowed"}}
 
 
-def simulate(aws, arn: str, granted: list, refused: list[str]) -> dict:
+def simulate(aws, arn: str, granted: list, refused: list[str]) -> list[dict]:
     """`aws iam simulate-principal-policy` for what the document grants (each statement's actions on its first resource)
-    and for `refused` (on `*`): {(action, resource): decision}. One call per statement, at once."""
+    and for `refused` (on `*`): IAM's EvaluationResults. One call per statement, at once."""
     iam = aws.client("iam")
     calls = [(actions, resource) for actions, resource in granted] + ([(refused, "*")] if refused else [])
 
@@ -59,8 +79,7 @@ def simulate(aws, arn: str, granted: list, refused: list[str]) -> dict:
         pages = iam.get_paginator("simulate_principal_policy").paginate(PolicySourceArn=arn, ActionNames=actions, ResourceArns=[resource])
         return [r for page in pages for r in page["EvaluationResults"]]
 
-    found = at_once([lambda a=a, r=r: one(a, r) for a, r in calls])
-    return {(r["EvalActionName"], r.get("EvalResourceName", "*")): r["EvalDecision"] for results in found for r in results}
+    return [r for results in at_once([lambda a=a, r=r: one(a, r) for a, r in calls]) for r in results]
 
 
 def document(path: str) -> dict:
