@@ -371,7 +371,7 @@ AFTER_CHANGE = {
                              "No stale lock. The state's versions", ("terraform-state-restore", {})),
     "terraform-state-restore": ("Look again, then let Terraform confirm it: terraform plan should change nothing you did not mean", ("terraform-state-restore", {}),
                                 "No restore asked. Whether a lock stands in the way", ("terraform-state-lock", {})),
-    "credential-rotation": ("Restart its consumers (the checklist above), then look again", ("credential-rotation", {}),
+    "credential-rotation": ("Restart what reads it, then look again", ("credential-rotation", {}),
                             "No rotation asked. The secrets' ages again, after a rotation by hand", ("credential-rotation", {})),
     "iam-role-setup": ("Give AutoStack the role's ARN (above), then look again", ("iam-role-setup", {}),
                        "Nothing to change: the role holds what its documents say (a red simulator row then comes from outside its own policies, its permissions boundary say). The account's standing risks", ("security-audit", {})),
@@ -395,10 +395,13 @@ AFTER_CHANGE = {
 }
 
 
-def after_change(notebook: str, report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None) -> str:
+def after_change(notebook: str, report, outcomes: list, run_id: str, incident: str, env: str = "sandbox", asked: dict | None = None,
+                 then: str = "") -> str:
     """After a notebook that changes things: apply exactly the reviewed plans (with the parameters that made them), or,
-    once applied, what to look at and how to undo it; when it planned nothing, where to look instead."""
-    then, (then_nb, then_params), nothing, (else_nb, else_params) = AFTER_CHANGE[notebook]
+    once applied, what to look at (`then`: what to do first, where the run knows better than AFTER_CHANGE) and how to undo
+    it; when it planned nothing, where to look instead."""
+    said_then, (then_nb, then_params), nothing, (else_nb, else_params) = AFTER_CHANGE[notebook]
+    then = then or said_then
     said = _guarded(notebook, outcomes, run_id, incident, env, f"{then}:\n  {command(then_nb, incident, env=env, **then_params)}", **(asked or {}))
     planned = any(o.status in ("planned", "stale") for o in outcomes)
     named = next((_named_command(c.sentence, incident, env) for c in report if c.status != "OK" and c.id == "ecs_service_tasks_running"), None)

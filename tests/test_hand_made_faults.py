@@ -867,6 +867,7 @@ def test_a_rotated_secret_is_staged_as_rotation_does_never_shown_and_undone_to_t
     (plan,) = re.findall(r"-p confirm=(PLAN-[0-9a-f]{12})", dry.stdout)
     done = opslib("run", "credential-rotation", "-p", f"rotate={name}", "-p", f"confirm={plan}", "--no-progress", runs=tmp_path)
     assert done.returncode == 0 and "(verified)" in done.stdout, done.stdout
+    assert "Restart what reads it (AutoStack backend: docker-compose restart backend (seed 002; every session ends)), then look again:" in done.stdout
     new = sm.get_secret_value(SecretId=name)
     values = json.loads(new["SecretString"])
     assert new["VersionId"] != old["VersionId"] and len(values["JWT_SECRET"]) == 43 and values["JWT_SECRET"] != json.loads(old["SecretString"])["JWT_SECRET"]

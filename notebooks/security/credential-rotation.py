@@ -57,7 +57,8 @@ print(views.rotation_checklist(consumers, oauth, role))
 # ## Next
 
 # %%
-rb.next(advice.after_change("credential-rotation", rb.results, rotated, rb.run_id, rb.incident, env, rb.asked))
+restart = f"Restart what reads it ({consumers.get(rotate, 'see the checklist in this run')}), then look again"
+rb.next(advice.after_change("credential-rotation", rb.results, rotated, rb.run_id, rb.incident, env, rb.asked, then=restart))
 
 # %%
 rb.summary()
