@@ -415,8 +415,19 @@ def after_change(notebook: str, report, outcomes: list, run_id: str, incident: s
     unread = [c for c in report if c.status == ERROR and c.phase != "before"]
     if not said and unread and not planned:  # nothing was planned because nothing could be read: never "all is well"
         return (f"{len(unread)} read{'s' if len(unread) > 1 else ''} failed (the ERROR rows name AWS's reason), so nothing was judged or planned there. "
-                f"Once access is back, again:\n  {command(notebook, incident, env=env, **(asked or {}))}")
+                f"{_when_again(unread, env)}:\n  {command(notebook, incident, env=env, **(asked or {}))}")
     return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"
+
+
+def _when_again(unread: list, env: str) -> str:
+    """What to do before reading again, from AWS's codes in the ERROR rows: a name AWS does not know is fixed by a person,
+    a throttle passes, a refusal needs access."""
+    codes = {str(c.observed) for c in unread}
+    if codes and all("NotFound" in code or code.startswith("NoSuch") for code in codes):
+        return f"AWS knows no such resource: check its name (parameters/{env}.yaml, or the -p that named it), then run it again"
+    if codes and all(any(t in code for t in ("Throttl", "SlowDown", "TooManyRequests", "RequestLimitExceeded")) for code in codes):
+        return "AWS throttled past the retries: run it again in a minute"
+    return "Once access is back, run it again"
 
 
 def _copy_ready(report, outcomes: list) -> bool:

@@ -155,3 +155,13 @@ def test_a_guarded_notebook_that_could_read_nothing_never_says_all_is_well(healt
     said = res.stdout.split("next:")[1]
     assert "1 read failed (the ERROR rows name AWS's reason), so nothing was judged or planned there" in said and "opslib run log-retention" in said, res.stdout
     assert "keeps to the policy" not in said
+    assert "Once access is back, run it again" in said
+
+
+def test_a_name_aws_does_not_know_is_sent_back_to_its_parameter_not_to_wait_for_access(healthy, tmp_path):
+    """A lock table that does not exist is no refusal: Next says to check the name where it was given, with the run's -p."""
+    res = opslib("run", "terraform-state-lock", "-p", "lock_table=autostack-tf-lock", "--no-progress", runs=tmp_path)
+    assert "ERROR    terraform_state_lock           autostack-tf-lock" in res.stdout and "ResourceNotFoundException" in res.stdout, res.stdout
+    said = res.stdout.split("next:")[1]
+    assert "AWS knows no such resource: check its name (parameters/sandbox.yaml, or the -p that named it), then run it again" in said, said
+    assert "opslib run terraform-state-lock -p lock_table=autostack-tf-lock" in said and "access is back" not in said
