@@ -724,7 +724,7 @@ def _public_access_block_fix() -> None:
     from moto.s3.models import ALL_USERS_GRANTEE, AUTHENTICATED_USERS_GRANTEE, S3Backend
     from moto.s3.utils import bucket_policy_is_public
 
-    put_policy, put_acl, put_object_acl = S3Backend.put_bucket_policy, S3Backend.put_bucket_acl, S3Backend.put_object_acl
+    put_policy, put_acl, put_key_acl = S3Backend.put_bucket_policy, S3Backend.put_bucket_acl, S3Backend.put_object_acl
 
     def refuse(bucket, setting: str, what: str, action: str):
         block = getattr(bucket, "public_access_block", None)
@@ -748,7 +748,7 @@ def _public_access_block_fix() -> None:
     def put_object_acl(self, bucket_name, key_name, acl, *args, **kwargs):
         if public(acl):
             refuse(self.get_bucket(bucket_name), "block_public_acls", "ACLs", "PutObjectAcl")
-        return put_object_acl(self, bucket_name, key_name, acl, *args, **kwargs)
+        return put_key_acl(self, bucket_name, key_name, acl, *args, **kwargs)
 
     S3Backend.put_bucket_policy, S3Backend.put_bucket_acl, S3Backend.put_object_acl = put_bucket_policy, put_bucket_acl, put_object_acl
 

@@ -843,6 +843,10 @@ def test_a_bucket_made_public_a_port_opened_and_an_admin_policy_made_by_hand_are
             {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
     with pytest.raises(ClientError, match="AccessDenied.*BlockPublicAcls"):
         s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    s3.put_object(Bucket=bucket, Key="probe.txt", Body=b"x")
+    with pytest.raises(ClientError, match="AccessDenied.*BlockPublicAcls"):
+        s3.put_object_acl(Bucket=bucket, Key="probe.txt", ACL="public-read")
+    s3.put_object_acl(Bucket=bucket, Key="probe.txt", ACL="private")  # a private ACL is no public one
     said = "\n".join(judge_in_process("security-audit", tmp_path, monkeypatch))
     assert f"WARN     s3_bucket_public               {bucket}" in said and "held back only by its public access block" in said, said
     assert f"`aws s3api delete-bucket-policy --bucket {bucket}` when it is the only one" in said
