@@ -54,12 +54,21 @@ def running(runs_dir: Path) -> set[str]:
     """Run ids whose runner is alive (their note is locked)."""
     out = set()
     for note in _notes(runs_dir):
-        with open(note) as fh:
+        try:
+            fh = open(note)
+        except FileNotFoundError:  # filed and gone since the listing
+            continue
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 out.add(note.stem)
     return out
+
+
+def _gone(fh) -> bool:
+    """The note was unlinked while we waited for it: its run was filed (by its runner, or another command's recover)."""
+    return os.fstat(fh.fileno()).st_nlink == 0
 
 
 def _notes(runs_dir: Path) -> list[Path]:
@@ -77,11 +86,17 @@ def recover(runs_dir: Path, by: str) -> list[str]:
 
     lines = []
     for note in _notes(runs_dir):
-        with open(note, "r+") as fh:
+        try:
+            fh = open(note, "r+")
+        except FileNotFoundError:  # its runner filed it since the listing (twenty cron runs at once do)
+            continue
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # its runner is alive
+            if _gone(fh):  # opened just before its runner (or another recover) filed and unlinked it: never filed twice
+                continue
             try:
                 meta = json.loads(fh.read())
                 env_data = load(meta["env"])

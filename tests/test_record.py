@@ -189,3 +189,37 @@ def test_runs_dir_without_write_permission_is_bad_input(sandbox_url, tmp_path_fa
     finally:
         os.chmod(folder, 0o755)
         shutil.rmtree(folder)
+
+
+def test_a_run_filing_itself_while_another_command_recovers_is_never_refiled_nor_a_traceback(tmp_path):
+    """Runs begin and file themselves (note unlinked, lock released) while another command recovers the runs directory,
+    as twenty cron runs at once do: a note gone since the listing, or unlinked between its open and its lock, is a run
+    already filed: skipped, never filed again as killed, never a FileNotFoundError."""
+    import threading
+    from datetime import datetime, timezone
+
+    from opslib import inflight
+
+    stop, said, failed = threading.Event(), [], []
+
+    def runs():
+        for i in range(3000):
+            meta = {"run_id": f"{i:010x}", "env": "sandbox", "notebook": "fixture", "started": datetime.now(timezone.utc).isoformat()}
+            inflight.begin(tmp_path, meta).done()
+        stop.set()
+
+    def recovers():
+        while not stop.is_set():
+            try:
+                said.extend(inflight.recover(tmp_path, "history"))
+                inflight.running(tmp_path)
+            except Exception as exc:  # noqa: BLE001 - the race's traceback is the failure
+                failed.append(repr(exc))
+                return
+
+    threads = [threading.Thread(target=runs), threading.Thread(target=recovers), threading.Thread(target=recovers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert failed == [] and said == [] and not (tmp_path / "ledger.jsonl").exists(), (failed[:3], said[:3])
