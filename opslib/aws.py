@@ -110,6 +110,17 @@ SERVICES = ("apigateway", "application-autoscaling", "ce", "cloudformation", "cl
 _LOADERS: dict = {}  # data path -> botocore's data loader, shared by the process's sessions
 
 
+def process_settings(env_data: dict, agent: str) -> AwsSettings:
+    """An environment's AWS settings for calls this process makes outside a notebook (the CLI, an input check); the
+    sandbox's (started if need be, its credentials in this process) when the environment names it."""
+    settings = AwsSettings.from_env_file(env_data, user_agent=agent)
+    if settings.endpoint_url == "sandbox":
+        import opslib_sandbox as sandbox
+
+        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
+    return settings
+
+
 def new_session(**kw):
     """A boto3 session whose service models come from one loader for the process: parsing a service's
     JSON model (half of making a client) is done once, not once per session."""

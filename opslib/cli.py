@@ -292,7 +292,9 @@ def _team_store(root, env: str, env_data: dict):
     made = stores.for_environment(env, env_data, root)
     if made is None:
         return None
-    _env_aws_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
+    from .aws import process_settings
+
+    process_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
     store = made()
     if (root / "ledger.jsonl").is_file():
         evidence = Evidence(root, environment.evidence_settings(env_data, env).hmac_key)
@@ -541,24 +543,11 @@ def cmd_incidents(args) -> int:
     return 0
 
 
-def _env_aws_settings(env_data: dict, agent: str):
-    """An environment's AWS settings for a command run outside a notebook; the sandbox's (started if
-    need be, its credentials in this process) when the environment names it."""
-    from .aws import AwsSettings
-
-    settings = AwsSettings.from_env_file(env_data, user_agent=agent)
-    if settings.endpoint_url == "sandbox":
-        import opslib_sandbox as sandbox
-
-        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
-    return settings
-
-
 def cmd_approve(args) -> int:
     """Record a second person's approval of a plan (opslib.approvals): its requester cannot."""
     from . import approvals, environment, locks
     from .actions import PLAN_ID
-    from .aws import Aws, caller
+    from .aws import Aws, caller, process_settings
     from .errors import BadInput
 
     if not PLAN_ID.fullmatch(args.plan_id) or "," in args.plan_id:
@@ -567,7 +556,7 @@ def cmd_approve(args) -> int:
     table, _, approval = locks.settings(env_data)
     if not (table and approval):
         raise BadInput(f"environment {args.env} does not ask for approval", "apply the plan with -p confirm=PLAN-...; or set actions.approval: true and actions.table")
-    settings = _env_aws_settings(env_data, "opslib/approve")
+    settings = process_settings(env_data, "opslib/approve")
     aws = Aws(settings)
     found = approvals.approve(aws, table, args.plan_id, caller(aws))  # the approver is who AWS says, not $USER
     print(f"{args.plan_id} ({found['action']}), requested by {found['requester']} at {found['requested']}, approved by {found['approver']} at {found['approved']}:")

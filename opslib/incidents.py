@@ -202,14 +202,18 @@ def check_declaration(notebook, values: dict) -> None:
         classify(values["service"], False, False, 0, False, values.get("severity") or "")
 
 
-def require(notebook, evidence, incident_id: str, headless: bool = True) -> str:
+def require(notebook, evidence, incident_id: str, headless: bool = True, elsewhere=None) -> str:
     """The incident a notebook works on, checked before it starts, when its first cell says it needs
     one (`**Incident:** required, open`). Headless it must be named; by hand in JupyterLab an empty
-    `incident_id` means the latest (open) one, which the notebook then shows."""
+    `incident_id` means the latest (open) one, which the notebook then shows. `elsewhere(incident_id)`: the
+    team's evidence (store.incident_copy) where one not declared here may be, for a notebook that only reads
+    it (a post-mortem written on a reviewer's laptop); an update is recorded where the incident was declared."""
     needs = notebook.incident_need
     if needs not in ("open", "declared"):
         return incident_id
     open_only = needs == "open"
+    if incident_id and elsewhere is not None and not open_only and ID.fullmatch(incident_id) and incident_id not in all_incidents(evidence):
+        return find(elsewhere(incident_id), incident_id).id
     if incident_id:
         return find(evidence, incident_id, open_only=open_only).id
     if headless:

@@ -117,7 +117,7 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
         resolved.values["incident_id"], resolved.sources["incident_id"] = incident, "--incident"
     from . import incidents
 
-    incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "")
+    incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "", elsewhere=stores.incident_copy(env, env_data, runs_dir))
     incidents.check_declaration(nb, resolved.values)
     params.needed_with(specs, resolved.values, nb.name, "-p")
     _check_authorization(nb, env, env_data, resolved.values, incident)

@@ -80,6 +80,29 @@ def team_evidence(aws, env: str, env_data: dict, evidence, incident_id: str = ""
     return Evidence(root)
 
 
+def incident_copy(env: str, env_data: dict, runs_dir: Path):
+    """None (no store named), or a callable giving this machine's copy of the store brought up to an incident's records,
+    for a notebook's input check on a machine that never saw the incident (nothing is sent from here)."""
+    made = for_environment(env, env_data, runs_dir)
+    if made is None:
+        return None
+
+    def copy(incident_id: str):
+        from .aws import process_settings
+        from .ledger import Evidence
+
+        process_settings(env_data, "opslib/store")  # the sandbox's credentials, when it is the sandbox
+        store = made()
+        try:
+            root, _ = store.mirror(incident_since(incident_id))
+        except StoreError as exc:
+            raise BadInput(f"no incident {incident_id} in {Path(runs_dir) / 'incidents.jsonl'}, and the team's store {store.url} could not be read ({exc})",
+                           "run it again once the store can be read, or on the machine that declared it") from None
+        return Evidence(root)
+
+    return copy
+
+
 def incident_since(incident_id: str) -> str:
     """From when an incident's records can be in the store: two days before the day in its id (its timeline looks back
     before the declaration); "" (everything) for no id or one not of the form INC-YYYY-MMDD-NNN."""

@@ -207,6 +207,14 @@ def test_an_incidents_timeline_merges_every_machines_runs_and_marks_the_late_one
     line = next(row for row in draft.splitlines() if "log-retention" in row)
     assert "reached the store late" in line, draft
 
+    # Carol, reviewing on a laptop that never saw the incident, drafts the same post-mortem from the store.
+    carol = tmp_path / "carol"
+    drafted = run(home, carol, "postmortem", "--incident", inc.id)
+    assert drafted.returncode in (0, 1), drafted.stdout + drafted.stderr
+    assert "log-retention" in (carol / "incidents" / inc.id / "postmortem.md").read_text()
+    unknown = run(home, carol, "postmortem", "--incident", "INC-2026-0101-001")
+    assert unknown.returncode == 2 and "no incident INC-2026-0101-001" in unknown.stderr, unknown.stdout + unknown.stderr
+
 
 def test_a_store_that_goes_away_midway_or_throttles_loses_nothing_and_sends_nothing_twice(healthy, tmp_path, s3):
     """Thirty runs wait; the store goes away while they are being sent (503 from then on), then throttles everything,
