@@ -11,7 +11,7 @@ PREFIX = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag"}  # SigV4
 # S3 operations whose IAM action has another name (the S3 authorization reference): a listing is ListBucket, a HEAD is
 # a GET, and an operation on one version of an object is its *Version action.
 S3_ACTIONS = {"ListObjectsV2": "ListBucket", "ListObjects": "ListBucket", "HeadBucket": "ListBucket", "ListObjectVersions": "ListBucketVersions",
-              "HeadObject": "GetObject", "ListBuckets": "ListAllMyBuckets", "CopyObject": "PutObject"}  # a copy is a put to its target
+              "HeadObject": "GetObject", "ListBuckets": "ListAllMyBuckets", "CopyObject": "PutObject"}  # a copy is a put to its target (and a read of its source)
 ALWAYS_ALLOWED = ("sts:GetCallerIdentity",)  # no policy can deny it (AWS: "No permissions are required")
 S3_VERSIONED = {"GetObject": "GetObjectVersion", "HeadObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion"}
 
@@ -29,7 +29,8 @@ def refusal(call, environ: dict, body: bytes) -> str | None:
         user = IAMUserAccessKey(world.ACCOUNT, "aws", key[1], {})
     except CreateAccessKeyFailure:
         return None
-    name, params = trail._operation(call, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), body)
+    name, params = trail._operation(call, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), body,
+                                   "HTTP_X_AMZ_COPY_SOURCE" in environ)
     name, resource = name or call.action, "*"
     if call.service == "s3":  # S3 policies name buckets and objects: decided on the one asked for
         name = S3_VERSIONED.get(name, name) if "versionId=" in environ.get("QUERY_STRING", "") else S3_ACTIONS.get(name, name)

@@ -54,7 +54,7 @@ def reset() -> None:
 def record(call, environ: dict, body: bytes, status: str, answer: bytes, read_only: bool = False) -> None:
     """One call as CloudTrail records it, after its answer (`status`, `answer`) is known (a read: one IAM refused)."""
     method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
-    name, params = _operation(call, method, path, environ.get("QUERY_STRING", ""), body)
+    name, params = _operation(call, method, path, environ.get("QUERY_STRING", ""), body, "HTTP_X_AMZ_COPY_SOURCE" in environ)
     if not name:
         return
     now, source = _BACKDATED[-1] if _BACKDATED else (datetime.now(timezone.utc), "")
@@ -183,8 +183,11 @@ def _time(value) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _operation(call, method: str, path: str, query: str, body: bytes) -> tuple[str, dict]:
-    """(event name, the request's names and ids) of a call."""
+COPIES = {"PutObject": "CopyObject", "UploadPart": "UploadPartCopy"}  # one route each: a copy is told by its x-amz-copy-source header
+
+
+def _operation(call, method: str, path: str, query: str, body: bytes, copy: bool = False) -> tuple[str, dict]:
+    """(event name, the request's names and ids) of a call; `copy`: the request names a copy source."""
     if not call.protocol.startswith("rest"):
         if call.protocol == "json":
             try:
@@ -200,6 +203,9 @@ def _operation(call, method: str, path: str, query: str, body: bytes) -> tuple[s
     if match is None:
         return "", {}
     name, params = match
+    if call.service == "s3":
+        plain = {v: k for k, v in COPIES.items()}.get(name, name)
+        name = COPIES.get(plain, plain) if copy else plain
     if call.protocol == "rest-json" and body[:1] == b"{":
         try:
             params |= _kept(json.loads(body))

@@ -304,6 +304,14 @@ def test_every_change_is_in_cloudtrail_event_history_with_who_made_it(healthy, a
     assert not ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "DescribeServices"}])["Events"]
     writes = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ReadOnly", "AttributeValue": "false"}], MaxResults=50)["Events"]
     assert {"UpdateService"} <= {e["EventName"] for e in writes}  # one query for every write, as high-error-rate asks
+    assert records[1]["userIdentity"]["arn"] == "arn:aws:iam::123456789012:user/moto"  # an IAM user's ARN, as AWS writes it
+
+    s3 = aws.client("s3", "us-east-1")  # one route, two operations: a copy is told by its x-amz-copy-source header
+    s3.put_object(Bucket="rms-alb-logs", Key="trail-probe/a.txt", Body=b"a")
+    s3.copy_object(Bucket="rms-alb-logs", Key="trail-probe/b.txt", CopySource={"Bucket": "rms-alb-logs", "Key": "trail-probe/a.txt"})
+    names = [json.loads(e["CloudTrailEvent"])["eventName"] for e in ct.lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "s3.amazonaws.com"}], MaxResults=5)["Events"]]
+    assert names[:2] == ["CopyObject", "PutObject"], names
 
 
 def test_a_release_whose_image_is_not_in_the_registry_is_named_by_deployment_failed(healthy, aws, tmp_path, monkeypatch):
