@@ -2,6 +2,8 @@
 
 import argparse
 import os
+import re
+import shlex
 import sys
 
 
@@ -192,7 +194,7 @@ def cmd_run(args) -> int:
         if len(plans) == 1:
             outcome = runner.execute(plans[0], args.fail_on, args.cell_timeout, progress=not args.no_progress, signals=signals)
             signals.then_ignore = True
-            return _report(outcome, root)
+            return _report(outcome, root, given=args.runs_dir)
         codes, after = [], {}
 
         by_target: dict = {}
@@ -206,7 +208,7 @@ def cmd_run(args) -> int:
                 codes.append(runner.EXIT_NOTEBOOK)
             else:
                 nexts: list = []
-                codes.append(_report(outcome, root, nexts=nexts))
+                codes.append(_report(outcome, root, nexts=nexts, given=args.runs_dir))
                 after.update(dict.fromkeys(c for c in nexts if c.split()[2] not in {p.notebook.name for p in plans}))
             sys.stdout.flush()
 
@@ -220,7 +222,7 @@ def cmd_run(args) -> int:
             print(f"== {name} on every target of {args.env} ==\n{text}\nsummary:  {page}")
         print(f"{len(plans)} runs: " + ", ".join(f"{codes.count(c)} exited {c}" for c in sorted(set(codes))) + f"; exit {worst} (the worst)")
         for command in after:
-            print(f"next:     {command}")
+            print(_keep_runs_dir(f"next:     {command}", args.runs_dir))
         return worst
 
 
@@ -240,7 +242,17 @@ def _next(outcome) -> list[str]:
     return follow_ups(outcome.report, str(record.get("notebook", "")), str(record.get("incident") or ""), str(record.get("env") or "sandbox"))
 
 
-def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> int:
+_TAKES_RUNS_DIR = re.compile(r"\bopslib (?:run|undo|history|verify|incidents|report)(?= |$)", re.M)
+
+
+def _keep_runs_dir(text: str, given: str | None) -> str:
+    """Commands printed to paste keep the --runs-dir this one was given: what they file or read belongs with this run."""
+    if not given:
+        return text
+    return _TAKES_RUNS_DIR.sub(lambda m: f"{m[0]} --runs-dir {shlex.quote(given)}", text)
+
+
+def _report(outcome, root, apply_with: str = "", nexts: list | None = None, given: str | None = None) -> int:
     """The run's rows, its changes, and (for a dry run) the command that applies exactly its plans: `apply_with` and the ids, or -p confirm=."""
     from .secrets import scrub
     from .signals import describe
@@ -269,7 +281,7 @@ def _report(outcome, root, apply_with: str = "", nexts: list | None = None) -> i
         lines += [f"next:     {c}" for c in others]
     else:
         nexts += others
-    print(scrub("\n".join(lines))[0])
+    print(_keep_runs_dir(scrub("\n".join(lines))[0], given))
     noted = outcome.record.get("signals_during_filing")
     for note in outcome.notes + ([f"{describe(noted)} arrived while evidence was being filed; noted in the record"] if noted else []):
         print(f"opslib: {note}", file=sys.stderr)
@@ -584,8 +596,8 @@ def cmd_undo(args) -> int:
     if not done:
         where = f"{root} nor in {args.env}'s evidence store" if team else str(root)
         stored = [] if args.env else [env for env, data in _environments([]).items() if (data.get("evidence") or {}).get("store")]
-        raise BadInput(f"run {args.run_id} applied no change in {where}", "`opslib history` lists runs and how many changes each applied"
-                       + "".join(f"; filed on another machine: opslib undo {args.run_id} --env {env} (its team's evidence store)" for env in stored[:3]))
+        raise BadInput(f"run {args.run_id} applied no change in {where}", _keep_runs_dir("`opslib history` lists runs and how many changes each applied"
+                       + "".join(f"; filed on another machine: opslib undo {args.run_id} --env {env} (its team's evidence store)" for env in stored[:3]), args.runs_dir))
     if not any(r.get("undo") for r in done):
         raise BadInput(f"nothing run {args.run_id} changed can be undone ({'; '.join(undo.cannot(done))})", "undo it by hand, as a new change")
     if args.confirm and args.confirm.lower() != "true" and not actions.PLAN_ID.fullmatch(args.confirm):
@@ -600,7 +612,7 @@ def cmd_undo(args) -> int:
         outcome = runner.execute(plan, "critical", None, progress=False, signals=signals)
         signals.then_ignore = True
         again = f"opslib undo {args.run_id}" + (f" --env {args.env}" if args.env else "")  # the run may be in the team's store only
-        return _report(outcome, root, apply_with=f"{again} --confirm")
+        return _report(outcome, root, apply_with=f"{again} --confirm", given=args.runs_dir)
 
 
 def _refuse_unverified(root, command: str) -> None:

@@ -137,3 +137,29 @@ def test_a_stopped_containers_plan_keeps_its_id_while_the_container_stays_stoppe
     befores = [{"state": "exited", "status": _without_age(s)} for s in ("Exited (137) 5 seconds ago", "Exited (137) About a minute ago", "Exited (137) 12 minutes ago")]
     assert {plan_id(action, b, action.plan(b)) for b in befores} == {plan_id(action, befores[0], action.plan(befores[0]))}
     assert befores[0]["status"] == "Exited (137)" and _without_age("Exited (0) an hour ago") == "Exited (0)"
+
+
+def test_the_commands_printed_to_paste_keep_the_runs_dir_the_run_was_given(healthy, tmp_path):
+    """A responder who filed the dry run with --runs-dir pastes its apply line and then its undo line: both file beside
+    the dry run (they went to $OPSLIB_RUNS_DIR or ./runs, and the undo found no such run there)."""
+    import shlex
+
+    from conftest import ledger, opslib
+    import opslib_sandbox as sandbox
+
+    mine, elsewhere = tmp_path / "mine", tmp_path / "elsewhere"
+    sandbox.control("scenario/stale-terraform-lock")
+
+    def paste(line):
+        argv = shlex.split(line.split("#")[0])
+        assert argv[0] == "opslib", line
+        return opslib(*argv[1:], runs=elsewhere)
+
+    dry = opslib("run", "terraform-state-lock", "--runs-dir", str(mine), "--no-progress", runs=elsewhere)
+    apply_line = re.search(r"to apply exactly this plan, run: (.+)\)$", dry.stdout, re.M)[1]
+    assert f"--runs-dir {mine}" in apply_line, dry.stdout
+    applied = paste(apply_line)
+    assert applied.returncode == 0 and "(verified)" in applied.stdout, applied.stdout + applied.stderr
+    undo_line = next(line.strip() for line in applied.stdout.splitlines() if line.strip().startswith("opslib undo "))
+    assert paste(undo_line).returncode == 0
+    assert len(ledger(mine)) == 3 and ledger(elsewhere) == []

@@ -276,13 +276,14 @@ def test_a_change_applied_on_one_machine_is_undone_from_another_through_the_stor
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays") == 30
 
     unaware = cli(home, "undo", applied["run_id"], "--runs-dir", str(bob))
-    assert unaware.returncode == 2 and f"filed on another machine: opslib undo {applied['run_id']} --env {TEAM} (its team's evidence store)" in unaware.stderr, unaware.stderr
+    assert unaware.returncode == 2, unaware.stderr
+    assert f"filed on another machine: opslib undo --runs-dir {bob} {applied['run_id']} --env {TEAM} (its team's evidence store)" in unaware.stderr, unaware.stderr
     planned = cli(home, "undo", applied["run_id"], "--env", TEAM, "--runs-dir", str(bob))
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "PLANNED" in planned.stdout and group in planned.stdout, planned.stdout
     paste = planned.stdout.rsplit("run: ", 1)[1].strip().rstrip(")").split()  # the line the console ends with, as Bob pastes it
-    assert paste[:5] == ["opslib", "undo", applied["run_id"], "--env", TEAM] and paste[5] == "--confirm", planned.stdout
-    done = cli(home, *paste[1:], "--runs-dir", str(bob))
+    assert paste[:7] == ["opslib", "undo", "--runs-dir", str(bob), applied["run_id"], "--env", TEAM] and paste[7] == "--confirm", planned.stdout
+    done = cli(home, *paste[1:])  # it names Bob's runs directory itself
     assert done.returncode == 0, done.stdout + done.stderr
     assert "retentionInDays" not in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]  # kept forever again, as before Alice
 
