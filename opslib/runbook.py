@@ -233,14 +233,22 @@ class Runbook:
         if rows:
             self.record(rows)
 
-    def act_all(self, actions: list, confirm: bool | str = False, change_ref: str = "", nothing: str = "Nothing to do.", fixes: bool = False):
+    def act_all(self, actions: list, confirm: bool | str = False, change_ref: str = "", nothing: str = "Nothing to do.", fixes: bool = False,
+                together: bool = False):
         """`act` on each action in turn; says `nothing` when there is none (e.g. not requested). `fixes`: the actions are the
         fix for what the rows above found (a rollback), so once every one applied and verified, those rows are the world
-        before it: kept as evidence, out of the verdict, which then judges what is read after."""
+        before it: kept as evidence, out of the verdict, which then judges what is read after. `together`: the actions touch
+        different resources and each waits on AWS for minutes (a restore drill's database and table): confirmed, they are
+        applied at once, so the step takes the longest of them, not their sum (planned, in turn: a button each)."""
+        from .aws import at_once
+
         if not actions:
             print(nothing)
         before = list(self.results)
-        outcomes = [self.act(action, confirm=confirm, change_ref=change_ref) for action in actions]
+        if together and confirm:
+            outcomes = at_once([lambda a=a: self.act(a, confirm=confirm, change_ref=change_ref) for a in actions])
+        else:
+            outcomes = [self.act(action, confirm=confirm, change_ref=change_ref) for action in actions]
         if fixes and outcomes and all(o.status == "applied" and o.verified for o in outcomes):
             self._supersede(before)
             self.record([_checks.Check(f"action_{a.verb.replace('-', '_')}", _checks.OK, a.describe(), "verified", "applied and read back", o.message)

@@ -42,24 +42,18 @@ snapshot = rb.fetch("restore_drill_source", source_db, restore_drill.latest_snap
 rb.judge(drill_checks.source, snapshot, source_db)
 
 # %% [markdown]
-# ## 2. The database: restore, watch, compare, delete (guarded)
-# Restored to `db_target`, watched through `creating` to `available`, each table's rows counted in both and a sample read back, then `delete-db-instance --skip-final-snapshot` of the test instance (in a `finally`: it runs whatever the comparison found).
+# ## 2. The database and the table: restore, watch, compare, delete (guarded)
+# The database restored to `db_target`, watched through `creating` to `available`, each table's rows counted in both and a sample read back, then `delete-db-instance --skip-final-snapshot` of the test instance; the table restored with `restore-table-to-point-in-time --use-latest-restorable-time` (else from the newest backup) to `table_target`, watched to `ACTIVE`, items counted and sampled, then deleted. Each clean-up is in a `finally`: it runs whatever the comparison found. Confirmed, both restore at once, as a recovery would: the drill takes the longer of the two.
 
 # %%
-db_drill = rb.act_all([DatabaseDrill(source_db, db_target, db_class, db_secret, rto_minutes, sample, rb.run_id)], confirm=confirm, change_ref=change_ref)
-
-# %% [markdown]
-# ## 3. The table: restore, watch, compare, delete (guarded)
-# `restore-table-to-point-in-time --use-latest-restorable-time` (else from the newest backup) to `table_target`, watched to `ACTIVE`, items counted and sampled, then deleted.
-
-# %%
-table_drill = rb.act_all([TableDrill(table, table_target, rto_minutes, sample, rb.run_id, dynamodb_region)], confirm=confirm, change_ref=change_ref)
+drills = [DatabaseDrill(source_db, db_target, db_class, db_secret, rto_minutes, sample, rb.run_id), TableDrill(table, table_target, rto_minutes, sample, rb.run_id, dynamodb_region)]
+restored = rb.act_all(drills, confirm=confirm, change_ref=change_ref, together=True)
 
 # %% [markdown]
 # ## Next
 
 # %%
-rb.next(advice.after_change("restore-drill", rb.results, db_drill + table_drill, rb.run_id, rb.incident, env, rb.asked))
+rb.next(advice.after_change("restore-drill", rb.results, restored, rb.run_id, rb.incident, env, rb.asked))
 
 # %%
 rb.summary()
