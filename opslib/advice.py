@@ -259,8 +259,11 @@ def deployment_failed(report, svc: dict | None, incident: str, env: str = "sandb
 def security_audit(report, incident: str, env: str = "sandbox") -> str:
     """After security-audit: a sign of someone inside comes first; then fix what the rows name, or accept it in the environment file."""
     again = command("security-audit", incident, env=env)
-    if _bad(report, "cloudtrail_denied_calls", "iam_user_keys", "cloudtrail_logging"):
+    if _bad(report, "cloudtrail_denied_calls", "iam_user_keys"):
         return f"Something here may be someone at work, not a standing risk: look at the trail first:\n  {command('security-incident', incident, env=env)}"
+    if _bad(report, "cloudtrail_logging"):  # the trail security-incident reads may be another: the row names the stopper and their calls
+        return ("A trail was stopped: start it again and see what else the one who stopped it did (the row's two commands: "
+                f"CloudTrail's event history keeps their calls, trail or not); then look again:\n  {again}")
     if any(c.status != "OK" for c in report):
         return (f"Fix each finding with the command its row names, or, reviewed, accept it (`accepted` in parameters/{env}.yaml, "
                 f"check_id:resource and why); then look again:\n  {again}")

@@ -984,3 +984,24 @@ def test_a_restore_drill_cleans_up_when_its_comparison_fails_and_never_touches_a
     assert "ec2-manager-audit-restore-test exists: the drill never touches a table it did not make" in res.stdout
     assert [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]] == ["rms-db-prod", "incident-response-prod"]
     assert ddb.describe_table(TableName="ec2-manager-audit-restore-test")["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_a_trail_stopped_by_hand_is_named_with_who_stopped_it_and_what_else_they_did(healthy, aws, tmp_path):
+    """Issue 26 (security/security-audit, seed 003 "CloudTrail logging enabled"): the RMS trail stopped by hand names who
+    stopped it (CloudTrail's event history keeps the StopLogging call whether or not a trail logs) and how to see what
+    else they did; Next restarts it rather than sending to security-incident, which reads another system's trail."""
+    from conftest import opslib
+
+    ct = aws.client("cloudtrail", "us-east-1")
+    ct.stop_logging(Name="RMS")
+    res = opslib("run", "security-audit", "--no-progress", runs=tmp_path)
+    assert res.returncode == 1, res.stdout
+    row = next(line for line in res.stdout.splitlines() if line.startswith("CRITICAL cloudtrail_logging"))
+    assert "Trail RMS (us-east-1) is not logging (stopped " in row and " UTC by arn:aws:iam::123456789012:user/moto from " in row, row
+    assert "`aws cloudtrail start-logging --name RMS --region us-east-1`" in row
+    assert "`aws cloudtrail lookup-events --region us-east-1 --lookup-attributes AttributeKey=Username,AttributeValue=moto`" in row
+    said = res.stdout.split("next:")[1]
+    assert "A trail was stopped: start it again" in said and "opslib run security-audit" in said and "security-incident" not in said, said
+    ct.start_logging(Name="RMS")
+    again = opslib("run", "security-audit", "--no-progress", runs=tmp_path)
+    assert again.returncode == 0 and "cloudtrail_logging" in again.stdout and "CRITICAL" not in again.stdout, again.stdout

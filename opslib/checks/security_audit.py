@@ -158,8 +158,8 @@ def buckets(found: list[dict], kms_buckets: list[str]) -> list[Check]:
 def trails(found: list[dict]) -> list[Check]:
     """Every trail logging, and one of them recording IAM's (global) events."""
     rows = [Check("cloudtrail_logging", CRITICAL, t["name"], "stopped", "logging",
-                  f"Trail {t['name']} ({t['region']}) is not logging" + (f" (stopped {t['stopped']:%Y-%m-%d %H:%M} UTC)" if t.get("stopped") else "")
-                  + f": nothing is recorded. `aws cloudtrail start-logging --name {t['name']} --region {t['region']}`, then who stopped it: opslib run security-incident.")
+                  f"Trail {t['name']} ({t['region']}) is not logging" + (f" (stopped {t['stopped']:%Y-%m-%d %H:%M} UTC{_by(t)})" if t.get("stopped") else "")
+                  + f": nothing is recorded. `aws cloudtrail start-logging --name {t['name']} --region {t['region']}`, then {_what_else(t)}.")
             for t in found if not t["logging"]]
     if not any(t["global"] and t["logging"] for t in found):
         rows.append(Check("cloudtrail_global_events", CRITICAL, "CloudTrail", 0, "a trail with global events",
@@ -167,6 +167,20 @@ def trails(found: list[dict]) -> list[Check]:
                           "`aws cloudtrail update-trail --name NAME --include-global-service-events`."))
     return rows or [Check("cloudtrail_logging", OK, "CloudTrail", len(found), "logging",
                           f"{plural(len(found), 'trail')} logging ({', '.join(t['name'] for t in found)}), IAM's events recorded.")]
+
+
+def _by(trail: dict) -> str:
+    who = trail.get("stopped_by")
+    return f" by {who['who']}" + (f" from {who['from']}" if who.get("from") else "") if who else ""
+
+
+def _what_else(trail: dict) -> str:
+    """What the one who stopped it did (the event history keeps it, trail or not); unknown: the calls around then."""
+    who = trail.get("stopped_by") or {}
+    if who.get("username"):
+        return (f"what else {who['username']} did: `aws cloudtrail lookup-events --region {trail['region']} "
+                f"--lookup-attributes AttributeKey=Username,AttributeValue={who['username']}`")
+    return f"who stopped it and what else they did: `aws cloudtrail lookup-events --region {trail['region']} --lookup-attributes AttributeKey=EventName,AttributeValue=StopLogging`"
 
 
 def accept(rows: list[Check], accepted: list[str], env: str) -> list[Check]:

@@ -2,6 +2,8 @@
 policies, users' access keys, the root account), security groups and instances in each region, buckets' public access
 and encryption, and CloudTrail's trails."""
 
+import json
+
 from ..aws import at_once
 from .iam_roles import policy_json
 
@@ -86,12 +88,35 @@ def buckets(aws) -> list[dict]:
 
 
 def trails(aws, region: str) -> list[dict]:
-    """Each trail of a region and whether it logs (`aws cloudtrail describe-trails`, `get-trail-status`)."""
+    """Each trail of a region and whether it logs (`aws cloudtrail describe-trails`, `get-trail-status`); a stopped one
+    with who stopped it (`stopped_by`: the StopLogging call in CloudTrail's event history, which keeps 90 days of
+    management events whether or not a trail logs)."""
     ct = aws.at(region).client("cloudtrail")
     found = [t for t in ct.describe_trails(includeShadowTrails=False)["trailList"]]
     status = at_once([lambda t=t: ct.get_trail_status(Name=t["TrailARN"]) for t in found])
-    return [{"region": region, "name": t["Name"], "logging": s.get("IsLogging", False), "multi_region": t.get("IsMultiRegionTrail", False),
-             "global": t.get("IncludeGlobalServiceEvents", False), "stopped": s.get("StopLoggingTime")} for t, s in zip(found, status)]
+    out = [{"region": region, "name": t["Name"], "arn": t["TrailARN"], "logging": s.get("IsLogging", False), "multi_region": t.get("IsMultiRegionTrail", False),
+            "global": t.get("IncludeGlobalServiceEvents", False), "stopped": s.get("StopLoggingTime")} for t, s in zip(found, status)]
+    stopped = [t for t in out if not t["logging"] and t["stopped"]]
+    for t, who in zip(stopped, at_once([lambda t=t: _stopped_by(ct, t) for t in stopped])):
+        t["stopped_by"] = who
+    return out
+
+
+def _stopped_by(ct, trail: dict) -> dict | None:
+    """The StopLogging call that stopped `trail` (the last one that succeeded by its stop time): who, from where."""
+    from datetime import timedelta
+
+    from .cloudtrail import actor
+
+    at = trail["stopped"]
+    pages = ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}],
+                                                       StartTime=at - timedelta(minutes=15), EndTime=at + timedelta(minutes=5))
+    for event in (e for page in pages for e in page["Events"]):  # newest first
+        record = json.loads(event.get("CloudTrailEvent") or "{}")
+        asked = {str(v) for k, v in (record.get("requestParameters") or {}).items() if k.lower() == "name"}
+        if not record.get("errorCode") and asked & {trail["name"], trail["arn"]}:
+            return {"who": actor(record), "from": record.get("sourceIPAddress", ""), "username": event.get("Username", "")}
+    return None
 
 
 def everything(aws, regions: list[str]) -> dict:
