@@ -4,7 +4,7 @@
 # - **Purpose:** The role seed 002 "IAM Setup" describes, from its documents in `parameters/iam/` (trust policy, one inline policy): whether it exists as they say, the guarded setup that makes it so, and IAM's simulator asked what it may do: every action the document grants allowed, and a few it must never do denied. Its ARN, for AutoStack's settings.
 # - **When to use:** Setting AutoStack up in an account, after editing the policy document, and for seed 002 "Rotate AWS IAM Role" (`-p role_name=AutoStackTerraformRoleV2`); read-only by default, so it can run weekly to catch a role edited by hand.
 # - **Expected time:** under 5 seconds.
-# - **Impact:** Changes nothing unless confirmed (`-p confirm=PLAN-...`; `true` outside production): `create-role` (or `update-assume-role-policy`) and `put-role-policy`. `opslib undo RUN-ID` removes what it made (a role it created, with its policy) or puts back the documents the role had, and nothing else.
+# - **Impact:** Changes nothing unless confirmed (`-p confirm=PLAN-...`; `true` outside production): `create-role` (or `update-assume-role-policy`) and `put-role-policy`, and `delete-role-policy` / `detach-role-policy` of what the role holds that the documents do not name. `opslib undo RUN-ID` removes what it made (a role it created, with its policy) or puts back the documents and policies the role had, and nothing else.
 # - **Replaces:** seed 002 "Setup Commands" (`aws iam create-role --role-name AutoStackTerraformRole --assume-role-policy-document file://trust-policy.json`, `aws iam put-role-policy --role-name AutoStackTerraformRole --policy-name AutoStackMinimalPolicy --policy-document file://minimal-policy.json`, `aws iam get-role --query 'Role.Arn'`).
 # - **Catches:** none of the scenarios: a role's policy edited by hand (tests/test_hand_made_faults.py).
 
@@ -31,7 +31,7 @@ rb
 
 # %% [markdown]
 # ## 1. The role now, against its documents
-# `aws iam get-role --role-name ROLE` and `get-role-policy`: its trust and inline policy, compared with the files.
+# `aws iam get-role --role-name ROLE`, `list-role-policies` with `get-role-policy`, and `list-attached-role-policies`: its trust and inline policy compared with the files, and whatever else it holds.
 
 # %%
 state = rb.fetch("iam_role_matches", role_name, iam_roles.role_state, role_name, policy_name)
