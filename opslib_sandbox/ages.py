@@ -60,6 +60,8 @@ def apply(now: datetime | None = None) -> None:
             if secret.name == f"autostack/production/{name}":
                 changed = (now - timedelta(days=days)).timestamp()
                 secret.created_date = secret.last_changed_date = int(changed)
+                for version in secret.versions.values():  # put then, as its one version
+                    version["createdate"] = int(changed)
     table = world.backend("dynamodb", world.EC2M["region"]).tables.get(world.EC2M["table"])
     for backup in world.backend("dynamodb", world.EC2M["region"]).backups.values():
         night = (now - timedelta(days=0 if now.hour >= 1 else 1)).replace(hour=1, minute=0, second=0, microsecond=0)

@@ -29,7 +29,7 @@
 - Block public access that blocks: S3 refuses a public bucket policy under BlockPublicPolicy and a public ACL
   under BlockPublicAcls (AccessDenied); moto stored both.
 - Secrets Manager's AWSCURRENT moved by UpdateSecretVersionStage is what GetSecretValue then returns (moto kept
-  returning the version it last put).
+  returning the version it last put); ListSecretVersionIds gives each version's CreatedDate (moto said now for all).
 - RDS automated backups a day, kept for the retention period (`backups`).
 - ACM's InUseBy: AWS names the load balancers and CloudFront distributions that serve a certificate; moto
   names only classic load balancers.
@@ -61,7 +61,8 @@ PATCHED = {
                           ("moto.sts.models", "STSBackend.get_caller_identity")],
     "_public_access_block_fix": [("moto.s3.models", "S3Backend.put_bucket_policy"), ("moto.s3.models", "S3Backend.put_bucket_acl"),
                                  ("moto.s3.models", "S3Backend.put_object_acl"), ("moto.s3.utils", "bucket_policy_is_public"), ("moto.s3.exceptions", "S3ClientError")],
-    "_secret_stage_fix": [("moto.secretsmanager.models", "SecretsManagerBackend.update_secret_version_stage")],
+    "_secret_stage_fix": [("moto.secretsmanager.models", "SecretsManagerBackend.update_secret_version_stage"),
+                          ("moto.secretsmanager.models", "SecretsManagerBackend.list_secret_version_ids")],
     "_certificate_use_fix": [("moto.acm.models", "CertBundle.describe"), ("moto.elbv2.models", "elbv2_backends"), ("moto.cloudfront.models", "cloudfront_backends")],
     "_refusals_fix": [("moto.cloudwatch.exceptions", "InvalidParameterValue"), ("moto.rds.exceptions", "InvalidParameterValue"), ("moto.rds.responses", "RDSResponse")],
     "backups": [("moto.rds.models", "RDSBackend.describe_db_snapshots"), ("moto.rds.models", "RDSBackend.describe_db_instance_automated_backups"),
@@ -754,10 +755,11 @@ def _public_access_block_fix() -> None:
 
 
 def _secret_stage_fix() -> None:
-    """GetSecretValue without a stage or version answers AWSCURRENT: after AWSCURRENT moves, the version it moved to."""
+    """GetSecretValue without a stage or version answers AWSCURRENT: after AWSCURRENT moves, the version it moved to.
+    ListSecretVersionIds: each version's own CreatedDate."""
     from moto.secretsmanager.models import SecretsManagerBackend
 
-    update = SecretsManagerBackend.update_secret_version_stage
+    update, listed = SecretsManagerBackend.update_secret_version_stage, SecretsManagerBackend.list_secret_version_ids
 
     def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id=None, move_to_version_id=None):
         out = update(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
@@ -765,4 +767,14 @@ def _secret_stage_fix() -> None:
             self.secrets[secret_id].default_version_id = move_to_version_id
         return out
 
+    def list_secret_version_ids(self, secret_id):
+        import json
+
+        out = json.loads(listed(self, secret_id))
+        versions = self.secrets[secret_id].versions
+        for v in out["Versions"]:
+            v["CreatedDate"] = versions[v["VersionId"]].get("createdate", v["CreatedDate"])
+        return json.dumps(out)
+
     SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+    SecretsManagerBackend.list_secret_version_ids = list_secret_version_ids

@@ -183,6 +183,8 @@ def credential_overdue(state, c):
     for secret in world.backend("secretsmanager", AUTOSTACK["region"]).secrets.values():  # AWS has no call that ages a secret: the sandbox holds it
         if secret.name == "autostack/production/google-oauth":
             secret.created_date = secret.last_changed_date = int((_now() - timedelta(days=SECRET_AGES_DAYS["google-oauth"] + 50)).timestamp())
+            for version in secret.versions.values():
+                version["createdate"] = secret.created_date
 
 
 @scenario("stale-terraform-lock", "autostack-tf-locks holds a lock on autostack/terraform.tfstate taken 26 hours ago by a CI "

@@ -1005,3 +1005,30 @@ def test_a_trail_stopped_by_hand_is_named_with_who_stopped_it_and_what_else_they
     ct.start_logging(Name="RMS")
     again = opslib("run", "security-audit", "--no-progress", runs=tmp_path)
     assert again.returncode == 0 and "cloudtrail_logging" in again.stdout and "CRITICAL" not in again.stdout, again.stdout
+
+
+def test_a_rotation_left_halfway_is_named_and_does_not_make_the_old_value_look_new(healthy, aws, tmp_path, monkeypatch):
+    """Issue 26 (security/credential-rotation): a new value put as AWSPENDING and never made current (a rotation function
+    that failed midway) is a warning with the two ways out; the age is still the current value's (LastChangedDate moved
+    with the pending put: a 60-day-old secret looked rotated today)."""
+    import os
+    import re
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import opslib_sandbox as sandbox
+
+    sm = aws.client("secretsmanager", "us-east-1")
+    name = "autostack/production/jwt"
+    new = sm.put_secret_value(SecretId=name, SecretString='{"JWT_SECRET": "x", "SECRET_KEY": "y"}', VersionStages=["AWSPENDING"])["VersionId"]
+    rows = judge_in_process("credential-rotation", tmp_path, monkeypatch)
+    said = "\n".join(rows)
+    assert f"WARN     secret_rotation_pending        {name}" in said and f"version {new[:8]} is AWSPENDING since" in said, said
+    assert f"{name} last changed " in said and "(60 days ago)" in said, said  # the value in use, not the pending put
+    drop = re.search(r"or drop it: `([^`]+)`", said)[1]
+    env = {**os.environ, **{k: v for k, v in sandbox.kernel_env().items() if v is not None}, "AWS_DEFAULT_REGION": "us-east-1"}
+    argv = shlex.split(drop)
+    subprocess.run([str(Path(sys.executable).parent / argv[0]), *argv[1:]], check=True, env=env, capture_output=True)  # pasted, as the row says
+    assert "OK       secret_rotation_pending" in "\n".join(judge_in_process("credential-rotation", tmp_path, monkeypatch))

@@ -33,11 +33,12 @@ rb
 
 # %% [markdown]
 # ## 1. Each secret's age against its policy
-# `aws secretsmanager describe-secret` of each (its value is never read here): when it last changed or rotated, and its versions' stages.
+# `aws secretsmanager describe-secret` and `list-secret-version-ids` of each (its value is never read here): the age of the value in use (its current version's), its versions' stages, and a rotation left halfway (`AWSPENDING` on another version).
 
 # %%
 found = rb.fetch("secret_rotation_age", "secrets", secretsmanager.described, list(policies))
 rb.judge(credential_checks.ages, found, policies, warn_before_days, oauth, consumers)
+rb.judge(credential_checks.pending, found)
 rb.show(views.secret_ages, found, policies)
 
 # %% [markdown]

@@ -15,11 +15,23 @@ def credentials(aws, name: str, region: str = "") -> dict:
 
 
 def described(aws, names: list[str]) -> list[dict]:
-    """`aws secretsmanager describe-secret` of each (never its value): when it last changed or rotated, its versions' stages."""
+    """`aws secretsmanager describe-secret` and `list-secret-version-ids` of each (never its value): its rotation, and
+    each version's stages and when it was put (`Versions`): LastChangedDate moves with any change, a tag or a pending
+    version too, so a value's age is its current version's."""
     from ..aws import at_once
 
     sm = aws.client("secretsmanager")
-    return at_once([lambda n=n: sm.describe_secret(SecretId=n) for n in names])
+
+    def one(name: str) -> dict:
+        versions, token = [], {}
+        while True:  # botocore has no paginator for it
+            page = sm.list_secret_version_ids(SecretId=name, MaxResults=100, **token)
+            versions += page["Versions"]
+            if not page.get("NextToken"):
+                return {**sm.describe_secret(SecretId=name), "Versions": versions}
+            token = {"NextToken": page["NextToken"]}
+
+    return at_once([lambda n=n: one(n) for n in names])
 
 
 def fingerprint(value: str) -> str:
