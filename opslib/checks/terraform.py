@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from ..units import duration
+from ..units import duration, plural
 from . import CRITICAL, OK, WARN, Check
 
 
@@ -97,13 +97,13 @@ def history(versions: list[dict], bucket: str, key: str) -> Check:
                      f"{highest['serial']} of {highest['version']}: an older state was pushed over a newer one, and Terraform would plan to undo what "
                      f"came between ({_diff_line(current, highest)}). {_restore_hint(older)}")
     return Check("terraform_state_history", OK, path, current["serial"], "same lineage, serial not going back",
-                 f"{path}: serial {current['serial']}, lineage {current['lineage']}, {len(current['addresses'])} resources; {len(versions)} versions read, the newest "
+                 f"{path}: serial {current['serial']}, lineage {current['lineage']}, {plural(len(current['addresses']), 'resource')}; {plural(len(versions), 'version')} read, the newest "
                  f"written {current['modified']:%Y-%m-%d %H:%M} UTC.")
 
 
 def _diff_line(a: dict, b: dict) -> str:
     gone, new = sorted(set(b["addresses"]) - set(a["addresses"])), sorted(set(a["addresses"]) - set(b["addresses"]))
-    return f"{len(gone)} resources missing from it, {len(new)} it has that {b['version']} does not"
+    return f"{plural(len(gone), 'resource')} missing from it, {len(new)} it has that {b['version']} does not"
 
 
 def _restore_hint(older: list[dict]) -> str:
