@@ -34,6 +34,8 @@ def duration(seconds) -> str:
     big, big_name, small, small_name = next(u for u in ((86400, "d", 3600, "h"), (3600, "h", 60, "min"), (60, "min", 1, "s")) if abs(whole) >= u[0])
     head, rest = divmod(whole, big)
     rest = round(rest / small)
+    if rest * small == big:  # 23.99 h is 1 d more, not "24 h"
+        head, rest = head + 1, 0
     return f"{head} {big_name}" + (f" {rest} {small_name}" if rest else "")
 
 

@@ -90,7 +90,7 @@ FINDINGS = {
     ("security-incident", "auth-failure-burst"): [
         "CRITICAL cognito_auth_failure_burst     ec2-manager-users-production 1 address failed 10+ sign-ins within 5 minutes: 203.0.113.66 (25)"],
     ("certificate-expiry", "cert-expiring"): [
-        "CRITICAL acm_certificate_expiry         api.rms.example.com (us-east-1)", "days); served by load balancer rms-alb-prod. ACM does not renew imported certificates",
+        "CRITICAL acm_certificate_expiry         api.rms.example.com (us-east-1)", "(4 d 23 h left); served by load balancer rms-alb-prod. ACM does not renew imported certificates",
         "CRITICAL tls_certificate_presented      api.rms.example.com", "OK       acm_certificate_expiry         rms.example.com (us-east-1)"],
     ("backup-verification", "backups-missing"): [
         "CRITICAL dynamodb_backup_rpo            ec2-manager-audit-production ec2-manager-audit-production: point-in-time recovery is OFF (turned off ",

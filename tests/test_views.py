@@ -78,8 +78,8 @@ def test_durations_sizes_and_units_read_as_people_write_them():
     from opslib.checks import describe_threshold
     from opslib.units import duration, quantity, size
 
-    assert [duration(s) for s in (0.0057, 0.2737, 1.5, 45, 300, 330, 5400, 86400 + 3 * 3600, 7200)] == [
-        "5.7 ms", "274 ms", "1.5 s", "45 s", "5 min", "5 min 30 s", "1 h 30 min", "1 d 3 h", "2 h"]
+    assert [duration(s) for s in (0.0057, 0.2737, 1.5, 45, 300, 330, 5400, 86400 + 3 * 3600, 7200, 5 * 86400 - 60, 2 * 3600 - 10)] == [
+        "5.7 ms", "274 ms", "1.5 s", "45 s", "5 min", "5 min 30 s", "1 h 30 min", "1 d 3 h", "2 h", "5 d", "2 h"]  # never "4 d 24 h"
     assert [size(b) for b in (0, 512, 1536, 3 * 2**30, 5 * 2**40)] == ["0 B", "512 B", "1.5 KiB", "3 GiB", "5 TiB"]
     assert [quantity(1000.0, " ms"), quantity(629.6, "ms"), quantity(1, "lines"), quantity(3, "lines"), quantity(50.0, "% over average"), quantity(47.1)] == [
         "1 s", "630 ms", "1 line", "3 lines", "50% over average", "47.1"]

@@ -3,11 +3,19 @@ seed 004 "SSL Certificate Renewal")."""
 
 from datetime import datetime, timezone
 
+from ..units import duration
 from . import CRITICAL, ERROR, OK, SEVERITY, WARN, Check, describe_threshold, evaluate
 
 
 def days_left(not_after) -> int:
     return int((not_after - datetime.now(timezone.utc)).total_seconds() // 86400)
+
+
+def _left(not_after, warn_days: int) -> str:
+    """Whole days left; within the warning, and the hours (a certificate made to last five days reads 4 d 23 h, not 4 days)."""
+    left = days_left(not_after)
+    hours = int((not_after - datetime.now(timezone.utc)).total_seconds() // 3600) - left * 24  # down, as the days are
+    return f"{left} days" if left > warn_days else f"{left} d {hours} h left" if left >= 0 else f"expired {duration(-(not_after - datetime.now(timezone.utc)).total_seconds())} ago"
 
 
 def where(cert: dict) -> str:
@@ -38,7 +46,7 @@ def expiry(certs: list[dict], warn_days: int, critical_days: int) -> list[Check]
                f"ACM does not renew imported certificates: import the renewed one over it (`aws acm import-certificate --certificate-arn {arn} "
                "--certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem`), and its users serve it at once"
                if imported else "ACM cannot renew it (not eligible): request a new one and point its users at it (seed 003 \"Manual Certificate Update\")")
-        said = f"{name} expires {cert['NotAfter']:%Y-%m-%d} ({left} days); " + (f"served by {used}" if used else "not in use")
+        said = f"{name} expires {cert['NotAfter']:%Y-%m-%d} ({_left(cert['NotAfter'], warn_days)}); " + (f"served by {used}" if used else "not in use")
         if cert.get("Status") not in ("ISSUED", None):
             rows.append(Check("acm_certificate_expiry", CRITICAL if used else WARN, resource, cert.get("Status"), "ISSUED",
                               f"{said}; its status is {cert.get('Status')}. {how}."))
@@ -61,7 +69,7 @@ def presented(found: list[dict], certs: list[dict] | None, warn_days: int, criti
             rows.append(Check("tls_certificate_presented", ERROR, p["name"], "unread", threshold, f"{p['name']} at {p['url']}: no certificate read ({p['error']})."))
             continue
         left = days_left(p["not_after"])
-        said = f"{p['name']} at {p['url']} presents {p['subject'] or 'a certificate'} (serial {p['serial']}), valid until {p['not_after']:%Y-%m-%d %H:%M} UTC ({left} days)"
+        said = f"{p['name']} at {p['url']} presents {p['subject'] or 'a certificate'} (serial {p['serial']}), valid until {p['not_after']:%Y-%m-%d %H:%M} UTC ({_left(p['not_after'], warn_days)})"
         if not _covers(p["names"] or [p["subject"]], p["name"]):
             rows.append(Check("tls_certificate_presented", CRITICAL, p["name"], left, f"covers {p['name']}",
                               f"{said}, but for {', '.join(p['names']) or p['subject']}: clients asking for {p['name']} refuse it."))
