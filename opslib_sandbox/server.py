@@ -350,12 +350,13 @@ def elapse(state: State, minutes: int) -> None:
     """The world as it stands has stood for `minutes` already: its traffic of those minutes follows it, then CloudWatch evaluates."""
     if not 0 <= minutes <= ELAPSE_MAX_MIN:
         raise ValueError(f"minutes must be 0 to {ELAPSE_MAX_MIN}")
+    now = datetime.now(timezone.utc)  # one edge for all three: the traffic's rewrite takes seconds, and may cross a minute
     with state.alarm_lock:
         if minutes:
             transitions.settle_all()  # a reboot or resize takes a few paces: long done after minutes
-        traffic.elapse(minutes)
-        trail.backdate(minutes)
-        rollouts.backdate_task_logs(minutes)
+        traffic.elapse(minutes, now)
+        trail.backdate(minutes, now)
+        rollouts.backdate_task_logs(minutes, now)
     state.evaluate_alarms()
 
 
