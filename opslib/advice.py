@@ -342,10 +342,14 @@ def deploy_verify(report, stage: str, deployments: list[dict], incident: str, en
 
 
 def rerun(record: dict, **extra) -> str:
-    """A filed run again as it was asked (its `-p` parameters, no secret, no confirm), with `extra`."""
+    """A filed run again as it was asked (its `-p` parameters, no secret, no confirm; on its target, when it ran on one of
+    its environment's), with `extra`."""
     sources = record.get("parameter_sources") or {}
     asked = {k: v for k, v in (record.get("parameters") or {}).items() if sources.get(k) == "-p" and k != "confirm" and v != "********"}
-    return command(str(record.get("notebook", "")).split("/")[-1], str(record.get("incident") or ""), str(record.get("env") or "sandbox"), **asked, **extra)
+    notebook = str(record.get("notebook", "")).split("/")[-1]
+    said = command(notebook, str(record.get("incident") or ""), str(record.get("env") or "sandbox"), **asked, **extra)
+    target = str(record.get("target") or "")
+    return said.replace(f"opslib run {notebook}", f"opslib run {notebook} --target {shlex.quote(target)}", 1) if target else said
 
 
 def undo(report, outcomes: list, run_id: str, undone_run: str, incident: str, env: str = "sandbox", undone: dict | None = None) -> str:

@@ -230,8 +230,7 @@ def _apply_command(record: dict, plan_ids: str) -> str:
     """The run again with the plan ids: a plan id means nothing without the parameters that made it."""
     from .advice import rerun
 
-    said = rerun(record, confirm=plan_ids)
-    return said.replace(" -p ", f" --target {record['target']} -p ", 1) if record.get("target") else said  # that target's plan, not every target's
+    return rerun(record, confirm=plan_ids)  # on its target: that target's plan, not every target's
 
 
 def _next(outcome) -> list[str]:

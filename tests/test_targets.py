@@ -52,6 +52,7 @@ def test_a_notebook_runs_once_per_account_and_region_with_a_could_not_check_cell
     assert aws.client("logs", "us-west-2").describe_log_groups(logGroupNamePrefix="/aws/ec2-manager/staging")["logGroups"] == []  # not the main account
     undone = opslib("undo", ledger(runs)[-1]["run_id"], "--confirm", "true", "--runs-dir", str(runs), env={"OPSLIB_HOME": str(home)})
     assert undone.returncode == 0 and _staging_groups(aws)["/aws/ec2-manager/staging"] is None, undone.stdout + undone.stderr
+    assert "opslib run --runs-dir" in undone.stdout and "log-retention --target staging/us-west-2 --env multi" in undone.stdout, undone.stdout  # look again there
 
 
 @pytest.mark.parametrize("account, said", [
