@@ -57,7 +57,7 @@ class Aws:
         with self._lock:
             if self._session is None:
                 s = self.settings
-                base = new_session(profile_name=s.profile, region_name=s.region)
+                base = new_session(profile_name=s.profile, region_name=s.region, **(_sandbox_keys() if s.endpoint_url == "sandbox" and not s.profile else {}))
                 if s.role_arn:
                     base = _assume(base, s)
                 self._session = base
@@ -110,15 +110,13 @@ SERVICES = ("apigateway", "application-autoscaling", "ce", "cloudformation", "cl
 _LOADERS: dict = {}  # data path -> botocore's data loader, shared by the process's sessions
 
 
-def process_settings(env_data: dict, agent: str) -> AwsSettings:
-    """An environment's AWS settings for calls this process makes outside a notebook (the CLI, an input check); the
-    sandbox's (started if need be, its credentials in this process) when the environment names it."""
-    settings = AwsSettings.from_env_file(env_data, user_agent=agent)
-    if settings.endpoint_url == "sandbox":
-        import opslib_sandbox as sandbox
+def _sandbox_keys() -> dict:
+    """The sandbox's credentials for a session that calls it (its default principal, or OPSLIB_SANDBOX_AS's user): given to
+    the session, so nothing outside a kernel (the CLI, an input check, the store) needs them in the process's environment."""
+    import opslib_sandbox as sandbox
 
-        os.environ.update({k: v for k, v in sandbox.kernel_env().items() if v is not None})
-    return settings
+    keys = sandbox.credentials()
+    return {"aws_access_key_id": keys["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": keys["AWS_SECRET_ACCESS_KEY"]}
 
 
 def new_session(**kw):

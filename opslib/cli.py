@@ -303,9 +303,6 @@ def _team_store(root, env: str, env_data: dict):
     made = stores.for_environment(env, env_data, root)
     if made is None:
         return None
-    from .aws import process_settings
-
-    process_settings(env_data, "opslib/store")  # the sandbox's credentials in this process, when it is the sandbox
     store = made()
     if (root / "ledger.jsonl").is_file():
         evidence = Evidence(root, environment.evidence_settings(env_data, env).hmac_key)
@@ -558,7 +555,7 @@ def cmd_approve(args) -> int:
     """Record a second person's approval of a plan (opslib.approvals): its requester cannot."""
     from . import approvals, environment, locks
     from .actions import PLAN_ID
-    from .aws import Aws, caller, process_settings
+    from .aws import Aws, AwsSettings, caller
     from .errors import BadInput
 
     if not PLAN_ID.fullmatch(args.plan_id) or "," in args.plan_id:
@@ -567,8 +564,7 @@ def cmd_approve(args) -> int:
     table, _, approval = locks.settings(env_data)
     if not (table and approval):
         raise BadInput(f"environment {args.env} does not ask for approval", "apply the plan with -p confirm=PLAN-...; or set actions.approval: true and actions.table")
-    settings = process_settings(env_data, "opslib/approve")
-    aws = Aws(settings)
+    aws = Aws(AwsSettings.from_env_file(env_data, user_agent="opslib/approve"))
     found = approvals.approve(aws, table, args.plan_id, caller(aws))  # the approver is who AWS says, not $USER
     print(f"{args.plan_id} ({found['action']}), requested by {found['requester']} at {found['requested']}, approved by {found['approver']} at {found['approved']}:")
     print("\n".join(f"  {line}" for line in found["changes"].splitlines()))

@@ -88,10 +88,8 @@ def incident_copy(env: str, env_data: dict, runs_dir: Path):
         return None
 
     def copy(incident_id: str):
-        from .aws import process_settings
         from .ledger import Evidence
 
-        process_settings(env_data, "opslib/store")  # the sandbox's credentials, when it is the sandbox
         store = made()
         try:
             root, _ = store.mirror(incident_since(incident_id))
