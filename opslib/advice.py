@@ -426,6 +426,11 @@ def after_change(notebook: str, report, outcomes: list, run_id: str, incident: s
     return said or f"{nothing}:\n  {command(else_nb, incident, env=env, **else_params)}"
 
 
+def restart_then(consumers: dict, secret: str) -> str:
+    """After a rotation, before looking again: what reads the secret and how to restart it (the console shows no checklist)."""
+    return f"Restart what reads it ({consumers.get(secret, 'see the checklist in this run')}), then look again"
+
+
 def _when_again(unread: list, env: str) -> str:
     """What to do before reading again, from AWS's codes in the ERROR rows: a name AWS does not know is fixed by a person,
     a throttle passes, a refusal needs access."""

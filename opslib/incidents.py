@@ -212,9 +212,9 @@ def require(notebook, evidence, incident_id: str, headless: bool = True, elsewhe
     if needs not in ("open", "declared"):
         return incident_id
     open_only = needs == "open"
-    if incident_id and elsewhere is not None and not open_only and ID.fullmatch(incident_id) and incident_id not in all_incidents(evidence):
-        return find(elsewhere(incident_id), incident_id).id
     if incident_id:
+        if elsewhere is not None and not open_only and ID.fullmatch(incident_id) and incident_id not in all_incidents(evidence):
+            evidence = elsewhere(incident_id)
         return find(evidence, incident_id, open_only=open_only).id
     if headless:
         raise BadInput(f"{notebook.name} works on a declared incident and none was given", "pass --incident INC-YYYY-MMDD-NNN (`opslib incidents` lists them)")

@@ -117,14 +117,15 @@ def prepare(name: str, env: str, overrides: list[str], incident: str = "", runs_
         resolved.values["incident_id"], resolved.sources["incident_id"] = incident, "--incident"
     from . import incidents
 
-    incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "", elsewhere=stores.incident_copy(env, env_data, runs_dir))
+    store = stores.for_environment(env, env_data, runs_dir)
+    incidents.require(nb, Evidence(runs_dir), incident or resolved.values.get("incident_id") or "", elsewhere=stores.incident_copy(store, runs_dir))
     incidents.check_declaration(nb, resolved.values)
     params.needed_with(specs, resolved.values, nb.name, "-p")
     _check_authorization(nb, env, env_data, resolved.values, incident)
     _check_profile(env, env_data)
     plan = Plan(nb, env, env_data, specs, resolved, runs_dir, settings, incident)
     plan.witness = witness.for_environment(env, env_data, runs_dir)
-    plan.store = stores.for_environment(env, env_data, runs_dir)
+    plan.store = store
     if (env_data.get("aws") or {}).get("endpoint_url") == "sandbox":
         import opslib_sandbox as sandbox
 

@@ -80,10 +80,10 @@ def team_evidence(aws, env: str, env_data: dict, evidence, incident_id: str = ""
     return Evidence(root)
 
 
-def incident_copy(env: str, env_data: dict, runs_dir: Path):
-    """None (no store named), or a callable giving this machine's copy of the store brought up to an incident's records,
-    for a notebook's input check on a machine that never saw the incident (nothing is sent from here)."""
-    made = for_environment(env, env_data, runs_dir)
+def incident_copy(made, runs_dir: Path):
+    """None (`made`, for_environment's, is None: no store named), or a callable giving this machine's copy of the store
+    brought up to an incident's records, for a notebook's input check on a machine that never saw the incident (nothing
+    is sent from here)."""
     if made is None:
         return None
 

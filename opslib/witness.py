@@ -84,8 +84,8 @@ class FileWitness:
                 continue
             if after is not None and p.seq < after.get(p.chain, 0):
                 below.add(p.chain)
-                if below >= set(CHAINS):
-                    break  # both chains are back past the checkpoint
+                if below >= set(chains):
+                    break  # every chain asked for is back past the checkpoint
                 continue
             out.append(p)
         return out if after is None else out[::-1]

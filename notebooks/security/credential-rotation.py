@@ -58,8 +58,7 @@ print(views.rotation_checklist(consumers, oauth, role))
 # ## Next
 
 # %%
-restart = f"Restart what reads it ({consumers.get(rotate, 'see the checklist in this run')}), then look again"
-rb.next(advice.after_change("credential-rotation", rb.results, rotated, rb.run_id, rb.incident, env, rb.asked, then=restart))
+rb.next(advice.after_change("credential-rotation", rb.results, rotated, rb.run_id, rb.incident, env, rb.asked, then=advice.restart_then(consumers, rotate)))
 
 # %%
 rb.summary()
